@@ -1,0 +1,62 @@
+"""The ``sagemaker-sizing`` console script.
+
+Each subcommand lives in its own module exposing ``register(subparsers)``; that function adds
+its parser and sets ``func`` (taking the parsed args, returning an exit code). Modules are
+imported only to register, so they keep heavy imports (Airflow, boto3) inside their handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from sagemaker_sizing import __version__
+
+# Subcommand modules, in the order --help lists them.
+COMMAND_MODULES: tuple[str, ...] = (
+    "sagemaker_sizing.commands.validate",
+    "sagemaker_sizing.commands.simulate",
+    "sagemaker_sizing.commands.parse",
+    "sagemaker_sizing.commands.local",
+    "sagemaker_sizing.commands.demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sagemaker-sizing",
+        description="Find the right and cheapest size of a SageMaker real-time endpoint by load testing.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a real import error inside the module: surface it
+                raise
+            continue  # subcommand not built yet
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

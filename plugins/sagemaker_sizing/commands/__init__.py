@@ -1,0 +1,1 @@
+"""Subcommands of the sagemaker-sizing console script, one module each."""

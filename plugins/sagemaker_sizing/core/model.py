@@ -1,0 +1,100 @@
+"""The domain: what a step tests, what it measured, and what the run recommends.
+
+Frozen dataclasses, XCom-safe through ``core.serde``. The walk is a pure function of the plan and
+every result so far, so a cleared and re-run decide task computes the same batch again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+# perfsizesagemaker's phases; the adaptive walk adds its own ("probe", "bisect", "endurance", ...).
+PHASE_TYPE = "type"
+PHASE_MAX = "max"
+PHASE_MIN = "min"
+
+
+@dataclass(frozen=True)
+class StepConfig:
+    """One configuration under one load shape: what a single deploy → load → parse tests."""
+
+    phase: str
+    instance_type: str
+    instance_count: int
+    steady_state_tps: float
+    steady_state_minutes: float
+    ramp_start_tps: float = 0.0
+    ramp_minutes: float = 0.0
+    # Autoscaling steps only: the endpoint starts at the minimum and may scale to the maximum.
+    scaling_min_instance_count: int | None = None
+    scaling_max_instance_count: int | None = None
+    invocations_target: int | None = None
+
+    @property
+    def autoscaling(self) -> bool:
+        return self.scaling_max_instance_count is not None
+
+    @property
+    def load_minutes(self) -> float:
+        return self.ramp_minutes + self.steady_state_minutes
+
+    @property
+    def deployment_key(self) -> tuple[str, int, int | None, int | None, int | None]:
+        """Steps with the same key can share one endpoint (only the load differs)."""
+        return (
+            self.instance_type,
+            self.instance_count,
+            self.scaling_min_instance_count,
+            self.scaling_max_instance_count,
+            self.invocations_target,
+        )
+
+    def describe(self) -> str:
+        """Human words for logs: ``ml.m5.large x1 at 80 TPS for 3 min``."""
+        size = f"{self.instance_type} x{self.instance_count}"
+        if self.autoscaling:
+            size = (
+                f"{self.instance_type} autoscaling {self.scaling_min_instance_count}.."
+                f"{self.scaling_max_instance_count} (target {self.invocations_target}/min)"
+            )
+        load = f"at {_num(self.steady_state_tps)} TPS for {_num(self.steady_state_minutes)} min"
+        if self.ramp_minutes:
+            load = (
+                f"ramp {_num(self.ramp_start_tps)}->{_num(self.steady_state_tps)} TPS over "
+                f"{_num(self.ramp_minutes)} min, then {load}"
+            )
+        return f"{size} {load}"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one step measured and whether it met the requirements."""
+
+    step: StepConfig
+    round: int
+    passed: bool
+    reason: str  # "p99 812 ms > 500 ms", or why the step could not be measured
+    metrics: dict[str, Any] = field(default_factory=dict)  # the parser's "all" metrics
+    folder: str | None = None  # the step's results folder (Gatling report inside)
+    error: str | None = None  # set when the load could not run or its log could not be read
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The run's answer; fields are None where a phase found nothing."""
+
+    instance_type: str | None
+    tps_per_instance: float | None
+    instance_count_needed: int | None
+    max_instance_count: int | None
+    min_instance_count: int | None
+    invocations_target: int | None
+    aws_formula_invocations_target: int | None
+    hourly_cost_usd: Decimal | None
+    explanation: tuple[str, ...] = ()
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"

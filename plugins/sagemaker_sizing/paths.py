@@ -1,0 +1,13 @@
+"""Where the project's files live, so every layer finds them the same way."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# plugins/sagemaker_sizing -> project root (an editable install keeps the sources in place).
+PROJECT_ROOT = Path(os.environ.get("SAGEMAKER_SIZING_HOME", PACKAGE_DIR.parent.parent))
+RESOURCES_DIR = PROJECT_ROOT / "resources"
+INCLUDE_DIR = PROJECT_ROOT / "include"
+GATLING_JAR = INCLUDE_DIR / "gatling" / "target" / "sagemaker-sizing-gatling.jar"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# One idempotent set-up for every entry point (make demo, make test, CI).
+# Each stage records a hash of its inputs under .setup/ and is skipped when they have not changed,
+# so a second run takes a fraction of a second per stage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+STAMPS=$ROOT/.setup
+mkdir -p "$STAMPS"
+PY=${PYTHON:-python3}
+log() { printf '[setup] %s\n' "$*"; }
+
+# stage NAME INPUT... : true when the inputs changed since the stage last succeeded
+changed() {
+  local name=$1; shift
+  local sum
+  sum=$(cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1)
+  [[ -f $STAMPS/$name && $(cat "$STAMPS/$name") == "$sum" ]] && return 1
+  echo "$sum" >"$STAMPS/$name.pending"
+}
+done_stage() { mv "$STAMPS/$1.pending" "$STAMPS/$1"; }
+
+# 1. Java 17 and Maven (Debian packages) for the Gatling jar.
+if ! command -v java >/dev/null || ! command -v mvn >/dev/null \
+   || ! java -version 2>&1 | grep -qE 'version "(1[7-9]|2[0-9])'; then
+  log "installing Java 17 and Maven with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
+fi
+
+# 2. Python virtualenv from the lock file (same versions on every machine).
+if [[ ! -x .venv/bin/python ]]; then
+  log "creating .venv"
+  "$PY" -m venv .venv
+fi
+if changed python requirements.lock pyproject.toml; then
+  log "installing Python packages from requirements.lock"
+  .venv/bin/python -m pip install -q --disable-pip-version-check "uv==0.13.8"
+  .venv/bin/uv pip sync -q --python .venv/bin/python requirements.lock
+  .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
+  done_stage python
+fi
+
+# 3. The project's Gatling jar, rebuilt only when its sources change.
+if [[ -f include/gatling/pom.xml ]]; then
+  if changed gatling include/gatling/pom.xml $(find include/gatling/src -type f | sort) \
+     || [[ ! -f include/gatling/target/sagemaker-sizing-gatling.jar ]]; then
+    log "building the Gatling jar with Maven"
+    (cd include/gatling && mvn -q -B -DskipTests package)
+    [[ -f $STAMPS/gatling.pending ]] && done_stage gatling
+  fi
+fi
+
+# 4. AIRFLOW_HOME inside the project with a SQLite metadata DB.
+export AIRFLOW_HOME=$ROOT/airflow_home
+mkdir -p "$AIRFLOW_HOME"
+if changed airflow_cfg scripts/airflow.cfg.template; then
+  sed "s|@ROOT@|$ROOT|g" scripts/airflow.cfg.template >"$AIRFLOW_HOME/airflow.cfg"
+  done_stage airflow_cfg
+  rm -f "$STAMPS/airflow_db"
+fi
+if changed airflow_db requirements.lock "$AIRFLOW_HOME/airflow.cfg" || [[ ! -f $AIRFLOW_HOME/airflow.db ]]; then
+  log "migrating the Airflow metadata DB"
+  .venv/bin/airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 \
+    || { cat "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
+  [[ -f $STAMPS/airflow_db.pending ]] && done_stage airflow_db
+fi
+log "ready"
