@@ -1,0 +1,32 @@
+# The two commands a newcomer types: `make demo` and `make test`. Both set up first (idempotent).
+.PHONY: setup demo test lint ui local-start local-stop local-status bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	.venv/bin/sagemaker-sizing demo
+
+test: setup
+	@bash scripts/test.sh
+
+lint: setup
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
+
+# Airflow with its UI (standalone) and the local SageMaker: trigger runs with conf JSON.
+ui: setup
+	bash scripts/ui.sh
+
+local-start: setup
+	.venv/bin/sagemaker-sizing local start
+local-stop:
+	.venv/bin/sagemaker-sizing local stop
+local-status:
+	.venv/bin/sagemaker-sizing local status
+
+bench: setup
+	bash bench/run_all.sh
+
+clean:
+	-.venv/bin/sagemaker-sizing local stop
+	rm -rf .setup airflow_home .local-sagemaker results
