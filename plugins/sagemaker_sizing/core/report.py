@@ -1,0 +1,316 @@
+"""The final report: ``report.html`` (for people) and ``recommendation.json`` (for machines).
+
+Both are built from one JSON-safe context dict (:func:`build_report_context`), so they cannot
+disagree: the JSON file *is* the context, and the template only formats it (plus charts whose
+geometry is computed from the same context). HTML comes from Jinja2 templates with autoescape on.
+
+``costs`` keys accepted (money as strings, e.g. ``"0.23"``; anything missing renders as "—"):
+
+- ``hourly``, ``daily``, ``monthly``, ``annual``: the recommended fixed fleet (max count);
+  ``hourly`` falls back to ``Recommendation.hourly_cost_usd``.
+- ``min_hourly``, ``min_monthly``: the autoscaling floor (min count), when known.
+- ``per_million_inferences``: cost of one million inferences at peak TPS.
+- ``per_type``: ``{instance_type: {"hourly", "instances", "tps_per_instance"}}`` for each candidate
+  type: the fleet that type needs for the peak and its hourly cost (the cost chart).
+- ``test_cost_usd``, ``load_test_minutes``, ``instance_minutes``: what the sizing run itself cost.
+
+Step metrics read from ``StepResult.metrics`` (the parser's "all" metrics): ``count_total``,
+``percent_fail``, ``latency_success_p50``, ``latency_success_p99`` and achieved TPS under
+``achieved_tps`` (or ``tps_achieved`` / ``tps``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import jinja2
+
+from sagemaker_sizing.core import charts
+from sagemaker_sizing.core.serde import recommendation_to_dict, to_jsonable
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
+
+log = logging.getLogger(__name__)
+
+REPORT_FILE = "report.html"
+RECOMMENDATION_FILE = "recommendation.json"
+SCHEMA_VERSION = 1
+MISSING = "—"
+MONEY_KEYS = ("hourly", "daily", "monthly", "annual", "min_hourly", "min_monthly", "per_million_inferences")
+RUN_COST_KEYS = ("test_cost_usd", "load_test_minutes", "instance_minutes")
+PER_TYPE_KEYS = ("hourly", "instances", "tps_per_instance")
+STEP_METRICS = ("count_total", "percent_fail", "latency_success_p50", "latency_success_p99")
+ACHIEVED_TPS_KEYS = ("achieved_tps", "tps_achieved", "tps")
+PERFSIZE_SAFETY_FACTOR = 0.5
+
+STATUS_RECOMMENDED = "recommended"  # a type and a count proven at peak TPS
+STATUS_PARTIAL = "partial"  # a type passed, but no count was proven at peak
+STATUS_NONE = "none"  # nothing met the requirements
+
+
+def render_report(
+    *,
+    run_id: str,
+    conf: Mapping[str, Any],
+    results: Sequence[StepResult],
+    recommendation: Recommendation,
+    costs: Mapping[str, Any],
+    notes: Sequence[str] = (),
+    results_dir: Path,
+) -> tuple[Path, Path]:
+    """Write ``results_dir/report.html`` and ``results_dir/recommendation.json``; return both paths.
+
+    Files are replaced atomically, so a re-run report task never leaves half a report behind.
+    """
+    context = build_report_context(
+        run_id=run_id,
+        conf=conf,
+        results=results,
+        recommendation=recommendation,
+        costs=costs,
+        notes=notes,
+        results_dir=results_dir,
+    )
+    html = render_html(context)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    html_path = results_dir / REPORT_FILE
+    json_path = results_dir / RECOMMENDATION_FILE
+    _write_atomically(json_path, json.dumps(context, indent=2, allow_nan=False) + "\n")
+    _write_atomically(html_path, html)
+    log.info("Report written to %s and %s (status %s)", html_path, json_path, context["status"])
+    return html_path, json_path
+
+
+def build_report_context(
+    *,
+    run_id: str,
+    conf: Mapping[str, Any],
+    results: Sequence[StepResult],
+    recommendation: Recommendation,
+    costs: Mapping[str, Any],
+    notes: Sequence[str] = (),
+    results_dir: Path,
+    generated_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Everything the report shows, as plain JSON types: this is ``recommendation.json``."""
+    rec = recommendation_to_dict(recommendation)
+    peak_tps = _number(conf.get("peak_tps"))
+    rec["invocations_target_formula"] = _perfsize_formula(peak_tps, recommendation.max_instance_count)
+    rec["aws_formula_invocations_target_formula"] = "int(max_rps_per_instance * 60 * safety_factor)"
+    steps = [_step_row(i, result, results_dir) for i, result in enumerate(results, start=1)]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run_id,
+        "generated_at": (generated_at or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "status": _status(recommendation),
+        "model_name": _opt_str(conf.get("model_name")),
+        "endpoint_name": _opt_str(conf.get("endpoint_name")),
+        "region": _opt_str(conf.get("region")),
+        "strategy": _opt_str(conf.get("strategy")),
+        "requirements": {
+            "peak_tps": peak_tps,
+            "latency_success_p99": _number(conf.get("latency_success_p99")),
+            "percent_fail": _number(conf.get("percent_fail")),
+        },
+        "recommendation": rec,
+        "costs": _normalise_costs(costs, recommendation),
+        "summary": {
+            "steps": len(steps),
+            "passed": sum(1 for s in steps if s["passed"]),
+            "failed": sum(1 for s in steps if not s["passed"]),
+            "rounds": len({s["round"] for s in steps}),
+        },
+        "steps": steps,
+        "notes": [str(n) for n in notes],
+        "inputs": to_jsonable(dict(conf)),
+    }
+
+
+def render_html(context: Mapping[str, Any]) -> str:
+    """The HTML page for a context from :func:`build_report_context`."""
+    reqs = context["requirements"]
+    samples = [
+        charts.LatencySample(
+            instance_type=s["instance_type"],
+            tps_per_instance=s["tps_per_instance"],
+            p99_ms=s["latency_success_p99"],
+            passed=s["passed"],
+            label=f"step {s['index']}: {s['instance_type']} x{s['instance_count']} at "
+            f"{_fmt_num(s['steady_state_tps'])} TPS, p99 {_fmt_num(s['latency_success_p99'])} ms",
+        )
+        for s in context["steps"]
+        if s["tps_per_instance"] is not None and s["latency_success_p99"] is not None
+    ]
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        ctx=context,
+        latency_chart=charts.latency_chart(samples, reqs["latency_success_p99"]),
+        cost_chart=charts.cost_chart(
+            context["costs"]["per_type"], context["recommendation"]["instance_type"]
+        ),
+        inputs=[(key, _fmt_input(value)) for key, value in context["inputs"].items()],
+    )
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _fmt_num
+    env.filters["money"] = _fmt_money
+    return env
+
+
+def _status(rec: Recommendation) -> str:
+    if rec.instance_type is None:
+        return STATUS_NONE
+    return STATUS_RECOMMENDED if rec.max_instance_count is not None else STATUS_PARTIAL
+
+
+def _perfsize_formula(peak_tps: float | None, max_count: int | None) -> str:
+    formula = "int(peak_tps / max_instance_count * 60 * 0.5)"
+    if peak_tps is None or not max_count:
+        return formula
+    value = int(peak_tps / max_count * 60 * PERFSIZE_SAFETY_FACTOR)
+    return f"{formula} = int({_fmt_num(peak_tps)} / {max_count} * 60 * 0.5) = {value}"
+
+
+def _step_row(index: int, result: StepResult, results_dir: Path) -> dict[str, Any]:
+    step = result.step
+    row: dict[str, Any] = {
+        "index": index,
+        "round": result.round,
+        "phase": step.phase,
+        "instance_type": step.instance_type,
+        "instance_count": step.instance_count,
+        "autoscaling": step.autoscaling,
+        "scaling_min_instance_count": step.scaling_min_instance_count,
+        "scaling_max_instance_count": step.scaling_max_instance_count,
+        "invocations_target": step.invocations_target,
+        "size": _size(step),
+        "ramp_start_tps": step.ramp_start_tps,
+        "ramp_minutes": step.ramp_minutes,
+        "steady_state_tps": step.steady_state_tps,
+        "steady_state_minutes": step.steady_state_minutes,
+        "load_shape": _load_shape(step),
+        # Autoscaling steps change size mid-run, so they have no single load per instance.
+        "tps_per_instance": None if step.autoscaling else step.steady_state_tps / step.instance_count,
+        "passed": result.passed,
+        "reason": result.reason,
+        "error": result.error,
+    }
+    for key in STEP_METRICS:
+        row[key] = _number(result.metrics.get(key))
+    achieved = (result.metrics.get(k) for k in ACHIEVED_TPS_KEYS)
+    row["achieved_tps"] = next((n for n in map(_number, achieved) if n is not None), None)
+    row["target_tps"] = step.steady_state_tps
+    row["folder"] = result.folder
+    row["report_link"] = _report_link(result.folder, results_dir)
+    return row
+
+
+def _size(step: StepConfig) -> str:
+    if step.autoscaling:
+        return (
+            f"autoscaling {step.scaling_min_instance_count}..{step.scaling_max_instance_count}"
+            f" (target {step.invocations_target}/min)"
+        )
+    return str(step.instance_count)
+
+
+def _load_shape(step: StepConfig) -> str:
+    steady = f"{_fmt_num(step.steady_state_tps)} TPS for {_fmt_num(step.steady_state_minutes)} min"
+    if not step.ramp_minutes:
+        return steady
+    ramp = f"ramp {_fmt_num(step.ramp_start_tps)}→{_fmt_num(step.steady_state_tps)} TPS"
+    return f"{ramp} over {_fmt_num(step.ramp_minutes)} min, then {steady}"
+
+
+def _report_link(folder: str | None, results_dir: Path) -> str | None:
+    """The step's Gatling report, relative to the report so the results folder can move."""
+    if not folder:
+        return None
+    path = Path(folder)
+    relative = Path(os.path.relpath(path, results_dir)) if path.is_absolute() else path
+    return quote(relative.as_posix()) + "/index.html"
+
+
+def _normalise_costs(costs: Mapping[str, Any], rec: Recommendation) -> dict[str, Any]:
+    unknown = set(costs) - {*MONEY_KEYS, *RUN_COST_KEYS, "per_type"}
+    if unknown:
+        log.warning("Report ignores unknown cost keys: %s", ", ".join(sorted(unknown)))
+    out: dict[str, Any] = {key: _opt_str(costs.get(key)) for key in (*MONEY_KEYS, *RUN_COST_KEYS)}
+    if out["hourly"] is None and rec.hourly_cost_usd is not None:
+        out["hourly"] = str(rec.hourly_cost_usd)
+    per_type = costs.get("per_type") or {}
+    out["per_type"] = {
+        str(name): {key: _opt_str((entry or {}).get(key)) for key in PER_TYPE_KEYS}
+        for name, entry in per_type.items()
+    }
+    return out
+
+
+def _number(value: Any) -> int | float | None:
+    """A finite int or float from a number or numeric string; None for anything else."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _fmt_num(value: Any) -> str:
+    """Up to two decimals, no trailing zeros: 38.5, 812.35, 60000; None → "—"."""
+    number = _number(value)
+    if number is None:
+        return MISSING if value is None or value == "" else str(value)
+    if isinstance(number, int) or number.is_integer():
+        return str(int(number))
+    return f"{number:.2f}".rstrip("0").rstrip(".")
+
+
+def _fmt_money(value: Any) -> str:
+    return MISSING if value is None or value == "" else f"${value}"
+
+
+def _fmt_input(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(", ", ": "))
+    return MISSING if value is None else str(value)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the Airflow UI may serve it as another user
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
