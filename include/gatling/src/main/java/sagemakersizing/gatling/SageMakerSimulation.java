@@ -1,0 +1,67 @@
+package sagemakersizing.gatling;
+
+import static io.gatling.javaapi.core.CoreDsl.ByteArrayBody;
+import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
+import static io.gatling.javaapi.core.CoreDsl.rampUsersPerSec;
+import static io.gatling.javaapi.core.CoreDsl.scenario;
+import static io.gatling.javaapi.http.HttpDsl.http;
+import static io.gatling.javaapi.http.HttpDsl.status;
+
+import io.gatling.javaapi.core.OpenInjectionStep;
+import io.gatling.javaapi.core.ScenarioBuilder;
+import io.gatling.javaapi.core.Simulation;
+import io.gatling.javaapi.http.HttpProtocolBuilder;
+import io.gatling.javaapi.http.HttpRequestActionBuilder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Invokes one SageMaker endpoint with an open workload: arrivals ramp from rampStartTps to
+ * steadyStateTps over rampMinutes, then hold steadyStateTps for steadyStateMinutes. Each virtual
+ * user sends one request; the request name in simulation.log is "SageMaker-&lt;endpoint&gt;", the
+ * scenario name "SageMaker", as in sagemaker-gatling.
+ */
+public class SageMakerSimulation extends Simulation {
+  private static final String PAYLOAD_INDEX = "payloadIndex";
+
+  public SageMakerSimulation() {
+    ScenarioSettings settings = ScenarioSettings.fromSystemProperties();
+    RequestMix mix = RequestMix.load(settings.requests());
+    RequestSigning signing = RequestSigning.forSettings(settings, System.getenv());
+
+    HttpProtocolBuilder protocol =
+        http.baseUrl(settings.baseUri().getScheme() + "://" + settings.baseUri().getRawAuthority())
+            .contentTypeHeader(settings.contentType())
+            .acceptHeader("application/json")
+            // Keep-alive connections shared by all virtual users: one request per user would
+            // otherwise open a TCP (and TLS) connection per request and measure the handshake.
+            .shareConnections()
+            .disableWarmUp()
+            .disableCaching();
+
+    HttpRequestActionBuilder invoke =
+        http("SageMaker-" + settings.endpoint())
+            .post(settings.invocationPath())
+            .body(ByteArrayBody(session -> mix.payload(session.getInt(PAYLOAD_INDEX))))
+            .check(status().is(200));
+    if (signing != null) {
+      invoke = invoke.sign((request, session) -> signing.sign(request, mix.payload(session.getInt(PAYLOAD_INDEX))));
+    }
+
+    ScenarioBuilder sageMaker =
+        scenario("SageMaker").exec(session -> session.set(PAYLOAD_INDEX, mix.nextIndex())).exec(invoke);
+
+    setUp(sageMaker.injectOpen(injection(settings))).protocols(protocol);
+  }
+
+  static List<OpenInjectionStep> injection(ScenarioSettings s) {
+    List<OpenInjectionStep> steps = new ArrayList<>();
+    if (s.rampMinutes() > 0) {
+      steps.add(rampUsersPerSec(s.rampStartTps()).to(s.steadyStateTps()).during(ScenarioSettings.minutes(s.rampMinutes())));
+    }
+    if (s.steadyStateMinutes() > 0) {
+      steps.add(constantUsersPerSec(s.steadyStateTps()).during(ScenarioSettings.minutes(s.steadyStateMinutes())));
+    }
+    return steps;
+  }
+}
