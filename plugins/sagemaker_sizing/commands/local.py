@@ -1,0 +1,96 @@
+"""``sagemaker-sizing local start|stop|status|seed-model``: the embedded local SageMaker."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
+
+LOG = logging.getLogger(__name__)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("local", help="run the embedded local SageMaker (moto + runtime emulator)")
+    actions = parser.add_subparsers(dest="local_command", metavar="ACTION", required=True)
+
+    start = actions.add_parser("start", help="start it (harmless when already running); prints its status")
+    _state_dir(start)
+    start.add_argument("--control-port", type=int, default=None, help="default: a free port")
+    start.add_argument("--runtime-port", type=int, default=None, help="default: a free port")
+    start.add_argument(
+        "--allow-unsigned",
+        dest="allow_unsigned",
+        action="store_true",
+        default=True,
+        help="accept requests without SigV4 (default; signed requests are still checked)",
+    )
+    start.add_argument("--require-signed", dest="allow_unsigned", action="store_false")
+    start.add_argument(
+        "--time-compression", type=float, default=1.0, help="autoscaling runs this many times faster"
+    )
+    start.add_argument("--creating-delay", type=float, default=0.0, help="seconds in Creating/Updating")
+    start.add_argument(
+        "--profile", default=None, help="model profile JSON (default resources/model_profiles.json)"
+    )
+    start.add_argument("--region", default="us-west-2")
+    start.add_argument("--model", action="append", default=[], help="seed this SageMaker model (repeatable)")
+    start.set_defaults(func=_start)
+
+    stop = actions.add_parser("stop", help="stop it (harmless when not running)")
+    _state_dir(stop)
+    stop.set_defaults(func=_stop)
+
+    status = actions.add_parser("status", help="print its status as JSON")
+    _state_dir(status)
+    status.set_defaults(func=_status)
+
+    seed = actions.add_parser("seed-model", help="create a SageMaker model on the control plane if missing")
+    _state_dir(seed)
+    seed.add_argument("name")
+    seed.set_defaults(func=_seed_model)
+
+
+def _state_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state-dir", default=None, help="default: <project>/.local-sagemaker")
+
+
+def _start(args: argparse.Namespace) -> int:
+    from sagemaker_sizing.local import start
+
+    current = start(
+        args.state_dir,
+        control_port=args.control_port,
+        runtime_port=args.runtime_port,
+        allow_unsigned=args.allow_unsigned,
+        time_compression=args.time_compression,
+        creating_delay=args.creating_delay,
+        profile=args.profile,
+        region=args.region,
+        models=tuple(args.model),
+    )
+    print(current.to_json())
+    return 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from sagemaker_sizing.local import stop
+
+    print(stop(args.state_dir).to_json())
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from sagemaker_sizing.local import status
+
+    current = status(args.state_dir)
+    print(current.to_json())
+    return 0 if current.up else 3
+
+
+def _seed_model(args: argparse.Namespace) -> int:
+    from sagemaker_sizing.local import seed_model
+
+    print(seed_model(args.name, args.state_dir))
+    return 0

@@ -1,0 +1,131 @@
+"""What is deployed, read from the control plane with boto3: endpoints, their configs, and scaling.
+
+The runtime emulator calls :meth:`ControlPlaneReader.read` from a worker thread every poll
+interval (and at once when a request names an endpoint it does not know yet).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sagemaker_sizing.local.autoscaler import ScalingPolicy
+
+LOG = logging.getLogger(__name__)
+INVOCATIONS_METRIC = "SageMakerVariantInvocationsPerInstance"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    name: str
+    status: str
+    config_name: str
+    variant_name: str
+    instance_type: str
+    instance_count: int
+    created: str  # CreationTime, to tell a re-created endpoint from the old one
+    scaling: ScalingPolicy | None = None
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """Changes when the endpoint is re-created or switched to another config."""
+        return (self.created, self.config_name, self.instance_type)
+
+
+def make_clients(url: str, region: str, access_key: str, secret_key: str) -> tuple[Any, Any]:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=10)
+    session = boto3.session.Session(
+        aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region
+    )
+    sagemaker = session.client("sagemaker", endpoint_url=url, config=config)
+    scaling = session.client("application-autoscaling", endpoint_url=url, config=config)
+    return sagemaker, scaling
+
+
+class ControlPlaneReader:
+    def __init__(self, url: str, region: str, access_key: str, secret_key: str) -> None:
+        self.sagemaker, self.scaling = make_clients(url, region, access_key, secret_key)
+        self._configs: dict[str, dict[str, Any]] = {}  # endpoint configs are immutable
+
+    def read(self) -> dict[str, Deployment]:
+        policies = self._scaling_policies()
+        found: dict[str, Deployment] = {}
+        for summary in self._paginate("list_endpoints", "Endpoints"):
+            name = summary["EndpointName"]
+            try:
+                found[name] = self._deployment(name, policies)
+            except Exception as exc:  # deleted between list and describe
+                LOG.debug("skipping endpoint %s: %s", name, exc)
+        return found
+
+    def _paginate(self, operation: str, key: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for page in self.sagemaker.get_paginator(operation).paginate():
+            items.extend(page[key])
+        return items
+
+    def _config(self, name: str) -> dict[str, Any]:
+        if name not in self._configs:
+            self._configs[name] = self.sagemaker.describe_endpoint_config(EndpointConfigName=name)
+        return self._configs[name]
+
+    def _deployment(self, name: str, policies: dict[str, ScalingPolicy]) -> Deployment:
+        endpoint = self.sagemaker.describe_endpoint(EndpointName=name)
+        variant = self._config(endpoint["EndpointConfigName"])["ProductionVariants"][0]
+        live: dict[str, Any] = next(
+            (v for v in endpoint.get("ProductionVariants", []) if v["VariantName"] == variant["VariantName"]),
+            {},
+        )
+        count = int(live.get("CurrentInstanceCount") or variant.get("InitialInstanceCount") or 1)
+        return Deployment(
+            name=name,
+            status=endpoint["EndpointStatus"],
+            config_name=endpoint["EndpointConfigName"],
+            variant_name=variant["VariantName"],
+            instance_type=variant.get("InstanceType", "default"),
+            instance_count=count,
+            created=str(endpoint.get("CreationTime")),
+            scaling=policies.get(f"endpoint/{name}/variant/{variant['VariantName']}"),
+        )
+
+    def _scaling_policies(self) -> dict[str, ScalingPolicy]:
+        """Scalable targets that have a target-tracking policy on invocations per instance."""
+        targets = self.scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+        policies = self.scaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"]
+        tracking: dict[str, dict[str, Any]] = {}
+        for policy in policies:
+            conf = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
+            metric = (conf.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
+            if metric == INVOCATIONS_METRIC:
+                tracking[policy["ResourceId"]] = conf
+        result: dict[str, ScalingPolicy] = {}
+        for target in targets:
+            conf = tracking.get(target["ResourceId"])
+            if conf is None:
+                continue
+            result[target["ResourceId"]] = ScalingPolicy(
+                min_count=int(target["MinCapacity"]),
+                max_count=int(target["MaxCapacity"]),
+                target=float(conf["TargetValue"]),
+                scale_in_cooldown_s=_optional_float(conf.get("ScaleInCooldown")),
+                scale_out_cooldown_s=_optional_float(conf.get("ScaleOutCooldown")),
+                disable_scale_in=bool(conf.get("DisableScaleIn", False)),
+            )
+        return result
+
+    def set_instance_count(self, deployment: Deployment, count: int) -> None:
+        """Make DescribeEndpoint show the autoscaler's count (what AWS autoscaling itself calls)."""
+        self.sagemaker.update_endpoint_weights_and_capacities(
+            EndpointName=deployment.name,
+            DesiredWeightsAndCapacities=[
+                {"VariantName": deployment.variant_name, "DesiredInstanceCount": count, "DesiredWeight": 1.0}
+            ],
+        )
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)

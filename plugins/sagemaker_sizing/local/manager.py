@@ -1,0 +1,353 @@
+"""Start, stop and inspect the local SageMaker: two detached processes recorded in a state dir.
+
+``<state_dir>/state.json`` holds ports, pids and options; ``credentials.json`` the local test
+credentials (random, made once per state dir, useless anywhere but here); ``*.log`` the logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sagemaker_sizing.paths import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+LOG = logging.getLogger(__name__)
+DEFAULT_STATE_DIR = PROJECT_ROOT / ".local-sagemaker"
+DEFAULT_REGION = "us-west-2"
+CONTROL_MODULE = "sagemaker_sizing.local.control_plane"
+RUNTIME_MODULE = "sagemaker_sizing.local.runtime_server"
+SEED_ROLE_ARN = "arn:aws:iam::123456789012:role/local-sagemaker"
+SEED_IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/local-model:latest"
+
+
+@dataclass(frozen=True)
+class LocalSageMakerStatus:
+    control_plane_url: str | None
+    runtime_url: str | None
+    region: str
+    aws_access_key_id: str
+    aws_secret_access_key: str
+    control_plane_up: bool
+    runtime_up: bool
+    pids: dict[str, int]
+    state_dir: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def up(self) -> bool:
+        return self.control_plane_up and self.runtime_up
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    def aws_env(self) -> dict[str, str]:
+        """Environment for boto3 / the Gatling jar: the local creds and region."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.aws_access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.aws_secret_access_key,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+        }
+
+    def airflow_connection(self) -> dict[str, Any]:
+        """An Airflow AWS connection (JSON form of AIRFLOW_CONN_<ID>) pointing at the control plane."""
+        return {
+            "conn_type": "aws",
+            "login": self.aws_access_key_id,
+            "password": self.aws_secret_access_key,
+            "extra": {"endpoint_url": self.control_plane_url, "region_name": self.region},
+        }
+
+    def client(self, service: str) -> Any:
+        """A boto3 client on the control plane (``sagemaker``, ``application-autoscaling``)."""
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.control_plane_url,
+            region_name=self.region,
+            aws_access_key_id=self.aws_access_key_id,
+            aws_secret_access_key=self.aws_secret_access_key,
+        )
+
+
+def _state_dir(state_dir: str | Path | None) -> Path:
+    return Path(state_dir) if state_dir else DEFAULT_STATE_DIR
+
+
+def _credentials(directory: Path) -> dict[str, str]:
+    path = directory / "credentials.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    creds = {
+        "aws_access_key_id": "LOCAL" + secrets.token_hex(8).upper(),
+        "aws_secret_access_key": secrets.token_urlsafe(30),
+    }
+    path.write_text(json.dumps(creds))
+    path.chmod(0o600)
+    return creds
+
+
+def _read_state(directory: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads((directory / "state.json").read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pid_is_ours(pid: int, module: str) -> bool:
+    """The pid is alive and still runs our module (not a recycled pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return module.encode() in cmdline
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0):
+            return True
+    except urllib.error.HTTPError:
+        return True  # any HTTP answer means the server is up
+    except (OSError, ValueError):
+        return False
+
+
+def status(state_dir: str | Path | None = None) -> LocalSageMakerStatus:
+    directory = _state_dir(state_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = _read_state(directory)
+    creds = _credentials(directory)
+    pids = {k: int(v) for k, v in state.get("pids", {}).items()}
+    control_url = state.get("control_plane_url")
+    runtime_url = state.get("runtime_url")
+    control_up = (
+        bool(control_url)
+        and _pid_is_ours(pids.get("control_plane", -1), CONTROL_MODULE)
+        and _answers(f"{control_url}/moto-api/")
+    )
+    runtime_up = (
+        bool(runtime_url)
+        and _pid_is_ours(pids.get("runtime", -1), RUNTIME_MODULE)
+        and _answers(f"{runtime_url}/ping")
+    )
+    return LocalSageMakerStatus(
+        control_plane_url=control_url,
+        runtime_url=runtime_url,
+        region=state.get("region", DEFAULT_REGION),
+        aws_access_key_id=creds["aws_access_key_id"],
+        aws_secret_access_key=creds["aws_secret_access_key"],
+        control_plane_up=control_up,
+        runtime_up=runtime_up,
+        pids=pids,
+        state_dir=str(directory),
+        options=state.get("options", {}),
+    )
+
+
+def _spawn(module: str, args: list[str], log_path: Path, env: dict[str, str]) -> int:
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", module, *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **env},
+            start_new_session=True,  # survives the CLI that started it
+        )
+    return process.pid
+
+
+def start(
+    state_dir: str | Path | None = None,
+    *,
+    control_port: int | None = None,
+    runtime_port: int | None = None,
+    allow_unsigned: bool = True,
+    time_compression: float = 1.0,
+    creating_delay: float = 0.0,
+    profile: str | Path | None = None,
+    region: str = DEFAULT_REGION,
+    models: tuple[str, ...] = (),
+    timeout_s: float = 30.0,
+) -> LocalSageMakerStatus:
+    """Start both parts and wait until they answer; when already up, change nothing."""
+    current = status(state_dir)
+    if current.up:
+        LOG.info("local SageMaker already running (%s)", current.control_plane_url)
+        _seed(current, models)
+        return current
+    stop(state_dir)  # half up: start clean
+    directory = Path(current.state_dir)
+    control_port = control_port or _free_port()
+    runtime_port = runtime_port or _free_port()
+    control_url = f"http://127.0.0.1:{control_port}"
+    runtime_url = f"http://127.0.0.1:{runtime_port}"
+    creds_env = {
+        "LOCAL_SAGEMAKER_ACCESS_KEY_ID": current.aws_access_key_id,
+        "LOCAL_SAGEMAKER_SECRET_ACCESS_KEY": current.aws_secret_access_key,
+    }
+    control_pid = _spawn(
+        CONTROL_MODULE,
+        ["--port", str(control_port), "--creating-delay", str(creating_delay)],
+        directory / "control_plane.log",
+        {},
+    )
+    runtime_args = [
+        "--port",
+        str(runtime_port),
+        "--control-plane-url",
+        control_url,
+        "--region",
+        region,
+        "--time-compression",
+        str(time_compression),
+        "--allow-unsigned" if allow_unsigned else "--no-allow-unsigned",
+    ]
+    if profile:
+        runtime_args += ["--profile", str(Path(profile).resolve())]
+    runtime_pid = _spawn(RUNTIME_MODULE, runtime_args, directory / "runtime.log", creds_env)
+    options = {
+        "allow_unsigned": allow_unsigned,
+        "time_compression": time_compression,
+        "creating_delay": creating_delay,
+        "profile": str(profile) if profile else None,
+    }
+    state = {
+        "control_plane_url": control_url,
+        "runtime_url": runtime_url,
+        "region": region,
+        "pids": {"control_plane": control_pid, "runtime": runtime_pid},
+        "options": options,
+    }
+    (directory / "state.json").write_text(json.dumps(state, indent=2))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        current = status(directory)
+        if current.up:
+            LOG.info("local SageMaker up: control plane %s, runtime %s", control_url, runtime_url)
+            _seed(current, models)
+            return current
+        time.sleep(0.1)
+    stop(directory)
+    raise RuntimeError(f"local SageMaker did not answer within {timeout_s:g} s; see logs in {directory}")
+
+
+def stop(state_dir: str | Path | None = None, timeout_s: float = 10.0) -> LocalSageMakerStatus:
+    """Stop both parts (only processes this state dir started); harmless when nothing runs."""
+    directory = _state_dir(state_dir)
+    state = _read_state(directory)
+    modules = {"control_plane": CONTROL_MODULE, "runtime": RUNTIME_MODULE}
+    for part, pid in state.get("pids", {}).items():
+        if _pid_is_ours(int(pid), modules.get(part, "sagemaker_sizing.local")):
+            _terminate(int(pid), timeout_s)
+    if state:
+        state["pids"] = {}
+        (directory / "state.json").write_text(json.dumps(state, indent=2))
+    return status(directory)
+
+
+def _terminate(pid: int, timeout_s: float) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap it when it is our own child
+        if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def seed_model(name: str, state_dir: str | Path | None = None) -> str:
+    """Create SageMaker model ``name`` on the control plane when missing; returns its ARN."""
+    current = status(state_dir)
+    if not current.control_plane_up:
+        raise RuntimeError("local SageMaker is not running; start it first")
+    return _seed(current, (name,))[0]
+
+
+def _seed(current: LocalSageMakerStatus, models: tuple[str, ...]) -> list[str]:
+    if not models:
+        return []
+    client = current.client("sagemaker")
+    arns = []
+    for name in models:
+        try:
+            arns.append(client.describe_model(ModelName=name)["ModelArn"])
+        except client.exceptions.ClientError:
+            created = client.create_model(
+                ModelName=name, ExecutionRoleArn=SEED_ROLE_ARN, PrimaryContainer={"Image": SEED_IMAGE}
+            )
+            arns.append(created["ModelArn"])
+            LOG.info("seeded model %s", name)
+    return arns
+
+
+class LocalSageMaker:
+    """Object form of start/stop/status for one state dir, usable as a context manager."""
+
+    def __init__(self, state_dir: str | Path | None = None, **options: Any) -> None:
+        self.state_dir = _state_dir(state_dir)
+        self.options = options
+        self._started_here = False
+
+    def start(self) -> LocalSageMakerStatus:
+        was_up = status(self.state_dir).up
+        current = start(self.state_dir, **self.options)
+        self._started_here = not was_up
+        return current
+
+    def stop(self) -> LocalSageMakerStatus:
+        return stop(self.state_dir)
+
+    def status(self) -> LocalSageMakerStatus:
+        return status(self.state_dir)
+
+    def __enter__(self) -> LocalSageMakerStatus:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._started_here:  # leave alone an instance somebody else started
+            self.stop()
+
+
+@contextlib.contextmanager
+def running_local_sagemaker(
+    state_dir: str | Path | None = None, **options: Any
+) -> Iterator[LocalSageMakerStatus]:
+    """``with running_local_sagemaker(tmp_path, time_compression=30) as local: ...``"""
+    with LocalSageMaker(state_dir, **options) as current:
+        yield current

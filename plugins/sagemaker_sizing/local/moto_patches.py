@@ -1,0 +1,143 @@
+"""What moto 5.2.5's SageMaker lacks and the sizing DAG relies on, patched into its backend.
+
+- ``UpdateEndpoint`` (moto has no such action): switch an endpoint to another endpoint config.
+- Optional ``Creating`` / ``Updating`` delays, so that a caller's waiting is exercised. moto stores
+  every attribute of a fake endpoint in its API answers, so pending transitions live in a side
+  table keyed by ARN and are settled whenever an endpoint is read.
+
+Autoscaling needs no patch: the runtime emulator applies scaling decisions through moto's own
+``UpdateEndpointWeightsAndCapacities``, the call AWS Application Auto Scaling itself makes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
+from moto.sagemaker.responses import SageMakerResponse
+
+
+@dataclass
+class _Transition:
+    ready_at: float  # time.monotonic() when the endpoint becomes InService
+    new_config: str | None = None  # UpdateEndpoint's target config, applied when ready
+
+
+@dataclass
+class Delays:
+    creating_s: float = 0.0
+    updating_s: float = 0.0
+
+
+DELAYS = Delays()
+_PENDING: dict[str, _Transition] = {}
+_LOCK = threading.Lock()
+_APPLIED: set[str] = set()  # holds "sagemaker" once patched
+
+
+def _settle(backend: SageMakerModelBackend) -> None:
+    """Finish every transition whose delay is over."""
+    now = time.monotonic()
+    with _LOCK:
+        for endpoint in backend.endpoints.values():
+            transition = _PENDING.get(endpoint.arn)
+            if transition is None or transition.ready_at > now:
+                continue
+            del _PENDING[endpoint.arn]
+            if transition.new_config is not None:
+                _switch_config(backend, endpoint, transition.new_config)
+            endpoint.endpoint_status = "InService"
+            endpoint.last_modified_time = _utcnow()
+
+
+def _utcnow() -> Any:
+    from moto.core.utils import utcnow
+
+    return utcnow()
+
+
+def _switch_config(backend: SageMakerModelBackend, endpoint: FakeEndpoint, config_name: str) -> None:
+    config = backend.describe_endpoint_config(config_name)
+    endpoint.endpoint_config_name = config_name
+    endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
+
+
+def _update_endpoint(self: SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str) -> str:
+    _settle(self)
+    endpoint = self.endpoints.get(endpoint_name)
+    if endpoint is None:
+        arn = FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+        raise ValidationError(message=f"Could not find endpoint '{arn}'.")
+    if endpoint.endpoint_status != "InService":
+        raise ValidationError(message=f"Cannot update in-progress endpoint '{endpoint.arn}'.")
+    self.describe_endpoint_config(endpoint_config_name)  # raises when it does not exist
+    if DELAYS.updating_s <= 0:
+        _switch_config(self, endpoint, endpoint_config_name)
+    else:
+        endpoint.endpoint_status = "Updating"
+        with _LOCK:
+            _PENDING[endpoint.arn] = _Transition(time.monotonic() + DELAYS.updating_s, endpoint_config_name)
+    endpoint.last_modified_time = _utcnow()
+    return str(endpoint.arn)
+
+
+def _update_endpoint_response(self: SageMakerResponse) -> ActionResult:
+    arn = self.sagemaker_backend.update_endpoint(  # type: ignore[attr-defined]
+        endpoint_name=self._get_param("EndpointName"),
+        endpoint_config_name=self._get_param("EndpointConfigName"),
+    )
+    return ActionResult({"EndpointArn": arn})
+
+
+def _settling(method: Any) -> Any:
+    def wrapper(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
+        _settle(self)
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _create_endpoint_with_delay(method: Any) -> Any:
+    def wrapper(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
+        endpoint = method(self, *args, **kwargs)
+        if DELAYS.creating_s > 0:
+            endpoint.endpoint_status = "Creating"
+            with _LOCK:
+                _PENDING[endpoint.arn] = _Transition(time.monotonic() + DELAYS.creating_s)
+        return endpoint
+
+    return wrapper
+
+
+def _delete_endpoint_forgetting(method: Any) -> Any:
+    def wrapper(self: SageMakerModelBackend, endpoint_name: str) -> Any:
+        endpoint = self.endpoints.get(endpoint_name)
+        result = method(self, endpoint_name)
+        if endpoint is not None:
+            with _LOCK:
+                _PENDING.pop(endpoint.arn, None)
+        return result
+
+    return wrapper
+
+
+def apply(creating_delay_s: float = 0.0, updating_delay_s: float | None = None) -> None:
+    """Patch moto's SageMaker (once per process); later calls only change the delays."""
+    DELAYS.creating_s = max(0.0, creating_delay_s)
+    DELAYS.updating_s = max(0.0, creating_delay_s if updating_delay_s is None else updating_delay_s)
+    if _APPLIED:
+        return
+    backend: Any = SageMakerModelBackend
+    backend.update_endpoint = _update_endpoint
+    backend.create_endpoint = _create_endpoint_with_delay(backend.create_endpoint)
+    backend.delete_endpoint = _delete_endpoint_forgetting(backend.delete_endpoint)
+    for name in ("describe_endpoint", "list_endpoints", "update_endpoint_weights_and_capacities"):
+        setattr(backend, name, _settling(getattr(backend, name)))
+    response: Any = SageMakerResponse
+    response.update_endpoint = _update_endpoint_response
+    _APPLIED.add("sagemaker")

@@ -1,0 +1,270 @@
+"""The runtime emulator process: ``POST /endpoints/{name}/invocations`` on raw asyncio + httptools.
+
+Answers are computed by the endpoint's queue and written at their due time with ``loop.call_at``;
+no task per request, no busy work. Extra local routes: ``GET /ping``, ``GET /_local/capacity``
+(ground truth) and ``GET /_local/endpoints/{name}`` (queue and scaling state, for tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+import httptools
+
+from sagemaker_sizing.local import http_responses as http
+from sagemaker_sizing.local.capacity import ModelProfile, analytical_capacity, load_profile
+from sagemaker_sizing.local.deployments import ControlPlaneReader
+from sagemaker_sizing.local.endpoints import EndpointRegistry
+from sagemaker_sizing.local.queueing import TIMED_OUT
+from sagemaker_sizing.local.sigv4 import SigV4Verifier
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+LOG = logging.getLogger(__name__)
+ACCOUNT_ID = "123456789012"  # moto's default account
+_PREFIX, _SUFFIX = "/endpoints/", "/invocations"
+_PREDICTION = b'{"predictions": [0.5]}'
+_PENDING_TASKS: set[asyncio.Future[None]] = set()  # strong refs until done
+
+
+@dataclass
+class RuntimeConfig:
+    region: str
+    account: str
+    allow_unsigned: bool
+    verifier: SigV4Verifier
+
+
+class RuntimeProtocol(asyncio.Protocol):
+    def __init__(self, registry: EndpointRegistry, config: RuntimeConfig) -> None:
+        self._registry = registry
+        self._config = config
+        self._loop = asyncio.get_running_loop()
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._url = b""
+        self._headers: dict[str, str] = {}
+        self._body: list[bytes] = []
+        self._last_due = 0.0  # answers leave in request order on one connection
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError:
+            self._send(http.error(400, "SerializationException", "Malformed HTTP request.", False), 0.0)
+
+    # httptools callbacks
+    def on_message_begin(self) -> None:
+        self._url, self._headers, self._body = b"", {}, []
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        keep_alive = bool(self._parser.should_keep_alive())
+        method = self._parser.get_method().decode()
+        url = httptools.parse_url(self._url)
+        path = url.path.decode("latin-1")
+        query = (url.query or b"").decode("latin-1")
+        body = b"".join(self._body)
+        if method == "POST" and path.startswith(_PREFIX) and path.endswith(_SUFFIX):
+            self._invoke(path, query, body, keep_alive)
+        elif method == "GET":
+            self._local(path, query, keep_alive)
+        else:
+            self._send(
+                http.error(404, "UnknownOperationException", f"No route for {method} {path}.", keep_alive),
+                0.0,
+                keep_alive,
+            )
+
+    def _send(self, payload: bytes, due: float, keep_alive: bool = False) -> None:
+        due = max(due, self._last_due)
+        self._last_due = due
+        if due <= self._loop.time():
+            self._write(payload, keep_alive)
+        else:
+            self._loop.call_at(due, self._write, payload, keep_alive)
+
+    def _write(self, payload: bytes, keep_alive: bool) -> None:
+        if self._transport is None or self._transport.is_closing():
+            return
+        self._transport.write(payload)
+        if not keep_alive:
+            self._transport.close()
+
+    def _invoke(self, path: str, query: str, body: bytes, keep_alive: bool) -> None:
+        if "authorization" in self._headers:
+            failure = self._config.verifier.verify("POST", path, query, self._headers, body)
+            if failure is not None:
+                self._send(http.error(403, failure.code, failure.message, keep_alive), 0.0, keep_alive)
+                return
+        elif not self._config.allow_unsigned:
+            self._send(
+                http.error(
+                    403, "MissingAuthenticationTokenException", "Missing Authentication Token", keep_alive
+                ),
+                0.0,
+                keep_alive,
+            )
+            return
+        name = path[len(_PREFIX) : -len(_SUFFIX)]
+        live = self._registry.get(name)
+        if live is None or live.deployment.status != "InService":
+            # The cache may be a poll behind a deploy that just finished: look again before failing.
+            task = asyncio.ensure_future(self._invoke_after_refresh(name, body, keep_alive))
+            _PENDING_TASKS.add(task)
+            task.add_done_callback(_PENDING_TASKS.discard)
+            return
+        self._admit(name, body, keep_alive)
+
+    async def _invoke_after_refresh(self, name: str, body: bytes, keep_alive: bool) -> None:
+        await self._registry.refresh()
+        live = self._registry.get(name)
+        if live is None:
+            self._send(http.endpoint_not_found(name, self._config.account, keep_alive), 0.0, keep_alive)
+        elif live.deployment.status != "InService":
+            self._send(
+                http.endpoint_not_in_service(name, live.deployment.status, keep_alive), 0.0, keep_alive
+            )
+        else:
+            self._admit(name, body, keep_alive)
+
+    def _admit(self, name: str, body: bytes, keep_alive: bool) -> None:
+        live = self._registry.endpoints[name]
+        live.payload_bytes_total += len(body)
+        admission = live.queue.admit(self._loop.time(), len(body))
+        if admission.error is None:
+            answer = http.response(
+                200,
+                _PREDICTION,
+                headers={"x-Amzn-Invoked-Production-Variant": live.deployment.variant_name},
+                keep_alive=keep_alive,
+            )
+        elif admission.error == TIMED_OUT:
+            answer = http.model_timeout(name, self._config.account, self._config.region, keep_alive)
+        else:
+            answer = http.overloaded(name, keep_alive)
+        self._send(answer, admission.due, keep_alive)
+
+    def _local(self, path: str, query: str, keep_alive: bool) -> None:
+        params = {key: values[-1] for key, values in parse_qs(query).items()}
+        if path == "/ping":
+            payload = {"status": "ok", "control_plane_up": self._registry.control_plane_up}
+            self._send(http.json_response(200, payload, keep_alive), 0.0, keep_alive)
+        elif path == "/_local/capacity":
+            self._capacity(params, keep_alive)
+        elif path.startswith("/_local/endpoints/"):
+            state = self._registry.describe(path.rsplit("/", 1)[-1])
+            answer = (
+                http.json_response(200, state, keep_alive)
+                if state
+                else http.endpoint_not_found(path.rsplit("/", 1)[-1], self._config.account, keep_alive)
+            )
+            self._send(answer, 0.0, keep_alive)
+        else:
+            self._send(
+                http.error(404, "UnknownOperationException", f"No route for GET {path}.", keep_alive),
+                0.0,
+                keep_alive,
+            )
+
+    def _capacity(self, params: dict[str, str], keep_alive: bool) -> None:
+        name = params.get("endpoint", "")
+        live = self._registry.get(name)
+        if live is None:
+            self._send(http.endpoint_not_found(name, self._config.account, keep_alive), 0.0, keep_alive)
+            return
+        profile: ModelProfile = self._registry.profile
+        p99 = float(params.get("p99_ms", "500"))
+        size = int(params["payload_bytes"]) if "payload_bytes" in params else None
+        count = live.queue.instance_count
+        payload = {
+            "endpoint": name,
+            "instance_type": live.deployment.instance_type,
+            "instance_count": count,
+            "p99_ms": p99,
+            "payload_bytes": profile.default_payload_bytes if size is None else size,
+            "capacity_tps": analytical_capacity(profile, live.deployment.instance_type, count, p99, size),
+            "service_ms": profile.service_ms(live.deployment.instance_type, size),
+        }
+        self._send(http.json_response(200, payload, keep_alive), 0.0, keep_alive)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    access_key = os.environ["LOCAL_SAGEMAKER_ACCESS_KEY_ID"]
+    secret_key = os.environ["LOCAL_SAGEMAKER_SECRET_ACCESS_KEY"]
+    reader = ControlPlaneReader(args.control_plane_url, args.region, access_key, secret_key)
+    registry = EndpointRegistry(reader, load_profile(args.profile), args.time_compression, args.poll_interval)
+    config = RuntimeConfig(
+        args.region, ACCOUNT_ID, args.allow_unsigned, SigV4Verifier(access_key, secret_key)
+    )
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: RuntimeProtocol(registry, config), args.host, args.port, reuse_address=True, backlog=1024
+    )
+    stop = loop.create_future()
+    loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
+    loop.add_signal_handler(signal.SIGINT, stop.set_result, None)
+    tasks = [
+        asyncio.ensure_future(registry.poll_forever()),
+        asyncio.ensure_future(registry.autoscale_forever()),
+    ]
+    LOG.info(
+        "local SageMaker runtime on http://%s:%s (control plane %s, compression %s)",
+        args.host,
+        args.port,
+        args.control_plane_url,
+        args.time_compression,
+    )
+    await stop
+    for task in tasks:
+        task.cancel()
+    server.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sagemaker_sizing.local.runtime_server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--control-plane-url", required=True)
+    parser.add_argument("--region", default="us-west-2")
+    parser.add_argument("--profile", default=None)
+    parser.add_argument("--time-compression", type=float, default=1.0)
+    parser.add_argument("--poll-interval", type=float, default=1.0)
+    parser.add_argument("--allow-unsigned", action=argparse.BooleanOptionalAction, default=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # plain asyncio is fast enough, only less so
+        LOG.info("uvloop not installed; using asyncio's default loop")
+    asyncio.run(serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
