@@ -1,0 +1,145 @@
+"""Parse Gatling text simulation.log files (2.0 - 3.12) into perfsizesagemaker's metrics, XCom-safe.
+
+Several logs are merged into one set of metrics: a step's load may be split over several injector
+processes. Only stdlib and numpy are imported, so a parse is fast from interpreter start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+from sagemaker_sizing.core.gatling.errors import GatlingLogError
+from sagemaker_sizing.core.gatling.layouts import (
+    RECORD_TYPES,
+    Layout,
+    layout_for_request_tabs,
+    layout_for_run_record,
+)
+from sagemaker_sizing.core.gatling.metrics import BEHIND_RATIO, MetricsAccumulator
+from sagemaker_sizing.core.gatling.scanner import LogScan
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+HEAD_BYTES = 256 << 10  # the RUN record and the first REQUEST lie well inside this
+
+
+def parse_logs(paths: Sequence[Path | str], target_tps: float | None = None) -> dict[str, Any]:
+    """Merge the REQUEST records of ``paths``: ``{"all", "by_request", "per_second", "warnings", "files"}``.
+
+    Raises GatlingLogError (naming file and line) for an empty, binary or malformed log, or when
+    the logs hold no request at all. A truncated last line (run killed mid-write) is skipped and
+    reported in ``warnings``.
+    """
+    if not paths:
+        raise ValueError("parse_logs needs at least one simulation.log")
+    acc = MetricsAccumulator()
+    warnings: list[str] = []
+    files: list[dict[str, Any]] = []
+    for raw in paths:
+        path = os.fspath(raw)
+        layout, version = detect_layout(path)
+        scan = LogScan(path, layout)
+        before = acc.all.count_ok + acc.all.count_ko
+        for batch in scan.batches():
+            acc.add(batch)
+        requests = acc.all.count_ok + acc.all.count_ko - before
+        if scan.truncated is not None:
+            warnings.append(
+                f"{path}:{scan.lines + 1}: truncated last line ignored ({len(scan.truncated)} bytes, "
+                "the run was probably stopped mid-write)"
+            )
+        files.append(
+            {
+                "path": path,
+                "gatling_version": version,
+                "layout": layout.name,
+                "lines": scan.lines,
+                "requests": requests,
+                "truncated_last_line": scan.truncated is not None,
+            }
+        )
+        log.debug("parsed %s: Gatling %s, %s lines, %s requests", path, version, scan.lines, requests)
+    if acc.all.count_ok + acc.all.count_ko == 0:
+        raise GatlingLogError(
+            ", ".join(f["path"] for f in files), "no REQUEST record: nothing was load tested"
+        )
+    result = acc.summary(target_tps)
+    warnings.extend(_load_warnings(result, target_tps))
+    result["warnings"] = warnings
+    result["files"] = files
+    return result
+
+
+def parse_log(path: Path | str, target_tps: float | None = None) -> dict[str, Any]:
+    """``parse_logs`` for one file."""
+    return parse_logs([path], target_tps)
+
+
+def detect_layout(path: str) -> tuple[Layout, str]:
+    """Read the head of ``path``: its Gatling version (RUN record) and the REQUEST layout it implies."""
+    with open(path, "rb") as stream:
+        head = stream.read(HEAD_BYTES)
+    if not head:
+        raise GatlingLogError(path, "empty file: the load test wrote nothing")
+    if b"\0" in head[:4096] or (
+        not head.startswith(tuple(r for r in RECORD_TYPES)) and b"\tRUN\t" not in head
+    ):
+        raise GatlingLogError(
+            path,
+            "not a text Gatling simulation.log (binary or other content; Gatling 3.13+ writes a binary "
+            "log, which is not supported)",
+            1,
+        )
+    lines = head.split(b"\n")
+    if len(lines) > 1:
+        lines = lines[:-1]  # the last piece may be cut by HEAD_BYTES
+    found: tuple[Layout, str] | None = None
+    for number, raw in enumerate(lines, start=1):
+        fields = raw.decode("utf-8", "replace").rstrip("\r").split("\t")
+        if found is None:
+            found = layout_for_run_record(fields)
+            if found is None and (b"REQUEST" in raw or number > 50):
+                raise GatlingLogError(
+                    path, "no RUN record before the requests: not a Gatling simulation.log", number
+                )
+            continue
+        layout, version = found
+        if len(fields) > layout.type_field and fields[layout.type_field] == "REQUEST":
+            corrected = layout_for_request_tabs(layout, len(fields) - 1)
+            if corrected is None:
+                raise GatlingLogError(
+                    path, f"REQUEST record with {len(fields)} fields does not fit Gatling {version}", number
+                )
+            if corrected != layout:
+                log.warning("%s: Gatling %s log uses the %s layout", path, version, corrected.name)
+            return corrected, version
+    if found is None:
+        raise GatlingLogError(path, "no RUN record: not a Gatling simulation.log", 1)
+    return found
+
+
+def _load_warnings(result: dict[str, Any], target_tps: float | None) -> list[str]:
+    """Words for a load generator that fell behind its target."""
+    if not target_tps or target_tps <= 0:
+        return []
+    out: list[str] = []
+    ratio = result["all"].get("tps_ratio")
+    if ratio is not None and ratio < BEHIND_RATIO:
+        out.append(
+            f"achieved {result['all']['achieved_tps']:.1f} TPS is {ratio:.0%} of the target "
+            f"{target_tps:g} TPS: the load generator fell behind"
+        )
+    inner = result["per_second"][1:-1]  # first and last seconds are partial
+    behind = sum(1 for row in inner if row["requests"] < BEHIND_RATIO * target_tps)
+    if inner and behind:
+        out.append(
+            f"{behind} of {len(inner)} full seconds had fewer than "
+            f"{BEHIND_RATIO:.0%} of {target_tps:g} requests"
+        )
+    return out
