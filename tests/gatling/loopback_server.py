@@ -133,9 +133,11 @@ class LoopbackSageMaker:
         else:
             if len(seen.auth_samples) < self.samples:
                 seen.auth_samples.append(auth)
-            valid = self.secret_key is not None and sigv4_signature(
-                method, path, headers, body, self.secret_key
-            ) == auth.rsplit("Signature=", 1)[-1]
+            valid = (
+                self.secret_key is not None
+                and sigv4_signature(method, path, headers, body, self.secret_key)
+                == auth.rsplit("Signature=", 1)[-1]
+            )
             if valid:
                 seen.signed_valid += 1
             else:

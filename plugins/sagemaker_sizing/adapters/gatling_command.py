@@ -1,0 +1,140 @@
+"""The java command line of one load step, as perfsizesagemaker runs intuit's sagemaker-gatling jar.
+
+Pure functions: they render the command (a list for subprocess, a quoted string for a
+BashOperator) and never run it. Credentials never appear in it: the jar signs with credentials
+from its environment (or the AWS default provider chain), which the caller sets on the process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sagemaker_sizing.paths import GATLING_JAR
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+SCENARIO = "GenericSageMakerScenario"
+# Gatling names a results folder <outputDirectoryBaseName>-<yyyyMMddHHmmssSSS>.
+_RESULT_SUFFIX = re.compile(r"-\d{17}$")
+# Properties that would put a secret on the command line (process lists, task logs).
+_SECRET_OPTS = re.compile(r"^-D(auth\.|aws\.(accessKeyId|secretAccessKey|sessionToken)\b)", re.IGNORECASE)
+
+Number = int | float | Decimal
+
+
+@dataclass(frozen=True)
+class ScenarioRequest:
+    """One payload file and the percentage of requests that carry it."""
+
+    path: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class GatlingStep:
+    """Everything one load step passes to the jar.
+
+    host: ``runtime.sagemaker.<region>.amazonaws.com`` (https, signed) or ``http://127.0.0.1:PORT``
+    (the local emulator, signed only when AWS credentials are in the jar's environment).
+    """
+
+    host: str
+    region: str
+    endpoint: str
+    steady_state_tps: Number
+    steady_state_minutes: Number
+    requests: Sequence[ScenarioRequest]
+    output_base_name: str
+    results_dir: str | Path
+    ramp_start_tps: Number = 0
+    ramp_minutes: Number = 0
+    jar: str | Path = GATLING_JAR
+    java: str = "java"
+    jvm_opts: Sequence[str] = field(default_factory=tuple)
+    simulation: str = SCENARIO
+
+
+def format_number(value: Number) -> str:
+    """``10`` / ``10.0`` -> ``"10"``, ``0.25`` -> ``"0.25"``: no exponent, no trailing zeros."""
+    dec = value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
+    if not dec.is_finite():
+        raise ValueError(f"not a finite number: {value}")
+    text = format(dec.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def requests_json(requests: Sequence[ScenarioRequest]) -> str:
+    """The ``scenario.requests`` value; weights are whole percentages totalling 100."""
+    if not requests:
+        raise ValueError("scenario requests: at least one payload file is needed")
+    if any(r.weight < 0 for r in requests) or sum(r.weight for r in requests) != 100:
+        raise ValueError(f"scenario requests: weights must be >= 0 and total 100, got {requests}")
+    return json.dumps([{"path": r.path, "weight": r.weight} for r in requests], separators=(",", ":"))
+
+
+def output_base_name(
+    started_unix: int,
+    instance_type: str,
+    steady_state_tps: Number,
+    *,
+    instance_count: int | None = None,
+    scaling_min: int | None = None,
+    scaling_max: int | None = None,
+) -> str:
+    """perfsizesagemaker's run tag: ``<unix>-<type>-<count>-<tps>TPS`` or ``...-min<m>-max<M>-<tps>TPS``."""
+    size = f"min{scaling_min}-max{scaling_max}" if scaling_max is not None else f"{instance_count}"
+    return f"{started_unix}-{instance_type}-{size}-{format_number(steady_state_tps)}TPS"
+
+
+def gatling_args(step: GatlingStep) -> list[str]:
+    """The command as an argument list, property for property what perfsizesagemaker passes."""
+    for opt in step.jvm_opts:
+        if _SECRET_OPTS.match(opt):
+            raise ValueError(f"credentials never go on the command line: {opt.split('=', 1)[0]}")
+    for name, value in (("ramp_start_tps", step.ramp_start_tps), ("ramp_minutes", step.ramp_minutes)):
+        if Decimal(format_number(value)) < 0:
+            raise ValueError(f"{name} must be >= 0, got {value}")
+    return [
+        step.java,
+        *step.jvm_opts,
+        f"-Dgatling.core.outputDirectoryBaseName={step.output_base_name}",
+        f"-Dsagemaker.host={step.host}",
+        f"-Dsagemaker.region={step.region}",
+        f"-Dsagemaker.endpoint={step.endpoint}",
+        f"-Dscenario.rampStartTps={format_number(step.ramp_start_tps)}",
+        f"-Dscenario.rampMinutes={format_number(step.ramp_minutes)}",
+        f"-Dscenario.steadyStateTps={format_number(step.steady_state_tps)}",
+        f"-Dscenario.steadyStateMinutes={format_number(step.steady_state_minutes)}",
+        f"-Dscenario.requests={requests_json(step.requests)}",
+        "-jar",
+        str(step.jar),
+        "-s",
+        step.simulation,
+        "-rf",
+        str(step.results_dir),
+    ]
+
+
+def gatling_shell_command(step: GatlingStep) -> str:
+    """The same command as one shell string, every argument quoted (for a BashOperator)."""
+    return shlex.join(gatling_args(step))
+
+
+def result_folder(results_dir: str | Path, base_name: str) -> Path | None:
+    """The newest Gatling results folder ``<base_name>-<timestamp>`` under results_dir, if any."""
+    root = Path(results_dir)
+    if not root.is_dir():
+        return None
+    found = [
+        p
+        for p in root.iterdir()
+        if p.is_dir() and p.name.startswith(base_name) and _RESULT_SUFFIX.fullmatch(p.name[len(base_name) :])
+    ]
+    return max(found, key=lambda p: p.name, default=None)
