@@ -1,0 +1,53 @@
+"""``sagemaker-sizing simulate --conf CONF.json [--capacity CAPACITY.json] [--strategy S]``.
+
+With a capacity model: the walk runs against it (nothing deployed) and the steps, recommendation
+and minutes are printed as JSON. Without: the worst case (steps, minutes, test cost in USD), to
+budget a real run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sagemaker_sizing.commands.validate import EXIT_INVALID, read_conf_file
+from sagemaker_sizing.core.conf_fields import STRATEGIES
+
+if TYPE_CHECKING:
+    import argparse
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("simulate", help="dry-run the walk against a capacity model")
+    parser.add_argument("--conf", type=Path, required=True, help="conf JSON file")
+    parser.add_argument("--capacity", type=Path, help="capacity model JSON; without it: the worst case")
+    parser.add_argument("--strategy", choices=STRATEGIES, help="override the conf's strategy")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from sagemaker_sizing.core.capacity_model import CapacityModelError, load_capacity_model
+    from sagemaker_sizing.core.conf import ConfError, load_conf
+    from sagemaker_sizing.core.simulate import budget, simulate
+
+    raw = read_conf_file(args.conf)
+    if isinstance(raw, str):
+        print(f"invalid: {raw}")
+        return EXIT_INVALID
+    try:
+        conf = load_conf(raw, base_dir=args.conf.resolve().parent)
+        if args.capacity is None:
+            out = budget(conf, args.strategy)
+        else:
+            out = simulate(conf, load_capacity_model(args.capacity), args.strategy)
+    except ConfError as exc:
+        print(f"invalid: {args.conf}: {len(exc.problems)} problem(s)")
+        for problem in exc.problems:
+            print(f"- {problem}")
+        return EXIT_INVALID
+    except CapacityModelError as exc:
+        print(f"invalid: {exc}")
+        return EXIT_INVALID
+    print(json.dumps(out, indent=2))
+    return 0

@@ -1,0 +1,350 @@
+"""A sizing conf: validated all at once into a frozen ``SizingConf``.
+
+The same ``load_conf`` serves ``sagemaker-sizing validate`` and the DAG's plan task, so nothing is
+deployed for a conf the command line would reject. Every problem names the field, the value and
+what was expected, and all problems come back together.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sagemaker_sizing.core.conf_fields import (
+    FIELD_NAMES,
+    FIELDS,
+    INTEGER,
+    NULL,
+    NUMBER,
+    Field,
+    defaults,
+    params_schema,
+)
+from sagemaker_sizing.core.cost import CostTableError, load_cost_table
+
+__all__ = [
+    "FIELDS",
+    "ConfError",
+    "Problem",
+    "ScenarioRequest",
+    "SizingConf",
+    "conf_to_dict",
+    "load_conf",
+    "params_schema",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    value: Any
+    expected: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: got {self.value!r}, expected {self.expected}"
+
+
+class ConfError(ValueError):
+    """An invalid conf; ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("invalid sizing conf:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class ScenarioRequest:
+    path: str  # absolute
+    weight: float
+
+
+@dataclass(frozen=True)
+class SizingConf:
+    region: str
+    endpoint_name: str
+    endpoint_config_name: str
+    model_name: str
+    scenario_requests: tuple[ScenarioRequest, ...]
+    peak_tps: float
+    latency_success_p99: float
+    percent_fail: float
+    type_walk: tuple[str, ...]
+    count_walk: tuple[int, ...]
+    tps_walk: tuple[float, ...]
+    iam_role_arn: str | None = None
+    host: str | None = None
+    variant_name: str = "variant-name-1"
+    duration_minutes: float = 3
+    endurance_ramp_start_tps: float = 0
+    endurance_ramp_minutes: float = 0
+    endurance_steady_state_minutes: float = 30
+    endurance_retries: int = 3
+    perfsize_results_dir: str = "perfsize-results-dir"
+    cost_file: str | None = None
+    jar_file: str | None = None
+    logging_config: str | None = None
+    strategy: str = "adaptive"
+    precision: float = 0.05
+    max_test_cost_usd: float | None = None
+    safety_factor: float = 0.5
+    max_parallel_endpoints: int = 4
+    # Hourly price of each type of type_walk, from the region's table or cost_file.
+    prices: tuple[tuple[str, Decimal], ...] = field(default=(), repr=False)
+
+    def price(self, instance_type: str) -> Decimal:
+        return dict(self.prices)[instance_type]
+
+    @property
+    def price_table(self) -> dict[str, Decimal]:
+        return dict(self.prices)
+
+    @property
+    def runtime_host(self) -> str:
+        return self.host or f"runtime.sagemaker.{self.region}.amazonaws.com"
+
+    def scenario_requests_json(self) -> str:
+        """The ``scenario.requests`` system property of the Gatling jar."""
+        return json.dumps([{"path": r.path, "weight": r.weight} for r in self.scenario_requests])
+
+
+def conf_to_dict(conf: SizingConf) -> dict[str, Any]:
+    """JSON-safe dict of every field (for XCom); ``load_conf`` of it gives the same conf back."""
+    out: dict[str, Any] = {}
+    for f in FIELDS:
+        value = getattr(conf, f.name)
+        if f.name == "scenario_requests":
+            value = [{"path": r.path, "weight": r.weight} for r in value]
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def load_conf(
+    raw: Mapping[str, Any],
+    *,
+    max_rounds: int | None = None,
+    base_dir: Path | None = None,
+    ignore_unknown: bool = False,
+) -> SizingConf:
+    """Validate ``raw`` into a SizingConf or raise ConfError listing every problem.
+
+    ``base_dir`` resolves relative paths (the conf file's folder; default the working directory);
+    ``max_rounds`` is the DAG's number of round slots the walk must fit in; ``ignore_unknown``
+    lets a caller pass a mapping holding other keys too (Airflow params).
+    """
+    base = (base_dir or Path.cwd()).resolve()
+    problems: list[Problem] = []
+    if not isinstance(raw, Mapping):
+        raise ConfError([Problem("conf", raw, "a JSON object of conf fields")])
+    if not ignore_unknown:
+        for name in sorted(set(raw) - FIELD_NAMES):
+            problems.append(
+                Problem(name, raw[name], "no such field (see `sagemaker-sizing validate --help`)")
+            )
+    values = {**defaults(), **{k: v for k, v in raw.items() if k in FIELD_NAMES}}
+    parsed: dict[str, Any] = {}
+    for f in FIELDS:
+        if f.name not in values:
+            problems.append(Problem(f.name, None, f"a value ({f.description})"))
+            continue
+        ok, value = _parse_field(f, values[f.name], base, problems)
+        if ok:
+            parsed[f.name] = value
+    if len(parsed) == len(FIELDS):
+        _check_prices(parsed, base, problems)
+    if problems:
+        raise ConfError(problems)
+    conf = SizingConf(**parsed)
+    _check_walk_fits(conf, max_rounds)
+    return conf
+
+
+def _parse_field(f: Field, value: Any, base: Path, problems: list[Problem]) -> tuple[bool, Any]:
+    before = len(problems)
+    if value is None:
+        if NULL in f.types:
+            return True, None
+        problems.append(Problem(f.name, value, f"a {' or '.join(f.types)}"))
+        return False, None
+    if f.name == "scenario_requests":
+        result: Any = _scenario_requests(value, base, problems)
+    elif f.name.endswith("_walk"):
+        result = _walk(f.name, value, problems)
+    elif NUMBER in f.types or INTEGER in f.types:
+        result = _number(f, value, problems)
+    else:
+        result = _text(f, value, base, problems)
+    return len(problems) == before, result
+
+
+def _check_prices(parsed: dict[str, Any], base: Path, problems: list[Problem]) -> None:
+    cost_file = parsed["cost_file"]
+    try:
+        table = load_cost_table(parsed["region"], Path(cost_file) if cost_file else None)
+    except CostTableError as exc:
+        name = "cost_file" if cost_file else "region"
+        problems.append(Problem(name, cost_file or parsed["region"], f"a readable cost table ({exc})"))
+        return
+    missing = [t for t in parsed["type_walk"] if t not in table]
+    for instance_type in missing:
+        where = f"cost file {cost_file}" if cost_file else f"the {parsed['region']} cost table"
+        problems.append(Problem("type_walk", instance_type, f"an instance type listed in {where}"))
+    if not missing:
+        parsed["prices"] = tuple((t, table[t]) for t in dict.fromkeys(parsed["type_walk"]))
+
+
+def _check_walk_fits(conf: SizingConf, max_rounds: int | None) -> None:
+    from sagemaker_sizing.core.cost import load_test_cost
+    from sagemaker_sizing.core.walk import worst_case_steps
+
+    problems: list[Problem] = []
+    batches = worst_case_steps(conf)
+    if max_rounds is not None and len(batches) > max_rounds:
+        problems.append(
+            Problem(
+                "max_rounds",
+                max_rounds,
+                f"room for this conf's worst-case walk: strategy {conf.strategy} may need "
+                f"{len(batches)} rounds (shorten the walks, or raise the DAG's round slots)",
+            )
+        )
+    if conf.max_test_cost_usd is not None:
+        cost = load_test_cost((s for batch in batches for s in batch), conf.price_table)
+        if cost > Decimal(str(conf.max_test_cost_usd)):
+            problems.append(
+                Problem(
+                    "max_test_cost_usd",
+                    conf.max_test_cost_usd,
+                    f"at least the worst-case load-test cost of this conf, ${math.ceil(cost * 100) / 100}",
+                )
+            )
+    if problems:
+        raise ConfError(problems)
+
+
+def _number(f: Field, value: Any, problems: list[Problem]) -> float | int | None:
+    """Numbers, or numeric strings as perfsizesagemaker's command line passes them."""
+    integer = INTEGER in f.types
+    expected = "an integer" if integer else "a number"
+    number = _as_number(value, integer)
+    if number is None:
+        problems.append(Problem(f.name, value, expected))
+        return None
+    bounds = []
+    if f.minimum is not None and number < f.minimum:
+        bounds.append(f">= {f.minimum:g}")
+    if f.exclusive_minimum is not None and number <= f.exclusive_minimum:
+        bounds.append(f"> {f.exclusive_minimum:g}")
+    if f.maximum is not None and number > f.maximum:
+        bounds.append(f"<= {f.maximum:g}")
+    if bounds:
+        problems.append(Problem(f.name, value, f"{expected} {' and '.join(bounds)}"))
+        return None
+    return number
+
+
+def _as_number(value: Any, integer: bool) -> float | int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    if integer:
+        return int(value) if float(value).is_integer() else None
+    return float(value)
+
+
+_PATH_FIELDS = ("cost_file", "jar_file", "logging_config")
+
+
+def _text(f: Field, value: Any, base: Path, problems: list[Problem]) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        problems.append(Problem(f.name, value, "a non-empty string"))
+        return None
+    if f.enum is not None and value not in f.enum:
+        problems.append(Problem(f.name, value, f"one of {', '.join(map(str, f.enum))}"))
+        return None
+    if f.name in _PATH_FIELDS:
+        path = (base / value).resolve()
+        if not path.is_file():
+            problems.append(Problem(f.name, value, f"an existing file (looked at {path})"))
+            return None
+        return str(path)
+    return value.strip()
+
+
+def _walk(name: str, value: Any, problems: list[Problem]) -> tuple[Any, ...] | None:
+    """A comma-separated string (perfsizesagemaker's form) or a JSON list."""
+    items: list[Any]
+    if isinstance(value, str):
+        items = [item.strip() for item in value.split(",")]
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        problems.append(Problem(name, value, "a comma-separated string or a list"))
+        return None
+    if not items or items == [""]:
+        problems.append(Problem(name, value, "at least one value"))
+        return None
+    out: list[Any] = []
+    for item in items:
+        if name == "type_walk":
+            ok = isinstance(item, str) and item.startswith("ml.")
+            expected, parsed = "instance types like ml.m5.large", item
+        elif name == "count_walk":
+            parsed = _as_number(item, integer=True)
+            ok = parsed is not None and parsed >= 1
+            expected = "integer counts >= 1"
+        else:
+            parsed = _as_number(item, integer=False)
+            ok = parsed is not None and parsed > 0
+            expected = "TPS numbers > 0"
+        if not ok:
+            problems.append(Problem(name, value, f"{expected}; {item!r} is not"))
+            return None
+        out.append(parsed)
+    return tuple(out)
+
+
+def _scenario_requests(value: Any, base: Path, problems: list[Problem]) -> tuple[ScenarioRequest, ...] | None:
+    name = "scenario_requests"
+    items = value
+    if isinstance(value, str):
+        try:
+            items = json.loads(value)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(name, value, f"a JSON array ({exc})"))
+            return None
+    if not isinstance(items, list) or not items:
+        problems.append(Problem(name, value, 'a non-empty list of {"path": ..., "weight": ...}'))
+        return None
+    before = len(problems)
+    out: list[ScenarioRequest] = []
+    total = Decimal(0)
+    for index, item in enumerate(items):
+        where = f"{name}[{index}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("path"), str):
+            problems.append(Problem(where, item, 'an object {"path": "<file>", "weight": <number>}'))
+            continue
+        path = (base / item["path"]).resolve()
+        if not path.is_file():
+            problems.append(Problem(f"{where}.path", item["path"], f"an existing file (looked at {path})"))
+        weight = _as_number(item.get("weight"), integer=False)
+        if weight is None or weight < 0:
+            problems.append(Problem(f"{where}.weight", item.get("weight"), "a number >= 0"))
+            continue
+        total += Decimal(str(weight))
+        out.append(ScenarioRequest(str(path), weight))
+    if len(problems) == before and total != 100:
+        problems.append(Problem(name, value, f"weights summing to 100 (they sum to {total})"))
+    return tuple(out) if len(problems) == before else None

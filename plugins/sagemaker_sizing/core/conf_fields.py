@@ -1,0 +1,150 @@
+"""The one table of sizing-conf fields: names, JSON types, defaults and meanings.
+
+Names and defaults follow perfsizesagemaker's command line (perfsizesagemaker/main.py) so its users'
+parameters work unchanged; the DAG's Params and the conf reference are both built from this table,
+so they cannot drift from what ``load_conf`` accepts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+NUMBER = "number"
+INTEGER = "integer"
+STRING = "string"
+ARRAY = "array"
+NULL = "null"
+
+STRATEGIES = ("adaptive", "perfsize")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One conf option. ``required`` fields have no default (as on perfsizesagemaker's command line)."""
+
+    name: str
+    types: tuple[str, ...]
+    description: str
+    default: Any = None
+    required: bool = False
+    enum: tuple[Any, ...] | None = None
+    minimum: float | None = None
+    exclusive_minimum: float | None = None
+    maximum: float | None = None
+
+
+FIELDS: tuple[Field, ...] = (
+    # perfsizesagemaker's options, same names, same defaults.
+    Field("iam_role_arn", (STRING, NULL), "role to assume to get credentials, otherwise from environment"),
+    Field("host", (STRING, NULL), "SageMaker runtime host; null: runtime.sagemaker.<region>.amazonaws.com"),
+    Field("region", (STRING,), "region name for boto3 and cost lookup", required=True),
+    Field("endpoint_name", (STRING,), "name of SageMaker Endpoint", required=True),
+    Field("endpoint_config_name", (STRING,), "name of SageMaker EndpointConfig", required=True),
+    Field("variant_name", (STRING,), "name of SageMaker Endpoint Variant", default="variant-name-1"),
+    Field("model_name", (STRING,), "name of SageMaker Model (must already exist)", required=True),
+    Field(
+        "scenario_requests",
+        (STRING, ARRAY),
+        'JSON array (or its string) of request files and weights: [{"path": ..., "weight": 100}]; '
+        "paths relative to the conf file, weights non-negative and summing to 100",
+        required=True,
+    ),
+    Field("peak_tps", (NUMBER,), "required highest TPS", required=True, exclusive_minimum=0),
+    Field("latency_success_p99", (NUMBER,), "allowed p99 latency (ms)", required=True, exclusive_minimum=0),
+    Field("percent_fail", (NUMBER,), "allowed failure percentage", required=True, minimum=0, maximum=100),
+    Field("type_walk", (STRING, ARRAY), "comma separated instance types to test", required=True),
+    Field("count_walk", (STRING, ARRAY), "comma separated counts to test", required=True),
+    Field("tps_walk", (STRING, ARRAY), "comma separated TPS values to test", required=True),
+    Field("duration_minutes", (NUMBER,), "duration in minutes for type tests", 3, exclusive_minimum=0),
+    Field("endurance_ramp_start_tps", (NUMBER,), "TPS at start of endurance test ramp", 0, minimum=0),
+    Field("endurance_ramp_minutes", (NUMBER,), "duration in minutes for endurance test ramp", 0, minimum=0),
+    Field(
+        "endurance_steady_state_minutes",
+        (NUMBER,),
+        "duration in minutes for endurance steady state (0 skips the endurance and autoscaling phases)",
+        30,
+        minimum=0,
+    ),
+    Field("endurance_retries", (INTEGER,), "number of times to retry endurance test", 3, minimum=0),
+    Field("perfsize_results_dir", (STRING,), "directory for saving test results", "perfsize-results-dir"),
+    Field(
+        "cost_file",
+        (STRING, NULL),
+        "path to file mapping instance type to hourly rate; null: the region's table in resources/cost",
+    ),
+    Field("jar_file", (STRING, NULL), "path to a sagemaker-gatling jar; null: the project's own jar"),
+    Field("logging_config", (STRING, NULL), "accepted for compatibility; Airflow configures logging"),
+    # New options.
+    Field(
+        "strategy",
+        (STRING,),
+        "walk strategy: adaptive (parallel types, bisection, cheapest type) or perfsize (step for "
+        "step what perfsizesagemaker does)",
+        "adaptive",
+        enum=STRATEGIES,
+    ),
+    Field(
+        "precision",
+        (NUMBER,),
+        "adaptive: stop bisecting a type's TPS per instance when (fail - pass) / pass <= precision",
+        0.05,
+        exclusive_minimum=0,
+        maximum=1,
+    ),
+    Field(
+        "max_test_cost_usd",
+        (NUMBER, NULL),
+        "refuse a conf whose worst-case load tests could cost more (instances x minutes x price)",
+        minimum=0,
+    ),
+    Field(
+        "safety_factor",
+        (NUMBER,),
+        "AWS formula autoscaling target = int(max_rps_per_instance * 60 * safety_factor)",
+        0.5,
+        exclusive_minimum=0,
+        maximum=1,
+    ),
+    Field(
+        "max_parallel_endpoints",
+        (INTEGER,),
+        "adaptive: endpoints tested side by side in the autoscaling search (type lanes always run "
+        "one per type)",
+        4,
+        minimum=1,
+    ),
+)
+
+FIELD_NAMES: frozenset[str] = frozenset(f.name for f in FIELDS)
+REQUIRED_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required)
+
+
+def field_schema(field: Field) -> dict[str, Any]:
+    """JSON schema of one field (what an Airflow ``Param`` takes as keyword arguments)."""
+    schema: dict[str, Any] = {
+        "type": field.types[0] if len(field.types) == 1 else list(field.types),
+        "description": field.description,
+    }
+    if not field.required:
+        schema["default"] = field.default
+    if field.enum is not None:
+        schema["enum"] = list(field.enum)
+    for key, value in (
+        ("minimum", field.minimum),
+        ("exclusiveMinimum", field.exclusive_minimum),
+        ("maximum", field.maximum),
+    ):
+        if value is not None:
+            schema[key] = value
+    return schema
+
+
+def params_schema() -> dict[str, dict[str, Any]]:
+    """One JSON schema per field, in table order; required fields carry no ``default``."""
+    return {field.name: field_schema(field) for field in FIELDS}
+
+
+def defaults() -> dict[str, Any]:
+    """Defaults of the optional fields."""
+    return {f.name: f.default for f in FIELDS if not f.required}

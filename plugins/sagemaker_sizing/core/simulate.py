@@ -1,0 +1,108 @@
+"""Dry runs: the walk against a capacity model, or its worst case for budgeting a real run."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from sagemaker_sizing.core.cost import load_test_cost, step_instance_minutes
+from sagemaker_sizing.core.model import StepConfig, StepResult
+from sagemaker_sizing.core.walk import next_batch, recommend, worst_case_steps
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sagemaker_sizing.core.capacity_model import CapacityModel
+    from sagemaker_sizing.core.conf import SizingConf
+
+# A walk that needs more is broken; stop rather than loop.
+MAX_SIMULATED_ROUNDS = 1000
+
+
+def with_strategy(conf: SizingConf, strategy: str | None) -> SizingConf:
+    return conf if strategy is None else dataclasses.replace(conf, strategy=strategy)
+
+
+def run_walk(conf: SizingConf, model: CapacityModel) -> list[StepResult]:
+    """Every result the walk would produce if the endpoints behaved like ``model``."""
+    results: list[StepResult] = []
+    for round_number in range(1, MAX_SIMULATED_ROUNDS + 1):
+        batch = next_batch(conf, results)
+        if not batch:
+            return results
+        for step in batch:
+            passed = model.passes(step)
+            results.append(StepResult(step, round_number, passed, "capacity model: " + str(passed)))
+    raise RuntimeError(f"walk {conf.strategy} did not finish within {MAX_SIMULATED_ROUNDS} rounds")
+
+
+def simulate(conf: SizingConf, model: CapacityModel, strategy: str | None = None) -> dict[str, Any]:
+    """The dry run's JSON: every step, the recommendation, load-test and instance minutes."""
+    conf = with_strategy(conf, strategy)
+    results = run_walk(conf, model)
+    rec = recommend(conf, results)
+    return {
+        "strategy": conf.strategy,
+        "steps": [{"round": r.round, **step_dict(r.step), "passed": r.passed} for r in results],
+        "recommendation": {
+            "instance_type": rec.instance_type,
+            "instance_count_needed": rec.instance_count_needed,
+            "max_instance_count": rec.max_instance_count,
+            "min_instance_count": rec.min_instance_count,
+            "invocations_target": rec.invocations_target,
+            "hourly_cost_usd": None if rec.hourly_cost_usd is None else float(rec.hourly_cost_usd),
+        },
+        "load_test_minutes": load_test_minutes(_rounds(results)),
+        "instance_minutes": instance_minutes(r.step for r in results),
+    }
+
+
+def budget(conf: SizingConf, strategy: str | None = None) -> dict[str, Any]:
+    """Worst case of a real run, before spending money: steps, rounds, minutes and test cost."""
+    conf = with_strategy(conf, strategy)
+    batches = worst_case_steps(conf)
+    steps = [step for batch in batches for step in batch]
+    return {
+        "strategy": conf.strategy,
+        "worst_case": True,
+        "rounds": len(batches),
+        "steps": [
+            {"round": i, **step_dict(step), "passed": None}
+            for i, batch in enumerate(batches, start=1)
+            for step in batch
+        ],
+        "load_test_minutes": load_test_minutes(batches),
+        "instance_minutes": instance_minutes(steps),
+        "test_cost_usd": float(round(load_test_cost(steps, conf.price_table), 2)),
+    }
+
+
+def step_dict(step: StepConfig) -> dict[str, Any]:
+    return {
+        "phase": step.phase,
+        "instance_type": step.instance_type,
+        "instance_count": step.instance_count,
+        "scaling_min_instance_count": step.scaling_min_instance_count,
+        "scaling_max_instance_count": step.scaling_max_instance_count,
+        "ramp_start_tps": step.ramp_start_tps,
+        "ramp_minutes": step.ramp_minutes,
+        "steady_state_tps": step.steady_state_tps,
+        "steady_state_minutes": step.steady_state_minutes,
+    }
+
+
+def load_test_minutes(batches: Sequence[Sequence[StepConfig]]) -> float:
+    """Wall-clock load minutes: a round lasts as long as its longest step (steps run side by side)."""
+    return round(sum(max(s.load_minutes for s in batch) for batch in batches if batch), 6)
+
+
+def instance_minutes(steps: Any) -> float:
+    """Instances x minutes over all steps (autoscaling steps at their maximum): what the tests cost."""
+    return float(sum((step_instance_minutes(s) for s in steps), start=0))
+
+
+def _rounds(results: Sequence[StepResult]) -> list[list[StepConfig]]:
+    by_round: dict[int, list[StepConfig]] = {}
+    for r in results:
+        by_round.setdefault(r.round, []).append(r.step)
+    return [by_round[k] for k in sorted(by_round)]

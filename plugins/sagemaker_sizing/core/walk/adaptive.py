@@ -1,0 +1,226 @@
+"""The ``adaptive`` strategy: fewer, better steps than perfsizesagemaker's walk.
+
+1. Lanes: every candidate type is explored side by side, one single-instance step per open type per
+   round. A lane grows its TPS until a failure, then bisects. Test points sit on the count
+   breakpoints ``peak / n`` (only they can change the answer ``ceil(peak / tps)``), so a lane stops
+   as soon as its instance count is known, or when (fail - pass) / pass <= ``precision``.
+2. The cheapest type for the peak by hourly cost, ``ceil(peak / tps_per_instance) * price``.
+3. Endurance ("max"): that configuration holds the peak for the endurance minutes; on a failure it
+   gets one more instance (up to ``endurance_retries`` times per type) and the types are ranked
+   again, so the answer stays the cheapest one that passed endurance at peak TPS.
+4. Autoscaling minimum ("min"), at the AWS formula target: its first points ride along with each
+   endurance step (speculatively, used only if that step passes), then a search with up to
+   ``max_parallel_endpoints`` points per round.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from sagemaker_sizing.core.model import PHASE_MAX, StepConfig
+from sagemaker_sizing.core.walk.common import (
+    Findings,
+    MinSearch,
+    Rounds,
+    StepMaker,
+    WalkGen,
+    aws_formula_target,
+    instances_for,
+    min_search_steps,
+    perfsize_target,
+    worst_min_search_rounds,
+)
+from sagemaker_sizing.core.walk.perfsize import min_template
+
+if TYPE_CHECKING:
+    from sagemaker_sizing.core.conf import SizingConf
+
+PHASE_PROBE = "probe"  # growth (or, after a first failure, shrinking) of a lane's TPS
+PHASE_BISECT = "bisect"
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One type's search of the TPS a single instance sustains."""
+
+    instance_type: str
+    peak: float
+    start: float  # first TPS tried
+    floor: float  # below this the type is not worth it (perfsize's lowest TPS per instance)
+    precision: float
+    lo: float = 0.0  # highest TPS that passed
+    hi: float | None = None  # lowest TPS that failed
+
+    @property
+    def needed(self) -> int | None:
+        return instances_for(self.peak, self.lo) if self.lo > 0 else None
+
+    def next_tps(self) -> tuple[str, float] | None:
+        if self.hi is None:
+            if self.lo == 0:
+                return PHASE_PROBE, min(self.start, self.peak)
+            needed = instances_for(self.peak, self.lo)
+            # Growth on count breakpoints: halve the instance count the lane would need.
+            return (PHASE_PROBE, self.peak / max(1, needed // 2)) if needed > 1 else None
+        if self.lo == 0:
+            if self.hi <= self.floor * (1 + 1e-9):
+                return None  # even the lowest TPS worth testing failed: type dropped
+            return PHASE_PROBE, max(self.hi / 2, self.floor)
+        high = instances_for(self.peak, self.lo)
+        low = math.floor(round(self.peak / self.hi, 9)) + 1  # fewest instances that could do
+        if low >= high or (self.hi - self.lo) / self.lo <= self.precision:
+            return None
+        return PHASE_BISECT, self.peak / ((low + high) // 2)
+
+    def record(self, tps: float, passed: bool) -> Lane:
+        if passed:
+            return dataclasses.replace(self, lo=max(self.lo, tps))
+        return dataclasses.replace(self, hi=tps if self.hi is None else min(self.hi, tps))
+
+
+def lanes_for(conf: SizingConf) -> list[Lane]:
+    start = conf.tps_walk[0] / conf.count_walk[0]
+    floor = min(conf.tps_walk) / max(conf.count_walk)
+    return [
+        Lane(t, conf.peak_tps, start, min(floor, start), conf.precision)
+        for t in dict.fromkeys(conf.type_walk)
+    ]
+
+
+def walk(conf: SizingConf, findings: Findings) -> WalkGen:
+    lanes = yield from _explore(conf)
+    needed = {lane.instance_type: lane.needed for lane in lanes if lane.needed is not None}
+    per_instance = {lane.instance_type: lane.lo for lane in lanes}
+    for lane in lanes:
+        findings.explanation.append(_lane_words(conf, lane))
+    if not needed:
+        findings.explanation.append("No type passed even the lowest TPS worth testing.")
+        return
+    counts = dict(needed)
+    chosen = _cheapest(conf, counts)
+    _record_type(conf, findings, chosen, per_instance[chosen], needed[chosen])
+    if conf.endurance_steady_state_minutes <= 0:
+        return
+    failures = dict.fromkeys(counts, 0)
+    width = conf.max_parallel_endpoints
+    while True:
+        open_counts = {t: n for t, n in counts.items() if failures[t] <= conf.endurance_retries}
+        if not open_counts:
+            findings.explanation.append("No configuration held the peak TPS in endurance.")
+            return
+        chosen = _cheapest(conf, open_counts)
+        count = counts[chosen]
+        fixed = StepConfig(PHASE_MAX, chosen, count, conf.peak_tps, conf.endurance_steady_state_minutes)
+        target = aws_formula_target(per_instance[chosen], conf.safety_factor)
+        maker = StepMaker(min_template(conf, chosen, count, target))
+        autoscale = conf.endurance_ramp_minutes > 0 and count > 1
+        search = MinSearch(0, count, max(1, width - 1))
+        points = search.points() if autoscale and width > 1 else []
+        outcomes = yield [fixed, *(maker(m) for m in points)]
+        if outcomes[0]:
+            break
+        counts[chosen] += 1
+        failures[chosen] += 1
+        findings.explanation.append(f"{count} x {chosen} did not hold the peak: one more instance.")
+    _record_type(conf, findings, chosen, per_instance[chosen], needed[chosen])
+    findings.max_instance_count = count
+    findings.explanation.append(
+        f"{count} x {chosen} held {conf.peak_tps:g} TPS for {conf.endurance_steady_state_minutes:g} min."
+    )
+    if not autoscale:
+        return
+    findings.invocations_target = target
+    search = search.record(dict(zip(points, outcomes[1:], strict=True)))
+    search = yield from min_search_steps(dataclasses.replace(search, width=width), maker)
+    # The fixed maximum passed endurance, so autoscaling from the maximum is known to work too.
+    findings.min_instance_count = search.found if search.found is not None else count
+    findings.explanation.append(
+        f"Autoscaling {findings.min_instance_count}..{count} at target {target} invocations/instance/"
+        f"minute (AWS formula; perfsizesagemaker's would be {perfsize_target(conf.peak_tps, count)})."
+    )
+
+
+def _explore(conf: SizingConf) -> Rounds[list[Lane]]:
+    lanes = lanes_for(conf)
+    while True:
+        planned = [(i, nxt) for i, lane in enumerate(lanes) if (nxt := lane.next_tps()) is not None]
+        if not planned:
+            return lanes
+        batch = [
+            StepConfig(phase, lanes[i].instance_type, 1, tps, conf.duration_minutes)
+            for i, (phase, tps) in planned
+        ]
+        outcomes = yield batch
+        for (i, (_, tps)), passed in zip(planned, outcomes, strict=True):
+            lanes[i] = lanes[i].record(tps, passed)
+
+
+def _cheapest(conf: SizingConf, counts: dict[str, int]) -> str:
+    order = list(conf.type_walk)
+    return min(counts, key=lambda t: (conf.price(t) * counts[t], order.index(t)))
+
+
+def _record_type(conf: SizingConf, findings: Findings, instance_type: str, tps: float, needed: int) -> None:
+    findings.instance_type = instance_type
+    findings.tps_per_instance = tps
+    findings.instance_count_needed = needed
+    findings.aws_formula_invocations_target = aws_formula_target(tps, conf.safety_factor)
+
+
+def _lane_words(conf: SizingConf, lane: Lane) -> str:
+    failed = f", failed at {lane.hi:g}" if lane.hi is not None else ""
+    if lane.needed is None:
+        return f"{lane.instance_type}: nothing passed{failed}; dropped."
+    hourly = conf.price(lane.instance_type) * lane.needed
+    return (
+        f"{lane.instance_type}: one instance held {lane.lo:g} TPS{failed}; ceiling({conf.peak_tps:g} / "
+        f"{lane.lo:g}) = {lane.needed} instances = ${hourly}/hour."
+    )
+
+
+@cache
+def _worst_lane_path(lane: Lane) -> tuple[tuple[str, float], ...]:
+    """The longest sequence of probes a lane can make, over every pass/fail pattern."""
+    nxt = lane.next_tps()
+    if nxt is None:
+        return ()
+    _, tps = nxt
+    tails = (_worst_lane_path(lane.record(tps, ok)) for ok in (True, False))
+    return (nxt, *max(tails, key=len))
+
+
+def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
+    """An upper bound of rounds, minutes and cost: every lane at its longest, then every type's
+    endurance retries at its largest count, then the longest autoscaling search."""
+    paths = [(lane.instance_type, _worst_lane_path(lane)) for lane in lanes_for(conf)]
+    batches = [
+        [StepConfig(p[i][0], t, 1, p[i][1], conf.duration_minutes) for t, p in paths if len(p) > i]
+        for i in range(max(len(p) for _, p in paths))
+    ]
+    if conf.endurance_steady_state_minutes <= 0:
+        return batches
+    lowest = min(lane.floor for lane in lanes_for(conf))
+    needed = instances_for(conf.peak_tps, lowest)
+    top = needed + conf.endurance_retries
+    width = conf.max_parallel_endpoints
+    autoscale = conf.endurance_ramp_minutes > 0 and top > 1
+    minutes = conf.endurance_steady_state_minutes
+    for instance_type in dict.fromkeys(conf.type_walk):
+        for count in range(needed, top + 1):
+            maker = StepMaker(min_template(conf, instance_type, count, 0))
+            spec = MinSearch(0, count, width - 1).points() if autoscale and width > 1 else []
+            fixed = StepConfig(PHASE_MAX, instance_type, count, conf.peak_tps, minutes)
+            batches.append([fixed, *(maker(m) for m in spec)])
+    if autoscale:
+        costliest = max(conf.type_walk, key=conf.price)
+        maker = StepMaker(min_template(conf, costliest, top, 0))
+        rounds = max(worst_min_search_rounds(m, width) for m in range(2, top + 1))
+        batches += [[maker(max(1, top - 1 - j)) for j in range(min(width, top - 1))] for _ in range(rounds)]
+    return batches
+
+
+__all__ = ["PHASE_BISECT", "PHASE_PROBE", "Lane", "walk", "worst_case_steps"]

@@ -1,0 +1,170 @@
+"""What both walks share: replaying results into a walk, findings, and the autoscaling-minimum search.
+
+A walk is written as a generator that yields a batch (the steps of one round) and receives whether
+each step passed. ``replay`` feeds it every result so far, round by round, so the walk itself stays
+a pure function of the conf and the results (a cleared, re-run plan task asks again and gets the
+same batch).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from typing import TypeVar
+
+from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
+
+T = TypeVar("T")
+
+# Yields one round's batch, receives pass/fail per step (same order), returns when finished.
+WalkGen = Generator[list[StepConfig], list[bool], None]
+# A part of a walk that returns what it found.
+Rounds = Generator[list[StepConfig], list[bool], T]
+
+
+class WalkMismatchError(ValueError):
+    """The results do not belong to the batches this walk plans (another conf, or a lost step)."""
+
+
+@dataclass
+class Findings:
+    """What the walk has established so far; a finished or interrupted walk recommends from it."""
+
+    instance_type: str | None = None
+    tps_per_instance: float | None = None
+    instance_count_needed: int | None = None
+    max_instance_count: int | None = None
+    min_instance_count: int | None = None
+    invocations_target: int | None = None
+    aws_formula_invocations_target: int | None = None
+    explanation: list[str] = field(default_factory=list)
+
+    def to_recommendation(self, prices: dict[str, Decimal]) -> Recommendation:
+        hourly = None
+        count = self.max_instance_count or self.instance_count_needed
+        if self.instance_type is not None and count is not None:
+            hourly = prices[self.instance_type] * count
+        return Recommendation(
+            instance_type=self.instance_type,
+            tps_per_instance=self.tps_per_instance,
+            instance_count_needed=self.instance_count_needed,
+            max_instance_count=self.max_instance_count,
+            min_instance_count=self.min_instance_count,
+            invocations_target=self.invocations_target,
+            aws_formula_invocations_target=self.aws_formula_invocations_target,
+            hourly_cost_usd=hourly,
+            explanation=tuple(self.explanation),
+        )
+
+
+def replay(walk: WalkGen, results: Sequence[StepResult]) -> list[StepConfig]:
+    """Feed ``results`` (all rounds so far) into ``walk``; return the next batch, [] when finished."""
+    by_round: dict[int, list[StepResult]] = {}
+    for result in results:
+        by_round.setdefault(result.round, []).append(result)
+    try:
+        batch = next(walk)
+        for round_number in sorted(by_round):
+            batch = walk.send(_outcomes(batch, by_round[round_number], round_number))
+    except StopIteration:
+        return []
+    return batch
+
+
+def _outcomes(batch: list[StepConfig], results: list[StepResult], round_number: int) -> list[bool]:
+    passed = {result.step: result.passed for result in results}  # a re-run step: its last result
+    missing = [step for step in batch if step not in passed]
+    if missing:
+        raise WalkMismatchError(
+            f"round {round_number} has no result for planned step(s): "
+            + "; ".join(step.describe() for step in missing)
+        )
+    return [passed[step] for step in batch]
+
+
+def perfsize_target(peak_tps: float, max_instance_count: int) -> int:
+    """perfsizesagemaker's ``int(peak_tps / max_count * 60 * 0.5)``, in Decimal as it computes it."""
+    return int(Decimal(str(peak_tps)) / max_instance_count * 60 * Decimal("0.5"))
+
+
+def aws_formula_target(max_rps_per_instance: float, safety_factor: float) -> int:
+    """AWS's ``SageMakerVariantInvocationsPerInstance = int(max_rps * 60 * safety_factor)``."""
+    return int(Decimal(str(max_rps_per_instance)) * 60 * Decimal(str(safety_factor)))
+
+
+def instances_for(peak_tps: float, tps_per_instance: float) -> int:
+    """ceil(peak / tps per instance), immune to float noise such as 60 / (60 / 7) = 7.000000001."""
+    return math.ceil(round(peak_tps / tps_per_instance, 9))
+
+
+@dataclass(frozen=True)
+class MinSearch:
+    """Search of the smallest autoscaling minimum in (lower, upper); ``upper`` is known to pass.
+
+    ``width`` points per round, evenly spaced; with width 1 this is perfsizesagemaker's binary search
+    exactly: ``m = int((lower + upper) / 2)``, stop when m is 0 or the maximum (both count as
+    tested), so m = max itself is never tested.
+    """
+
+    lower: int
+    upper: int
+    width: int = 1
+    found: int | None = None
+
+    def points(self) -> list[int]:
+        span = self.upper - self.lower
+        chosen = {self.lower + span * j // (self.width + 1) for j in range(1, self.width + 1)}
+        return sorted(m for m in chosen if self.lower < m < self.upper)
+
+    def record(self, outcomes: dict[int, bool]) -> MinSearch:
+        """Monotone: the smallest pass is the new upper, the largest failure below it the new lower."""
+        passes = [m for m, ok in outcomes.items() if ok]
+        upper = min(passes, default=self.upper)
+        lower = max((m for m, ok in outcomes.items() if not ok and m < upper), default=self.lower)
+        found = upper if passes else self.found
+        return MinSearch(lower, upper, self.width, found)
+
+
+def min_search_steps(search: MinSearch, make_step: StepMaker) -> Rounds[MinSearch]:
+    """Rounds of the search until no point is left; returns the final search state."""
+    while points := search.points():
+        outcomes = yield [make_step(m) for m in points]
+        search = search.record(dict(zip(points, outcomes, strict=True)))
+    return search
+
+
+@cache
+def worst_min_search_rounds(upper: int, width: int, lower: int = 0) -> int:
+    """Most rounds a MinSearch can take over every pass/fail pattern (monotone outcomes)."""
+    points = MinSearch(lower, upper, width).points()
+    if not points:
+        return 0
+    bounds = [lower, *points, upper]
+    # A monotone outcome leaves one gap (between the largest failure and the smallest pass) open.
+    return 1 + max(worst_min_search_rounds(hi, width, lo) for lo, hi in itertools.pairwise(bounds))
+
+
+class StepMaker:
+    """Turns an autoscaling minimum into the min-phase step (the rest of the step is fixed)."""
+
+    def __init__(self, template: StepConfig) -> None:
+        self.template = template
+
+    def __call__(self, minimum: int) -> StepConfig:
+        t = self.template
+        return StepConfig(
+            phase=t.phase,
+            instance_type=t.instance_type,
+            instance_count=minimum,
+            steady_state_tps=t.steady_state_tps,
+            steady_state_minutes=t.steady_state_minutes,
+            ramp_start_tps=t.ramp_start_tps,
+            ramp_minutes=t.ramp_minutes,
+            scaling_min_instance_count=minimum,
+            scaling_max_instance_count=t.scaling_max_instance_count,
+            invocations_target=t.invocations_target,
+        )
