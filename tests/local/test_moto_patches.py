@@ -1,0 +1,79 @@
+"""UpdateEndpoint and the Creating/Updating delays, on moto in-process (mock_aws)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from sagemaker_sizing.local import moto_patches
+
+ROLE = "arn:aws:iam::123456789012:role/r"
+
+
+@pytest.fixture
+def sagemaker() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client(
+            "sagemaker", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="y"
+        )
+        client.create_model(ModelName="m", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+        for name, instance_type, count in (("c1", "ml.m5.large", 1), ("c2", "ml.m5.xlarge", 3)):
+            client.create_endpoint_config(
+                EndpointConfigName=name,
+                ProductionVariants=[
+                    {
+                        "VariantName": "v",
+                        "ModelName": "m",
+                        "InitialInstanceCount": count,
+                        "InstanceType": instance_type,
+                    }
+                ],
+            )
+        yield client
+    moto_patches.apply(0.0)
+
+
+def _count(client: Any) -> int:
+    return int(client.describe_endpoint(EndpointName="e")["ProductionVariants"][0]["CurrentInstanceCount"])
+
+
+def test_update_endpoint_switches_config_at_once_without_delay(sagemaker: Any) -> None:
+    moto_patches.apply(0.0)
+    sagemaker.create_endpoint(EndpointName="e", EndpointConfigName="c1")
+    arn = sagemaker.update_endpoint(EndpointName="e", EndpointConfigName="c2")["EndpointArn"]
+    described = sagemaker.describe_endpoint(EndpointName="e")
+    assert arn == described["EndpointArn"]
+    assert described["EndpointConfigName"] == "c2" and described["EndpointStatus"] == "InService"
+    assert _count(sagemaker) == 3
+
+
+def test_creating_and_updating_delays(sagemaker: Any) -> None:
+    moto_patches.apply(0.4)
+    sagemaker.create_endpoint(EndpointName="e", EndpointConfigName="c1")
+    assert sagemaker.describe_endpoint(EndpointName="e")["EndpointStatus"] == "Creating"
+    with pytest.raises(ClientError, match="in-progress"):
+        sagemaker.update_endpoint(EndpointName="e", EndpointConfigName="c2")
+    time.sleep(0.45)
+    assert sagemaker.describe_endpoint(EndpointName="e")["EndpointStatus"] == "InService"
+    sagemaker.update_endpoint(EndpointName="e", EndpointConfigName="c2")
+    described = sagemaker.describe_endpoint(EndpointName="e")
+    assert described["EndpointStatus"] == "Updating" and described["EndpointConfigName"] == "c1"
+    time.sleep(0.45)
+    described = sagemaker.describe_endpoint(EndpointName="e")
+    assert described["EndpointStatus"] == "InService" and described["EndpointConfigName"] == "c2"
+    assert _count(sagemaker) == 3
+
+
+def test_update_of_unknown_endpoint_or_config_fails_like_sagemaker(sagemaker: Any) -> None:
+    moto_patches.apply(0.0)
+    with pytest.raises(ClientError, match="Could not find endpoint"):
+        sagemaker.update_endpoint(EndpointName="nope", EndpointConfigName="c2")
+    sagemaker.create_endpoint(EndpointName="e", EndpointConfigName="c1")
+    with pytest.raises(ClientError, match="Could not find endpoint configuration"):
+        sagemaker.update_endpoint(EndpointName="e", EndpointConfigName="nope")
