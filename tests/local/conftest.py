@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-
 from sagemaker_sizing.local import LocalSageMakerStatus, running_local_sagemaker
 from sagemaker_sizing.local.capacity import DEFAULT_PROFILE_PATH
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MODEL = "local-test-model"
 COMPRESSION = 60.0  # one simulated minute per second

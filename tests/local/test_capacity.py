@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from sagemaker_sizing.local.capacity import analytical_capacity, load_profile, service_rate
 
 PROFILE = load_profile()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-
 from sagemaker_sizing.local import moto_patches
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 

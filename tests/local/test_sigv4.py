@@ -5,7 +5,6 @@ from __future__ import annotations
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-
 from sagemaker_sizing.local.sigv4 import SigV4Verifier
 
 KEY, SECRET = "LOCALTESTKEY", "local-test-secret"
