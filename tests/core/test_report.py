@@ -173,10 +173,10 @@ CONF: dict[str, Any] = {
 }
 COSTS: dict[str, Any] = {
     "hourly": "0.612",
-    "daily": "14.688",
+    "daily": Decimal("14.688000"),  # Decimal arithmetic leftovers: shown to the cent
     "monthly": "446.76",
     "annual": "5361.12",
-    "per_million_inferences": "0.85",
+    "per_million_inferences": "0.850000",
     "per_type": {
         "ml.m5.large": {"hourly": "0.575", "instances": 5, "tps_per_instance": 45},
         "ml.c5.xlarge": {"hourly": "0.612", "instances": 3, "tps_per_instance": 70},
@@ -222,7 +222,9 @@ def test_recommendation_table_shows_the_recommendation(rendered: Any) -> None:
     assert cells["aws_formula_invocations_target"] == "2100"
     assert cells["cost.hourly"] == "$0.612"
     assert cells["cost.monthly"] == "$446.76"
-    assert cells["cost.annual"] == "$5361.12"
+    assert cells["cost.daily"] == "$14.69" and data["costs"]["daily"] == "14.69"
+    assert cells["cost.per_million_inferences"] == "$0.85"
+    assert cells["cost.annual"] == "$5,361.12"
     assert cells["cost.min_hourly"] == "—"  # not given: rendered as a dash
     assert "int(200 / 3 * 60 * 0.5) = 2000" in table.text()
     assert doc.one(id="status").attrs["data-status"] == "recommended"
@@ -231,7 +233,7 @@ def test_recommendation_table_shows_the_recommendation(rendered: Any) -> None:
     for key in ("instance_count_needed", "max_instance_count", "min_instance_count", "invocations_target"):
         assert _as_number(cells[key]) == data["recommendation"][key]
     for key in ("hourly", "daily", "monthly", "annual", "per_million_inferences"):
-        assert cells[f"cost.{key}"] == f"${data['costs'][key]}"
+        assert cells[f"cost.{key}"].replace(",", "") == f"${data['costs'][key]}"
     assert recommendation_from_dict(data["recommendation"]) == REC
 
 
@@ -398,3 +400,16 @@ def test_rerender_replaces_files(tmp_path: Path) -> None:
     render_report(run_id="b", conf=CONF, results=[], recommendation=REC, costs=COSTS, results_dir=tmp_path)
     assert json.loads((tmp_path / "recommendation.json").read_text())["run_id"] == "b"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["recommendation.json", "report.html"]
+
+
+def test_pass_matrix_like_perfsizesagemaker(rendered: Any) -> None:
+    doc, _, _, _ = rendered
+    table = doc.one("table", id="pass-matrix")
+    header, *rows = table.all("tr")
+    assert [th.text() for th in header.all("th")] == ["", "10", "30", "50", "70", "100", "200"]
+    grid = {tr.one("th").text(): [td.text() for td in tr.all("td")] for tr in rows}
+    assert grid == {
+        "ml.m5.large x1": ["PASS", "PASS", "FAIL", "", "", ""],
+        "ml.c5.xlarge x1": ["PASS", "PASS", "", "PASS", "FAIL", ""],
+        "ml.c5.xlarge x3": ["", "", "", "", "", "PASS"],
+    }

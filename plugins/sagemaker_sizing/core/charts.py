@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-WIDTH = 760
-HEIGHT = 340
+WIDTH = 540
+HEIGHT = 300
 MARGIN_LEFT = 64
 MARGIN_RIGHT = 16
 MARGIN_TOP = 16

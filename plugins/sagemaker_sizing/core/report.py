@@ -28,6 +28,7 @@ import math
 import os
 import tempfile
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -48,12 +49,24 @@ REPORT_FILE = "report.html"
 RECOMMENDATION_FILE = "recommendation.json"
 SCHEMA_VERSION = 1
 MISSING = "—"
-MONEY_KEYS = ("hourly", "daily", "monthly", "annual", "min_hourly", "min_monthly", "per_million_inferences")
+MONEY_KEYS = (
+    "hourly",
+    "daily",
+    "monthly",
+    "annual",
+    "min_hourly",
+    "min_monthly",
+    "per_million_inferences",
+    "price_per_instance_hour",
+)
+# core.cost.CostBreakdown's other fields: accepted (so its fields can be passed as they are), not shown.
+IGNORED_COST_KEYS = ("instance_type", "instance_count")
 RUN_COST_KEYS = ("test_cost_usd", "load_test_minutes", "instance_minutes")
-PER_TYPE_KEYS = ("hourly", "instances", "tps_per_instance")
 STEP_METRICS = ("count_total", "percent_fail", "latency_success_p50", "latency_success_p99")
 ACHIEVED_TPS_KEYS = ("achieved_tps", "tps_achieved", "tps")
 PERFSIZE_SAFETY_FACTOR = 0.5
+CENT = Decimal("0.01")
+MICRO = Decimal("0.000001")
 
 STATUS_RECOMMENDED = "recommended"  # a type and a count proven at peak TPS
 STATUS_PARTIAL = "partial"  # a type passed, but no count was proven at peak
@@ -161,7 +174,22 @@ def render_html(context: Mapping[str, Any]) -> str:
             context["costs"]["per_type"], context["recommendation"]["instance_type"]
         ),
         inputs=[(key, _fmt_input(value)) for key, value in context["inputs"].items()],
+        matrix=_pass_matrix(context["steps"]),
     )
+
+
+def _pass_matrix(steps: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """perfsizesagemaker's grid: type x count (rows) vs steady TPS (columns), last result wins."""
+    fixed = [s for s in steps if not s["autoscaling"]]
+    columns = sorted({s["steady_state_tps"] for s in fixed})
+    cells: dict[str, dict[float, str]] = {}
+    for s in fixed:
+        row = cells.setdefault(f"{s['instance_type']} x{s['instance_count']}", {})
+        row[s["steady_state_tps"]] = "pass" if s["passed"] else "fail"
+    return {
+        "columns": [_fmt_num(c) for c in columns],
+        "rows": [(label, [row.get(c) for c in columns]) for label, row in cells.items()],
+    }
 
 
 @functools.cache
@@ -253,18 +281,46 @@ def _report_link(folder: str | None, results_dir: Path) -> str | None:
 
 
 def _normalise_costs(costs: Mapping[str, Any], rec: Recommendation) -> dict[str, Any]:
-    unknown = set(costs) - {*MONEY_KEYS, *RUN_COST_KEYS, "per_type"}
+    unknown = set(costs) - {*MONEY_KEYS, *RUN_COST_KEYS, *IGNORED_COST_KEYS, "per_type"}
     if unknown:
         log.warning("Report ignores unknown cost keys: %s", ", ".join(sorted(unknown)))
-    out: dict[str, Any] = {key: _opt_str(costs.get(key)) for key in (*MONEY_KEYS, *RUN_COST_KEYS)}
+    out: dict[str, Any] = {key: _money_str(costs.get(key)) for key in MONEY_KEYS}
+    out.update({key: _opt_str(costs.get(key)) for key in RUN_COST_KEYS})
+    out["test_cost_usd"] = _money_str(costs.get("test_cost_usd"))
     if out["hourly"] is None and rec.hourly_cost_usd is not None:
-        out["hourly"] = str(rec.hourly_cost_usd)
+        out["hourly"] = _money_str(rec.hourly_cost_usd)
     per_type = costs.get("per_type") or {}
     out["per_type"] = {
-        str(name): {key: _opt_str((entry or {}).get(key)) for key in PER_TYPE_KEYS}
+        str(name): {
+            "hourly": _money_str((entry or {}).get("hourly")),
+            "instances": _opt_str((entry or {}).get("instances")),
+            "tps_per_instance": _opt_str((entry or {}).get("tps_per_instance")),
+        }
         for name, entry in per_type.items()
     }
     return out
+
+
+def _money_str(value: Any) -> str | None:
+    """Money as a string: cents from $1 up, at most 6 decimals below, no trailing zeros past cents.
+
+    Daily/annual figures multiplied out in Decimal carry more digits than anyone can use
+    ("5361.120000"); the report and the JSON show the same rounded string.
+    """
+    text = _opt_str(value)
+    if text is None:
+        return None
+    try:
+        money = Decimal(text)
+    except InvalidOperation:
+        return text  # not a number: shown as given
+    if not money.is_finite():
+        return None
+    if abs(money) >= 1:
+        return str(money.quantize(CENT, rounding=ROUND_HALF_UP))
+    small = money.quantize(MICRO, rounding=ROUND_HALF_UP).normalize()
+    exponent = small.as_tuple().exponent
+    return f"{small:f}" if isinstance(exponent, int) and exponent <= -2 else f"{small:.2f}"
 
 
 def _number(value: Any) -> int | float | None:
@@ -295,7 +351,15 @@ def _fmt_num(value: Any) -> str:
 
 
 def _fmt_money(value: Any) -> str:
-    return MISSING if value is None or value == "" else f"${value}"
+    """``$5,361.12`` from the context's money string; the JSON keeps it without separators."""
+    if value is None or value == "":
+        return MISSING
+    try:
+        money = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    decimals = max(0, -int(money.as_tuple().exponent)) if money.is_finite() else 0
+    return f"${money:,.{decimals}f}"
 
 
 def _fmt_input(value: Any) -> str:
