@@ -1,0 +1,150 @@
+"""Application Auto Scaling for a SageMaker endpoint variant: register, target tracking, remove.
+
+Works on a boto3 ``application-autoscaling`` client (made by ``EndpointManager`` from the provider's
+``AwsBaseHook``, so the same Airflow connection and endpoint_url apply). Throttling is left to the
+client's botocore retry configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "sagemaker"
+DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+METRIC = "SageMakerVariantInvocationsPerInstance"
+
+
+def resource_id(endpoint_name: str, variant_name: str) -> str:
+    return f"endpoint/{endpoint_name}/variant/{variant_name}"
+
+
+def endpoint_of(resource: str) -> str | None:
+    """``endpoint/<name>/variant/<variant>`` -> ``<name>``; None for anything else."""
+    parts = resource.split("/")
+    return parts[1] if len(parts) == 4 and parts[0] == "endpoint" and parts[2] == "variant" else None
+
+
+class VariantAutoscaling:
+    """Target-tracking autoscaling of endpoint variants on SageMakerVariantInvocationsPerInstance."""
+
+    def __init__(self, client: Any, *, scale_in_cooldown: int = 300, scale_out_cooldown: int = 60) -> None:
+        self.client = client
+        self.scale_in_cooldown = scale_in_cooldown
+        self.scale_out_cooldown = scale_out_cooldown
+
+    def apply(
+        self,
+        endpoint_name: str,
+        variant_name: str,
+        *,
+        min_capacity: int,
+        max_capacity: int,
+        invocations_target: int,
+        policy_name: str,
+        tags: list[dict[str, str]],
+    ) -> list[str]:
+        """Register the variant and put the policy; both calls are upserts, so retries are harmless."""
+        rid = resource_id(endpoint_name, variant_name)
+        log.info(
+            "Registering %s for autoscaling %s..%s, target %s invocations/instance/min",
+            rid,
+            min_capacity,
+            max_capacity,
+            invocations_target,
+        )
+        self.client.register_scalable_target(
+            ServiceNamespace=NAMESPACE,
+            ResourceId=rid,
+            ScalableDimension=DIMENSION,
+            MinCapacity=min_capacity,
+            MaxCapacity=max_capacity,
+            # Application Auto Scaling takes tags as a map, SageMaker as a list.
+            Tags={tag["Key"]: tag["Value"] for tag in tags},
+        )
+        self.client.put_scaling_policy(
+            PolicyName=policy_name,
+            ServiceNamespace=NAMESPACE,
+            ResourceId=rid,
+            ScalableDimension=DIMENSION,
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": float(invocations_target),
+                "PredefinedMetricSpecification": {"PredefinedMetricType": METRIC},
+                "ScaleInCooldown": self.scale_in_cooldown,
+                "ScaleOutCooldown": self.scale_out_cooldown,
+            },
+        )
+        return [rid, policy_name]
+
+    def targets_of(self, endpoint_names: set[str]) -> list[str]:
+        """Resource ids of every registered variant of these endpoints."""
+        if not endpoint_names:
+            return []
+        found: list[str] = []
+        token: str | None = None
+        seen_tokens: set[str] = set()
+        while True:
+            kwargs: dict[str, Any] = {"ServiceNamespace": NAMESPACE, "ScalableDimension": DIMENSION}
+            if token:
+                kwargs["NextToken"] = token
+            page = self.client.describe_scalable_targets(**kwargs)
+            for target in page.get("ScalableTargets", []):
+                rid = target["ResourceId"]
+                if endpoint_of(rid) in endpoint_names and rid not in found:
+                    found.append(rid)
+            token = page.get("NextToken")
+            # A repeated token would loop forever (moto's paging can repeat one): stop instead.
+            if not token or token in seen_tokens:
+                return found
+            seen_tokens.add(token)
+
+    def is_registered(self, endpoint_name: str, variant_name: str) -> bool:
+        rid = resource_id(endpoint_name, variant_name)
+        page = self.client.describe_scalable_targets(
+            ServiceNamespace=NAMESPACE, ResourceIds=[rid], ScalableDimension=DIMENSION
+        )
+        return any(t["ResourceId"] == rid for t in page.get("ScalableTargets", []))
+
+    def remove(self, rid: str) -> list[str]:
+        """Delete the target's policies, then deregister it; what is already gone is skipped."""
+        removed: list[str] = []
+        page = self.client.describe_scaling_policies(
+            ServiceNamespace=NAMESPACE, ResourceId=rid, ScalableDimension=DIMENSION
+        )
+        for policy in page.get("ScalingPolicies", []):
+            if _ignore_missing(
+                self.client.delete_scaling_policy,
+                PolicyName=policy["PolicyName"],
+                ServiceNamespace=NAMESPACE,
+                ResourceId=rid,
+                ScalableDimension=DIMENSION,
+            ):
+                log.info("Deleted scaling policy %s of %s", policy["PolicyName"], rid)
+                removed.append(policy["PolicyName"])
+        if _ignore_missing(
+            self.client.deregister_scalable_target,
+            ServiceNamespace=NAMESPACE,
+            ResourceId=rid,
+            ScalableDimension=DIMENSION,
+        ):
+            log.info("Deregistered scalable target %s", rid)
+            removed.append(rid)
+        return removed
+
+
+def _ignore_missing(call: Any, **kwargs: Any) -> bool:
+    """Run an Application Auto Scaling delete; False when the thing did not exist (already gone)."""
+    try:
+        call(**kwargs)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("ObjectNotFoundException", "ValidationException") and (
+            "No scal" in str(error) or error.response["Error"]["Code"] == "ObjectNotFoundException"
+        ):
+            return False
+        raise
+    return True

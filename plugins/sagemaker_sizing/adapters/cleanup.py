@@ -1,0 +1,137 @@
+"""Finding a run's resources by tag and deleting them: teardown, and orphans of crashed runs.
+
+Nothing here trusts XCom or names: the tags are the record, so this works after a crash, and a
+resource without ``managed-by=sagemaker-sizing`` is never listed, let alone deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from sagemaker_sizing.adapters import ownership
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sagemaker_sizing.adapters.sagemaker import EndpointManager
+
+log = logging.getLogger(__name__)
+
+# (kind, list operation, result key, name key, arn key)
+_LISTINGS = (
+    ("endpoint", "list_endpoints", "Endpoints", "EndpointName", "EndpointArn"),
+    (
+        "endpoint_config",
+        "list_endpoint_configs",
+        "EndpointConfigs",
+        "EndpointConfigName",
+        "EndpointConfigArn",
+    ),
+)
+
+
+class TeardownError(RuntimeError):
+    """Some resources could not be deleted; everything else was (the task should be retried)."""
+
+
+def managed_resources(manager: EndpointManager) -> list[dict[str, Any]]:
+    """Every endpoint and endpoint config tagged ``managed-by=sagemaker-sizing``, XCom-safe."""
+    found: list[dict[str, Any]] = []
+    for kind, operation, key, name_key, arn_key in _LISTINGS:
+        for page in manager.client.get_paginator(operation).paginate():
+            for item in page.get(key, []):
+                tags = manager.tags(item[arn_key])
+                if ownership.is_managed(tags):
+                    found.append(
+                        {
+                            "kind": kind,
+                            "name": item[name_key],
+                            "run_id": tags.get(ownership.RUN_ID_KEY, ""),
+                            "lane": tags.get(ownership.LANE_KEY, ""),
+                            "created": _utc(item["CreationTime"]).isoformat(),
+                        }
+                    )
+    return found
+
+
+def select(
+    resources: list[dict[str, Any]],
+    *,
+    older_than: timedelta | None = None,
+    run_id: str | None = None,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Only one run's resources, and/or only those created at least ``older_than`` ago."""
+    cutoff = (now or datetime.now(UTC)) - older_than if older_than is not None else None
+    return [
+        r
+        for r in resources
+        if (run_id is None or r["run_id"] == run_id)
+        and (cutoff is None or datetime.fromisoformat(r["created"]) <= cutoff)
+    ]
+
+
+def delete_resources(manager: EndpointManager, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """Scaling first, then endpoints (waiting until gone), then configs; keeps going past errors.
+
+    Raises ``TeardownError`` at the end if anything failed, after deleting all it could.
+    """
+    endpoints = [r["name"] for r in resources if r["kind"] == "endpoint"]
+    configs = [r["name"] for r in resources if r["kind"] == "endpoint_config"]
+    result: dict[str, Any] = {"scaling": [], "endpoints": [], "endpoint_configs": [], "errors": []}
+    for rid in manager.autoscaling.targets_of(set(endpoints)):
+        _attempt(result, rid, _remove_scaling, manager, rid, result)
+    for name in endpoints:
+        _attempt(result, name, _delete_endpoint, manager, name, result)
+    for name in endpoints:
+        _attempt(result, name, manager.wait_deleted, name)
+    for name in configs:
+        _attempt(result, name, _delete_config, manager, name, result)
+    if result["errors"]:
+        raise TeardownError(f"could not delete everything: {result}")
+    log.info(
+        "Deleted %s endpoint(s) %s, %s endpoint config(s) %s, scaling %s",
+        len(result["endpoints"]),
+        result["endpoints"],
+        len(result["endpoint_configs"]),
+        result["endpoint_configs"],
+        result["scaling"],
+    )
+    return result
+
+
+def _remove_scaling(manager: EndpointManager, rid: str, result: dict[str, Any]) -> None:
+    result["scaling"].extend(manager.autoscaling.remove(rid))
+
+
+def _delete_endpoint(manager: EndpointManager, name: str, result: dict[str, Any]) -> None:
+    # An operation in flight blocks deletion: let it settle first.
+    if manager.wait_settled(name) is None:
+        return
+    if manager.delete_if_exists(manager.client.delete_endpoint, EndpointName=name):
+        log.info("Deleting endpoint %s", name)
+        result["endpoints"].append(name)
+
+
+def _delete_config(manager: EndpointManager, name: str, result: dict[str, Any]) -> None:
+    if manager.delete_if_exists(manager.client.delete_endpoint_config, EndpointConfigName=name):
+        log.info("Deleted endpoint config %s", name)
+        result["endpoint_configs"].append(name)
+
+
+def _attempt(result: dict[str, Any], name: str, action: Callable[..., object], *args: Any) -> None:
+    from sagemaker_sizing.adapters.sagemaker import EndpointFailedError
+
+    try:
+        action(*args)
+    except (ClientError, EndpointFailedError, TimeoutError) as error:
+        log.error("Could not delete %s: %s", name, error)
+        result["errors"].append(f"{name}: {error}")
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,98 @@
+"""What a sizing run owns: the names it gives its resources and the tags that prove ownership.
+
+Pure functions (no AWS calls), so the naming rules are tested in isolation. Every endpoint, endpoint
+config and scalable target a run creates carries ``run_tags``; cleanup finds resources by these tags,
+never by name, and the deploy refuses to touch a name that lacks them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from sagemaker_sizing.core.model import StepConfig
+
+MANAGED_BY_KEY = "managed-by"
+MANAGED_BY_VALUE = "sagemaker-sizing"
+RUN_ID_KEY = "sagemaker-sizing:run-id"
+LANE_KEY = "sagemaker-sizing:lane"
+
+# SageMaker endpoint and endpoint config names: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
+MAX_NAME_LENGTH = 63
+_NOT_NAME_CHAR = re.compile(r"[^a-zA-Z0-9-]+")
+RUN_HASH_LENGTH = 8
+
+
+class OwnershipError(RuntimeError):
+    """A resource with the name we need exists but was not created by this run: we leave it alone."""
+
+
+def run_hash(run_id: str) -> str:
+    """Short, stable digest of the Airflow run id: names stay short and two runs never collide."""
+    return hashlib.sha256(run_id.encode()).hexdigest()[:RUN_HASH_LENGTH]
+
+
+def lane_for(instance_type: str) -> str:
+    """The lane of an instance type as it appears in names and tags: ``ml.m5.large`` -> ``ml-m5-large``."""
+    return _clean(instance_type)
+
+
+def endpoint_name(base: str, run_id: str, lane: str) -> str:
+    """``<base>-<run hash>-<lane>``, shortened on the base side to fit SageMaker's 63 characters."""
+    return _compose(base, f"{run_hash(run_id)}-{_clean(lane)}")
+
+
+def endpoint_config_name(base: str, run_id: str, lane: str, step: StepConfig) -> str:
+    """One name per (run, lane, deployment): steps that differ only in TPS share it."""
+    tail = f"{run_hash(run_id)}-{_clean(lane)}-x{step.instance_count}"
+    if step.autoscaling:
+        tail += (
+            f"-as{step.scaling_min_instance_count or step.instance_count}"
+            f"-{step.scaling_max_instance_count}-t{step.invocations_target}"
+        )
+    return _compose(base, tail)
+
+
+def scaling_policy_name(run_id: str) -> str:
+    return f"sagemaker-sizing-{run_hash(run_id)}-invocations"
+
+
+def run_tags(run_id: str, lane: str) -> list[dict[str, str]]:
+    """The tags every resource of the run carries, in the SageMaker ``[{Key, Value}]`` shape."""
+    return [
+        {"Key": MANAGED_BY_KEY, "Value": MANAGED_BY_VALUE},
+        {"Key": RUN_ID_KEY, "Value": run_id},
+        {"Key": LANE_KEY, "Value": lane},
+    ]
+
+
+def tag_map(tags: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    return {tag["Key"]: tag["Value"] for tag in tags}
+
+
+def is_managed(tags: Mapping[str, str]) -> bool:
+    return tags.get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
+
+
+def belongs_to(tags: Mapping[str, str], run_id: str) -> bool:
+    return is_managed(tags) and tags.get(RUN_ID_KEY) == run_id
+
+
+def _clean(text: str) -> str:
+    return _NOT_NAME_CHAR.sub("-", text).strip("-")
+
+
+def _compose(base: str, tail: str) -> str:
+    """Join base and tail within the limit; the tail (what makes the name unique) is never cut."""
+    tail = _clean(tail)
+    if len(tail) > MAX_NAME_LENGTH:
+        # Absurdly long lanes only: keep uniqueness through a digest of the whole tail.
+        digest = hashlib.sha256(tail.encode()).hexdigest()[:12]
+        tail = f"{tail[: MAX_NAME_LENGTH - len(digest) - 1].rstrip('-')}-{digest}"
+    room = MAX_NAME_LENGTH - len(tail) - 1
+    head = _clean(base)[: max(room, 0)].rstrip("-")
+    return f"{head}-{tail}" if head else tail

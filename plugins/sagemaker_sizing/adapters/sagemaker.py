@@ -1,0 +1,406 @@
+"""SageMaker endpoints for a sizing run: deploy a step's configuration, tear a run down, clean orphans.
+
+The only code that talks to SageMaker and Application Auto Scaling. Built on the Amazon provider's
+``SageMakerHook`` (``aws_conn_id``), so a connection whose extra holds ``endpoint_url`` points it at
+the local SageMaker and the same code runs against AWS. Ownership is by tag (see ``ownership``):
+deploy refuses a name that is not this run's, and cleanup finds what to delete by tag, not XCom, so
+it works after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from sagemaker_sizing.adapters import cleanup, ownership
+from sagemaker_sizing.adapters.autoscaling import VariantAutoscaling
+from sagemaker_sizing.adapters.cleanup import TeardownError
+from sagemaker_sizing.adapters.ownership import OwnershipError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from datetime import datetime, timedelta
+
+    from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
+    from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
+
+    from sagemaker_sizing.core.model import StepConfig
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Backoff", "EndpointFailedError", "EndpointManager", "OwnershipError", "TeardownError"]
+
+# The provider's list (SageMakerHook.endpoint_non_terminal_states): wait these out.
+TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"})
+THROTTLING = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+    }
+)
+# Used only when the connection's botocore config sets no retry policy of its own.
+DEFAULT_RETRIES = {"mode": "standard", "max_attempts": 10}
+
+
+class EndpointFailedError(RuntimeError):
+    """The endpoint ended in a state other than InService (the message carries SageMaker's reason)."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Polling and throttling back-off; ``timeout`` counts seconds slept, not wall-clock time."""
+
+    first_delay: float = 2.0
+    max_delay: float = 30.0
+    factor: float = 1.5
+    timeout: float = 3600.0
+    throttle_retries: int = 8
+
+    def delays(self) -> Iterator[float]:
+        delay = self.first_delay
+        while True:
+            yield delay
+            delay = min(delay * self.factor, self.max_delay)
+
+
+def with_retries(config: Config | None) -> Config:
+    """The connection's botocore config, plus a retry policy when it has none."""
+    config = config or Config()
+    return config if config.retries else config.merge(Config(retries=DEFAULT_RETRIES))
+
+
+class EndpointManager:
+    """Deploys, waits for, and deletes the endpoints of sizing runs."""
+
+    def __init__(
+        self,
+        hook: SageMakerHook,
+        *,
+        backoff: Backoff | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        scale_in_cooldown: int = 300,
+        scale_out_cooldown: int = 60,
+    ) -> None:
+        self.hook = hook
+        self.backoff = backoff or Backoff()
+        self._sleep = sleep
+        self._cooldowns = {"scale_in_cooldown": scale_in_cooldown, "scale_out_cooldown": scale_out_cooldown}
+
+    @cached_property
+    def client(self) -> Any:
+        return self.hook.get_client_type(
+            region_name=self.hook.region_name, config=with_retries(self.hook.config)
+        )
+
+    @cached_property
+    def autoscaling(self) -> VariantAutoscaling:
+        from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+        # Same connection (credentials, region, endpoint_url) as the SageMaker hook.
+        aas = AwsBaseHook(
+            aws_conn_id=self.hook.aws_conn_id,
+            client_type="application-autoscaling",
+            region_name=self.hook.region_name,
+            verify=self.hook.verify,
+            config=with_retries(self.hook.config),
+        )
+        return VariantAutoscaling(aas.get_conn(), **self._cooldowns)
+
+    # ---- deploy -------------------------------------------------------------------------------
+
+    def deploy(
+        self,
+        run_id: str,
+        lane: str,
+        step: StepConfig,
+        model_name: str,
+        variant_name: str,
+        *,
+        endpoint_base: str | None = None,
+    ) -> dict[str, Any]:
+        """Create or update the lane's endpoint for ``step``, wait for InService, apply autoscaling."""
+        started = self.start_deploy(run_id, lane, step, model_name, variant_name, endpoint_base=endpoint_base)
+        self.wait_in_service(started["endpoint_name"])
+        return self.finish_deploy(run_id, lane, step, variant_name, started)
+
+    def start_deploy(
+        self,
+        run_id: str,
+        lane: str,
+        step: StepConfig,
+        model_name: str,
+        variant_name: str,
+        *,
+        endpoint_base: str | None = None,
+    ) -> dict[str, Any]:
+        """Everything before the wait; returns an XCom-safe dict for ``finish_deploy``.
+
+        A deferring operator defers to ``endpoint_trigger`` when ``status`` is not InService.
+        """
+        base = endpoint_base or model_name
+        name = ownership.endpoint_name(base, run_id, lane)
+        config_name = ownership.endpoint_config_name(base, run_id, lane, step)
+        tags = ownership.run_tags(run_id, lane)
+        # Check both names before changing anything: a refusal must leave the account as it was.
+        endpoint = self._settled_endpoint(name, run_id)
+        config = self._describe_config(config_name)
+        if config is not None:
+            self._require_owned(config["EndpointConfigArn"], run_id, "endpoint config", config_name)
+        created: list[str] = []
+        if config is None:
+            log.info("Creating endpoint config %s (%s)", config_name, step.describe())
+            self.client.create_endpoint_config(
+                EndpointConfigName=config_name,
+                ProductionVariants=[
+                    {
+                        "VariantName": variant_name,
+                        "ModelName": model_name,
+                        "InstanceType": step.instance_type,
+                        "InitialInstanceCount": step.instance_count,
+                        "InitialVariantWeight": 1.0,
+                    }
+                ],
+                Tags=tags,
+            )
+            created.append(config_name)
+        if endpoint is None:
+            log.info("Creating endpoint %s with config %s", name, config_name)
+            self.client.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
+            created.append(name)
+            action = "created"
+        elif endpoint["EndpointConfigName"] == config_name:
+            log.info("Endpoint %s already runs %s: only the load changes", name, config_name)
+            action = "reused"
+        else:
+            # SageMaker rejects updating a variant registered for autoscaling: deregister first.
+            self._remove_scaling(name)
+            log.info("Updating endpoint %s: %s -> %s", name, endpoint["EndpointConfigName"], config_name)
+            self.client.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
+            action = "updated"
+        status = self._describe_endpoint(name) or {"EndpointStatus": "Unknown"}
+        return {
+            "endpoint_name": name,
+            "endpoint_config_name": config_name,
+            "action": action,
+            "status": status["EndpointStatus"],
+            "created": created,
+        }
+
+    def finish_deploy(
+        self, run_id: str, lane: str, step: StepConfig, variant_name: str, started: dict[str, Any]
+    ) -> dict[str, Any]:
+        """After InService: put autoscaling in place (or take it away) and describe the result."""
+        name = started["endpoint_name"]
+        endpoint = self._describe_endpoint(name)
+        if endpoint is None or endpoint["EndpointStatus"] != "InService":
+            raise EndpointFailedError(_failure_text(name, endpoint))
+        created = list(started["created"])
+        if step.autoscaling:
+            created += self.autoscaling.apply(
+                name,
+                variant_name,
+                min_capacity=step.scaling_min_instance_count or step.instance_count,
+                max_capacity=int(step.scaling_max_instance_count or step.instance_count),
+                invocations_target=int(step.invocations_target or 0),
+                policy_name=ownership.scaling_policy_name(run_id),
+                tags=ownership.run_tags(run_id, lane),
+            )
+        else:
+            self._remove_scaling(name)
+        return {
+            "endpoint_name": name,
+            "endpoint_config_name": started["endpoint_config_name"],
+            "instance_type": step.instance_type,
+            "instance_count": step.instance_count,
+            "variant_name": variant_name,
+            "autoscaling": step.autoscaling,
+            "action": started["action"],
+            "status": endpoint["EndpointStatus"],
+            "created": created,
+        }
+
+    def endpoint_trigger(
+        self, endpoint_name: str, *, waiter_delay: int = 30, waiter_max_attempts: int = 480
+    ) -> SageMakerTrigger:
+        """The provider's trigger that waits for InService in the triggerer (job_type ``endpoint``)."""
+        from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
+
+        return SageMakerTrigger(
+            job_name=endpoint_name,
+            job_type="endpoint",
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            aws_conn_id=self.hook.aws_conn_id,
+            region_name=self.hook.region_name,
+            verify=self.hook.verify,
+        )
+
+    # ---- waiting ------------------------------------------------------------------------------
+
+    def wait_in_service(self, endpoint_name: str) -> dict[str, Any]:
+        """Poll (first check at once, then with growing delays) until InService; raise on failure."""
+        endpoint = self.wait_settled(endpoint_name)
+        if endpoint is None or endpoint["EndpointStatus"] != "InService":
+            raise EndpointFailedError(_failure_text(endpoint_name, endpoint))
+        return endpoint
+
+    def wait_deleted(self, endpoint_name: str) -> None:
+        endpoint = self.wait_settled(endpoint_name)
+        if endpoint is not None:
+            raise EndpointFailedError(
+                f"endpoint {endpoint_name} is {endpoint['EndpointStatus']} instead of deleted"
+            )
+
+    def wait_settled(self, endpoint_name: str) -> dict[str, Any] | None:
+        slept = 0.0
+        for delay in self.backoff.delays():
+            endpoint = self._describe_endpoint(endpoint_name)
+            if endpoint is None or endpoint["EndpointStatus"] not in TRANSITIONAL:
+                return endpoint
+            if slept >= self.backoff.timeout:
+                break
+            log.info(
+                "Endpoint %s is %s; next check in %.0f s", endpoint_name, endpoint["EndpointStatus"], delay
+            )
+            self._sleep(delay)
+            slept += delay
+        raise TimeoutError(f"endpoint {endpoint_name} still transitional after {slept:.0f} s of waiting")
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _settled_endpoint(self, name: str, run_id: str) -> dict[str, Any] | None:
+        """The run's endpoint once no operation is in flight; None when there is none (any more)."""
+        endpoint = self._describe_endpoint(name)
+        if endpoint is None:
+            return None
+        self._require_owned(endpoint["EndpointArn"], run_id, "endpoint", name)
+        endpoint = self.wait_settled(name)
+        if endpoint is not None and endpoint["EndpointStatus"] in ("Failed", "OutOfService"):
+            # A retry after a failed creation: a Failed endpoint cannot be updated, only replaced.
+            log.warning("Endpoint %s is %s; deleting it to deploy afresh", name, endpoint["EndpointStatus"])
+            self._remove_scaling(name)
+            self.delete_if_exists(self.client.delete_endpoint, EndpointName=name)
+            self.wait_deleted(name)
+            return None
+        return endpoint
+
+    def _require_owned(self, arn: str, run_id: str, kind: str, name: str) -> None:
+        tags = self.tags(arn)
+        if not ownership.belongs_to(tags, run_id):
+            owner = tags.get(ownership.RUN_ID_KEY) if ownership.is_managed(tags) else "someone else"
+            raise OwnershipError(
+                f"{kind} {name} exists but was not created by sizing run {run_id!r} "
+                f"(owner: {owner}); refusing to change it. Delete or rename it, or use another endpoint_name."
+            )
+
+    def _remove_scaling(self, endpoint_name: str) -> list[str]:
+        removed: list[str] = []
+        for rid in self.autoscaling.targets_of({endpoint_name}):
+            removed += self.autoscaling.remove(rid)
+        return removed
+
+    def _describe_endpoint(self, name: str) -> dict[str, Any] | None:
+        return self._describe(self.client.describe_endpoint, EndpointName=name)
+
+    def _describe_config(self, name: str) -> dict[str, Any] | None:
+        return self._describe(self.client.describe_endpoint_config, EndpointConfigName=name)
+
+    def _describe(self, call: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any] | None:
+        try:
+            return self._call(call, **kwargs)
+        except ClientError as error:
+            if is_not_found(error):
+                return None
+            raise
+
+    def tags(self, arn: str) -> dict[str, str]:
+        """The resource's tags; empty when it vanished between listing and asking."""
+        tags: dict[str, str] = {}
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"ResourceArn": arn, **({"NextToken": token} if token else {})}
+            try:
+                page = self._call(self.client.list_tags, **kwargs)
+            except ClientError as error:
+                if is_not_found(error):
+                    return {}
+                raise
+            tags.update(ownership.tag_map(page.get("Tags", [])))
+            token = page.get("NextToken")
+            if not token:
+                return tags
+
+    def _call(self, call: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        """One API call that outlasts throttling beyond botocore's own retries."""
+        delays = self.backoff.delays()
+        for attempt in range(self.backoff.throttle_retries + 1):
+            try:
+                return call(**kwargs)
+            except ClientError as error:
+                code = error.response["Error"]["Code"]
+                if code not in THROTTLING or attempt == self.backoff.throttle_retries:
+                    raise
+                delay = next(delays)
+                log.warning("Throttled (%s); retrying in %.0f s", code, delay)
+                self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    # ---- teardown and orphans (the work is in cleanup.py) ---------------------------------------
+
+    def teardown(self, run_id: str) -> dict[str, Any]:
+        """Delete every endpoint, endpoint config and scaling target tagged with this run id.
+
+        Idempotent; returns what it deleted; raises ``TeardownError`` after deleting all it could.
+        """
+        return cleanup.delete_resources(self, cleanup.select(self.managed_resources(), run_id=run_id))
+
+    def find_orphans(
+        self, older_than: timedelta | None = None, run_id: str | None = None, *, now: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Our resources (by tag): one run's, and/or those created at least ``older_than`` ago.
+
+        With neither filter this is every managed resource, including those of runs still going.
+        """
+        return cleanup.select(self.managed_resources(), older_than=older_than, run_id=run_id, now=now)
+
+    def delete_orphans(
+        self, older_than: timedelta | None = None, run_id: str | None = None, *, now: datetime | None = None
+    ) -> dict[str, Any]:
+        return cleanup.delete_resources(self, self.find_orphans(older_than, run_id, now=now))
+
+    def managed_resources(self) -> list[dict[str, Any]]:
+        return cleanup.managed_resources(self)
+
+    def delete_if_exists(self, call: Callable[..., dict[str, Any]], **kwargs: Any) -> bool:
+        """Run a SageMaker delete; False when the resource was already gone."""
+        try:
+            self._call(call, **kwargs)
+        except ClientError as error:
+            if is_not_found(error):
+                return False
+            raise
+        return True
+
+
+def is_not_found(error: ClientError) -> bool:
+    """SageMaker answers a missing endpoint or config with ValidationException 'Could not find ...'."""
+    err = error.response.get("Error", {})
+    return err.get("Code") in ("ValidationException", "ResourceNotFound") and "Could not find" in str(
+        err.get("Message", "")
+    )
+
+
+def _failure_text(name: str, endpoint: dict[str, Any] | None) -> str:
+    if endpoint is None:
+        return f"endpoint {name} does not exist (deleted while deploying?)"
+    reason = endpoint.get("FailureReason") or "no reason given"
+    return f"endpoint {name} is {endpoint['EndpointStatus']}: {reason}"
