@@ -16,6 +16,7 @@ from sagemaker_sizing.core.model import (
     StepResult,
 )
 from sagemaker_sizing.core.report import render_report
+from sagemaker_sizing.core.report_format import fmt_money, fmt_num, money_str
 from sagemaker_sizing.core.serde import recommendation_from_dict
 
 if TYPE_CHECKING:
@@ -168,6 +169,7 @@ CONF: dict[str, Any] = {
     "peak_tps": 200,
     "latency_success_p99": 500,
     "percent_fail": 1,
+    "safety_factor": 0.5,
     "type_walk": ["ml.m5.large", "ml.c5.xlarge"],
     "scenario_requests": [{"path": "sample.input.json", "weight": 100}],
 }
@@ -227,6 +229,7 @@ def test_recommendation_table_shows_the_recommendation(rendered: Any) -> None:
     assert cells["cost.annual"] == "$5,361.12"
     assert cells["cost.min_hourly"] == "—"  # not given: rendered as a dash
     assert "int(200 / 3 * 60 * 0.5) = 2000" in table.text()
+    assert "int(70 * 60 * 0.5) = 2100" in table.text()
     assert doc.one(id="status").attrs["data-status"] == "recommended"
     assert data["status"] == "recommended"
     # The JSON holds what the HTML shows.
@@ -413,3 +416,44 @@ def test_pass_matrix_like_perfsizesagemaker(rendered: Any) -> None:
         "ml.c5.xlarge x1": ["PASS", "PASS", "", "PASS", "FAIL", ""],
         "ml.c5.xlarge x3": ["", "", "", "", "", "PASS"],
     }
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("5361.120000", "5361.12"),
+        (Decimal("14.688"), "14.69"),
+        ("0.115", "0.115"),
+        ("0.850000", "0.85"),
+        ("0.5", "0.50"),
+        ("0.0000004", "0.00"),
+        (3, "3.00"),
+        (None, None),
+        ("", None),
+        ("n/a", "n/a"),
+    ],
+)
+def test_money_strings(value: Any, expected: str | None) -> None:
+    assert money_str(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "—"),
+        (60000, "60000"),
+        (38.5, "38.5"),
+        (812.349, "812.35"),
+        (2.0, "2"),
+        ("1.10", "1.1"),
+        (True, "True"),
+    ],
+)
+def test_numbers_for_people(value: Any, expected: str) -> None:
+    assert fmt_num(value) == expected
+
+
+def test_money_for_people() -> None:
+    assert fmt_money("5361.12") == "$5,361.12"
+    assert fmt_money("0.115") == "$0.115"
+    assert fmt_money(None) == "—"

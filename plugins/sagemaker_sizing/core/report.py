@@ -24,11 +24,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
 import os
 import tempfile
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -36,6 +34,7 @@ from urllib.parse import quote
 import jinja2
 
 from sagemaker_sizing.core import charts
+from sagemaker_sizing.core.report_format import fmt_input, fmt_money, fmt_num, money_str, number, opt_str
 from sagemaker_sizing.core.serde import recommendation_to_dict, to_jsonable
 
 if TYPE_CHECKING:
@@ -48,7 +47,6 @@ log = logging.getLogger(__name__)
 REPORT_FILE = "report.html"
 RECOMMENDATION_FILE = "recommendation.json"
 SCHEMA_VERSION = 1
-MISSING = "—"
 MONEY_KEYS = (
     "hourly",
     "daily",
@@ -65,8 +63,6 @@ RUN_COST_KEYS = ("test_cost_usd", "load_test_minutes", "instance_minutes")
 STEP_METRICS = ("count_total", "percent_fail", "latency_success_p50", "latency_success_p99")
 ACHIEVED_TPS_KEYS = ("achieved_tps", "tps_achieved", "tps")
 PERFSIZE_SAFETY_FACTOR = 0.5
-CENT = Decimal("0.01")
-MICRO = Decimal("0.000001")
 
 STATUS_RECOMMENDED = "recommended"  # a type and a count proven at peak TPS
 STATUS_PARTIAL = "partial"  # a type passed, but no count was proven at peak
@@ -119,23 +115,25 @@ def build_report_context(
 ) -> dict[str, Any]:
     """Everything the report shows, as plain JSON types: this is ``recommendation.json``."""
     rec = recommendation_to_dict(recommendation)
-    peak_tps = _number(conf.get("peak_tps"))
+    peak_tps = number(conf.get("peak_tps"))
     rec["invocations_target_formula"] = _perfsize_formula(peak_tps, recommendation.max_instance_count)
-    rec["aws_formula_invocations_target_formula"] = "int(max_rps_per_instance * 60 * safety_factor)"
+    rec["aws_formula_invocations_target_formula"] = _aws_formula(
+        recommendation, number(conf.get("safety_factor"))
+    )
     steps = [_step_row(i, result, results_dir) for i, result in enumerate(results, start=1)]
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
         "generated_at": (generated_at or datetime.now(UTC)).isoformat(timespec="seconds"),
         "status": _status(recommendation),
-        "model_name": _opt_str(conf.get("model_name")),
-        "endpoint_name": _opt_str(conf.get("endpoint_name")),
-        "region": _opt_str(conf.get("region")),
-        "strategy": _opt_str(conf.get("strategy")),
+        "model_name": opt_str(conf.get("model_name")),
+        "endpoint_name": opt_str(conf.get("endpoint_name")),
+        "region": opt_str(conf.get("region")),
+        "strategy": opt_str(conf.get("strategy")),
         "requirements": {
             "peak_tps": peak_tps,
-            "latency_success_p99": _number(conf.get("latency_success_p99")),
-            "percent_fail": _number(conf.get("percent_fail")),
+            "latency_success_p99": number(conf.get("latency_success_p99")),
+            "percent_fail": number(conf.get("percent_fail")),
         },
         "recommendation": rec,
         "costs": _normalise_costs(costs, recommendation),
@@ -161,7 +159,7 @@ def render_html(context: Mapping[str, Any]) -> str:
             p99_ms=s["latency_success_p99"],
             passed=s["passed"],
             label=f"step {s['index']}: {s['instance_type']} x{s['instance_count']} at "
-            f"{_fmt_num(s['steady_state_tps'])} TPS, p99 {_fmt_num(s['latency_success_p99'])} ms",
+            f"{fmt_num(s['steady_state_tps'])} TPS, p99 {fmt_num(s['latency_success_p99'])} ms",
         )
         for s in context["steps"]
         if s["tps_per_instance"] is not None and s["latency_success_p99"] is not None
@@ -173,7 +171,7 @@ def render_html(context: Mapping[str, Any]) -> str:
         cost_chart=charts.cost_chart(
             context["costs"]["per_type"], context["recommendation"]["instance_type"]
         ),
-        inputs=[(key, _fmt_input(value)) for key, value in context["inputs"].items()],
+        inputs=[(key, fmt_input(value)) for key, value in context["inputs"].items()],
         matrix=_pass_matrix(context["steps"]),
     )
 
@@ -187,7 +185,7 @@ def _pass_matrix(steps: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         row = cells.setdefault(f"{s['instance_type']} x{s['instance_count']}", {})
         row[s["steady_state_tps"]] = "pass" if s["passed"] else "fail"
     return {
-        "columns": [_fmt_num(c) for c in columns],
+        "columns": [fmt_num(c) for c in columns],
         "rows": [(label, [row.get(c) for c in columns]) for label, row in cells.items()],
     }
 
@@ -201,8 +199,8 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = _fmt_num
-    env.filters["money"] = _fmt_money
+    env.filters["num"] = fmt_num
+    env.filters["money"] = fmt_money
     return env
 
 
@@ -217,7 +215,15 @@ def _perfsize_formula(peak_tps: float | None, max_count: int | None) -> str:
     if peak_tps is None or not max_count:
         return formula
     value = int(peak_tps / max_count * 60 * PERFSIZE_SAFETY_FACTOR)
-    return f"{formula} = int({_fmt_num(peak_tps)} / {max_count} * 60 * 0.5) = {value}"
+    return f"{formula} = int({fmt_num(peak_tps)} / {max_count} * 60 * 0.5) = {value}"
+
+
+def _aws_formula(rec: Recommendation, safety_factor: float | None) -> str:
+    formula = "int(max_rps_per_instance * 60 * safety_factor)"
+    if rec.tps_per_instance is None or safety_factor is None or rec.aws_formula_invocations_target is None:
+        return formula
+    numbers = f"int({fmt_num(rec.tps_per_instance)} * 60 * {fmt_num(safety_factor)})"
+    return f"{formula} = {numbers} = {rec.aws_formula_invocations_target}"
 
 
 def _step_row(index: int, result: StepResult, results_dir: Path) -> dict[str, Any]:
@@ -245,9 +251,9 @@ def _step_row(index: int, result: StepResult, results_dir: Path) -> dict[str, An
         "error": result.error,
     }
     for key in STEP_METRICS:
-        row[key] = _number(result.metrics.get(key))
+        row[key] = number(result.metrics.get(key))
     achieved = (result.metrics.get(k) for k in ACHIEVED_TPS_KEYS)
-    row["achieved_tps"] = next((n for n in map(_number, achieved) if n is not None), None)
+    row["achieved_tps"] = next((n for n in map(number, achieved) if n is not None), None)
     row["target_tps"] = step.steady_state_tps
     row["folder"] = result.folder
     row["report_link"] = _report_link(result.folder, results_dir)
@@ -264,11 +270,11 @@ def _size(step: StepConfig) -> str:
 
 
 def _load_shape(step: StepConfig) -> str:
-    steady = f"{_fmt_num(step.steady_state_tps)} TPS for {_fmt_num(step.steady_state_minutes)} min"
+    steady = f"{fmt_num(step.steady_state_tps)} TPS for {fmt_num(step.steady_state_minutes)} min"
     if not step.ramp_minutes:
         return steady
-    ramp = f"ramp {_fmt_num(step.ramp_start_tps)}→{_fmt_num(step.steady_state_tps)} TPS"
-    return f"{ramp} over {_fmt_num(step.ramp_minutes)} min, then {steady}"
+    ramp = f"ramp {fmt_num(step.ramp_start_tps)}→{fmt_num(step.steady_state_tps)} TPS"
+    return f"{ramp} over {fmt_num(step.ramp_minutes)} min, then {steady}"
 
 
 def _report_link(folder: str | None, results_dir: Path) -> str | None:
@@ -284,88 +290,21 @@ def _normalise_costs(costs: Mapping[str, Any], rec: Recommendation) -> dict[str,
     unknown = set(costs) - {*MONEY_KEYS, *RUN_COST_KEYS, *IGNORED_COST_KEYS, "per_type"}
     if unknown:
         log.warning("Report ignores unknown cost keys: %s", ", ".join(sorted(unknown)))
-    out: dict[str, Any] = {key: _money_str(costs.get(key)) for key in MONEY_KEYS}
-    out.update({key: _opt_str(costs.get(key)) for key in RUN_COST_KEYS})
-    out["test_cost_usd"] = _money_str(costs.get("test_cost_usd"))
+    out: dict[str, Any] = {key: money_str(costs.get(key)) for key in MONEY_KEYS}
+    out.update({key: opt_str(costs.get(key)) for key in RUN_COST_KEYS})
+    out["test_cost_usd"] = money_str(costs.get("test_cost_usd"))
     if out["hourly"] is None and rec.hourly_cost_usd is not None:
-        out["hourly"] = _money_str(rec.hourly_cost_usd)
+        out["hourly"] = money_str(rec.hourly_cost_usd)
     per_type = costs.get("per_type") or {}
     out["per_type"] = {
         str(name): {
-            "hourly": _money_str((entry or {}).get("hourly")),
-            "instances": _opt_str((entry or {}).get("instances")),
-            "tps_per_instance": _opt_str((entry or {}).get("tps_per_instance")),
+            "hourly": money_str((entry or {}).get("hourly")),
+            "instances": opt_str((entry or {}).get("instances")),
+            "tps_per_instance": opt_str((entry or {}).get("tps_per_instance")),
         }
         for name, entry in per_type.items()
     }
     return out
-
-
-def _money_str(value: Any) -> str | None:
-    """Money as a string: cents from $1 up, at most 6 decimals below, no trailing zeros past cents.
-
-    Daily/annual figures multiplied out in Decimal carry more digits than anyone can use
-    ("5361.120000"); the report and the JSON show the same rounded string.
-    """
-    text = _opt_str(value)
-    if text is None:
-        return None
-    try:
-        money = Decimal(text)
-    except InvalidOperation:
-        return text  # not a number: shown as given
-    if not money.is_finite():
-        return None
-    if abs(money) >= 1:
-        return str(money.quantize(CENT, rounding=ROUND_HALF_UP))
-    small = money.quantize(MICRO, rounding=ROUND_HALF_UP).normalize()
-    exponent = small.as_tuple().exponent
-    return f"{small:f}" if isinstance(exponent, int) and exponent <= -2 else f"{small:.2f}"
-
-
-def _number(value: Any) -> int | float | None:
-    """A finite int or float from a number or numeric string; None for anything else."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _opt_str(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
-def _fmt_num(value: Any) -> str:
-    """Up to two decimals, no trailing zeros: 38.5, 812.35, 60000; None → "—"."""
-    number = _number(value)
-    if number is None:
-        return MISSING if value is None or value == "" else str(value)
-    if isinstance(number, int) or number.is_integer():
-        return str(int(number))
-    return f"{number:.2f}".rstrip("0").rstrip(".")
-
-
-def _fmt_money(value: Any) -> str:
-    """``$5,361.12`` from the context's money string; the JSON keeps it without separators."""
-    if value is None or value == "":
-        return MISSING
-    try:
-        money = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    decimals = max(0, -int(money.as_tuple().exponent)) if money.is_finite() else 0
-    return f"${money:,.{decimals}f}"
-
-
-def _fmt_input(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return json.dumps(value, separators=(", ", ": "))
-    return MISSING if value is None else str(value)
 
 
 def _write_atomically(path: Path, text: str) -> None:
