@@ -156,8 +156,8 @@ def load_conf(
         ok, value = _parse_field(f, values[f.name], base, problems)
         if ok:
             parsed[f.name] = value
-    if len(parsed) == len(FIELDS):
-        _check_prices(parsed, base, problems)
+    if {"region", "cost_file", "type_walk"} <= parsed.keys():
+        _check_prices(parsed, problems)
     if problems:
         raise ConfError(problems)
     conf = SizingConf(**parsed)
@@ -183,7 +183,7 @@ def _parse_field(f: Field, value: Any, base: Path, problems: list[Problem]) -> t
     return len(problems) == before, result
 
 
-def _check_prices(parsed: dict[str, Any], base: Path, problems: list[Problem]) -> None:
+def _check_prices(parsed: dict[str, Any], problems: list[Problem]) -> None:
     cost_file = parsed["cost_file"]
     try:
         table = load_cost_table(parsed["region"], Path(cost_file) if cost_file else None)
@@ -346,5 +346,5 @@ def _scenario_requests(value: Any, base: Path, problems: list[Problem]) -> tuple
         total += Decimal(str(weight))
         out.append(ScenarioRequest(str(path), weight))
     if len(problems) == before and total != 100:
-        problems.append(Problem(name, value, f"weights summing to 100 (they sum to {total})"))
+        problems.append(Problem(name, value, f"weights summing to 100 (they sum to {float(total):g})"))
     return tuple(out) if len(problems) == before else None

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sagemaker_sizing.core.conf import ConfError, conf_to_dict, load_conf
+from sagemaker_sizing.core.conf_fields import FIELDS, REQUIRED_FIELDS, params_schema
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
+
+
+def demo_raw() -> dict:
+    return json.loads((EXAMPLES / "demo.conf.json").read_text())
+
+
+def problems_of(raw: dict, **kwargs) -> dict[str, str]:
+    with pytest.raises(ConfError) as info:
+        load_conf(raw, base_dir=EXAMPLES, **kwargs)
+    return {p.field: str(p) for p in info.value.problems}
+
+
+def test_demo_conf_loads_with_parsed_walks_and_prices():
+    conf = load_conf(demo_raw(), base_dir=EXAMPLES)
+    assert conf.type_walk == ("ml.m5.large", "ml.m5.xlarge")
+    assert conf.count_walk == (1,) and conf.tps_walk == (10, 20, 30, 40, 50)
+    assert conf.scenario_requests[0].path == str(EXAMPLES / "sample.input.json")
+    assert conf.price("ml.m5.large") == Decimal("0.115")
+    assert conf.strategy == "adaptive" and conf.precision == 0.05 and conf.safety_factor == 0.5
+
+
+def test_perfsizesagemaker_example_with_string_values_loads():
+    raw = json.loads((EXAMPLES / "perfsizesagemaker.conf.json").read_text())
+    conf = load_conf(raw, base_dir=EXAMPLES)
+    assert conf.peak_tps == 300 and conf.endurance_retries == 3 and conf.percent_fail == 0.1
+    assert conf.tps_walk[-1] == 100
+
+
+def test_defaults_are_perfsizesagemakers():
+    schema = params_schema()
+    expected = {
+        "variant_name": "variant-name-1",
+        "duration_minutes": 3,
+        "endurance_ramp_start_tps": 0,
+        "endurance_ramp_minutes": 0,
+        "endurance_steady_state_minutes": 30,
+        "endurance_retries": 3,
+        "perfsize_results_dir": "perfsize-results-dir",
+        "strategy": "adaptive",
+        "precision": 0.05,
+        "max_test_cost_usd": None,
+        "safety_factor": 0.5,
+    }
+    assert {k: schema[k]["default"] for k in expected} == expected
+    assert set(REQUIRED_FIELDS) >= {"peak_tps", "type_walk", "count_walk", "tps_walk", "scenario_requests"}
+    assert all("default" not in schema[name] for name in REQUIRED_FIELDS)
+    assert list(schema) == [f.name for f in FIELDS]
+    assert schema["strategy"]["enum"] == ["adaptive", "perfsize"]
+    assert schema["peak_tps"]["exclusiveMinimum"] == 0
+    assert "aws_conn_id" not in schema
+
+
+def test_every_problem_is_reported_at_once_naming_field_value_and_expectation():
+    raw = demo_raw() | {
+        "peak_tps": "lots",
+        "percent_fail": -1,
+        "count_walk": "1,two",
+        "strategy": "fastest",
+        "endurance_retries": 1.5,
+        "scenario_requests": [
+            {"path": "missing.json", "weight": 60},
+            {"path": "sample.input.json", "weight": -1},
+        ],
+        "typo_field": 1,
+    }
+    del raw["region"]
+    found = problems_of(raw)
+    assert found["peak_tps"] == "peak_tps: got 'lots', expected a number"
+    assert found["percent_fail"] == "percent_fail: got -1, expected a number >= 0"
+    assert "'two' is not" in found["count_walk"]
+    assert "one of adaptive, perfsize" in found["strategy"]
+    assert "an integer" in found["endurance_retries"]
+    assert (
+        "missing.json" in found["scenario_requests[0].path"]
+        and "existing file" in found["scenario_requests[0].path"]
+    )
+    assert "a number >= 0" in found["scenario_requests[1].weight"]
+    assert "no such field" in found["typo_field"]
+    assert "region" in found
+
+
+def test_weights_must_sum_to_100_and_json_string_form_is_accepted():
+    raw = demo_raw() | {"scenario_requests": '[{"path": "sample.input.json", "weight": 90}]'}
+    assert "summing to 100 (they sum to 90)" in problems_of(raw)["scenario_requests"]
+    raw["scenario_requests"] = '[{"path": "sample.input.json", "weight": 100}]'
+    assert load_conf(raw, base_dir=EXAMPLES).scenario_requests[0].weight == 100
+
+
+def test_walks_accept_json_lists():
+    raw = demo_raw() | {"type_walk": ["ml.m5.large"], "count_walk": [1, 2], "tps_walk": [5, 7.5]}
+    conf = load_conf(raw, base_dir=EXAMPLES)
+    assert (conf.type_walk, conf.count_walk, conf.tps_walk) == (("ml.m5.large",), (1, 2), (5.0, 7.5))
+
+
+def test_instance_types_must_be_in_the_regions_cost_table_or_cost_file(tmp_path):
+    raw = demo_raw() | {"type_walk": "ml.m5.large,ml.zz.huge", "region": "eu-west-1"}
+    assert "ml.zz.huge" in problems_of(raw)["type_walk"]
+    cost_file = tmp_path / "prices.json"
+    cost_file.write_text(json.dumps({"ml.m5.large": 0.2, "ml.zz.huge": 9}))
+    conf = load_conf(raw | {"cost_file": str(cost_file)}, base_dir=EXAMPLES)
+    assert conf.price("ml.zz.huge") == Decimal("9")
+    assert "no cost table for region" in problems_of(demo_raw() | {"region": "mars-1"})["region"]
+
+
+def test_walk_must_fit_the_dags_round_slots_and_the_cost_guard():
+    found = problems_of(demo_raw(), max_rounds=2)
+    assert "max_rounds" in found and "may need" in found["max_rounds"]
+    found = problems_of(demo_raw() | {"max_test_cost_usd": 0.0001})
+    assert "worst-case load-test cost" in found["max_test_cost_usd"]
+    assert load_conf(demo_raw(), base_dir=EXAMPLES, max_rounds=100)
+
+
+def test_conf_to_dict_is_json_safe_and_round_trips():
+    conf = load_conf(demo_raw(), base_dir=EXAMPLES)
+    as_dict = conf_to_dict(conf)
+    assert json.loads(json.dumps(as_dict)) == as_dict
+    assert set(as_dict) == {f.name for f in FIELDS}
+    assert load_conf(as_dict) == conf
+
+
+def test_unknown_keys_can_be_ignored_for_airflow_params():
+    assert load_conf(demo_raw() | {"aws_conn_id": "x"}, base_dir=EXAMPLES, ignore_unknown=True)

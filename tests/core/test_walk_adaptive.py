@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING
+
+import pytest
+from sagemaker_sizing.core.capacity_model import CapacityModel
+from sagemaker_sizing.core.walk import next_batch, recommend, worst_case_rounds
+from sagemaker_sizing.core.walk.adaptive import Lane
+from test_walk_common import drive, make_conf
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+TYPES = "ml.m5.large,ml.m5.xlarge,ml.c5.large"
+
+
+def adaptive(**overrides: object):
+    return make_conf(strategy="adaptive", type_walk=TYPES, **overrides)
+
+
+def test_first_round_tests_every_type_side_by_side_on_one_instance():
+    batch = next_batch(adaptive(), [])
+    assert [(s.instance_type, s.instance_count, s.steady_state_tps) for s in batch] == [
+        ("ml.m5.large", 1, 10.0),
+        ("ml.m5.xlarge", 1, 10.0),
+        ("ml.c5.large", 1, 10.0),
+    ]
+    assert {s.phase for s in batch} == {"probe"}
+
+
+def test_lane_stops_once_the_instance_count_is_known():
+    lane = Lane("ml.m5.large", peak=60, start=10, floor=10, precision=0.05)
+    tested = []
+    while (nxt := lane.next_tps()) is not None:
+        tested.append(nxt[1])
+        lane = lane.record(nxt[1], nxt[1] <= 38)
+    assert tested == [10, 20, 60, 30]  # growth on count breakpoints 6 -> 3 -> 1, then 2
+    assert lane.needed == 2
+
+
+def test_lane_precision_stops_bisection():
+    lane = Lane("t", peak=1000, start=10, floor=10, precision=0.5, lo=10, hi=14)
+    assert lane.next_tps() is None  # (14 - 10) / 10 <= 0.5
+    assert Lane("t", peak=1000, start=10, floor=10, precision=0.05, lo=10, hi=14).next_tps() is not None
+
+
+def test_lane_that_fails_its_lowest_tps_is_dropped():
+    conf = adaptive(tps_walk="40,50")
+    results = drive(conf, CapacityModel({"ml.m5.large": 5, "ml.m5.xlarge": 80, "ml.c5.large": 5}).passes)
+    assert recommend(conf, results).instance_type == "ml.m5.xlarge"
+
+
+def brute_force_cheapest(model: CapacityModel, conf) -> tuple[Decimal, int]:
+    best = min(
+        (conf.price(t) * n, n)
+        for t in conf.type_walk
+        for n in range(1, 200)
+        if model.capacity(t, n) >= conf.peak_tps
+        and all(model.capacity(t, k) < conf.peak_tps for k in range(1, n))
+    )
+    return best
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_recommends_the_cheapest_configuration_that_passed_endurance(seed):
+    rng = random.Random(seed)
+    model = CapacityModel({t: rng.uniform(12, 120) for t in TYPES.split(",")})
+    conf = adaptive(peak_tps=rng.choice([50, 100, 300]), endurance_ramp_start_tps=10)
+    results = drive(conf, model.passes)
+    rec = recommend(conf, results)
+    cost, _ = brute_force_cheapest(model, conf)
+    assert rec.hourly_cost_usd == cost
+    endurance = [r for r in results if r.step.phase == "max" and r.passed]
+    assert len(endurance) == 1
+    step = endurance[0].step
+    assert (step.instance_type, step.instance_count) == (rec.instance_type, rec.max_instance_count)
+    assert step.steady_state_tps == conf.peak_tps
+    assert max(r.round for r in results) <= worst_case_rounds(conf)
+
+
+def test_endurance_failure_adds_an_instance_and_reranks_types():
+    # m5.large looks cheapest from one instance (40 TPS -> 3 x 0.115 = 0.345/h) but scales badly;
+    # once it needs 5 (0.575/h), 2 x m5.xlarge (0.46/h) is cheaper.
+    model = CapacityModel(
+        {"ml.m5.large": 40, "ml.m5.xlarge": 60, "ml.c5.large": 1},
+        {"ml.m5.large": {3: 100, 4: 105}},
+    )
+    conf = adaptive(peak_tps=110, endurance_ramp_minutes=0, endurance_retries=2)
+    results = drive(conf, model.passes)
+    maxes = [
+        (r.step.instance_type, r.step.instance_count, r.passed) for r in results if r.step.phase == "max"
+    ]
+    assert maxes == [("ml.m5.large", 3, False), ("ml.m5.large", 4, False), ("ml.m5.xlarge", 2, True)]
+    rec = recommend(conf, results)
+    assert (rec.instance_type, rec.max_instance_count, rec.instance_count_needed) == ("ml.m5.xlarge", 2, 2)
+
+
+def test_autoscaling_phase_uses_aws_formula_and_reports_perfsize_target_beside_it():
+    model = CapacityModel({"ml.m5.large": 38, "ml.m5.xlarge": 1, "ml.c5.large": 1})
+    conf = adaptive(peak_tps=150, endurance_ramp_start_tps=20, safety_factor=0.5)
+    results = drive(conf, model.passes)
+    rec = recommend(conf, results)
+    assert rec.max_instance_count == 4
+    assert rec.aws_formula_invocations_target == int(rec.tps_per_instance * 60 * 0.5)
+    assert rec.invocations_target == rec.aws_formula_invocations_target
+    # min must carry max(20, 150 * 0.5) = 75 TPS at 38 per instance -> 2
+    assert rec.min_instance_count == 2
+    assert any("perfsizesagemaker's would be 1125" in line for line in rec.explanation)
+    mins = [r.step for r in results if r.step.phase == "min"]
+    assert all(s.scaling_max_instance_count == 4 and s.ramp_minutes == 10 for s in mins)
+
+
+def test_speculative_autoscaling_steps_ride_with_endurance_and_respect_the_width():
+    model = CapacityModel({"ml.m5.large": 38, "ml.m5.xlarge": 1, "ml.c5.large": 1})
+    conf = adaptive(peak_tps=300, max_parallel_endpoints=3)
+    results = drive(conf, model.passes)
+    first_max_round = min(r.round for r in results if r.step.phase == "max")
+    in_round = [r.step.phase for r in results if r.round == first_max_round]
+    assert in_round == ["max", "min", "min"]
+    assert all(len([r for r in results if r.round == n]) <= 3 for n in range(first_max_round, 99))
