@@ -1,0 +1,177 @@
+"""Teardown and orphan cleanup: by tag, only ours, idempotent, works without XCom."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sagemaker_sizing.adapters import ownership
+from sagemaker_sizing.adapters.sagemaker import TeardownError
+from sagemaker_sizing.core.model import StepConfig
+
+RUN = "manual__2025-01-01T00:00:00+00:00"
+OTHER_RUN = "manual__2025-01-02T00:00:00+00:00"
+
+
+def step(instance_type: str = "ml.m5.large", count: int = 1, **scaling: Any) -> StepConfig:
+    return StepConfig(
+        phase="type",
+        instance_type=instance_type,
+        instance_count=count,
+        steady_state_tps=10,
+        steady_state_minutes=1,
+        **scaling,
+    )
+
+
+SCALED = {"scaling_min_instance_count": 1, "scaling_max_instance_count": 3, "invocations_target": 120}
+
+
+def deploy(manager: Any, aws: dict[str, Any], run_id: str, s: StepConfig) -> dict[str, Any]:
+    lane = ownership.lane_for(s.instance_type)
+    return manager.deploy(run_id, lane, s, aws["model"], aws["variant"], endpoint_base="churn")
+
+
+def endpoints(aws: dict[str, Any]) -> set[str]:
+    return {e["EndpointName"] for e in aws["sagemaker"].list_endpoints()["Endpoints"]}
+
+
+def configs(aws: dict[str, Any]) -> set[str]:
+    return {c["EndpointConfigName"] for c in aws["sagemaker"].list_endpoint_configs()["EndpointConfigs"]}
+
+
+def targets(aws: dict[str, Any]) -> set[str]:
+    found = aws["autoscaling"].describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    return {t["ResourceId"] for t in found}
+
+
+@pytest.fixture
+def two_runs_and_a_stranger(manager: Any, aws: dict[str, Any]) -> dict[str, Any]:
+    """Our run: two lanes, an updated endpoint (two configs), autoscaling. Another run. A foreign endpoint."""
+    sm = aws["sagemaker"]
+    ours = [
+        deploy(manager, aws, RUN, step(count=1)),
+        deploy(manager, aws, RUN, step(count=2)),
+        deploy(manager, aws, RUN, step("ml.c5.xlarge", count=1, **SCALED)),
+    ]
+    theirs = deploy(manager, aws, OTHER_RUN, step("ml.c5.xlarge", count=1, **SCALED))
+    variant = {"VariantName": "v", "ModelName": aws["model"], "InstanceType": "ml.m5.large"}
+    sm.create_endpoint_config(
+        EndpointConfigName="foreign", ProductionVariants=[{**variant, "InitialInstanceCount": 1}]
+    )
+    sm.create_endpoint(
+        EndpointName="foreign", EndpointConfigName="foreign", Tags=[{"Key": "team", "Value": "fraud"}]
+    )
+    return {"ours": ours, "theirs": theirs}
+
+
+def test_teardown_deletes_only_this_runs_resources(
+    manager: Any, aws: dict[str, Any], two_runs_and_a_stranger: dict[str, Any]
+) -> None:
+    ours, theirs = two_runs_and_a_stranger["ours"], two_runs_and_a_stranger["theirs"]
+    our_endpoints = {r["endpoint_name"] for r in ours}
+    our_configs = {r["endpoint_config_name"] for r in ours}
+    assert len(our_endpoints) == 2 and len(our_configs) == 3
+
+    deleted = manager.teardown(RUN)
+
+    assert set(deleted["endpoints"]) == our_endpoints
+    assert set(deleted["endpoint_configs"]) == our_configs
+    assert f"endpoint/{ours[2]['endpoint_name']}/variant/{aws['variant']}" in deleted["scaling"]
+    assert deleted["errors"] == []
+    assert endpoints(aws) == {theirs["endpoint_name"], "foreign"}
+    assert configs(aws) == {theirs["endpoint_config_name"], "foreign"}
+    assert targets(aws) == {f"endpoint/{theirs['endpoint_name']}/variant/{aws['variant']}"}
+
+
+def test_teardown_twice_is_harmless(
+    manager: Any, aws: dict[str, Any], two_runs_and_a_stranger: dict[str, Any]
+) -> None:
+    manager.teardown(RUN)
+    left = (endpoints(aws), configs(aws), targets(aws))
+
+    again = manager.teardown(RUN)
+
+    assert again == {"scaling": [], "endpoints": [], "endpoint_configs": [], "errors": []}
+    assert (endpoints(aws), configs(aws), targets(aws)) == left
+
+
+def test_teardown_of_a_run_that_made_nothing(manager: Any, aws: dict[str, Any]) -> None:
+    assert manager.teardown("never-ran")["endpoints"] == []
+
+
+def test_teardown_finds_a_config_whose_endpoint_was_never_created(manager: Any, aws: dict[str, Any]) -> None:
+    # A crash between creating the config and creating the endpoint: only the tag remembers it.
+    name = "churn-crashed-config"
+    variant = {"VariantName": "v", "ModelName": aws["model"], "InstanceType": "ml.m5.large"}
+    aws["sagemaker"].create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[{**variant, "InitialInstanceCount": 1}],
+        Tags=ownership.run_tags(RUN, "ml-m5-large"),
+    )
+
+    assert manager.teardown(RUN)["endpoint_configs"] == [name]
+    assert configs(aws) == set()
+
+
+def test_teardown_keeps_going_and_then_fails_when_a_delete_fails(
+    manager: Any,
+    aws: dict[str, Any],
+    two_runs_and_a_stranger: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from botocore.exceptions import ClientError
+
+    real_delete = manager.client.delete_endpoint_config
+    failing = two_runs_and_a_stranger["ours"][0]["endpoint_config_name"]
+
+    def delete_config(**kwargs: Any) -> Any:
+        if kwargs["EndpointConfigName"] == failing:
+            raise ClientError(
+                {"Error": {"Code": "InternalFailure", "Message": "boom"}}, "DeleteEndpointConfig"
+            )
+        return real_delete(**kwargs)
+
+    monkeypatch.setattr(manager.client, "delete_endpoint_config", delete_config)
+    with pytest.raises(TeardownError, match=failing):
+        manager.teardown(RUN)
+    assert failing in configs(aws)
+    assert not {r["endpoint_name"] for r in two_runs_and_a_stranger["ours"]} & endpoints(aws)
+
+    monkeypatch.undo()  # the retried teardown task finishes the job
+    assert manager.teardown(RUN)["endpoint_configs"] == [failing]
+
+
+def test_orphans_are_found_by_tag(
+    manager: Any, aws: dict[str, Any], two_runs_and_a_stranger: dict[str, Any]
+) -> None:
+    found = manager.find_orphans()
+
+    assert {r["run_id"] for r in found} == {RUN, OTHER_RUN}
+    assert "foreign" not in {r["name"] for r in found}
+    assert {(r["kind"], r["name"]) for r in manager.find_orphans(run_id=OTHER_RUN)} == {
+        ("endpoint", two_runs_and_a_stranger["theirs"]["endpoint_name"]),
+        ("endpoint_config", two_runs_and_a_stranger["theirs"]["endpoint_config_name"]),
+    }
+
+
+def test_orphans_by_age(manager: Any, aws: dict[str, Any], two_runs_and_a_stranger: dict[str, Any]) -> None:
+    now = datetime.now(UTC)
+    assert manager.find_orphans(older_than=timedelta(hours=1), now=now) == []
+    later = now + timedelta(hours=2)
+    assert len(manager.find_orphans(older_than=timedelta(hours=1), now=later)) == 7
+
+
+def test_delete_orphans_of_a_crashed_run(
+    manager: Any, aws: dict[str, Any], two_runs_and_a_stranger: dict[str, Any]
+) -> None:
+    theirs = two_runs_and_a_stranger["theirs"]
+
+    deleted = manager.delete_orphans(run_id=OTHER_RUN)
+
+    assert deleted["endpoints"] == [theirs["endpoint_name"]]
+    assert deleted["endpoint_configs"] == [theirs["endpoint_config_name"]]
+    assert theirs["endpoint_name"] not in endpoints(aws)
+    assert "foreign" in endpoints(aws)
+    assert len(manager.find_orphans(run_id=RUN)) == 5
