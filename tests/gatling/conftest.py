@@ -62,3 +62,13 @@ def parse_results(results_dir: Path, base_name: str, target_tps: float | None = 
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=60)
     parsed: dict[str, Any] = json.loads(out.stdout)
     return parsed
+
+
+def read_log(results_dir: Path, base_name: str) -> tuple[list[str], list[list[str]]]:
+    """The RUN record and the REQUEST records of a step's simulation.log, split on tabs."""
+    folder = result_folder(results_dir, base_name)
+    assert folder is not None
+    lines = (folder / "simulation.log").read_text().splitlines()
+    run = lines[0].split("\t")
+    requests = [line.split("\t") for line in lines if line.startswith("REQUEST\t")]
+    return run, requests

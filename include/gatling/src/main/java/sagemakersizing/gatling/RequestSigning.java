@@ -53,21 +53,16 @@ public final class RequestSigning {
     }
   }
 
+  /** Signs a throw-away request, so the SDK's classes load before the load starts, not during. */
+  public void warmUp(String url, byte[] body) {
+    for (int i = 0; i < 200; i++) {
+      signHeaders(URI.create(url), body);
+    }
+  }
+
   /** Adds Authorization, X-Amz-Date (and X-Amz-Security-Token) to a Gatling request. */
   public Request sign(Request request, byte[] body) {
-    SdkHttpRequest unsigned =
-        SdkHttpRequest.builder()
-            .method(SdkHttpMethod.POST)
-            .uri(URI.create(request.getUri().toUrl()))
-            .build();
-    SignedRequest signed =
-        signer.sign(
-            r ->
-                r.identity(credentials.resolveCredentials())
-                    .request(unsigned)
-                    .payload(ContentStreamProvider.fromByteArrayUnsafe(body))
-                    .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, SERVICE)
-                    .putProperty(AwsV4HttpSigner.REGION_NAME, region));
+    SignedRequest signed = signHeaders(URI.create(request.getUri().toUrl()), body);
     for (Map.Entry<String, List<String>> header : signed.request().headers().entrySet()) {
       // Gatling writes Host itself, the same value the signer signed (host[:non-default port]).
       if (!header.getKey().equalsIgnoreCase("Host")) {
@@ -75,6 +70,18 @@ public final class RequestSigning {
       }
     }
     return request;
+  }
+
+  private SignedRequest signHeaders(URI uri, byte[] body) {
+    SdkHttpRequest unsigned = SdkHttpRequest.builder().method(SdkHttpMethod.POST).uri(uri).build();
+    return
+        signer.sign(
+            r ->
+                r.identity(credentials.resolveCredentials())
+                    .request(unsigned)
+                    .payload(ContentStreamProvider.fromByteArrayUnsafe(body))
+                    .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, SERVICE)
+                    .putProperty(AwsV4HttpSigner.REGION_NAME, region));
   }
 
   private static boolean present(String value) {

@@ -29,14 +29,20 @@ public class SageMakerSimulation extends Simulation {
     RequestMix mix = RequestMix.load(settings.requests());
     RequestSigning signing = RequestSigning.forSettings(settings, System.getenv());
 
+    String baseUrl = settings.baseUri().getScheme() + "://" + settings.baseUri().getRawAuthority();
+    if (signing != null) {
+      signing.warmUp(baseUrl + settings.invocationPath(), mix.payload(0));
+    }
     HttpProtocolBuilder protocol =
-        http.baseUrl(settings.baseUri().getScheme() + "://" + settings.baseUri().getRawAuthority())
+        http.baseUrl(baseUrl)
             .contentTypeHeader(settings.contentType())
             .acceptHeader("application/json")
             // Keep-alive connections shared by all virtual users: one request per user would
             // otherwise open a TCP (and TLS) connection per request and measure the handshake.
             .shareConnections()
-            .disableWarmUp()
+            // One unsigned GET of the host's root before the clock starts (its answer does not
+            // matter): loads the HTTP stack's classes so the first arrivals are not late.
+            .warmUp(baseUrl + "/")
             .disableCaching();
 
     HttpRequestActionBuilder invoke =
