@@ -58,3 +58,17 @@ async def _run(url: str, rate: float, seconds: float) -> LoadResult:
 def run_load(runtime_url: str, endpoint: str, rate: float, seconds: float) -> LoadResult:
     """Send ``rate`` requests per second to ``endpoint`` for ``seconds``; blocks until all answered."""
     return asyncio.run(_run(f"{runtime_url}/endpoints/{endpoint}/invocations", rate, seconds))
+
+
+def run_loads(runtime_url: str, rates: dict[str, float], seconds: float) -> dict[str, LoadResult]:
+    """Load several endpoints at once from one event loop (threads would fight over the GIL)."""
+
+    async def all_of_them() -> list[LoadResult]:
+        return await asyncio.gather(
+            *(
+                _run(f"{runtime_url}/endpoints/{name}/invocations", rate, seconds)
+                for name, rate in rates.items()
+            )
+        )
+
+    return dict(zip(rates, asyncio.run(all_of_them()), strict=True))

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import httptools
@@ -27,7 +27,7 @@ from sagemaker_sizing.local.queueing import TIMED_OUT
 from sagemaker_sizing.local.sigv4 import SigV4Verifier
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Coroutine, Sequence
 
 LOG = logging.getLogger(__name__)
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -133,9 +133,7 @@ class RuntimeProtocol(asyncio.Protocol):
         live = self._registry.get(name)
         if live is None or live.deployment.status != "InService":
             # The cache may be a poll behind a deploy that just finished: look again before failing.
-            task = asyncio.ensure_future(self._invoke_after_refresh(name, body, keep_alive))
-            _PENDING_TASKS.add(task)
-            task.add_done_callback(_PENDING_TASKS.discard)
+            self._background(self._invoke_after_refresh(name, body, keep_alive))
             return
         self._admit(name, body, keep_alive)
 
@@ -173,16 +171,8 @@ class RuntimeProtocol(asyncio.Protocol):
         if path == "/ping":
             payload = {"status": "ok", "control_plane_up": self._registry.control_plane_up}
             self._send(http.json_response(200, payload, keep_alive), 0.0, keep_alive)
-        elif path == "/_local/capacity":
-            self._capacity(params, keep_alive)
-        elif path.startswith("/_local/endpoints/"):
-            state = self._registry.describe(path.rsplit("/", 1)[-1])
-            answer = (
-                http.json_response(200, state, keep_alive)
-                if state
-                else http.endpoint_not_found(path.rsplit("/", 1)[-1], self._config.account, keep_alive)
-            )
-            self._send(answer, 0.0, keep_alive)
+        elif path == "/_local/capacity" or path.startswith("/_local/endpoints/"):
+            self._background(self._local_endpoint(path, params, keep_alive))
         else:
             self._send(
                 http.error(404, "UnknownOperationException", f"No route for GET {path}.", keep_alive),
@@ -190,12 +180,25 @@ class RuntimeProtocol(asyncio.Protocol):
                 keep_alive,
             )
 
-    def _capacity(self, params: dict[str, str], keep_alive: bool) -> None:
-        name = params.get("endpoint", "")
-        live = self._registry.get(name)
-        if live is None:
+    async def _local_endpoint(self, path: str, params: dict[str, str], keep_alive: bool) -> None:
+        name = params.get("endpoint", "") if path == "/_local/capacity" else path.rsplit("/", 1)[-1]
+        if self._registry.get(name) is None:
+            await self._registry.refresh()  # deployed a moment ago: the poll may not have seen it yet
+        state = self._registry.describe(name)
+        if state is None:
             self._send(http.endpoint_not_found(name, self._config.account, keep_alive), 0.0, keep_alive)
-            return
+        elif path == "/_local/capacity":
+            self._capacity(name, params, keep_alive)
+        else:
+            self._send(http.json_response(200, state, keep_alive), 0.0, keep_alive)
+
+    def _background(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        _PENDING_TASKS.add(task)
+        task.add_done_callback(_PENDING_TASKS.discard)
+
+    def _capacity(self, name: str, params: dict[str, str], keep_alive: bool) -> None:
+        live = self._registry.endpoints[name]
         profile: ModelProfile = self._registry.profile
         p99 = float(params.get("p99_ms", "500"))
         size = int(params["payload_bytes"]) if "payload_bytes" in params else None

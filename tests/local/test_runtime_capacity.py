@@ -1,0 +1,117 @@
+"""Load against the running emulator: the knee is where the profile says, endpoints are independent,
+and autoscaling scales out under load and back in, visibly through DescribeEndpoint."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from typing import TYPE_CHECKING
+
+import pytest
+from sagemaker_sizing.local.capacity import analytical_capacity, load_profile
+
+from .conftest import delete_endpoint, deploy_endpoint, wait_for
+from .loadgen import run_load, run_loads
+
+if TYPE_CHECKING:
+    from sagemaker_sizing.local import LocalSageMakerStatus
+
+P99_LIMIT_MS = 80.0
+
+
+def _capacity(local: LocalSageMakerStatus, endpoint: str, p99_ms: float) -> float:
+    url = f"{local.runtime_url}/_local/capacity?endpoint={endpoint}&p99_ms={p99_ms:g}"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return float(json.loads(response.read())["capacity_tps"])
+
+
+def test_measured_knee_matches_the_analytical_capacity(local_sagemaker: LocalSageMakerStatus) -> None:
+    deploy_endpoint(local_sagemaker, "knee", "ml.c5.large", 2)
+    try:
+        capacity = _capacity(local_sagemaker, "knee", P99_LIMIT_MS)
+        profile = load_profile(local_sagemaker.options["profile"])
+        assert capacity == pytest.approx(analytical_capacity(profile, "ml.c5.large", 2, P99_LIMIT_MS))
+        results = {
+            factor: run_load(local_sagemaker.runtime_url or "", "knee", factor * capacity, seconds=3.0)
+            for factor in (0.90, 0.96, 1.04, 1.10)
+        }
+        verdicts = {factor: result.passes(P99_LIMIT_MS) for factor, result in results.items()}
+        summary = {f: (round(r.p99_ms, 1), r.errors) for f, r in results.items()}
+        assert verdicts == {0.90: True, 0.96: True, 1.04: False, 1.10: False}, summary
+        # Below the knee the latency is the service time; above it the queue adds to it.
+        assert results[0.90].p99_ms < P99_LIMIT_MS / 1.5
+        assert results[1.10].p99_ms > 2 * results[0.90].p99_ms
+    finally:
+        delete_endpoint(local_sagemaker, "knee")
+
+
+def test_concurrent_endpoints_have_their_own_capacity(local_sagemaker: LocalSageMakerStatus) -> None:
+    sizes = {"small": ("ml.m5.large", 1), "large": ("ml.m5.xlarge", 1)}
+    for name, (instance_type, count) in sizes.items():
+        deploy_endpoint(local_sagemaker, name, instance_type, count)
+    try:
+        capacities = {name: _capacity(local_sagemaker, name, P99_LIMIT_MS) for name in sizes}
+        assert capacities["large"] == pytest.approx(2 * capacities["small"])
+        rates = {name: 0.9 * capacities[name] for name in sizes}
+        results = run_loads(local_sagemaker.runtime_url or "", rates, 3.0)
+        # Each at 90% of its own capacity: a shared or mixed-up queue would overload one of them.
+        assert all(result.passes(P99_LIMIT_MS) for result in results.values()), {
+            n: (r.p99_ms, r.errors) for n, r in results.items()
+        }
+    finally:
+        for name in sizes:
+            delete_endpoint(local_sagemaker, name)
+
+
+def test_autoscaling_scales_out_under_load_and_back_in(local_sagemaker: LocalSageMakerStatus) -> None:
+    name = "scaling"
+    deploy_endpoint(local_sagemaker, name, "ml.m5.large", 1)
+    resource = f"endpoint/{name}/variant/AllTraffic"
+    scaling = local_sagemaker.client("application-autoscaling")
+    sagemaker = local_sagemaker.client("sagemaker")
+    scaling.register_scalable_target(
+        ServiceNamespace="sagemaker",
+        ResourceId=resource,
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        MinCapacity=1,
+        MaxCapacity=3,
+    )
+    scaling.put_scaling_policy(
+        PolicyName="invocations",
+        ServiceNamespace="sagemaker",
+        ResourceId=resource,
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 600.0,  # 10 TPS per instance
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+            },
+        },
+    )
+
+    def count() -> int:
+        variant = sagemaker.describe_endpoint(EndpointName=name)["ProductionVariants"][0]
+        return int(variant["CurrentInstanceCount"])
+
+    try:
+        wait_for(lambda: _capacity(local_sagemaker, name, P99_LIMIT_MS) > 0, 3.0)
+        # 25 TPS on one instance = 1500/min, 2.5x the target: 3 breaching (compressed) minutes,
+        # then 4 minutes of start-up; with compression 60 that is about 7 s.
+        load = threading.Thread(target=run_load, args=(local_sagemaker.runtime_url, name, 25.0, 10.0))
+        load.start()
+        try:
+            wait_for(lambda: count() == 3, 12.0)
+        finally:
+            load.join()
+        assert count() == 3
+        # Idle: 4 low datapoints (the test profile) and a 2 s cooldown, then back to the minimum.
+        wait_for(lambda: count() == 1, 15.0)
+    finally:
+        scaling.deregister_scalable_target(
+            ServiceNamespace="sagemaker",
+            ResourceId=resource,
+            ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        )
+        delete_endpoint(local_sagemaker, name)
