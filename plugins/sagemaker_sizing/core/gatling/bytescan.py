@@ -1,8 +1,8 @@
 """Byte-level helpers for the vectorised scan: gather words at any offset, parse digits, key names.
 
 A chunk of the log is one ``bytes`` object; numpy views it without copying. Fields are read by
-gathering little-endian 64-bit words at arbitrary byte offsets (8 views, one per alignment),
-which touches ~8x fewer elements than gathering single bytes.
+gathering fixed-width rows of bytes at arbitrary offsets through a strided view (one fancy index
+copies whole rows), then reading them as little-endian 64-bit words.
 """
 
 from __future__ import annotations
@@ -25,26 +25,21 @@ _HASH_MULTIPLIERS = np.array(
 )
 
 
-def word_views(data: bytes) -> list[U64]:
-    """Eight zero-copy uint64 views of ``data``, view ``a`` starting at byte ``a``."""
-    return [np.frombuffer(data, dtype="<u8", count=(len(data) - a) // 8, offset=a) for a in range(8)]
+def gather_rows(arr: npt.NDArray[np.uint8], pos: I64, width: int) -> npt.NDArray[np.uint8]:
+    """``width`` bytes starting at each offset in ``pos`` (shape ``(n, width)``), one fancy index.
+
+    Offsets are clipped into the buffer; callers validate what they read, so a clipped row of a
+    malformed line only ever fails validation.
+    """
+    rows = np.lib.stride_tricks.as_strided(
+        arr, shape=(arr.size - width + 1, width), strides=(1, 1), writeable=False
+    )
+    return rows[np.clip(pos, 0, rows.shape[0] - 1)]
 
 
-def gather_words(views: list[U64], pos: I64, nwords: int) -> U64:
-    """``nwords`` consecutive words starting at each byte offset in ``pos`` (shape ``(n, nwords)``)."""
-    out = np.empty((pos.size, nwords), dtype=np.uint64)
-    align = pos & 7
-    for a in range(8):
-        sel = np.flatnonzero(align == a)
-        if sel.size == 0:
-            continue
-        view = views[a]
-        base = pos[sel] >> 3
-        last = view.size - 1
-        for j in range(nwords):
-            # Clipping only ever touches words past a short line's end, which callers mask out.
-            out[sel, j] = view[np.minimum(base + j, last)]
-    return out
+def gather_words(arr: npt.NDArray[np.uint8], pos: I64, nwords: int) -> U64:
+    """``nwords`` little-endian 64-bit words starting at each byte offset in ``pos``."""
+    return gather_rows(arr, pos, 8 * nwords).view("<u8")
 
 
 def _digits8(x: U64) -> U64:
@@ -59,15 +54,20 @@ def _not_digits(x: U64) -> npt.NDArray[np.bool_]:
     return np.asarray(((x | (x + _PLUS_0X76)) & _HIGH_BITS) != 0, dtype=np.bool_)
 
 
-def parse_13_digits(views: list[U64], begin: I64) -> tuple[I64, npt.NDArray[np.bool_]]:
-    """Millisecond epochs (13 digits, years 2001-2286) at ``begin``; also a mask of malformed rows."""
-    words = gather_words(views, begin, 2)
-    high = words[:, 0] - _ASCII_ZEROS
-    # Digits 9..13 sit in the low 5 bytes of the second word: shift them up, pad with '0's.
-    low = ((words[:, 1] << np.uint64(24)) | np.uint64(0x303030)) - _ASCII_ZEROS
+def digits_13(high: U64, low: U64) -> tuple[I64, npt.NDArray[np.bool_]]:
+    """13-digit numbers (ms epochs, years 2001-2286) from their first 8 ASCII digits (``high``) and
+    last 5 (``low``, in its low bytes); also a mask of rows that were not all digits."""
+    high = high - _ASCII_ZEROS
+    # Shift the last 5 digits up and pad with '0's, making an 8-digit word.
+    low = ((low << np.uint64(24)) | np.uint64(0x303030)) - _ASCII_ZEROS
     bad = _not_digits(high) | _not_digits(low)
     value = _digits8(high) * np.uint64(100000) + _digits8(low)
     return value.astype(np.int64), bad
+
+
+def parse_13_digits(words: U64) -> tuple[I64, npt.NDArray[np.bool_]]:
+    """13-digit numbers at the start of 2-word rows; also a malformed mask."""
+    return digits_13(words[:, 0], words[:, 1] & np.uint64((1 << 40) - 1))
 
 
 def parse_digits(arr: npt.NDArray[np.uint8], begin: I64, end: I64) -> tuple[I64, npt.NDArray[np.bool_]]:
@@ -86,22 +86,26 @@ def parse_digits(arr: npt.NDArray[np.uint8], begin: I64, end: I64) -> tuple[I64,
     return digits @ powers, bad
 
 
-def key_ids(views: list[U64], begin: I64, end: I64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Group the byte strings ``[begin, end)`` exactly: (index of each row's first equal row, row ids).
-
-    Returns ``(representatives, inverse)``: ``inverse[i]`` indexes ``representatives``, whose entries
-    are row numbers holding each distinct string. Fingerprints pick candidates; a full comparison of
-    the gathered words makes the grouping exact.
-    """
+def key_words(arr: npt.NDArray[np.uint8], begin: I64, end: I64) -> U64:
+    """The byte strings ``arr[begin:end]`` as zero-padded word rows, comparable with ``==``."""
     length = end - begin
     nwords = max(1, (int(length.max()) + 7) // 8)
-    words = gather_words(views, begin, nwords)
+    words = gather_words(arr, begin, nwords)
     for j in range(nwords):
         words[:, j] &= TAIL_MASKS[np.clip(length - 8 * j, 0, 8)]
-    mult = _HASH_MULTIPLIERS[:nwords]
+    return words
+
+
+def group_rows(words: U64, length: I64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Group equal rows exactly: ``(representatives, inverse)``.
+
+    ``inverse[i]`` indexes ``representatives``, row numbers holding each distinct string.
+    Fingerprints pick candidates; a full comparison of the words makes the grouping exact.
+    """
+    mult = _HASH_MULTIPLIERS[: words.shape[1]]
     fingerprint = (words * mult).sum(axis=1, dtype=np.uint64) + length.astype(np.uint64)
     if (fingerprint == fingerprint[0]).all() and (words == words[0]).all():
-        return np.zeros(1, dtype=np.intp), np.zeros(begin.size, dtype=np.intp)
+        return np.zeros(1, dtype=np.intp), np.zeros(words.shape[0], dtype=np.intp)
     _, reps, inverse = np.unique(fingerprint, return_index=True, return_inverse=True)
     if not (words == words[reps][inverse]).all():  # a fingerprint collision: exact, slower path
         _, reps, inverse = np.unique(words, axis=0, return_index=True, return_inverse=True)

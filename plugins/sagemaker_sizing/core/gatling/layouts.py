@@ -63,11 +63,6 @@ def layout_for_run_record(fields: list[str]) -> tuple[Layout, str] | None:
     return GATLING_3_4, version
 
 
-def layout_for_request_tabs(layout: Layout, tabs: int) -> Layout | None:
-    """Correct a 3.x layout from the tab count of the first REQUEST line (versions are sometimes custom)."""
-    if layout.extra_fields:
-        return layout if tabs >= layout.tabs else None
-    for candidate in (GATLING_3_0, GATLING_3_4):
-        if candidate.tabs == tabs:
-            return candidate
-    return None
+def fits(layout: Layout, tabs: int) -> bool:
+    """Whether a REQUEST line with ``tabs`` tabs fits ``layout``."""
+    return tabs >= layout.tabs if layout.extra_fields else tabs == layout.tabs

@@ -14,7 +14,7 @@ from sagemaker_sizing.core.gatling.errors import GatlingLogError
 from sagemaker_sizing.core.gatling.layouts import (
     RECORD_TYPES,
     Layout,
-    layout_for_request_tabs,
+    fits,
     layout_for_run_record,
 )
 from sagemaker_sizing.core.gatling.metrics import BEHIND_RATIO, MetricsAccumulator
@@ -111,14 +111,14 @@ def detect_layout(path: str) -> tuple[Layout, str]:
             continue
         layout, version = found
         if len(fields) > layout.type_field and fields[layout.type_field] == "REQUEST":
-            corrected = layout_for_request_tabs(layout, len(fields) - 1)
-            if corrected is None:
+            if not fits(layout, len(fields) - 1):
                 raise GatlingLogError(
-                    path, f"REQUEST record with {len(fields)} fields does not fit Gatling {version}", number
+                    path,
+                    f"REQUEST record has {len(fields)} fields, Gatling {version} ({layout.name} layout) "
+                    f"writes {layout.tabs + 1}",
+                    number,
                 )
-            if corrected != layout:
-                log.warning("%s: Gatling %s log uses the %s layout", path, version, corrected.name)
-            return corrected, version
+            return layout, version
     if found is None:
         raise GatlingLogError(path, "no RUN record: not a Gatling simulation.log", 1)
     return found

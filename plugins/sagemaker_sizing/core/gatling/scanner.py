@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from sagemaker_sizing.core.gatling import bytescan
+from sagemaker_sizing.core.gatling import bytescan, tailscan
 from sagemaker_sizing.core.gatling.errors import GatlingLogError
 from sagemaker_sizing.core.gatling.layouts import RECORD_TYPES, Layout
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 CHUNK_BYTES = 8 << 20
 MAX_LINE_BYTES = 1 << 20  # no Gatling record is this long: the file is not a text log
+SLOW_LINES_PER_CHUNK = 2000  # non-OK lines read one by one; beyond (and 5%), the general path
 
 _FIRST_BYTE_OK = np.zeros(256, dtype=np.bool_)
 for _record in RECORD_TYPES:
@@ -49,52 +50,66 @@ class LogScan:
         self.layout = layout
         self.lines = 0
         self.truncated: bytes | None = None
+        self._newlines = np.empty(0, dtype=np.bool_)
 
     def batches(self) -> Iterator[RequestBatch]:
-        carry = b""
+        # One buffer reused for every chunk (fresh 8 MiB allocations cost page faults each time);
+        # the incomplete line at a chunk's end is moved to the front and completed by the next read.
+        buf = bytearray(CHUNK_BYTES + MAX_LINE_BYTES)
+        view = memoryview(buf)
+        self._newlines = np.empty(len(buf), dtype=np.bool_)
+        filled = 0
         with open(self.path, "rb") as stream:
-            while block := stream.read(CHUNK_BYTES):
-                data = carry + block if carry else block
-                cut = data.rfind(b"\n") + 1
+            while read := stream.readinto(view[filled : filled + CHUNK_BYTES]):
+                size = filled + read
+                cut = buf.rfind(b"\n", 0, size) + 1
                 if cut == 0:
-                    if len(data) > MAX_LINE_BYTES:
+                    if size > MAX_LINE_BYTES:
                         raise GatlingLogError(
                             self.path, "no line break in 1 MiB: not a text log", self.lines + 1
                         )
-                    carry = data
+                    filled = size
                     continue
-                batch = self._scan_chunk(data, cut)
-                carry = data[cut:]
+                batch = self._scan_chunk(buf, size, cut)
+                filled = size - cut
+                buf[:filled] = buf[cut:size]
                 if batch is not None:
                     yield batch
-        if carry:
-            self.truncated = carry
+        view.release()
+        if filled:
+            self.truncated = bytes(buf[:filled])
 
     def _fail(self, line_in_chunk: int, message: str) -> GatlingLogError:
         return GatlingLogError(self.path, message, self.lines + line_in_chunk + 1)
 
-    def _scan_chunk(self, data: bytes, cut: int) -> RequestBatch | None:
-        arr = np.frombuffer(data, dtype=np.uint8)
+    def _scan_chunk(self, data: bytearray, size: int, cut: int) -> RequestBatch | None:
+        arr = np.frombuffer(data, dtype=np.uint8, count=size)
         body = arr[:cut]
-        ends = np.flatnonzero(body == ord("\n"))
+        ends = np.flatnonzero(np.equal(body, ord("\n"), out=self._newlines[:cut]))
         starts = np.empty_like(ends)
         starts[0] = 0
         starts[1:] = ends[:-1] + 1
-        tabs = np.flatnonzero(body == ord("\t"))
         try:
+            tabs = None
             if self.layout.type_field == 0:
                 bad = ~_FIRST_BYTE_OK[arr[starts]]
                 if bad.any():
                     raise self._fail(int(np.argmax(bad)), "not a Gatling record (unknown record type)")
                 lines = np.flatnonzero((arr[starts] == _R) & (arr[np.minimum(starts + 2, cut - 1)] == _Q))
             else:
+                tabs = np.flatnonzero(body == ord("\t"))
                 lines = self._request_lines_by_field(arr, starts, ends, tabs)
-            batch = (
-                self._requests(data, arr, tabs, starts=starts, ends=ends, lines=lines) if lines.size else None
-            )
+            if not lines.size:
+                return None
+            if not self.layout.extra_fields:
+                batch = self._requests_3x(data, arr, starts[lines], ends[lines], lines)
+                if batch is not None:
+                    return batch
+            if tabs is None:
+                tabs = np.flatnonzero(body == ord("\t"))
+            return self._requests(arr, tabs, starts=starts, ends=ends, lines=lines)
         finally:
             self.lines += ends.size
-        return batch
 
     def _request_lines_by_field(
         self, arr: npt.NDArray[np.uint8], starts: bytescan.I64, ends: bytescan.I64, tabs: bytescan.I64
@@ -111,9 +126,83 @@ class LogScan:
         type_at = np.where(has_type, tabs[idx] + 1, 0)
         return np.flatnonzero(has_type & (arr[type_at] == _R) & (arr[np.minimum(type_at + 2, ends)] == _Q))
 
+    def _requests_3x(
+        self,
+        data: bytearray,
+        arr: npt.NDArray[np.uint8],
+        s: bytescan.I64,
+        e: bytescan.I64,
+        lines: bytescan.I64,
+    ) -> RequestBatch | None:
+        """OK lines through the fixed-offset tail; the few others one by one. None: too many others."""
+        tail = tailscan.scan_ok_tails(arr, self.layout, s, e)
+        slow = np.flatnonzero(~tail.fast)
+        if slow.size > max(SLOW_LINES_PER_CHUNK, lines.size // 20):
+            return None  # e.g. an overloaded step full of KO: the vectorised general path is faster
+        keys: list[str] = []
+        key_index = np.zeros(0, dtype=np.intp)
+        if tail.key_length.size:
+            reps, key_index = bytescan.group_rows(tail.key_words, tail.key_length)
+            raw_keys = [tail.key_words[r].tobytes()[: tail.key_length[r]] for r in reps]
+            for r, raw in zip(reps.tolist(), raw_keys, strict=True):
+                if raw.count(b"\t") != 1:  # groups<TAB>name, or the line has a wrong field count
+                    line = int(lines[np.flatnonzero(tail.fast)[r]])
+                    raise self._fail(line, f"REQUEST record does not fit the {self.layout.name} layout")
+            keys = [_request_key(raw) for raw in raw_keys]
+        if not slow.size:
+            return RequestBatch(
+                keys, key_index, tail.start_ms, tail.end_ms, np.ones(key_index.size, np.bool_)
+            )
+        known = {k: i for i, k in enumerate(keys)}
+        slow_index, slow_start, slow_end, slow_ok = self._split_lines(
+            data, s[slow], e[slow], lines[slow], known
+        )
+        return RequestBatch(
+            list(known),
+            np.concatenate([key_index, slow_index]),
+            np.concatenate([tail.start_ms, slow_start]),
+            np.concatenate([tail.end_ms, slow_end]),
+            np.concatenate([np.ones(key_index.size, np.bool_), slow_ok]),
+        )
+
+    def _split_lines(
+        self, data: bytearray, s: bytescan.I64, e: bytescan.I64, lines: bytescan.I64, known: dict[str, int]
+    ) -> tuple[npt.NDArray[np.intp], bytescan.I64, bytescan.I64, npt.NDArray[np.bool_]]:
+        """A few REQUEST lines the plain way (KO ones carry a message); keys are added to ``known``."""
+        lay = self.layout
+        by_raw: dict[bytes, int] = {}
+        index: list[int] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        oks: list[bool] = []
+        for begin, end, line in zip(s.tolist(), e.tolist(), lines.tolist(), strict=True):
+            fields = bytes(data[begin:end]).rstrip(b"\r").split(b"\t")
+            if len(fields) != lay.tabs + 1:
+                raise self._fail(
+                    line, f"REQUEST record has {len(fields)} fields, {lay.name} layout expects {lay.tabs + 1}"
+                )
+            status = fields[lay.status_field]
+            if status not in (b"OK", b"KO"):
+                raise self._fail(line, f"status is not OK or KO: {status!r}")
+            try:
+                starts.append(int(fields[lay.start_field]))
+                ends.append(int(fields[lay.end_field]))
+            except ValueError:
+                raise self._fail(line, "timestamp is not a number") from None
+            raw_key = fields[lay.groups_field] + b"\t" + fields[lay.name_field]
+            if (k := by_raw.get(raw_key)) is None:
+                k = by_raw[raw_key] = known.setdefault(_request_key(raw_key), len(known))
+            index.append(k)
+            oks.append(status == b"OK")
+        return (
+            np.array(index, dtype=np.intp),
+            np.array(starts, dtype=np.int64),
+            np.array(ends, dtype=np.int64),
+            np.array(oks, dtype=np.bool_),
+        )
+
     def _requests(
         self,
-        data: bytes,
         arr: npt.NDArray[np.uint8],
         tabs: bytescan.I64,
         *,
@@ -121,6 +210,7 @@ class LogScan:
         ends: bytescan.I64,
         lines: bytescan.I64,
     ) -> RequestBatch:
+        """The general path: every field addressed through the tab index (all layouts)."""
         lay = self.layout
         first = np.searchsorted(tabs, starts[lines])
         count = np.searchsorted(tabs, ends[lines]) - first
@@ -140,26 +230,22 @@ class LogScan:
         if ((type_end - type_begin) != 7).any():
             i = int(np.argmax((type_end - type_begin) != 7))
             raise self._fail(int(lines[i]), "not a Gatling record (unknown record type)")
-        views = bytescan.word_views(data)
-        start_ms = self._timestamps(arr, views, *field(lay.start_field), lines)
-        end_ms = self._timestamps(arr, views, *field(lay.end_field), lines)
+        start_ms = self._timestamps(arr, *field(lay.start_field), lines)
+        end_ms = self._timestamps(arr, *field(lay.end_field), lines)
         ok = self._statuses(arr, *field(lay.status_field), lines)
         key_begin, _ = field(lay.groups_field)
         _, key_end = field(lay.name_field)
-        reps, inverse = bytescan.key_ids(views, key_begin, key_end)
-        keys = [_request_key(data[key_begin[r] : key_end[r]]) for r in reps]
+        length = key_end - key_begin
+        words = bytescan.key_words(arr, key_begin, key_end)
+        reps, inverse = bytescan.group_rows(words, length)
+        keys = [_request_key(words[r].tobytes()[: length[r]]) for r in reps]
         return RequestBatch(keys, inverse, start_ms, end_ms, ok)
 
     def _timestamps(
-        self,
-        arr: npt.NDArray[np.uint8],
-        views: list[bytescan.U64],
-        begin: bytescan.I64,
-        end: bytescan.I64,
-        lines: bytescan.I64,
+        self, arr: npt.NDArray[np.uint8], begin: bytescan.I64, end: bytescan.I64, lines: bytescan.I64
     ) -> bytescan.I64:
         if ((end - begin) == 13).all():
-            value, bad = bytescan.parse_13_digits(views, begin)
+            value, bad = bytescan.parse_13_digits(bytescan.gather_words(arr, begin, 2))
         else:
             value, bad = bytescan.parse_digits(arr, begin, end)
         if bad.any():

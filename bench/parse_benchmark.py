@@ -1,0 +1,106 @@
+"""Parse benchmark: our parser against perfsize 0.1.11's GatlingResultManager.parse, whole process.
+
+Each side runs as a fresh interpreter (start-up and imports included: what a user waits for);
+wall time and peak RSS (``ru_maxrss`` of that child, from ``os.wait4``) are the median of
+``--repeat`` runs. Both sides get the same bytecode-cache setting, warmed by one untimed run.
+The integer parts of every percentile must agree, or the benchmark fails.
+
+    python3 -m venv /tmp/bench-perfsize
+    /tmp/bench-perfsize/bin/pip install --no-deps perfsize==0.1.11 'numpy<2' 'pandas<2' pyyaml \\
+        pytz python-dateutil six
+    .venv/bin/python bench/parse_make_log.py /tmp/sim-1m.log --requests 1000000
+    .venv/bin/python bench/parse_benchmark.py /tmp/sim-1m.log
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = (
+    "import json, sys\n"
+    "from sagemaker_sizing.core.gatling import parse_log\n"
+    "print(json.dumps(parse_log(sys.argv[1])['all']))\n"
+)
+PERFSIZE = (
+    "import json, sys\n"
+    "from perfsize.result.gatling import GatlingResultManager, ALL_REQUESTS\n"
+    "stats = GatlingResultManager('.').parse(sys.argv[1])[ALL_REQUESTS]\n"
+    "print(json.dumps({k: int(v) if v == int(v) else float(v) for k, v in stats.items()}))\n"
+)
+PERCENTILES = ("min", "p25", "p50", "p75", "p90", "p95", "p98", "p99", "max")
+
+
+def run(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """(wall seconds, peak RSS in MB, stdout) of one child process."""
+    with tempfile.TemporaryFile() as out:
+        began = time.perf_counter()
+        child = subprocess.Popen(argv, stdout=out, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - began
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode()
+    if child.returncode:
+        raise SystemExit(f"{argv[0]} failed with exit code {child.returncode}")
+    return wall, usage.ru_maxrss // 1024, text
+
+
+def measure(name: str, argv: list[str], env: dict[str, str], repeat: int) -> dict[str, object]:
+    run(argv, env)  # warm: bytecode cache and page cache
+    runs = [run(argv, env) for _ in range(repeat)]
+    result = {
+        "name": name,
+        "wall_s": statistics.median(r[0] for r in runs),
+        "wall_all_s": [round(r[0], 3) for r in runs],
+        "peak_rss_mb": statistics.median(r[1] for r in runs),
+        "metrics": json.loads(runs[-1][2]),
+    }
+    print(
+        f"{name:>9}: {result['wall_s']:.3f} s (runs {result['wall_all_s']}), "
+        f"peak RSS {result['peak_rss_mb']} MB"
+    )
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="parse benchmark against perfsize 0.1.11")
+    parser.add_argument("log", type=Path)
+    parser.add_argument("--perfsize-python", default="/tmp/bench-perfsize/bin/python")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "bench-parse-pycache")
+    log = str(args.log.resolve())
+    size_mb = args.log.stat().st_size / 1e6
+    print(f"log: {log} ({size_mb:.0f} MB)")
+    ours = measure("ours", [str(ROOT / ".venv/bin/python"), "-c", OURS, log], env, args.repeat)
+    theirs = measure("perfsize", [args.perfsize_python, "-c", PERFSIZE, log], env, args.repeat)
+    mismatched = []
+    for p in PERCENTILES:
+        key = f"latency_success_{p}"
+        a, b = int(ours["metrics"][key]), int(theirs["metrics"][key])  # type: ignore[index]
+        print(f"  {key:>20}: ours {ours['metrics'][key]!s:>8} perfsize {b:>6}")  # type: ignore[index]
+        if a != b:
+            mismatched.append(key)
+    for key in ("count_success", "count_fail", "count_total"):
+        if ours["metrics"][key] != theirs["metrics"][key]:  # type: ignore[index]
+            mismatched.append(key)
+    speed = float(theirs["wall_s"]) / float(ours["wall_s"])  # type: ignore[arg-type]
+    memory = float(theirs["peak_rss_mb"]) / float(ours["peak_rss_mb"])  # type: ignore[arg-type]
+    print(f"speed-up {speed:.1f}x, peak memory 1/{memory:.1f} of perfsize's")
+    verdict = "MISMATCH " + ", ".join(mismatched) if mismatched else "equal"
+    print(f"integer percentiles and counts: {verdict}")
+    return 1 if mismatched else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
