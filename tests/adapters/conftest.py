@@ -99,18 +99,22 @@ def aws(moto_url: str) -> Iterator[dict[str, Any]]:
     yield {**clients, "model": MODEL, "variant": VARIANT}
 
 
-@pytest.fixture
-def manager(aws: dict[str, Any]) -> Any:
+@pytest.fixture(scope="session")
+def shared_manager(moto_url: str) -> Any:
+    """One manager for the session: building boto3 clients costs about a second each time."""
     from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
     from sagemaker_sizing.adapters.sagemaker import Backoff, EndpointManager
 
+    return EndpointManager(SageMakerHook(aws_conn_id=CONN_ID), backoff=Backoff(first_delay=1, timeout=60))
+
+
+@pytest.fixture
+def manager(aws: dict[str, Any], shared_manager: Any) -> Any:
+    """The shared manager with sleeping recorded, not done: moto answers at once, tests must not wait."""
     sleeps: list[float] = []
-    # Sleeping is recorded, not done: moto answers at once and tests must not depend on time.
-    mgr = EndpointManager(
-        SageMakerHook(aws_conn_id=CONN_ID), backoff=Backoff(first_delay=1, timeout=60), sleep=sleeps.append
-    )
-    mgr.sleeps = sleeps  # type: ignore[attr-defined]
-    return mgr
+    shared_manager._sleep = sleeps.append
+    shared_manager.sleeps = sleeps
+    return shared_manager
 
 
 @pytest.fixture

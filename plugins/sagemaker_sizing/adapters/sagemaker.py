@@ -48,7 +48,8 @@ THROTTLING = frozenset(
     }
 )
 # Used only when the connection's botocore config sets no retry policy of its own.
-DEFAULT_RETRIES = {"mode": "standard", "max_attempts": 10}
+DEFAULT_RETRY_MODE = "standard"
+DEFAULT_MAX_ATTEMPTS = 10
 
 
 class EndpointFailedError(RuntimeError):
@@ -75,7 +76,10 @@ class Backoff:
 def with_retries(config: Config | None) -> Config:
     """The connection's botocore config, plus a retry policy when it has none."""
     config = config or Config()
-    return config if config.retries else config.merge(Config(retries=DEFAULT_RETRIES))
+    if config.retries:
+        return config
+    # A fresh dict each time: botocore rewrites the retries dict it is given, in place.
+    return config.merge(Config(retries={"mode": DEFAULT_RETRY_MODE, "max_attempts": DEFAULT_MAX_ATTEMPTS}))
 
 
 class EndpointManager:
