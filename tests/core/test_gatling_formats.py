@@ -52,10 +52,10 @@ def user_line(version: str, user: int, event: str, t: int) -> str:
     return f"USER\tScn\t{event}\t{t}\n"
 
 
-def write_log(path: Path, version: str, requests: list[Req]) -> Path:
+def write_log(path: Path, version: str, requests: list[Req], first_user: int = 1) -> Path:
     with path.open("w") as out:
         out.write(run_line(version))
-        for user, r in enumerate(requests, start=1):
+        for user, r in enumerate(requests, start=first_user):
             out.write(user_line(version, user, "START", r.start))
             out.write(request_line(version, user, r))
             out.write(user_line(version, user, "END", r.end))
@@ -200,3 +200,22 @@ def test_bad_files_name_file_and_line(tmp_path: Path, content: bytes, line: int 
 
 def test_gatling_error_is_a_value_error() -> None:
     assert issubclass(GatlingLogError, ValueError)
+
+
+def test_huge_user_ids_and_windows_line_ends(tmp_path: Path) -> None:
+    requests = make_requests(n=3000)
+    path = write_log(tmp_path / "s.log", "3.2.0", requests, first_user=9_000_000_000_000_000_000)
+    a = parse_log(path)["all"]
+    for key, value in expected(requests).items():
+        assert a[key] == pytest.approx(value), key
+    crlf = tmp_path / "crlf.log"
+    crlf.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert parse_log(crlf)["all"] == a
+
+
+def test_many_request_names(tmp_path: Path) -> None:
+    requests = [Req(f"model-{i % 37}", T0 + i * 5, T0 + i * 5 + 10 + i % 37, True) for i in range(3000)]
+    result = parse_log(write_log(tmp_path / "s.log", "3.10.3", requests))
+    assert len(result["by_request"]) == 37
+    assert result["by_request"]["model-36"]["latency_success_min"] == 46
+    assert sum(m["count_total"] for m in result["by_request"].values()) == 3000

@@ -18,11 +18,7 @@ _HIGH_BITS = np.uint64(0x8080808080808080)
 _PLUS_0X76 = np.uint64(0x7676767676767676)
 # TAIL_MASKS[k] keeps the first k bytes of a little-endian word.
 TAIL_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
-# Odd multipliers for the name fingerprint (any fixed odd 64-bit constants will do).
-_HASH_MULTIPLIERS = np.array(
-    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5] * 64,
-    dtype=np.uint64,
-)
+_PEEL_LIMIT = 16  # distinct request names peeled off one by one before sorting the rest
 
 
 def gather_rows(arr: npt.NDArray[np.uint8], pos: I64, width: int) -> npt.NDArray[np.uint8]:
@@ -89,24 +85,53 @@ def parse_digits(arr: npt.NDArray[np.uint8], begin: I64, end: I64) -> tuple[I64,
 def key_words(arr: npt.NDArray[np.uint8], begin: I64, end: I64) -> U64:
     """The byte strings ``arr[begin:end]`` as zero-padded word rows, comparable with ``==``."""
     length = end - begin
-    nwords = max(1, (int(length.max()) + 7) // 8)
+    longest = int(length.max())
+    nwords = max(1, (longest + 7) // 8)
     words = gather_words(arr, begin, nwords)
+    if int(length.min()) == longest:  # the usual case: one mask for the last word
+        words[:, nwords - 1] &= TAIL_MASKS[longest - 8 * (nwords - 1)]
+        return words
     for j in range(nwords):
         words[:, j] &= TAIL_MASKS[np.clip(length - 8 * j, 0, 8)]
     return words
 
 
-def group_rows(words: U64, length: I64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+def first_byte_at(words: U64, byte: int) -> I64:
+    """Offset of the first ``byte`` in each row of words (-1 where absent), eight bytes at a time."""
+    pattern = np.uint64(0x0101010101010101 * byte)
+    found = np.full(words.shape[0], -1, dtype=np.int64)
+    for j in range(words.shape[1] - 1, -1, -1):  # last word first, so earlier words win
+        x = words[:, j] ^ pattern  # the wanted byte becomes 0x00
+        zero = (x - np.uint64(0x0101010101010101)) & ~x & _HIGH_BITS  # lowest set bit is exact
+        lowest = zero & (~zero + np.uint64(1))
+        hit = zero != 0
+        bit = np.log2(lowest[hit].astype(np.float64)).astype(np.int64)  # powers of two: exact
+        found[hit] = 8 * j + bit // 8
+    return found
+
+
+def group_rows(words: U64) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Group equal rows exactly: ``(representatives, inverse)``.
 
-    ``inverse[i]`` indexes ``representatives``, row numbers holding each distinct string.
-    Fingerprints pick candidates; a full comparison of the words makes the grouping exact.
+    ``inverse[i]`` indexes ``representatives``, row numbers holding each distinct string. A log
+    holds few request names, so rows equal to the first unassigned one are peeled off in turn,
+    comparing whole rows; with many names, a sort takes over.
     """
-    mult = _HASH_MULTIPLIERS[: words.shape[1]]
-    fingerprint = (words * mult).sum(axis=1, dtype=np.uint64) + length.astype(np.uint64)
-    if (fingerprint == fingerprint[0]).all() and (words == words[0]).all():
-        return np.zeros(1, dtype=np.intp), np.zeros(words.shape[0], dtype=np.intp)
-    _, reps, inverse = np.unique(fingerprint, return_index=True, return_inverse=True)
-    if not (words == words[reps][inverse]).all():  # a fingerprint collision: exact, slower path
-        _, reps, inverse = np.unique(words, axis=0, return_index=True, return_inverse=True)
-    return reps.astype(np.intp), inverse.reshape(-1).astype(np.intp)
+    inverse = np.empty(words.shape[0], dtype=np.intp)
+    reps: list[int] = []
+    todo = np.arange(words.shape[0])
+    left = words
+    while todo.size and len(reps) < _PEEL_LIMIT:
+        same = left[:, 0] == left[0, 0]
+        for j in range(1, left.shape[1]):
+            same &= left[:, j] == left[0, j]
+        inverse[todo[same]] = len(reps)
+        reps.append(int(todo[0]))
+        if same.all():
+            return np.array(reps, dtype=np.intp), inverse
+        todo, left = todo[~same], left[~same]
+    if todo.size:
+        _, first, rest = np.unique(left, axis=0, return_index=True, return_inverse=True)
+        inverse[todo] = len(reps) + rest.reshape(-1)
+        reps.extend(todo[first].tolist())
+    return np.array(reps, dtype=np.intp), inverse

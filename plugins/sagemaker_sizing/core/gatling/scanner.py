@@ -92,10 +92,11 @@ class LogScan:
         try:
             tabs = None
             if self.layout.type_field == 0:
-                bad = ~_FIRST_BYTE_OK[arr[starts]]
+                first = arr[starts]
+                bad = ~_FIRST_BYTE_OK[first]
                 if bad.any():
                     raise self._fail(int(np.argmax(bad)), "not a Gatling record (unknown record type)")
-                lines = np.flatnonzero((arr[starts] == _R) & (arr[np.minimum(starts + 2, cut - 1)] == _Q))
+                lines = np.flatnonzero((first == _R) & (arr[np.minimum(starts + 2, cut - 1)] == _Q))
             else:
                 tabs = np.flatnonzero(body == ord("\t"))
                 lines = self._request_lines_by_field(arr, starts, ends, tabs)
@@ -142,7 +143,7 @@ class LogScan:
         keys: list[str] = []
         key_index = np.zeros(0, dtype=np.intp)
         if tail.key_length.size:
-            reps, key_index = bytescan.group_rows(tail.key_words, tail.key_length)
+            reps, key_index = bytescan.group_rows(tail.key_words)
             raw_keys = [tail.key_words[r].tobytes()[: tail.key_length[r]] for r in reps]
             for r, raw in zip(reps.tolist(), raw_keys, strict=True):
                 if raw.count(b"\t") != 1:  # groups<TAB>name, or the line has a wrong field count
@@ -237,7 +238,7 @@ class LogScan:
         _, key_end = field(lay.name_field)
         length = key_end - key_begin
         words = bytescan.key_words(arr, key_begin, key_end)
-        reps, inverse = bytescan.group_rows(words, length)
+        reps, inverse = bytescan.group_rows(words)
         keys = [_request_key(words[r].tobytes()[: length[r]]) for r in reps]
         return RequestBatch(keys, inverse, start_ms, end_ms, ok)
 

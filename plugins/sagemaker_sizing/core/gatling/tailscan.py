@@ -56,9 +56,9 @@ def scan_ok_tails(arr: npt.NDArray[np.uint8], layout: Layout, s: bytescan.I64, e
     fast &= ~bad_start & ~bad_end
     key_begin = s + head
     if layout == GATLING_3_0:  # skip the userId field
-        window = bytescan.gather_rows(arr, key_begin, _USER_ID_WINDOW) == _TAB
-        fast &= window.any(axis=1)
-        key_begin = key_begin + np.argmax(window, axis=1) + 1
+        tab = bytescan.first_byte_at(bytescan.gather_words(arr, key_begin, _USER_ID_WINDOW // 8), _TAB)
+        fast &= tab >= 0
+        key_begin = key_begin + tab + 1
     key_end = e - _TAIL + 7
     fast &= key_end > key_begin
     rows = np.flatnonzero(fast)
