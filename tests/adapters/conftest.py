@@ -2,8 +2,9 @@
 
 The adapter is built from the provider's ``SageMakerHook(aws_conn_id=...)`` exactly as in the DAG;
 the connection comes from an ``AIRFLOW_CONN_<ID>`` environment variable whose extra holds the
-server's ``endpoint_url``. moto 5.2.5 has no UpdateEndpoint: ``_moto_update_endpoint`` adds a minimal
-one for these tests (the local control plane has its own, tested with it).
+server's ``endpoint_url``. moto 5.2.5 has no UpdateEndpoint: the local control plane's patch
+(``sagemaker_sizing.local.moto_patches``, with no delays) provides it; should that module be absent,
+a minimal stand-in here does.
 """
 
 from __future__ import annotations
@@ -31,6 +32,24 @@ MODEL = "sizing-test-model"
 VARIANT = "AllTraffic"
 
 
+def _patch_update_endpoint(patch: pytest.MonkeyPatch) -> None:
+    if _zero_delay_local_patches():
+        return
+    if not hasattr(SageMakerResponse, "update_endpoint"):
+        patch.setattr(SageMakerModelBackend, "update_endpoint", _backend_update_endpoint, raising=False)
+        patch.setattr(SageMakerResponse, "update_endpoint", _response_update_endpoint, raising=False)
+
+
+def _zero_delay_local_patches() -> bool:
+    """The project's own moto patch, with endpoints InService at once; False if it is unavailable."""
+    try:
+        from sagemaker_sizing.local import moto_patches
+    except ImportError:
+        return False
+    moto_patches.apply(0.0)  # also resets delays another test may have left behind
+    return True
+
+
 def _backend_update_endpoint(
     self: SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str
 ) -> FakeEndpoint:
@@ -56,9 +75,7 @@ def _response_update_endpoint(self: SageMakerResponse) -> ActionResult:
 def moto_url() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     with pytest.MonkeyPatch.context() as patch:
-        if not hasattr(SageMakerResponse, "update_endpoint"):
-            patch.setattr(SageMakerModelBackend, "update_endpoint", _backend_update_endpoint, raising=False)
-            patch.setattr(SageMakerResponse, "update_endpoint", _response_update_endpoint, raising=False)
+        _patch_update_endpoint(patch)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
@@ -83,6 +100,7 @@ def moto_url() -> Iterator[str]:
 @pytest.fixture
 def aws(moto_url: str) -> Iterator[dict[str, Any]]:
     """Fresh moto state with one model; plain boto3 clients for the tests' own checks."""
+    _zero_delay_local_patches()
     request = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
     with urllib.request.urlopen(request) as response:
         assert response.status == 200
