@@ -219,3 +219,12 @@ def test_many_request_names(tmp_path: Path) -> None:
     assert len(result["by_request"]) == 37
     assert result["by_request"]["model-36"]["latency_success_min"] == 46
     assert sum(m["count_total"] for m in result["by_request"].values()) == 3000
+
+
+def test_a_wild_timestamp_is_an_error_not_a_huge_series(tmp_path: Path) -> None:
+    requests = make_requests(n=10)
+    far = 400 * 86400 * 1000
+    for wild in (T0 + far, T0 - far):
+        path = write_log(tmp_path / "s.log", "3.2.0", [*requests, Req("predict", wild, wild + 5, True)])
+        with pytest.raises(GatlingLogError, match="span"):
+            parse_log(path)

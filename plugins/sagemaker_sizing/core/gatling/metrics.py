@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 PERCENTILES = (25, 50, 75, 90, 95, 98, 99)
 # A second whose arrivals fall below this share of the target counts as the injector lagging.
 BEHIND_RATIO = 0.9
+MAX_SPAN_S = 7 * 86400  # the per-second series is dense: refuse spans no load test has
 
 I32 = npt.NDArray[np.int32]
 
@@ -122,6 +123,8 @@ class MetricsAccumulator:
         shift = self.base_s - first_second
         if shift <= 0:
             return
+        if shift + self.requests.size > MAX_SPAN_S:
+            raise ValueError(f"request start times span {shift / 86400:.0f}+ days: not one load test")
         pad = np.zeros(shift, dtype=np.int64)
         self.requests = np.concatenate([pad, self.requests])
         self.errors = np.concatenate([pad, self.errors])
@@ -131,6 +134,8 @@ class MetricsAccumulator:
 
     def _count_seconds(self, offset: I32, ok: npt.NDArray[np.bool_]) -> None:
         size = max(int(offset.max()) + 1, self.requests.size)
+        if size > MAX_SPAN_S:
+            raise ValueError(f"request start times span {size / 86400:.0f} days: not one load test")
         requests = np.bincount(offset, minlength=size)
         errors = np.bincount(offset[~ok], minlength=size)
         requests[: self.requests.size] += self.requests

@@ -46,8 +46,13 @@ def parse_logs(paths: Sequence[Path | str], target_tps: float | None = None) -> 
         layout, version = detect_layout(path)
         scan = LogScan(path, layout)
         before = acc.all.count_ok + acc.all.count_ko
-        for batch in scan.batches():
-            acc.add(batch)
+        try:
+            for batch in scan.batches():
+                acc.add(batch)
+        except ValueError as exc:
+            if isinstance(exc, GatlingLogError):
+                raise
+            raise GatlingLogError(path, str(exc)) from exc
         requests = acc.all.count_ok + acc.all.count_ko - before
         if scan.truncated is not None:
             warnings.append(
