@@ -155,10 +155,14 @@ class EndpointManager:
         config_name = ownership.endpoint_config_name(base, run_id, lane, step)
         tags = ownership.run_tags(run_id, lane)
         # Check both names before changing anything: a refusal must leave the account as it was.
-        endpoint = self._settled_endpoint(name, run_id)
+        endpoint = self._describe_endpoint(name)
+        if endpoint is not None:
+            self._require_owned(endpoint["EndpointArn"], run_id, "endpoint", name)
         config = self._describe_config(config_name)
         if config is not None:
             self._require_owned(config["EndpointConfigArn"], run_id, "endpoint config", config_name)
+        if endpoint is not None:
+            endpoint = self._settle_or_replace(name)
         created: list[str] = []
         if config is None:
             log.info("Creating endpoint config %s (%s)", config_name, step.describe())
@@ -281,12 +285,8 @@ class EndpointManager:
 
     # ---- helpers ------------------------------------------------------------------------------
 
-    def _settled_endpoint(self, name: str, run_id: str) -> dict[str, Any] | None:
+    def _settle_or_replace(self, name: str) -> dict[str, Any] | None:
         """The run's endpoint once no operation is in flight; None when there is none (any more)."""
-        endpoint = self._describe_endpoint(name)
-        if endpoint is None:
-            return None
-        self._require_owned(endpoint["EndpointArn"], run_id, "endpoint", name)
         endpoint = self.wait_settled(name)
         if endpoint is not None and endpoint["EndpointStatus"] in ("Failed", "OutOfService"):
             # A retry after a failed creation: a Failed endpoint cannot be updated, only replaced.
