@@ -34,14 +34,16 @@ def test_measured_knee_matches_the_analytical_capacity(local_sagemaker: LocalSag
         assert capacity == pytest.approx(analytical_capacity(profile, "ml.c5.large", 2, P99_LIMIT_MS))
         results = {
             factor: run_load(local_sagemaker.runtime_url or "", "knee", factor * capacity, seconds=3.0)
-            for factor in (0.90, 0.96, 1.04, 1.10)
+            for factor in (0.85, 0.92, 1.08, 1.15)
         }
         verdicts = {factor: result.passes(P99_LIMIT_MS) for factor, result in results.items()}
-        summary = {f: (round(r.p99_ms, 1), r.errors) for f, r in results.items()}
-        assert verdicts == {0.90: True, 0.96: True, 1.04: False, 1.10: False}, summary
+        summary = {f: (round(r.model_p99_ms, 1), round(r.p99_ms, 1), r.errors) for f, r in results.items()}
+        assert verdicts == {0.85: True, 0.92: True, 1.08: False, 1.15: False}, summary
         # Below the knee the latency is the service time; above it the queue adds to it.
-        assert results[0.90].p99_ms < P99_LIMIT_MS / 1.5
-        assert results[1.10].p99_ms > 2 * results[0.90].p99_ms
+        assert results[0.85].model_p99_ms < P99_LIMIT_MS / 1.5
+        assert results[1.15].model_p99_ms > 2 * results[0.85].model_p99_ms
+        # The client saw at least the model's latency (the header is not made up).
+        assert results[1.15].p99_ms >= results[1.15].model_p99_ms
     finally:
         delete_endpoint(local_sagemaker, "knee")
 
@@ -57,7 +59,7 @@ def test_concurrent_endpoints_have_their_own_capacity(local_sagemaker: LocalSage
         results = run_loads(local_sagemaker.runtime_url or "", rates, 3.0)
         # Each at 90% of its own capacity: a shared or mixed-up queue would overload one of them.
         assert all(result.passes(P99_LIMIT_MS) for result in results.values()), {
-            n: (r.p99_ms, r.errors) for n, r in results.items()
+            n: (r.model_p99_ms, r.p99_ms, r.errors) for n, r in results.items()
         }
     finally:
         for name in sizes:

@@ -152,12 +152,17 @@ class RuntimeProtocol(asyncio.Protocol):
     def _admit(self, name: str, body: bytes, keep_alive: bool) -> None:
         live = self._registry.endpoints[name]
         live.payload_bytes_total += len(body)
-        admission = live.queue.admit(self._loop.time(), len(body))
+        now = self._loop.time()
+        admission = live.queue.admit(now, len(body))
         if admission.error is None:
             answer = http.response(
                 200,
                 _PREDICTION,
-                headers={"x-Amzn-Invoked-Production-Variant": live.deployment.variant_name},
+                headers={
+                    "x-Amzn-Invoked-Production-Variant": live.deployment.variant_name,
+                    # The model's latency (queueing + service), for tests that must not count CPU contention.
+                    "x-Local-Model-Latency-Ms": f"{(admission.due - now) * 1000.0:.3f}",
+                },
                 keep_alive=keep_alive,
             )
         elif admission.error == TIMED_OUT:
