@@ -28,6 +28,7 @@ class Seen:
     """What the server saw; read it after the load has finished."""
 
     requests: int = 0
+    connections: int = 0
     by_endpoint: Counter[str] = field(default_factory=Counter)
     bodies: Counter[bytes] = field(default_factory=Counter)
     unsigned: int = 0
@@ -67,6 +68,7 @@ class _Protocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self.server.seen.connections += 1
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data

@@ -2,6 +2,7 @@ package sagemakersizing.gatling;
 
 import static io.gatling.javaapi.core.CoreDsl.ByteArrayBody;
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
+import static io.gatling.javaapi.core.CoreDsl.nothingFor;
 import static io.gatling.javaapi.core.CoreDsl.rampUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.http.HttpDsl.http;
@@ -12,6 +13,7 @@ import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
 import io.gatling.javaapi.http.HttpProtocolBuilder;
 import io.gatling.javaapi.http.HttpRequestActionBuilder;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -62,6 +64,11 @@ public class SageMakerSimulation extends Simulation {
 
   static List<OpenInjectionStep> injection(ScenarioSettings s) {
     List<OpenInjectionStep> steps = new ArrayList<>();
+    if (s.rampMinutes() == 0) {
+      // As sagemaker-gatling does without a ramp: one idle second first, which also lets the
+      // freshly started JVM settle so the first arrivals of a steady load are on time.
+      steps.add(nothingFor(Duration.ofSeconds(1)));
+    }
     if (s.rampMinutes() > 0) {
       steps.add(rampUsersPerSec(s.rampStartTps()).to(s.steadyStateTps()).during(ScenarioSettings.minutes(s.rampMinutes())));
     }
