@@ -303,3 +303,22 @@ def test_start_and_finish_split_the_deploy_for_deferral(manager: Any, aws: dict[
 
     result = manager.finish_deploy(RUN, LANE, autoscaling_step(), aws["variant"], started)
     assert result["status"] == "InService" and len(scalable_targets(aws)) == 1
+
+
+def test_can_defer_tells_whether_the_async_triggers_can_run(manager: Any) -> None:
+    import importlib.util
+
+    assert manager.can_defer() is (importlib.util.find_spec("aiobotocore") is not None)
+
+
+def test_a_refusal_changes_nothing_even_on_our_failed_endpoint(
+    manager: Any, aws: dict[str, Any], set_status: Any
+) -> None:
+    ours = deploy(manager, aws, step(count=1))
+    set_status(ours["endpoint_name"], "Failed", "boom")
+    foreign_config(aws, ownership.endpoint_config_name(BASE, RUN, LANE, step(count=2)), "ml.m5.large", 2)
+
+    with pytest.raises(OwnershipError):
+        deploy(manager, aws, step(count=2))
+
+    assert endpoint(aws, ours["endpoint_name"])["EndpointStatus"] == "Failed"  # not replaced yet

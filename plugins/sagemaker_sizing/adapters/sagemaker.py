@@ -9,6 +9,7 @@ it works after a crash.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from dataclasses import dataclass
@@ -235,6 +236,14 @@ class EndpointManager:
             "status": endpoint["EndpointStatus"],
             "created": created,
         }
+
+    @staticmethod
+    def can_defer() -> bool:
+        """Whether the provider's async triggers can run here: they need aiobotocore installed.
+
+        Without it the triggerer fails on import; a deferrable operator should wait in place instead.
+        """
+        return importlib.util.find_spec("aiobotocore") is not None
 
     def endpoint_trigger(
         self, endpoint_name: str, *, waiter_delay: int = 30, waiter_max_attempts: int = 480
