@@ -39,8 +39,8 @@ PERFSIZE = (
 PERCENTILES = ("min", "p25", "p50", "p75", "p90", "p95", "p98", "p99", "max")
 
 
-def run(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS in MB, stdout) of one child process."""
+def run(argv: list[str], env: dict[str, str]) -> tuple[float, int, str, float]:
+    """(wall seconds, peak RSS in MB, stdout, CPU seconds user+sys) of one child process."""
     with tempfile.TemporaryFile() as out:
         began = time.perf_counter()
         child = subprocess.Popen(argv, stdout=out, env=env)
@@ -51,7 +51,7 @@ def run(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
         text = out.read().decode()
     if child.returncode:
         raise SystemExit(f"{argv[0]} failed with exit code {child.returncode}")
-    return wall, usage.ru_maxrss // 1024, text
+    return wall, usage.ru_maxrss // 1024, text, usage.ru_utime + usage.ru_stime
 
 
 def measure(name: str, argv: list[str], env: dict[str, str], repeat: int) -> dict[str, object]:
@@ -62,11 +62,12 @@ def measure(name: str, argv: list[str], env: dict[str, str], repeat: int) -> dic
         "wall_s": statistics.median(r[0] for r in runs),
         "wall_all_s": [round(r[0], 3) for r in runs],
         "peak_rss_mb": statistics.median(r[1] for r in runs),
+        "cpu_s": statistics.median(r[3] for r in runs),
         "metrics": json.loads(runs[-1][2]),
     }
     print(
-        f"{name:>9}: {result['wall_s']:.3f} s (runs {result['wall_all_s']}), "
-        f"peak RSS {result['peak_rss_mb']} MB"
+        f"{name:>9}: {result['wall_s']:.3f} s wall (runs {result['wall_all_s']}), "
+        f"{result['cpu_s']:.3f} s CPU, peak RSS {result['peak_rss_mb']} MB"
     )
     return result
 
@@ -96,7 +97,9 @@ def main() -> int:
             mismatched.append(key)
     speed = float(theirs["wall_s"]) / float(ours["wall_s"])  # type: ignore[arg-type]
     memory = float(theirs["peak_rss_mb"]) / float(ours["peak_rss_mb"])  # type: ignore[arg-type]
-    print(f"speed-up {speed:.1f}x, peak memory 1/{memory:.1f} of perfsize's")
+    cpu = float(theirs["cpu_s"]) / float(ours["cpu_s"])  # type: ignore[arg-type]
+    print(f"speed-up {speed:.1f}x wall, {cpu:.1f}x CPU; peak memory 1/{memory:.1f} of perfsize's")
+    print(f"load average after the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     verdict = "MISMATCH " + ", ".join(mismatched) if mismatched else "equal"
     print(f"integer percentiles and counts: {verdict}")
     return 1 if mismatched else 0
