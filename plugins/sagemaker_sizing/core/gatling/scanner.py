@@ -1,8 +1,11 @@
 """Stream a text simulation.log in large binary chunks and pull REQUEST records out, vectorised.
 
-Per chunk: newlines and tabs are located with numpy, REQUEST lines picked by their first bytes,
-their fields addressed through the tab index, timestamps parsed eight digits at a time and request
-names grouped by fingerprint. Only the per-request numbers leave a chunk, so memory stays flat.
+Per 8 MiB chunk (one reused buffer): newlines are located with numpy and REQUEST lines picked by
+their first bytes. Gatling 3.x OK lines are then read at fixed offsets from their end (tailscan);
+the few other lines (KO ones carry a message) are split one by one. Gatling 2.x logs, and chunks
+where most lines are not OK, take the general path: every field addressed through a tab index.
+Timestamps are parsed eight digits at a time, request names grouped by exact comparison of
+gathered words. Only per-request numbers leave a chunk, so memory stays flat.
 """
 
 from __future__ import annotations
