@@ -30,6 +30,7 @@ def step(**overrides: object) -> GatlingStep:
         requests=[ScenarioRequest("bodies/model-sim/1/status-200.input.json", 100)],
         output_base_name="1628676529-ml.m5.large-1-10TPS",
         results_dir="./perfsize-results-dir",
+        warm_up_seconds=0,
     )
     fields.update(overrides)
     return GatlingStep(**fields)  # type: ignore[arg-type]
@@ -56,6 +57,15 @@ def test_args_match_perfsizesagemaker_order_without_credentials() -> None:
         "./perfsize-results-dir",
     ]
     assert not any("auth." in a or "ccessKey" in a for a in args)
+
+
+def test_warm_up_is_on_by_default_and_rendered_before_the_contract_properties() -> None:
+    fields = {k: getattr(step(), k) for k in ("host", "region", "endpoint", "requests", "results_dir")}
+    default = GatlingStep(**fields, steady_state_tps=1000, steady_state_minutes=3, output_base_name="x")
+    assert gatling_args(default)[1] == "-Dscenario.warmUpSeconds=3"
+    assert gatling_args(step(warm_up_seconds=0.5))[1] == "-Dscenario.warmUpSeconds=0.5"
+    with pytest.raises(ValueError, match="warm_up_seconds"):
+        gatling_args(step(warm_up_seconds=-1))
 
 
 def test_shell_string_round_trips_through_a_shell_split() -> None:

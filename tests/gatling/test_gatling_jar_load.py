@@ -125,3 +125,28 @@ def test_perfsizesagemakers_exact_command_line_with_a_ramp(gatling_jar: Path, tm
     assert metrics["all"]["count_total"] == seen.requests
     assert metrics["all"]["count_fail"] == 0
     assert list(metrics["by_request"]) == ["SageMaker-LEARNING-model-simulator-1"]
+
+
+def test_warm_up_load_is_sent_but_not_recorded(gatling_jar: Path, tmp_path: Path) -> None:
+    payload = tmp_path / "p.json"
+    payload.write_text("{}")
+    with LoopbackSageMaker() as server:
+        step = GatlingStep(
+            host=server.url,
+            region="us-west-2",
+            endpoint="warm",
+            steady_state_tps=40,
+            steady_state_minutes=Decimal(3) / 60,
+            requests=[ScenarioRequest(str(payload), 100)],
+            output_base_name="warm",
+            results_dir=tmp_path / "results",
+            jar=gatling_jar,
+            warm_up_seconds=2,
+        )
+        done = run_java(gatling_args(step), jar_env(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    _, records = read_log(tmp_path / "results", "warm")
+    assert len(records) == 40 * 3  # only the measured load is in simulation.log
+    # The warm-up ramps 1 -> 40 arrivals/s over 2 s: about 40 more requests reached the server.
+    assert 25 <= server.seen.requests - len(records) <= 55
+    assert parse_results(tmp_path / "results", "warm")["all"]["count_total"] == 40 * 3

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 SCENARIO = "GenericSageMakerScenario"
+# Seconds of unrecorded load before the clock starts (-Dscenario.warmUpSeconds, a property of the
+# project's jar that intuit's jar ignores): a fresh JVM's first seconds at 1000 TPS otherwise show
+# the injector's own warm-up as seconds of p99 (docs/benchmarks.md, "Gatling load jar").
+DEFAULT_WARM_UP_SECONDS = 3
 # Gatling names a results folder <outputDirectoryBaseName>-<yyyyMMddHHmmssSSS>.
 _RESULT_SUFFIX = re.compile(r"-\d{17}$")
 # Properties that would put a secret on the command line (process lists, task logs).
@@ -59,6 +63,7 @@ class GatlingStep:
     java: str = "java"
     jvm_opts: Sequence[str] = field(default_factory=tuple)
     simulation: str = SCENARIO
+    warm_up_seconds: Number = DEFAULT_WARM_UP_SECONDS
 
 
 def format_number(value: Number) -> str:
@@ -94,16 +99,23 @@ def output_base_name(
 
 
 def gatling_args(step: GatlingStep) -> list[str]:
-    """The command as an argument list, property for property what perfsizesagemaker passes."""
+    """The command as an argument list, property for property what perfsizesagemaker passes.
+
+    Plus ``-Dscenario.warmUpSeconds`` when warm_up_seconds > 0 (0 gives perfsizesagemaker's exact list).
+    """
     for opt in step.jvm_opts:
         if _SECRET_OPTS.match(opt):
             raise ValueError(f"credentials never go on the command line: {opt.split('=', 1)[0]}")
     for name, value in (("ramp_start_tps", step.ramp_start_tps), ("ramp_minutes", step.ramp_minutes)):
         if Decimal(format_number(value)) < 0:
             raise ValueError(f"{name} must be >= 0, got {value}")
+    warm_up = format_number(step.warm_up_seconds)
+    if Decimal(warm_up) < 0:
+        raise ValueError(f"warm_up_seconds must be >= 0, got {step.warm_up_seconds}")
     return [
         step.java,
         *step.jvm_opts,
+        *([f"-Dscenario.warmUpSeconds={warm_up}"] if Decimal(warm_up) > 0 else []),
         f"-Dgatling.core.outputDirectoryBaseName={step.output_base_name}",
         f"-Dsagemaker.host={step.host}",
         f"-Dsagemaker.region={step.region}",

@@ -9,6 +9,7 @@ import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
 
 import io.gatling.javaapi.core.OpenInjectionStep;
+import io.gatling.javaapi.core.PopulationBuilder;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
 import io.gatling.javaapi.http.HttpProtocolBuilder;
@@ -59,7 +60,24 @@ public class SageMakerSimulation extends Simulation {
     ScenarioBuilder sageMaker =
         scenario("SageMaker").exec(session -> session.set(PAYLOAD_INDEX, mix.nextIndex())).exec(invoke);
 
-    setUp(sageMaker.injectOpen(injection(settings))).protocols(protocol);
+    PopulationBuilder measured = sageMaker.injectOpen(injection(settings));
+    if (settings.warmUpSeconds() > 0) {
+      // Silent requests are not written to simulation.log: they only bring the JVM's request path
+      // to compiled speed, so a high-TPS step does not measure the injector's own warm-up.
+      double rate = settings.rampMinutes() > 0 ? Math.max(1, settings.rampStartTps()) : settings.steadyStateTps();
+      ScenarioBuilder warmUp =
+          scenario("WarmUp")
+              .exec(session -> session.set(PAYLOAD_INDEX, mix.nextIndex()))
+              .exec(invoke.silent());
+      measured =
+          warmUp
+              .injectOpen(
+                  rampUsersPerSec(1)
+                      .to(rate)
+                      .during(Duration.ofMillis(Math.round(settings.warmUpSeconds() * 1000))))
+              .andThen(measured);
+    }
+    setUp(measured).protocols(protocol);
   }
 
   static List<OpenInjectionStep> injection(ScenarioSettings s) {

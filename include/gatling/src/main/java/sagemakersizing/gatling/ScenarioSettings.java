@@ -24,7 +24,8 @@ public record ScenarioSettings(
     double steadyStateTps,
     double steadyStateMinutes,
     List<WeightedPath> requests,
-    String contentType) {
+    String contentType,
+    double warmUpSeconds) {
 
   /** One entry of {@code scenario.requests}: a payload file and its percentage of requests. */
   public record WeightedPath(String path, int weight) {}
@@ -58,6 +59,8 @@ public record ScenarioSettings(
       throw new SettingsException("scenario.steadyStateTps must be above zero");
     }
     String contentType = props.getProperty("scenario.contentType", "application/json");
+    // Not a sagemaker-gatling property: an optional unrecorded (silent) load before the clock starts.
+    double warmUpSeconds = number(props, "scenario.warmUpSeconds", 0);
     return new ScenarioSettings(
         baseUri(host),
         region,
@@ -67,7 +70,8 @@ public record ScenarioSettings(
         steadyStateTps,
         steadyStateMinutes,
         requests(required(props, "scenario.requests")),
-        contentType);
+        contentType,
+        warmUpSeconds);
   }
 
   /** Path of the invocation, relative to the base URI. */
