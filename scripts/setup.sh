@@ -37,7 +37,7 @@ fi
 if changed python requirements.lock pyproject.toml; then
   log "installing Python packages from requirements.lock"
   .venv/bin/python -m pip install -q --disable-pip-version-check "uv==0.13.8"
-  .venv/bin/uv pip sync -q --python .venv/bin/python requirements.lock
+  .venv/bin/uv pip sync -q --compile-bytecode --python .venv/bin/python requirements.lock
   .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
   done_stage python
 fi

@@ -14,8 +14,7 @@ FORBIDDEN = ("airflow", "boto3", "botocore", "fastapi")
 
 def _core_modules() -> list[str]:
     return [
-        info.name
-        for info in pkgutil.walk_packages(sagemaker_sizing.core.__path__, "sagemaker_sizing.core.")
+        info.name for info in pkgutil.walk_packages(sagemaker_sizing.core.__path__, "sagemaker_sizing.core.")
     ]
 
 

@@ -11,9 +11,12 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sagemaker_sizing import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 # Subcommand modules, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ class Seen:
 
     requests: int = 0
     connections: int = 0
+    first_at: float | None = None  # time.time() of the first request of any kind
     by_endpoint: Counter[str] = field(default_factory=Counter)
     bodies: Counter[bytes] = field(default_factory=Counter)
     unsigned: int = 0
@@ -120,6 +122,8 @@ class LoopbackSageMaker:
         return f"http://127.0.0.1:{self.port}"
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> int:
+        if self.seen.first_at is None:
+            self.seen.first_at = time.time()
         match = _PATH.match(path)
         if method != "POST" or match is None:
             return 404

@@ -25,7 +25,7 @@ from sagemaker_sizing.adapters.cleanup import TeardownError
 from sagemaker_sizing.adapters.ownership import OwnershipError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Collection, Iterator
     from datetime import datetime, timedelta
 
     from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
@@ -375,6 +375,14 @@ class EndpointManager:
         Idempotent; returns what it deleted; raises ``TeardownError`` after deleting all it could.
         """
         return cleanup.delete_resources(self, cleanup.select(self.managed_resources(), run_id=run_id))
+
+    def retire_lanes(self, run_id: str, keep: Collection[str]) -> dict[str, Any]:
+        """Delete this run's endpoints and configs on lanes the next round does not use.
+
+        An idle endpoint bills by the hour like a busy one; a lane that comes back is redeployed.
+        """
+        idle = [r for r in cleanup.select(self.managed_resources(), run_id=run_id) if r["lane"] not in keep]
+        return cleanup.delete_resources(self, idle)
 
     def find_orphans(
         self, older_than: timedelta | None = None, run_id: str | None = None, *, now: datetime | None = None

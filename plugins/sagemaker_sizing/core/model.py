@@ -7,7 +7,7 @@ every result so far, so a cleared and re-run decide task computes the same batch
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal  # noqa: TC003 (dataclass field types are resolved at run time by serde)
 from typing import Any
 
 # perfsizesagemaker's phases; the adaptive walk adds its own ("probe", "bisect", "endurance", ...).

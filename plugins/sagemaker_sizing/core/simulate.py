@@ -52,7 +52,7 @@ def simulate(conf: SizingConf, model: CapacityModel, strategy: str | None = None
             "invocations_target": rec.invocations_target,
             "hourly_cost_usd": None if rec.hourly_cost_usd is None else float(rec.hourly_cost_usd),
         },
-        "load_test_minutes": load_test_minutes(_rounds(results)),
+        "load_test_minutes": load_test_minutes(steps_by_round(results)),
         "instance_minutes": instance_minutes(r.step for r in results),
     }
 
@@ -101,7 +101,7 @@ def instance_minutes(steps: Any) -> float:
     return float(sum((step_instance_minutes(s) for s in steps), start=0))
 
 
-def _rounds(results: Sequence[StepResult]) -> list[list[StepConfig]]:
+def steps_by_round(results: Sequence[StepResult]) -> list[list[StepConfig]]:
     by_round: dict[int, list[StepConfig]] = {}
     for r in results:
         by_round.setdefault(r.round, []).append(r.step)

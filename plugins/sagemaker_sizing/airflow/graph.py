@@ -1,0 +1,105 @@
+"""The sizing DAG's shape: validate, N round slots, then report, teardown and an honest end.
+
+Each round: ``plan`` (the core's walk gives the next batch) → ``decide`` (into the round, or stop)
+→ ``deploy`` (mapped over the batch) → ``commands`` → ``load`` (mapped over injectors) →
+``parse`` (mapped over the batch). The number of slots is fixed at parse time; validation
+rejects a conf whose walk could need more.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.python import BranchPythonOperator
+from airflow.sdk import TaskGroup, TriggerRule, get_current_context, task
+
+from sagemaker_sizing.airflow import settings, tasks
+from sagemaker_sizing.airflow.operators.deploy import DeployStepOperator, run_key
+from sagemaker_sizing.airflow.operators.load import GatlingLoadOperator
+from sagemaker_sizing.airflow.operators.parse import ParseStepOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import XComArg
+    from airflow.sdk.bases.operator import BaseOperator
+
+
+@task(task_id="validate")
+def validate_conf() -> dict[str, Any]:
+    """Validate the run's conf (the DAG's Params) with the core: every problem at once."""
+    return tasks.validate(dict(get_current_context()["params"]))
+
+
+def add_rounds(conf: XComArg, rounds: int) -> BaseOperator:
+    """Chain ``rounds`` round slots after ``conf``; returns the task that follows the walk."""
+    walk_done = EmptyOperator(task_id="walk_done", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
+    parses: list[XComArg] = []
+    for round_no in range(1, rounds + 1):
+        with TaskGroup(group_id=f"round_{round_no}"):
+            parse = _add_round(round_no, conf, list(parses), walk_done)
+        parses.append(parse)
+    parses[-1] >> walk_done
+    return walk_done
+
+
+def _add_round(round_no: int, conf: XComArg, previous: list[XComArg], walk_done: BaseOperator) -> XComArg:
+    group = f"round_{round_no}"
+
+    @task(task_id="plan")
+    def plan(conf: Any, previous: Any) -> list[dict[str, Any]]:
+        items = tasks.plan_round(round_no, conf, tasks.flatten_results(previous))
+        tasks.retire_idle_lanes(run_key(get_current_context()), items, settings.aws_conn_id(), conf["region"])
+        return items
+
+    items = plan(conf, previous)
+    decide = BranchPythonOperator(
+        task_id="decide",
+        python_callable=lambda items: f"{group}.deploy" if items else f"{group}.stop",
+        op_args=[items],
+    )
+    stop = EmptyOperator(task_id="stop")
+    deploy = DeployStepOperator.partial(
+        task_id="deploy", conf=conf, aws_conn_id=settings.aws_conn_id(), waiter_delay=settings.waiter_delay()
+    ).expand(item=items)
+
+    @task(task_id="commands")
+    def commands(conf: Any, items: Any, deployed: Any) -> list[str]:
+        context = get_current_context()
+        run_dir = tasks.results_dir_of(conf, context["dag"].dag_id, context["run_id"])
+        run_dir.mkdir(parents=True, exist_ok=True)
+        runtime_url = tasks.runtime_url_of(settings.aws_conn_id())
+        return tasks.load_commands(conf, run_dir, list(items), list(deployed), runtime_url)
+
+    load = GatlingLoadOperator.partial(task_id="load", aws_conn_id=settings.aws_conn_id()).expand(
+        bash_command=commands(conf, items, deploy.output)
+    )
+    # Runs after a failed load too, so the lanes that were measured keep their results.
+    parse = ParseStepOperator.partial(
+        task_id="parse", conf=conf, trigger_rule=TriggerRule.NONE_SKIPPED
+    ).expand(item=items)
+    decide >> [deploy, stop]
+    stop >> walk_done
+    load >> parse
+    return parse.output
+
+
+@task(task_id="report", trigger_rule=TriggerRule.ALL_DONE)
+def report(rounds: int) -> dict[str, Any] | None:
+    """Render report.html and recommendation.json from every measured step, whatever happened."""
+    context = get_current_context()
+    return tasks.report(context, rounds)
+
+
+@task(task_id="teardown")
+def teardown_run() -> dict[str, Any]:
+    """Delete every endpoint, endpoint config and scaling policy this run created (found by tag)."""
+    return tasks.teardown(run_key(get_current_context()), settings.aws_conn_id())
+
+
+def add_report_and_teardown(validated: XComArg, walk_done: BaseOperator, rounds: int) -> None:
+    """Report and teardown always run; ``end`` keeps the run's state honest (teardowns don't count)."""
+    reported = report(rounds)
+    walk_done >> reported
+    torn_down = teardown_run().as_teardown(on_failure_fail_dagrun=True)
+    walk_done >> torn_down
+    [walk_done, reported] >> EmptyOperator(task_id="end")

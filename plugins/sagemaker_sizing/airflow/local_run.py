@@ -1,0 +1,36 @@
+"""Run the sizing DAG on the embedded local SageMaker: the environment that points Airflow at it."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from sagemaker_sizing.local import LocalSageMakerStatus
+
+LOCAL_CONN_ID = "sagemaker_sizing_local"
+
+
+def local_airflow_env(local: LocalSageMakerStatus, *, waiter_delay: int = 1) -> dict[str, str]:
+    """Environment for Airflow processes: an AWS connection on the local control plane, with the
+    runtime emulator as the ``sagemaker-runtime`` endpoint, and the DAG settings that use it.
+
+    The connection travels in the environment (``AIRFLOW_CONN_*``), never on a command line.
+    """
+    connection = local.airflow_connection()
+    connection["extra"]["service_config"] = {"sagemaker-runtime": {"endpoint_url": local.runtime_url}}
+    return {
+        f"AIRFLOW_CONN_{LOCAL_CONN_ID.upper()}": json.dumps(connection),
+        "AIRFLOW__SAGEMAKER_SIZING__AWS_CONN_ID": LOCAL_CONN_ID,
+        "AIRFLOW__SAGEMAKER_SIZING__WAITER_DELAY": str(waiter_delay),
+        # The local SageMaker has no use for the real account's credentials or profile.
+        "AWS_PROFILE": "",
+    }
+
+
+def with_local_env(base: Mapping[str, str], local: LocalSageMakerStatus) -> dict[str, str]:
+    """``base`` (e.g. ``os.environ``) plus the local settings; empty values remove a variable."""
+    env = dict(base) | local_airflow_env(local)
+    return {key: value for key, value in env.items() if value}

@@ -1,0 +1,1 @@
+"""Thin operators: each calls the core and the adapters and returns something XCom-safe."""

@@ -1,0 +1,103 @@
+"""The deploy step: a configuration on its lane's endpoint, InService, autoscaling in place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
+from airflow.sdk import BaseOperator
+
+from sagemaker_sizing.adapters.sagemaker import EndpointFailedError, EndpointManager
+from sagemaker_sizing.core.serde import step_config_from_dict
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+def run_key(context: Context) -> str:
+    """What the run's resources are tagged with: unique across DAGs and runs."""
+    return f"{context['dag'].dag_id}/{context['run_id']}"
+
+
+class DeployStepOperator(BaseOperator):
+    """Deploys one plan item: creates or updates the lane's endpoint (only this run's, by tag),
+    waits for InService in the triggerer when deferrable, then applies or removes autoscaling.
+
+    Idempotent: a retry finds what the first try created and carries on from there.
+
+    :param item: the plan's item for this step (templated; mapped).
+    :param conf: the validated conf (templated).
+    :param aws_conn_id: the AWS connection (real AWS, or the local SageMaker via ``endpoint_url``).
+    :param deferrable: wait in the triggerer instead of holding a worker slot.
+    :param waiter_delay: seconds between status checks.
+    """
+
+    template_fields = ("item", "conf")
+    ui_color = "#cce5ff"
+
+    def __init__(
+        self,
+        *,
+        item: Any,
+        conf: Any,
+        aws_conn_id: str | None = "aws_default",
+        deferrable: bool = True,
+        waiter_delay: int = 30,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.item = item
+        self.conf = conf
+        self.aws_conn_id = aws_conn_id
+        self.deferrable = deferrable
+        self.waiter_delay = waiter_delay
+
+    def _manager(self) -> EndpointManager:
+        return EndpointManager(SageMakerHook(aws_conn_id=self.aws_conn_id, region_name=self.conf["region"]))
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        step = step_config_from_dict(self.item["step"])
+        self.log.info("round %s: deploying %s", self.item["round"], step.describe())
+        manager = self._manager()
+        started = self._start(context, manager)
+        if started["status"] != "InService":
+            if self.deferrable:
+                self.defer(
+                    trigger=manager.endpoint_trigger(
+                        started["endpoint_name"], waiter_delay=self.waiter_delay
+                    ),
+                    method_name="execute_complete",
+                )
+            manager.wait_in_service(started["endpoint_name"])
+        return self._finish(context, manager, started)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        if not event or event.get("status") != "success":
+            raise EndpointFailedError(f"waiting for the endpoint failed: {event}")
+        # Starting again is idempotent: it finds the endpoint on the wanted config and reuses it.
+        manager = self._manager()
+        return self._finish(context, manager, self._start(context, manager))
+
+    def _start(self, context: Context, manager: EndpointManager) -> dict[str, Any]:
+        return manager.start_deploy(
+            run_key(context),
+            self.item["lane"],
+            step_config_from_dict(self.item["step"]),
+            self.conf["model_name"],
+            self.conf["variant_name"],
+            endpoint_base=self.conf.get("endpoint_name") or None,
+        )
+
+    def _finish(self, context: Context, manager: EndpointManager, started: dict[str, Any]) -> dict[str, Any]:
+        step = step_config_from_dict(self.item["step"])
+        deployed = manager.finish_deploy(
+            run_key(context), self.item["lane"], step, self.conf["variant_name"], started
+        )
+        self.log.info(
+            "round %s: endpoint %s %s and InService (%s)",
+            self.item["round"],
+            deployed["endpoint_name"],
+            deployed["action"],
+            deployed["endpoint_config_name"],
+        )
+        return deployed

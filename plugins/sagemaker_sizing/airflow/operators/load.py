@@ -1,0 +1,42 @@
+"""The load step: a BashOperator running the Gatling jar, with AWS credentials in its environment."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from airflow.providers.standard.operators.bash import BashOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class GatlingLoadOperator(BashOperator):
+    """Runs one Gatling injector: ``bash_command`` is the rendered ``java ... -jar`` line (templated).
+
+    Credentials come from the AWS connection at run time and reach Java only through the
+    environment: never the command line (process lists), never a rendered template field. The
+    hook registers the secret key and token with Airflow's secrets masker, so logs show ``***``.
+
+    :param aws_conn_id: the AWS connection whose credentials sign the requests.
+    """
+
+    ui_color = "#ffd9b3"
+
+    def __init__(self, *, aws_conn_id: str | None = "aws_default", **kwargs: Any) -> None:
+        # Gatling's own exit code decides; no code means "skip" (BashOperator's default is 99).
+        kwargs.setdefault("skip_on_exit_code", None)
+        kwargs.setdefault("append_env", True)
+        super().__init__(**kwargs)
+        self.aws_conn_id = aws_conn_id
+
+    def get_env(self, context: Context) -> dict[str, str]:
+        env: dict[str, str] = super().get_env(context)
+        credentials = AwsBaseHook(aws_conn_id=self.aws_conn_id, client_type="sagemaker").get_credentials()
+        env["AWS_ACCESS_KEY_ID"] = credentials.access_key
+        env["AWS_SECRET_ACCESS_KEY"] = credentials.secret_key
+        if credentials.token:
+            env["AWS_SESSION_TOKEN"] = credentials.token
+        else:
+            env.pop("AWS_SESSION_TOKEN", None)
+        return env

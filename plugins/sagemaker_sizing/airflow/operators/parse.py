@@ -1,0 +1,67 @@
+"""The parse step: the core's parser and requirement check over a step's simulation.log files."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from sagemaker_sizing.airflow.run_files import latest_simulation_logs
+from sagemaker_sizing.airflow.tasks import results_dir_of
+from sagemaker_sizing.core.gatling import parse_logs
+from sagemaker_sizing.core.model import StepResult
+from sagemaker_sizing.core.requirements import check
+from sagemaker_sizing.core.serde import step_config_from_dict, step_result_to_dict
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class ParseStepOperator(BaseOperator):
+    """Reads one step's Gatling logs (merged over its injectors) and judges it against the conf.
+
+    Returns a small XCom summary (the step, pass/fail, the reason, the metrics of the whole run
+    and the step folder); the raw data stays on disk, and a copy of the summary is written beside
+    it as ``step.json`` so a measured step survives whatever happens next.
+
+    :param item: the plan's item for this step (templated; mapped).
+    :param conf: the validated conf (templated).
+    """
+
+    template_fields = ("item", "conf")
+    ui_color = "#d9f2d9"
+
+    def __init__(self, *, item: Any, conf: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.item = item
+        self.conf = conf
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
+        step = step_config_from_dict(self.item["step"])
+        round_no = int(self.item["round"])
+        logs = latest_simulation_logs(run_dir, self.item["folder"], int(self.item["injectors"]))
+        if len(logs) < int(self.item["injectors"]):
+            raise RuntimeError(
+                f"round {round_no}: {step.describe()}: found {len(logs)} of {self.item['injectors']} "
+                f"simulation.log files for {self.item['folder']} under {run_dir}: the load did not finish"
+            )
+        metrics = parse_logs(logs, target_tps=step.steady_state_tps)
+        for warning in metrics.get("warnings", []):
+            self.log.warning("round %s: %s", round_no, warning)
+        passed, reason = check(metrics["all"], self.conf["latency_success_p99"], self.conf["percent_fail"])
+        result = StepResult(
+            step=step,
+            round=round_no,
+            passed=passed,
+            reason=reason,
+            metrics=metrics["all"],
+            folder=str(logs[0].parent.relative_to(run_dir)),
+        )
+        summary = step_result_to_dict(result)
+        (logs[0].parent / "step.json").write_text(json.dumps(summary, indent=2))
+        self.log.info(
+            "round %s: %s -> %s (%s)", round_no, step.describe(), "PASS" if passed else "FAIL", reason
+        )
+        return summary

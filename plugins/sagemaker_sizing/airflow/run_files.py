@@ -1,0 +1,46 @@
+"""Where a run's files live: ``<results_dir>/<dag>__<run-id>/`` with one folder per step."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from sagemaker_sizing.adapters.gatling_command import output_base_name, result_folder
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sagemaker_sizing.core.model import StepConfig
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+
+
+def run_folder(results_dir: Path, dag_id: str, run_id: str) -> Path:
+    """One folder per DAG run; Airflow run ids hold ``:`` and ``+``, which we keep out of paths."""
+    return results_dir / _UNSAFE.sub("_", f"{dag_id}__{run_id}")
+
+
+def step_base_name(step: StepConfig, unix: int) -> str:
+    """perfsizesagemaker's step folder name (Gatling appends ``-<timestamp>``)."""
+    return output_base_name(
+        unix,
+        step.instance_type,
+        step.steady_state_tps,
+        instance_count=step.instance_count,
+        scaling_min=step.scaling_min_instance_count if step.autoscaling else None,
+        scaling_max=step.scaling_max_instance_count,
+    )
+
+
+def injector_base_name(base: str, injector: int, injectors: int) -> str:
+    return base if injectors == 1 else f"{base}-inj{injector + 1}of{injectors}"
+
+
+def latest_simulation_logs(run_dir: Path, base: str, injectors: int) -> list[Path]:
+    """The newest simulation.log of each injector of a step (a retried load leaves older folders)."""
+    logs = []
+    for injector in range(injectors):
+        folder = result_folder(run_dir, injector_base_name(base, injector, injectors))
+        if folder is not None and (folder / "simulation.log").is_file():
+            logs.append(folder / "simulation.log")
+    return logs

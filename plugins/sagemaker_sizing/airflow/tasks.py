@@ -1,0 +1,217 @@
+"""The Python callables of a sizing run's tasks: each reads like a paragraph over core + adapters."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sagemaker_sizing.adapters.gatling_command import GatlingStep, ScenarioRequest, gatling_shell_command
+from sagemaker_sizing.adapters.ownership import lane_for
+from sagemaker_sizing.airflow import settings
+from sagemaker_sizing.airflow.run_files import injector_base_name, run_folder, step_base_name
+from sagemaker_sizing.core import conf as conf_mod
+from sagemaker_sizing.core import walk
+from sagemaker_sizing.core.serde import step_config_from_dict, step_config_to_dict, step_result_from_dict
+from sagemaker_sizing.paths import GATLING_JAR, PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sagemaker_sizing.core.model import StepResult
+
+log = logging.getLogger(__name__)
+
+
+def validate(raw_conf: Mapping[str, Any]) -> dict[str, Any]:
+    """Every problem of the conf at once, before anything is deployed or any money is spent."""
+    try:
+        sizing_conf = conf_mod.load_conf(
+            raw_conf, max_rounds=settings.max_rounds(), base_dir=PROJECT_ROOT, ignore_unknown=True
+        )
+    except conf_mod.ConfError as exc:
+        for problem in exc.problems:
+            log.error("invalid conf: %s", problem)
+        raise
+    log.info("conf is valid: strategy %s, peak %s TPS", sizing_conf.strategy, sizing_conf.peak_tps)
+    return conf_mod.conf_to_dict(sizing_conf)
+
+
+def load_sizing_conf(conf: Mapping[str, Any]) -> conf_mod.SizingConf:
+    return conf_mod.load_conf(conf, base_dir=PROJECT_ROOT)
+
+
+def flatten_results(previous: Iterable[Iterable[Mapping[str, Any]] | None]) -> list[StepResult]:
+    """Results of earlier rounds, in round then map order (skipped or empty rounds give nothing)."""
+    return [step_result_from_dict(r) for batch in previous if batch for r in batch if r]
+
+
+def plan_round(round_no: int, conf: Mapping[str, Any], results: Sequence[StepResult]) -> list[dict[str, Any]]:
+    """The next batch of the walk, one item per configuration; an empty list ends the walk."""
+    sizing_conf = load_sizing_conf(conf)
+    batch = walk.next_batch(sizing_conf, results)
+    unix = int(time.time())
+    items = []
+    per_type: Counter[str] = Counter()
+    for index, step in enumerate(batch):
+        # One endpoint per lane: the first step of a type keeps the type's endpoint across rounds.
+        per_type[step.instance_type] += 1
+        lane = lane_for(step.instance_type)
+        if per_type[step.instance_type] > 1:
+            lane += f"-{per_type[step.instance_type]}"
+        items.append(
+            {
+                "round": round_no,
+                "index": index,
+                "lane": lane,
+                "step": step_config_to_dict(step),
+                "folder": step_base_name(step, unix),
+                "injectors": max(1, math.ceil(step.steady_state_tps / settings.injector_max_tps())),
+            }
+        )
+        log.info("round %s: will test %s", round_no, step.describe())
+    if not items:
+        log.info("round %s: the walk is complete, nothing left to test", round_no)
+    return items
+
+
+def load_commands(
+    conf: Mapping[str, Any],
+    run_dir: Path,
+    items: Sequence[Mapping[str, Any]],
+    deployed: Sequence[Mapping[str, Any]],
+    runtime_url: str | None = None,
+) -> list[str]:
+    """One Gatling command per injector process; a step above one injector's TPS is split evenly.
+
+    The host is the conf's, else the connection's ``sagemaker-runtime`` endpoint (the local
+    SageMaker), else the region's public runtime host.
+    """
+    sizing_conf = load_sizing_conf(conf)
+    host = sizing_conf.host or runtime_url or sizing_conf.runtime_host
+    jar = settings.resolve(sizing_conf.jar_file) if sizing_conf.jar_file else GATLING_JAR
+    requests = [ScenarioRequest(path=r.path, weight=int(r.weight)) for r in sizing_conf.scenario_requests]
+    commands = []
+    for item, deployment in zip(items, deployed, strict=True):
+        step = step_config_from_dict(item["step"])
+        injectors = int(item["injectors"])
+        for injector in range(injectors):
+            gatling_step = GatlingStep(
+                host=host,
+                region=sizing_conf.region,
+                endpoint=deployment["endpoint_name"],
+                ramp_start_tps=step.ramp_start_tps / injectors,
+                ramp_minutes=step.ramp_minutes,
+                steady_state_tps=step.steady_state_tps / injectors,
+                steady_state_minutes=step.steady_state_minutes,
+                requests=requests,
+                output_base_name=injector_base_name(item["folder"], injector, injectors),
+                results_dir=run_dir,
+                jar=jar,
+                jvm_opts=tuple(settings.java_opts().split()),
+            )
+            commands.append(gatling_shell_command(gatling_step))
+    return commands
+
+
+def runtime_url_of(aws_conn_id: str) -> str | None:
+    """The connection's ``service_config.sagemaker-runtime.endpoint_url`` (set for the local SageMaker)."""
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+    hook = AwsBaseHook(aws_conn_id=aws_conn_id, client_type="sagemaker-runtime")
+    url = hook.conn_config.get_service_config("sagemaker-runtime").get("endpoint_url")
+    return str(url) if url else None
+
+
+def results_dir_of(conf: Mapping[str, Any], dag_id: str, run_id: str) -> Path:
+    return run_folder(settings.resolve(str(conf["perfsize_results_dir"])), dag_id, run_id)
+
+
+def report(context: Any, rounds: int) -> dict[str, Any] | None:
+    """Render the final report from every step measured so far, also after a failure."""
+    from sagemaker_sizing.core.report import render_report
+    from sagemaker_sizing.core.run_costs import run_costs
+
+    ti = context["ti"]
+    conf = ti.xcom_pull(task_ids="validate")
+    if not conf:
+        log.error("no valid conf: nothing was deployed and there is nothing to report")
+        return None
+    parse_ids = [f"round_{r}.parse" for r in range(1, rounds + 1)]
+    results = flatten_results([_as_list(ti.xcom_pull(task_ids=parse_ids))])
+    notes = [
+        n
+        for n in _as_list(
+            ti.xcom_pull(task_ids=[f"round_{r}.plan" for r in range(1, rounds + 1)], key="note")
+        )
+        if n
+    ]
+    sizing_conf = load_sizing_conf(conf)
+    if walk.next_batch(sizing_conf, results) and len({r.round for r in results}) >= rounds:
+        notes.append(f"the walk needed more than the DAG's {rounds} rounds and was cut short")
+    recommendation = walk.recommend(sizing_conf, results)
+    costs = run_costs(sizing_conf, recommendation, results)
+    run_dir = results_dir_of(conf, context["dag"].dag_id, context["run_id"])
+    html, json_path = render_report(
+        run_id=context["run_id"],
+        conf=conf,
+        results=results,
+        recommendation=recommendation,
+        costs=costs,
+        notes=notes,
+        results_dir=run_dir,
+    )
+    log.info("recommendation: %s", recommendation_summary(recommendation))
+    log.info("report: %s", html)
+    return {
+        "report": str(html),
+        "recommendation": str(json_path),
+        "summary": recommendation_summary(recommendation),
+    }
+
+
+def recommendation_summary(rec: Any) -> str:
+    if rec.instance_type is None:
+        return "no configuration met the requirements"
+    text = f"{rec.instance_type} x{rec.instance_count_needed} ({rec.tps_per_instance:g} TPS per instance)"
+    if rec.max_instance_count is not None:
+        text += f", endurance-tested at {rec.max_instance_count}"
+    if rec.min_instance_count is not None:
+        text += (
+            f", autoscaling {rec.min_instance_count}..{rec.max_instance_count}"
+            f" target {rec.invocations_target}"
+        )
+    if rec.hourly_cost_usd is not None:
+        text += f", ${rec.hourly_cost_usd}/hour"
+    return text
+
+
+def endpoint_manager(aws_conn_id: str, region: str | None = None) -> Any:
+    from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
+
+    from sagemaker_sizing.adapters.sagemaker import EndpointManager
+
+    return EndpointManager(SageMakerHook(aws_conn_id=aws_conn_id, region_name=region))
+
+
+def retire_idle_lanes(key: str, items: Sequence[Mapping[str, Any]], aws_conn_id: str, region: str) -> None:
+    """Endpoints the next round does not use are deleted now rather than billed until teardown."""
+    retired = endpoint_manager(aws_conn_id, region).retire_lanes(key, {item["lane"] for item in items})
+    if retired.get("endpoints"):
+        log.info("retired idle endpoints: %s", ", ".join(retired["endpoints"]))
+
+
+def teardown(key: str, aws_conn_id: str) -> dict[str, Any]:
+    deleted: dict[str, Any] = endpoint_manager(aws_conn_id).teardown(key)
+    log.info("teardown of %s: %s", key, deleted)
+    return deleted
+
+
+def _as_list(value: Any) -> list[Any]:
+    """xcom_pull over several tasks gives a list (None where nothing ran); a single value otherwise."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, Mapping | str) else [v for v in value if v is not None]

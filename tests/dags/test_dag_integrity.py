@@ -1,0 +1,35 @@
+"""Every DAG file imports into a DagBag without errors and carries owner, tags, retries and a doc."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
+
+
+@pytest.fixture(scope="module")
+def dag_bag():  # type: ignore[no-untyped-def]
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS_FOLDER))
+
+
+def test_no_import_errors(dag_bag) -> None:  # type: ignore[no-untyped-def]
+    assert dag_bag.import_errors == {}
+    assert dag_bag.dags, "no DAG found in dags/"
+
+
+def test_sizing_dag_present(dag_bag) -> None:  # type: ignore[no-untyped-def]
+    assert "sagemaker_sizing" in dag_bag.dags
+
+
+def test_every_dag_has_owner_tags_retries_and_doc(dag_bag) -> None:  # type: ignore[no-untyped-def]
+    for dag_id, dag in dag_bag.dags.items():
+        assert dag.tags, f"{dag_id} has no tags"
+        assert dag.doc_md and len(dag.doc_md) > 40, f"{dag_id} has no doc"
+        for task in dag.tasks:
+            assert task.owner and task.owner != "airflow", f"{dag_id}.{task.task_id} has no owner"
+            assert task.retries is not None and task.retries >= 0
+        assert dag.default_args.get("retries", 0) >= 1, f"{dag_id} has no retries by default"
