@@ -43,6 +43,7 @@ def test_steady_load_is_held_signed_and_weighted(gatling_jar: Path, tmp_path: Pa
             output_base_name="steady",
             results_dir=tmp_path / "results",
             jar=gatling_jar,
+            warm_up_seconds=0,  # every request the server sees is then in simulation.log
         )
         env = jar_env(tmp_path, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY=SECRET)
         done = run_java(gatling_args(step), env, cwd=tmp_path)
