@@ -15,7 +15,9 @@ from tests.e2e.harness import MODEL, SizingRun, apply_env, run_sizing, sizing_en
 def local_sagemaker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSageMakerStatus]:
     state_dir = tmp_path_factory.mktemp("local-sagemaker")
     # A short Creating delay, so deploy really waits (in the triggerer) as it would on AWS.
-    with running_local_sagemaker(state_dir, models=(MODEL,), creating_delay=1.0, time_compression=30) as local:
+    with running_local_sagemaker(
+        state_dir, models=(MODEL,), creating_delay=1.0, time_compression=30
+    ) as local:
         yield local
 
 

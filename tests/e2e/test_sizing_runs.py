@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,9 @@ pytestmark = pytest.mark.e2e
 Sizing = Callable[[dict[str, Any]], SizingRun]
 
 
-def true_answer(peak_tps: float, p99_ms: float, types: list[str], prices: dict[str, float]) -> tuple[str, int]:
+def true_answer(
+    peak_tps: float, p99_ms: float, types: list[str], prices: dict[str, float]
+) -> tuple[str, int]:
     """The cheapest (type, count) the emulator's capacity model says carries the peak."""
     profile = load_profile()
     options = []
@@ -42,7 +45,9 @@ def test_a_sizing_run_finds_the_true_answer_and_cleans_up(sizing: Sizing, strate
     assert run.state == "success", run.states
     check_clean_and_reported(run)
     rec = run.recommendation["recommendation"]
-    expected = true_answer(40, 500, ["ml.m5.large", "ml.m5.xlarge"], {"ml.m5.large": 0.115, "ml.m5.xlarge": 0.23})
+    expected = true_answer(
+        40, 500, ["ml.m5.large", "ml.m5.xlarge"], {"ml.m5.large": 0.115, "ml.m5.xlarge": 0.23}
+    )
     assert (rec["instance_type"], rec["max_instance_count"]) == expected
     # Every step the report lists passed or failed for a reason, and has its Gatling report.
     steps = run.steps()
@@ -54,9 +59,13 @@ def test_a_sizing_run_finds_the_true_answer_and_cleans_up(sizing: Sizing, strate
     assert rec["instance_type"] in html
 
 
-def test_a_failed_step_fails_the_run_but_report_and_teardown_still_run(sizing: Sizing) -> None:
-    # A jar that does not exist: the first load fails after the endpoints were deployed.
-    run = sizing(base_conf(jar_file="/nonexistent/sagemaker-gatling.jar"))
+def test_a_failed_step_fails_the_run_but_report_and_teardown_still_run(
+    sizing: Sizing, tmp_path: Path
+) -> None:
+    # A jar java cannot open: the first load fails after the endpoints were deployed.
+    broken = tmp_path / "sagemaker-gatling.jar"
+    broken.write_bytes(b"not a jar")
+    run = sizing(base_conf(jar_file=str(broken)))
 
     assert run.state == "failed"
     assert "failed" in run.states["round_1.load"]

@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow.sdk.exceptions import AirflowFailException
+
 from sagemaker_sizing.adapters.gatling_command import GatlingStep, ScenarioRequest, gatling_shell_command
 from sagemaker_sizing.adapters.ownership import lane_for
 from sagemaker_sizing.airflow import settings
@@ -35,7 +37,8 @@ def validate(raw_conf: Mapping[str, Any]) -> dict[str, Any]:
     except conf_mod.ConfError as exc:
         for problem in exc.problems:
             log.error("invalid conf: %s", problem)
-        raise
+        # A bad conf stays bad: fail at once, no retry, nothing deployed.
+        raise AirflowFailException(f"invalid conf: {len(exc.problems)} problem(s): {exc}") from exc
     log.info("conf is valid: strategy %s, peak %s TPS", sizing_conf.strategy, sizing_conf.peak_tps)
     return conf_mod.conf_to_dict(sizing_conf)
 
