@@ -117,7 +117,7 @@ def test_walk_must_fit_the_dags_round_slots_and_the_cost_guard():
     found = problems_of(demo_raw(), max_rounds=2)
     assert "max_rounds" in found and "may need" in found["max_rounds"]
     found = problems_of(demo_raw() | {"max_test_cost_usd": 0.0001})
-    assert "worst-case load-test cost" in found["max_test_cost_usd"]
+    assert "cost of the walk's first round" in found["max_test_cost_usd"]
     assert load_conf(demo_raw(), base_dir=EXAMPLES, max_rounds=100)
 
 

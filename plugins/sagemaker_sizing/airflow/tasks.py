@@ -16,7 +16,7 @@ from sagemaker_sizing.adapters.ownership import lane_for
 from sagemaker_sizing.airflow import settings
 from sagemaker_sizing.airflow.run_files import injector_base_name, run_folder, step_base_name
 from sagemaker_sizing.core import conf as conf_mod
-from sagemaker_sizing.core import walk
+from sagemaker_sizing.core import cost_guard, walk
 from sagemaker_sizing.core.serde import step_config_from_dict, step_config_to_dict, step_result_from_dict
 from sagemaker_sizing.paths import GATLING_JAR, PROJECT_ROOT
 
@@ -56,6 +56,12 @@ def plan_round(round_no: int, conf: Mapping[str, Any], results: Sequence[StepRes
     """The next batch of the walk, one item per configuration; an empty list ends the walk."""
     sizing_conf = load_sizing_conf(conf)
     batch = walk.next_batch(sizing_conf, results)
+    budget = cost_guard.check_round(sizing_conf, results, batch, round_no)
+    if not budget.allowed:
+        # An empty batch ends the walk; the note reaches the report through this task's XCom.
+        log.warning("%s", budget.note)
+        _push_note(str(budget.note))
+        return []
     unix = int(time.time())
     items = []
     per_type: Counter[str] = Counter()
@@ -79,6 +85,18 @@ def plan_round(round_no: int, conf: Mapping[str, Any], results: Sequence[StepRes
     if not items:
         log.info("round %s: the walk is complete, nothing left to test", round_no)
     return items
+
+
+def _push_note(note: str) -> None:
+    """A note for the report, as XCom ``note`` of the running task (nothing outside a task)."""
+    from airflow.sdk import get_current_context
+
+    try:
+        context = get_current_context()
+    except RuntimeError:
+        log.debug("not in a task: note not pushed: %s", note)
+        return
+    context["ti"].xcom_push(key="note", value=note)
 
 
 def load_commands(

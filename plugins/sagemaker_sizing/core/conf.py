@@ -201,7 +201,7 @@ def _check_prices(parsed: dict[str, Any], problems: list[Problem]) -> None:
 
 def _check_walk_fits(conf: SizingConf, max_rounds: int | None) -> None:
     from sagemaker_sizing.core.cost import load_test_cost
-    from sagemaker_sizing.core.walk import worst_case_steps
+    from sagemaker_sizing.core.walk import next_batch, worst_case_steps
 
     problems: list[Problem] = []
     batches = worst_case_steps(conf)
@@ -215,13 +215,15 @@ def _check_walk_fits(conf: SizingConf, max_rounds: int | None) -> None:
             )
         )
     if conf.max_test_cost_usd is not None:
-        cost = load_test_cost((s for batch in batches for s in batch), conf.price_table)
+        # The budget is enforced round by round (core.cost_guard); a budget that cannot pay even
+        # the first round would measure nothing, so it is refused here, before anything is deployed.
+        cost = load_test_cost(next_batch(conf, ()), conf.price_table)
         if cost > Decimal(str(conf.max_test_cost_usd)):
             problems.append(
                 Problem(
                     "max_test_cost_usd",
                     conf.max_test_cost_usd,
-                    f"at least the worst-case load-test cost of this conf, ${math.ceil(cost * 100) / 100}",
+                    f"at least the load-test cost of the walk's first round, ${math.ceil(cost * 100) / 100}",
                 )
             )
     if problems:

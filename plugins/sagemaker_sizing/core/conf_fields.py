@@ -95,7 +95,8 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "max_test_cost_usd",
         (NUMBER, NULL),
-        "refuse a conf whose worst-case load tests could cost more (instances x minutes x price)",
+        "budget for load tests (USD): a round whose estimated cost (instances x minutes x price) "
+        "would take the spend past it is not started, and the report says so",
         minimum=0,
     ),
     Field(
