@@ -15,6 +15,7 @@ from airflow.providers.standard.operators.python import BranchPythonOperator
 from airflow.sdk import TaskGroup, TriggerRule, get_current_context, task
 
 from sagemaker_sizing.airflow import settings, tasks
+from sagemaker_sizing.airflow.links import FinalReportLink
 from sagemaker_sizing.airflow.operators.deploy import DeployStepOperator, run_key
 from sagemaker_sizing.airflow.operators.load import GatlingLoadOperator
 from sagemaker_sizing.airflow.operators.parse import ParseStepOperator
@@ -99,6 +100,7 @@ def teardown_run() -> dict[str, Any]:
 def add_report_and_teardown(validated: XComArg, walk_done: BaseOperator, rounds: int) -> None:
     """Report and teardown always run; ``end`` keeps the run's state honest (teardowns don't count)."""
     reported = report(rounds)
+    reported.operator.operator_extra_links = (FinalReportLink(),)  # type: ignore[attr-defined]  # @task: no class of its own
     walk_done >> reported
     torn_down = teardown_run().as_teardown(on_failure_fail_dagrun=True)
     walk_done >> torn_down

@@ -41,3 +41,10 @@ def resolve(path: str) -> Path:
 def waiter_delay() -> int:
     """Seconds between status checks while an endpoint is being created (the triggerer polls)."""
     return int(conf.getint(SECTION, "waiter_delay", fallback=30))
+
+
+def results_roots() -> list[Path]:
+    """Folders the UI plugin serves run folders from: the conf's default results dir and the demo's."""
+    raw = str(conf.get(SECTION, "results_roots", fallback="perfsize-results-dir,results"))
+    roots = [resolve(part.strip()) for part in raw.split(",") if part.strip()]
+    return list(dict.fromkeys(roots))

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.standard.operators.bash import BashOperator
 
+from sagemaker_sizing.airflow.links import GatlingReportLink
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
@@ -22,6 +24,7 @@ class GatlingLoadOperator(BashOperator):
     """
 
     ui_color = "#ffd9b3"
+    operator_extra_links = (GatlingReportLink(),)
 
     def __init__(self, *, aws_conn_id: str | None = "aws_default", **kwargs: Any) -> None:
         # Gatling's own exit code decides; no code means "skip" (BashOperator's default is 99).
@@ -29,6 +32,10 @@ class GatlingLoadOperator(BashOperator):
         kwargs.setdefault("append_env", True)
         super().__init__(**kwargs)
         self.aws_conn_id = aws_conn_id
+
+    def execute(self, context: Context) -> Any:
+        GatlingReportLink.persist(context, str(self.bash_command))
+        return super().execute(context)
 
     def get_env(self, context: Context) -> dict[str, str]:
         env: dict[str, str] = super().get_env(context)

@@ -1,0 +1,78 @@
+"""Operator extra links into the plugin's results app: a load step's Gatling report, the final report.
+
+Airflow 3 computes each link on the worker when the task ends and keeps it in XCom; like the
+Amazon provider's ``links/base_aws.py``, ``get_link`` only reads what the task persisted (the load
+operator) or returned (the report task), so it never touches the file system.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+from airflow.sdk import BaseOperatorLink
+from airflow.sdk.execution_time.xcom import XCom
+
+from sagemaker_sizing.airflow.ui import URL_PREFIX
+
+if TYPE_CHECKING:
+    from airflow.sdk import BaseOperator, Context
+    from airflow.sdk.types import TaskInstanceKey
+
+_BASE_NAME_PROPERTY = "-Dgatling.core.outputDirectoryBaseName="
+
+
+def ui_url(path: str) -> str:
+    """A path of the results app, under the API server's base path (``[api] base_url``)."""
+    from airflow.sdk.configuration import conf
+
+    base = urlsplit(str(conf.get("api", "base_url", fallback="") or "")).path.rstrip("/")
+    return f"{base}{URL_PREFIX}/{path}"
+
+
+def gatling_target(bash_command: str) -> dict[str, str] | None:
+    """The run folder and step base name a Gatling command writes to (``-rf`` and the base name)."""
+    try:
+        args = shlex.split(bash_command)
+    except ValueError:
+        return None
+    base = next((a[len(_BASE_NAME_PROPERTY) :] for a in args if a.startswith(_BASE_NAME_PROPERTY)), None)
+    results = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "-rf"), None)
+    if not base or not results:
+        return None
+    return {"run": PurePath(results).name, "step": base}
+
+
+class GatlingReportLink(BaseOperatorLink):
+    """From a load task instance (each map index) to its step's Gatling HTML report."""
+
+    name: ClassVar[str] = "Gatling report"
+    key: ClassVar[str] = "sizing_gatling_target"
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        target = XCom.get_value(key=self.key, ti_key=ti_key)
+        if not isinstance(target, dict) or not target.get("run") or not target.get("step"):
+            return ""
+        return ui_url(f"runs/{quote(target['run'], safe='')}/steps/{quote(target['step'], safe='')}")
+
+    @classmethod
+    def persist(cls, context: Context, bash_command: str) -> None:
+        """Keep where this load writes, before it runs, so even a failed load links to its folder."""
+        target = gatling_target(bash_command)
+        if target is not None:
+            context["ti"].xcom_push(key=cls.key, value=target)
+
+
+class FinalReportLink(BaseOperatorLink):
+    """From the report task to the run's report.html (read from the task's return value)."""
+
+    name: ClassVar[str] = "Sizing report"
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        returned: Any = XCom.get_value(key="return_value", ti_key=ti_key)
+        if not isinstance(returned, dict) or not returned.get("report"):
+            return ""
+        report = PurePath(str(returned["report"]))
+        return ui_url(f"runs/{quote(report.parent.name, safe='')}/{quote(report.name)}")

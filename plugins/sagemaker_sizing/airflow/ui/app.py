@@ -1,0 +1,109 @@
+"""The FastAPI app the plugin mounts on Airflow's API server (``/sagemaker-sizing``).
+
+Routes (relative to the mount):
+
+- ``/`` — an index of every run under the results roots;
+- ``/runs/{run}/`` — the run's report.html; ``/runs/{run}/{path}`` — any file of the run folder
+  (recommendation.json, a step's Gatling ``index.html`` and its js/css);
+- ``/runs/{run}/steps/{base}`` — the newest Gatling report of a step (what the load task links to);
+- ``/dags/{dag_id}/runs/{run_id}`` — a DAG run's report (the UI's "Sizing report" tab).
+
+Unknown runs and files are 404; nothing outside a run folder is ever served.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+
+from sagemaker_sizing.airflow.ui import results_files
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+# Served files come from Gatling and our templates; never let a browser guess another type.
+_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+
+
+def create_app(roots: Sequence[Path], *, dependencies: Sequence[Any] = ()) -> FastAPI:
+    """An app serving the run folders under ``roots`` (searched in order).
+
+    ``dependencies`` guard every route (the plugin passes Airflow's "is authenticated" check).
+    """
+    roots = tuple(Path(r) for r in roots)
+    app = FastAPI(
+        title="SageMaker sizing results",
+        dependencies=list(dependencies),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+
+    @app.get("/", response_class=HTMLResponse, name="index")
+    def index(request: Request) -> HTMLResponse:
+        runs = results_files.list_runs(roots)
+        html = _template("index.html.j2").render(
+            runs=runs, roots=roots, modified=_timestamp, base=str(request.url_for("index"))
+        )
+        return HTMLResponse(html, headers=_HEADERS)
+
+    @app.get("/dags/{dag_id}/runs/{run_id}", name="dag_run")
+    def dag_run(request: Request, dag_id: str, run_id: str) -> RedirectResponse:
+        from sagemaker_sizing.airflow.run_files import run_folder
+
+        name = run_folder(Path(), dag_id, run_id).name
+        _run_dir(roots, name)
+        return RedirectResponse(str(request.url_for("run_file", run=name, path="report.html")))
+
+    @app.get("/runs/{run}/steps/{base}", name="step")
+    def step(request: Request, run: str, base: str) -> RedirectResponse:
+        folder = results_files.newest_step_folder(_run_dir(roots, run), base)
+        if folder is None:
+            raise HTTPException(404, f"no Gatling report for step {base} of run {run} (yet)")
+        return RedirectResponse(str(request.url_for("run_file", run=run, path=f"{folder.name}/index.html")))
+
+    @app.get("/runs/{run}/", name="run")
+    def run_index(request: Request, run: str) -> RedirectResponse:
+        _run_dir(roots, run)
+        return RedirectResponse(str(request.url_for("run_file", run=run, path="report.html")))
+
+    @app.get("/runs/{run}/{path:path}", name="run_file")
+    def run_file(run: str, path: str) -> FileResponse:
+        target = results_files.find_file(_run_dir(roots, run), path)
+        if target is None:
+            raise HTTPException(404, f"no file {path!r} in run {run}")
+        return FileResponse(target, headers=_HEADERS)
+
+    return app
+
+
+def _run_dir(roots: Sequence[Path], run: str) -> Path:
+    folder = results_files.find_run(roots, run)
+    if folder is None:
+        raise HTTPException(404, f"no run {run!r}")
+    return folder
+
+
+def _timestamp(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _template(name: str) -> jinja2.Template:
+    return _environment().get_template(name)

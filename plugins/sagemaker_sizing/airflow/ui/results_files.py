@@ -1,0 +1,132 @@
+"""Find runs and files under the served results roots, never anything outside them.
+
+A run is a folder ``<dag_id>__<run_id sanitized>`` directly under a root (see
+``airflow.run_files.run_folder``). Every path a client names is resolved (symlinks included)
+and must stay inside its run folder, which must itself stay inside its root.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# What run_folder() writes: letters, digits and ._=- only, with the dag/run separator.
+_RUN_NAME = re.compile(r"^[A-Za-z0-9_=-][A-Za-z0-9._=-]*__[A-Za-z0-9._=-]+$")
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    """One run folder, with what its recommendation.json says (when there is one)."""
+
+    name: str
+    folder: Path
+    modified: float
+    has_report: bool
+    status: str | None = None
+    recommendation: str | None = None
+    hourly_cost: str | None = None
+
+
+def is_run_name(name: str) -> bool:
+    return bool(_RUN_NAME.match(name)) and ".." not in name
+
+
+def find_run(roots: Sequence[Path], name: str) -> Path | None:
+    """The run folder called ``name`` in the first root that has it; None for anything else."""
+    if not is_run_name(name):
+        return None
+    for root in roots:
+        folder = _inside(root, root / name)
+        if folder is not None and folder.is_dir():
+            return folder
+    return None
+
+
+def find_file(run_dir: Path, relative: str) -> Path | None:
+    """The file ``relative`` of a run (a folder gives its index.html); None if absent or outside."""
+    if not relative or relative.startswith(("/", "\\")) or "\x00" in relative:
+        return None
+    target = _inside(run_dir, run_dir / relative)
+    if target is not None and target.is_dir():
+        target = _inside(run_dir, target / "index.html")
+    return target if target is not None and target.is_file() else None
+
+
+def newest_step_folder(run_dir: Path, base: str) -> Path | None:
+    """Gatling names a step's folder ``<base>-<timestamp>``; a retried load leaves older ones."""
+    if "/" in base or "\\" in base or base in {"", ".", ".."}:
+        return None
+    candidates = [
+        p
+        for p in run_dir.glob(f"{_glob_escape(base)}-*")
+        if p.name[len(base) + 1 :].isdigit() and _inside(run_dir, p) is not None and p.is_dir()
+    ]
+    return max(candidates, key=lambda p: p.name, default=None)
+
+
+def list_runs(roots: Sequence[Path]) -> list[RunEntry]:
+    """Every run folder under the roots, newest first (a name in two roots: the first root wins)."""
+    seen: dict[str, RunEntry] = {}
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for child in root.iterdir():
+            if child.name in seen or not is_run_name(child.name):
+                continue
+            folder = _inside(root, child)
+            if folder is None or not folder.is_dir():
+                continue
+            seen[child.name] = _entry(child.name, folder)
+    return sorted(seen.values(), key=lambda e: (e.modified, e.name), reverse=True)
+
+
+def _entry(name: str, folder: Path) -> RunEntry:
+    rec = _read_json(folder / "recommendation.json")
+    summary = rec.get("recommendation") or {}
+    text = None
+    if summary.get("instance_type"):
+        count = summary.get("max_instance_count") or summary.get("instance_count_needed")
+        text = f"{summary['instance_type']} x{count}"
+    return RunEntry(
+        name=name,
+        folder=folder,
+        modified=folder.stat().st_mtime,
+        has_report=(folder / "report.html").is_file(),
+        status=rec.get("status"),
+        recommendation=text,
+        hourly_cost=(rec.get("costs") or {}).get("hourly"),
+    )
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("unreadable %s: %s", path, exc)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _inside(parent: Path, path: Path) -> Path | None:
+    """``path`` resolved, if it stays inside ``parent`` resolved (symlinks followed)."""
+    try:
+        resolved = path.resolve(strict=True)
+        base = parent.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    return resolved if resolved == base or resolved.is_relative_to(base) else None
+
+
+def _glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)

@@ -1,0 +1,169 @@
+"""The results app through FastAPI's TestClient: runs, reports, Gatling files, and nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI, HTTPException
+from fastapi.testclient import TestClient
+from sagemaker_sizing.airflow.ui import results_files
+from sagemaker_sizing.airflow.ui.app import create_app
+
+from tests.ui.results_tree import RUN, SECRET, STEP_BASE, ResultsTree, make_results_tree
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> ResultsTree:
+    return make_results_tree(tmp_path)
+
+
+@pytest.fixture
+def client(tree: ResultsTree) -> TestClient:
+    return TestClient(create_app([tree.root]))
+
+
+def test_index_lists_runs_with_their_recommendation(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert RUN in page.text
+    assert "ml.m5.large x2" in page.text
+    assert f"runs/{RUN}/report.html" in page.text
+    # a symlinked run folder pointing outside the root is not a run
+    assert "linked_out" not in page.text
+
+
+def test_serves_report_and_recommendation(client: TestClient) -> None:
+    report = client.get(f"/runs/{RUN}/report.html")
+    assert report.status_code == 200
+    assert report.headers["content-type"].startswith("text/html")
+    assert "Sizing report" in report.text
+    assert report.headers["x-content-type-options"] == "nosniff"
+    rec = client.get(f"/runs/{RUN}/recommendation.json")
+    assert rec.json()["recommendation"]["instance_type"] == "ml.m5.large"
+
+
+def test_run_root_redirects_to_its_report(client: TestClient) -> None:
+    response = client.get(f"/runs/{RUN}/", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"].endswith(f"/runs/{RUN}/report.html")
+
+
+def test_dag_run_view_finds_the_sanitized_folder(client: TestClient) -> None:
+    run_id = "manual__2026-01-02T03:04:05.000000+00:00"
+    response = client.get(f"/dags/sagemaker_sizing/runs/{run_id}", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"].endswith(f"/runs/{RUN}/report.html")
+    assert client.get("/dags/sagemaker_sizing/runs/never").status_code == 404
+
+
+def test_step_link_goes_to_the_newest_gatling_report(client: TestClient, tree: ResultsTree) -> None:
+    response = client.get(f"/runs/{RUN}/steps/{STEP_BASE}")
+    assert response.status_code == 200
+    assert f"Gatling {tree.step_dir.name}" in response.text
+    assert client.get(f"/runs/{RUN}/{tree.step_dir.name}/js/stats.js").text == "var stats = {};"
+    # a folder gives its index.html
+    assert "Gatling" in client.get(f"/runs/{RUN}/{tree.step_dir.name}/").text
+    assert client.get(f"/runs/{RUN}/steps/1-ml.m5.large-9-9TPS").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/runs/no_such__run/report.html",
+        f"/runs/{RUN}/no-such-file.html",
+        "/runs/sagemaker_sizing__linked_out/secret.txt",
+        "/runs/sagemaker_sizing__linked_out/",
+    ],
+)
+def test_unknown_runs_and_files_are_404(client: TestClient, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 404
+    assert SECRET not in response.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/runs/{RUN}/..%2f..%2fsecret.txt",
+        f"/runs/{RUN}/%2e%2e/%2e%2e/secret.txt",
+        f"/runs/{RUN}/%2e%2e%2f%2e%2e%2fsecret.txt",
+        f"/runs/{RUN}/%2Fetc%2Fpasswd",
+        "/runs/%2e%2e/secret.txt",
+        f"/runs/{RUN}/leak.txt",
+        f"/runs/{RUN}/leakdir/secret.txt",
+        f"/runs/{RUN}/leakdir/",
+        f"/runs/{RUN}/steps/..%2f..%2foutside",
+    ],
+)
+def test_nothing_outside_a_run_folder_is_served(client: TestClient, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 404, url
+    assert SECRET not in response.text
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["../../secret.txt", "..", "../", "/etc/passwd", "leak.txt", "leakdir/secret.txt", "a\x00b", ""],
+)
+def test_find_file_refuses_escapes(tree: ResultsTree, relative: str) -> None:
+    assert results_files.find_file(tree.run_dir, relative) is None
+
+
+@pytest.mark.parametrize(
+    "name", ["..", ".", "", "../results", "a/b", "sagemaker_sizing__linked_out", "x..__y"]
+)
+def test_find_run_refuses_escapes(tree: ResultsTree, name: str) -> None:
+    assert results_files.find_run([tree.root], name) is None
+
+
+def test_first_root_wins_and_missing_roots_are_fine(tree: ResultsTree, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    (other / RUN).mkdir(parents=True)
+    (other / RUN / "report.html").write_text("other root")
+    client = TestClient(create_app([tmp_path / "missing", tree.root, other]))
+    assert "Sizing report" in client.get(f"/runs/{RUN}/report.html").text
+    assert len(results_files.list_runs([tree.root, other])) == 1
+
+
+def test_dependencies_guard_every_route(tree: ResultsTree) -> None:
+    from fastapi import Depends
+
+    def deny() -> None:
+        raise HTTPException(401, "not authenticated")
+
+    client = TestClient(create_app([tree.root], dependencies=[Depends(deny)]))
+    for url in ("/", f"/runs/{RUN}/report.html", f"/runs/{RUN}/steps/{STEP_BASE}"):
+        assert client.get(url).status_code == 401
+
+
+def test_mounted_under_a_prefix_redirects_stay_under_it(tree: ResultsTree) -> None:
+    parent = FastAPI()
+    parent.mount("/sagemaker-sizing", create_app([tree.root]))
+    client = TestClient(parent)
+    response = client.get(f"/sagemaker-sizing/runs/{RUN}/steps/{STEP_BASE}", follow_redirects=False)
+    assert response.headers["location"].endswith(
+        f"/sagemaker-sizing/runs/{RUN}/{tree.step_dir.name}/index.html"
+    )
+    assert (
+        f'href="http://testserver/sagemaker-sizing/runs/{RUN}/report.html"'
+        in client.get("/sagemaker-sizing/").text
+    )
+
+
+def test_encoded_traversal_reaches_the_containment_check(
+    tree: ResultsTree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client sends the dots encoded; the app sees ``..`` and refuses it (not the client)."""
+    asked: list[str] = []
+    real = results_files.find_file
+
+    def spy(run_dir: Path, relative: str) -> Path | None:
+        asked.append(relative)
+        return real(run_dir, relative)
+
+    monkeypatch.setattr(results_files, "find_file", spy)
+    client = TestClient(create_app([tree.root]))
+    assert client.get(f"/runs/{RUN}/%2e%2e/%2e%2e/secret.txt").status_code == 404
+    assert client.get(f"/runs/{RUN}/..%2f..%2fsecret.txt").status_code == 404
+    assert asked == ["../../secret.txt", "../../secret.txt"]
