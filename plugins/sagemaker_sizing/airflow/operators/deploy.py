@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from airflow.sdk import BaseOperator
 
-from sagemaker_sizing.adapters.sagemaker import EndpointFailedError, EndpointManager
 from sagemaker_sizing.core.serde import step_config_from_dict
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from sagemaker_sizing.adapters.sagemaker import EndpointManager
 
 
 def run_key(context: Context) -> str:
@@ -53,6 +53,11 @@ class DeployStepOperator(BaseOperator):
         self.waiter_delay = waiter_delay
 
     def _manager(self) -> EndpointManager:
+        # Imported here: boto3 and the provider's hooks would slow every parse of the DAG file.
+        from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
+
+        from sagemaker_sizing.adapters.sagemaker import EndpointManager
+
         return EndpointManager(SageMakerHook(aws_conn_id=self.aws_conn_id, region_name=self.conf["region"]))
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -73,6 +78,8 @@ class DeployStepOperator(BaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         if not event or event.get("status") != "success":
+            from sagemaker_sizing.adapters.sagemaker import EndpointFailedError
+
             raise EndpointFailedError(f"waiting for the endpoint failed: {event}")
         # Starting again is idempotent: it finds the endpoint on the wanted config and reuses it.
         manager = self._manager()

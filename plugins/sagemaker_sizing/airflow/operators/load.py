@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.standard.operators.bash import BashOperator
 
 from sagemaker_sizing.airflow.links import GatlingReportLink
@@ -38,6 +37,8 @@ class GatlingLoadOperator(BashOperator):
         return super().execute(context)
 
     def get_env(self, context: Context) -> dict[str, str]:
+        from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
         env: dict[str, str] = super().get_env(context)
         credentials = AwsBaseHook(aws_conn_id=self.aws_conn_id, client_type="sagemaker").get_credentials()
         env["AWS_ACCESS_KEY_ID"] = credentials.access_key

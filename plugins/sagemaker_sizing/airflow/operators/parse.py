@@ -9,9 +9,7 @@ from airflow.sdk import BaseOperator
 
 from sagemaker_sizing.airflow.run_files import latest_simulation_logs
 from sagemaker_sizing.airflow.tasks import results_dir_of
-from sagemaker_sizing.core.gatling import parse_logs
 from sagemaker_sizing.core.model import StepResult
-from sagemaker_sizing.core.requirements import check
 from sagemaker_sizing.core.serde import step_config_from_dict, step_result_to_dict
 
 if TYPE_CHECKING:
@@ -38,6 +36,9 @@ class ParseStepOperator(BaseOperator):
         self.conf = conf
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from sagemaker_sizing.core.gatling import parse_logs  # numpy: not at DAG parse time
+        from sagemaker_sizing.core.requirements import check
+
         run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
         step = step_config_from_dict(self.item["step"])
         round_no = int(self.item["round"])
