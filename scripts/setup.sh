@@ -47,7 +47,21 @@ if [[ -f include/gatling/pom.xml ]]; then
   if changed gatling include/gatling/pom.xml $(find include/gatling/src -type f | sort) \
      || [[ ! -f include/gatling/target/sagemaker-sizing-gatling.jar ]]; then
     log "building the Gatling jar with Maven"
-    (cd include/gatling && mvn -q -B -DskipTests package)
+    (
+      # One build at a time: set-ups started side by side share target/. Old jars go first, or
+      # the shade plugin would take the previous fat jar as its input.
+      flock 9
+      G=$ROOT/include/gatling/target
+      rm -f "$G"/*.jar "$G"/*.jsa
+      cd include/gatling && mvn -q -B -DskipTests package
+      # Class-data sharing archive of a short training run: halves each load step's JVM start-up.
+      # Optional (a step runs without it); recorded with the jar's absolute path, as steps use it.
+      rm -rf "$G/cds-training"
+      java -XX:ArchiveClassesAtExit="$G/sagemaker-sizing-gatling.jsa" -jar "$G/sagemaker-sizing-gatling.jar" \
+        --cds-training "$G/cds-training" >"$G/cds-training.log" 2>&1 \
+        || { log "no class-data archive for the Gatling jar (see $G/cds-training.log)"; rm -f "$G"/*.jsa; }
+      rm -rf "$G/cds-training"
+    ) 9>"$STAMPS/gatling.lock"
     [[ -f $STAMPS/gatling.pending ]] && done_stage gatling
   fi
 fi

@@ -31,6 +31,7 @@ def step(**overrides: object) -> GatlingStep:
         output_base_name="1628676529-ml.m5.large-1-10TPS",
         results_dir="./perfsize-results-dir",
         warm_up_seconds=0,
+        class_data_archive=None,
     )
     fields.update(overrides)
     return GatlingStep(**fields)  # type: ignore[arg-type]
@@ -62,10 +63,24 @@ def test_args_match_perfsizesagemaker_order_without_credentials() -> None:
 def test_warm_up_is_on_by_default_and_rendered_before_the_contract_properties() -> None:
     fields = {k: getattr(step(), k) for k in ("host", "region", "endpoint", "requests", "results_dir")}
     default = GatlingStep(**fields, steady_state_tps=1000, steady_state_minutes=3, output_base_name="x")
-    assert gatling_args(default)[1] == "-Dscenario.warmUpSeconds=3"
+    args = gatling_args(default)
+    assert "-Dscenario.warmUpSeconds=3" in args
+    assert args.index("-Dscenario.warmUpSeconds=3") < args.index("-Dgatling.core.outputDirectoryBaseName=x")
     assert gatling_args(step(warm_up_seconds=0.5))[1] == "-Dscenario.warmUpSeconds=0.5"
     with pytest.raises(ValueError, match="warm_up_seconds"):
         gatling_args(step(warm_up_seconds=-1))
+
+
+def test_class_data_archive_is_the_jars_sibling_when_present(tmp_path: Path) -> None:
+    jar = tmp_path / "load.jar"
+    jar.write_bytes(b"")
+    assert gatling_args(step(jar=jar, class_data_archive="auto"))[1].startswith("-Dgatling.core")
+    (tmp_path / "load.jsa").write_bytes(b"")
+    assert gatling_args(step(jar=jar, class_data_archive="auto"))[1] == (
+        f"-XX:SharedArchiveFile={tmp_path / 'load.jsa'}"
+    )
+    assert gatling_args(step(jar=jar, class_data_archive="/x/y.jsa"))[1] == "-XX:SharedArchiveFile=/x/y.jsa"
+    assert gatling_args(step(jar=jar, class_data_archive=None))[1].startswith("-Dgatling.core")
 
 
 def test_shell_string_round_trips_through_a_shell_split() -> None:

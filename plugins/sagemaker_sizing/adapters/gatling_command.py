@@ -25,6 +25,9 @@ SCENARIO = "GenericSageMakerScenario"
 # project's jar that intuit's jar ignores): a fresh JVM's first seconds at 1000 TPS otherwise show
 # the injector's own warm-up as seconds of p99 (docs/benchmarks.md, "Gatling load jar").
 DEFAULT_WARM_UP_SECONDS = 3
+# class_data_archive="auto": the jar's sibling <name>.jsa when it exists (scripts/setup.sh makes
+# one for the project's jar); a JVM started with it skips most class loading.
+AUTO = "auto"
 # Gatling names a results folder <outputDirectoryBaseName>-<yyyyMMddHHmmssSSS>.
 _RESULT_SUFFIX = re.compile(r"-\d{17}$")
 # Properties that would put a secret on the command line (process lists, task logs).
@@ -64,6 +67,7 @@ class GatlingStep:
     jvm_opts: Sequence[str] = field(default_factory=tuple)
     simulation: str = SCENARIO
     warm_up_seconds: Number = DEFAULT_WARM_UP_SECONDS
+    class_data_archive: str | Path | None = AUTO
 
 
 def format_number(value: Number) -> str:
@@ -101,7 +105,8 @@ def output_base_name(
 def gatling_args(step: GatlingStep) -> list[str]:
     """The command as an argument list, property for property what perfsizesagemaker passes.
 
-    Plus ``-Dscenario.warmUpSeconds`` when warm_up_seconds > 0 (0 gives perfsizesagemaker's exact list).
+    Plus ``-XX:SharedArchiveFile`` when there is a class-data archive, and ``-Dscenario.warmUpSeconds``
+    when warm_up_seconds > 0 (None and 0 give perfsizesagemaker's exact list).
     """
     for opt in step.jvm_opts:
         if _SECRET_OPTS.match(opt):
@@ -114,6 +119,7 @@ def gatling_args(step: GatlingStep) -> list[str]:
         raise ValueError(f"warm_up_seconds must be >= 0, got {step.warm_up_seconds}")
     return [
         step.java,
+        *_archive_opts(step),
         *step.jvm_opts,
         *([f"-Dscenario.warmUpSeconds={warm_up}"] if Decimal(warm_up) > 0 else []),
         f"-Dgatling.core.outputDirectoryBaseName={step.output_base_name}",
@@ -132,6 +138,15 @@ def gatling_args(step: GatlingStep) -> list[str]:
         "-rf",
         str(step.results_dir),
     ]
+
+
+def _archive_opts(step: GatlingStep) -> list[str]:
+    archive = step.class_data_archive
+    if archive == AUTO:
+        # The one file-system look-up here: a missing archive simply means none.
+        sibling = Path(step.jar).with_suffix(".jsa")
+        archive = sibling if sibling.is_file() else None
+    return [f"-XX:SharedArchiveFile={archive}"] if archive else []
 
 
 def gatling_shell_command(step: GatlingStep) -> str:

@@ -20,7 +20,10 @@ public final class Launcher {
 
   private Launcher() {}
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws java.io.IOException {
+    if (args.length == 2 && args[0].equals("--cds-training")) {
+      args = CdsTraining.prepare(java.nio.file.Path.of(args[1]));
+    }
     List<String> gatlingArgs = new ArrayList<>(List.of(args));
     String simulation = optionValue(gatlingArgs, "-s", "--simulation");
     if (simulation == null) {
