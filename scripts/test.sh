@@ -14,4 +14,16 @@ if [[ $rc -eq 5 ]]; then
   rc=1
 fi
 [[ $rc -ne 0 ]] && status=$rc
+# The DAG tests again with the metadata DB on PostgreSQL, as in production (whole suite only).
+# A separate process: Airflow reads its DB settings once, at import.
+if [[ $# -eq 0 ]]; then
+  echo "== pytest (Airflow metadata DB on PostgreSQL)"
+  if pg_url=$(bash scripts/postgres.sh migrate); then
+    SAGEMAKER_SIZING_EXPECT_DB=postgresql AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=$pg_url \
+      .venv/bin/pytest tests/deploy/test_metadata_db.py tests/dags tests/e2e -k "metadata_db or dag or perfsize" \
+      || status=1
+  else
+    status=1
+  fi
+fi
 exit $status

@@ -1,0 +1,54 @@
+# The sagemaker-sizing image: the official Airflow image plus Java 17, the project's Gatling jar,
+# its pinned Python requirements and its dags/plugins/include/resources.
+#
+#   docker compose build        (or: docker build -t sagemaker-sizing .)
+#
+# Layout inside: the project at /opt/airflow/project (SAGEMAKER_SIZING_HOME), so relative paths in a
+# conf (payloads, perfsize_results_dir) resolve there, on every container alike.
+ARG AIRFLOW_IMAGE=apache/airflow:3.3.2-python3.11
+
+# ---- 1. The Gatling load jar, built from include/gatling with Maven ------------------------------
+FROM maven:3.9-eclipse-temurin-17 AS gatling
+WORKDIR /build
+COPY include/gatling/pom.xml ./pom.xml
+COPY include/gatling/src ./src
+RUN --mount=type=cache,target=/root/.m2 mvn -q -B -DskipTests package
+
+# ---- 2. Airflow with Java and the project -------------------------------------------------------
+FROM ${AIRFLOW_IMAGE}
+
+USER root
+# The load task runs `java -jar`; a JRE is enough (the jar is built in the stage above).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends openjdk-17-jre-headless \
+    && apt-get autoremove -yqq --purge \
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/* \
+    && mkdir -p /opt/airflow/project \
+    && chown airflow:0 /opt/airflow/project
+USER airflow
+
+ENV SAGEMAKER_SIZING_HOME=/opt/airflow/project \
+    AIRFLOW__CORE__DAGS_FOLDER=/opt/airflow/project/dags \
+    AIRFLOW__CORE__PLUGINS_FOLDER=/opt/airflow/project/plugins \
+    AIRFLOW__CORE__LOAD_EXAMPLES=False
+WORKDIR /opt/airflow/project
+
+# The same pinned versions as `make setup` (apache-airflow itself is pinned to the image's version).
+COPY --chown=airflow:0 requirements.lock ./requirements.lock
+RUN pip install --no-cache-dir -r requirements.lock
+
+COPY --chown=airflow:0 pyproject.toml README.md ./
+COPY --chown=airflow:0 plugins/sagemaker_sizing ./plugins/sagemaker_sizing
+COPY --chown=airflow:0 dags ./dags
+COPY --chown=airflow:0 include/examples ./include/examples
+COPY --chown=airflow:0 resources ./resources
+COPY --chown=airflow:0 --from=gatling /build/target/sagemaker-sizing-gatling.jar \
+     ./include/gatling/target/sagemaker-sizing-gatling.jar
+# Editable, so the package is the one under plugins/ (where Airflow also looks) and the
+# `sagemaker-sizing` command is on the PATH.
+RUN pip install --no-cache-dir --no-deps -e . \
+    && mkdir -p perfsize-results-dir \
+    && java -version
+
+WORKDIR /opt/airflow
