@@ -52,6 +52,7 @@ def run_step(
     jvm_opts: list[str] | None = None,
     warm_up_seconds: float = 3,
     server: LoopbackSageMaker | None = None,
+    cds: bool = True,
 ) -> dict[str, Any]:
     payload = work / "payload.json"
     payload.write_text('{"instances": [[1.0, 2.0, 3.0, 4.0]]}')
@@ -67,6 +68,7 @@ def run_step(
         results_dir=work / "results",
         jvm_opts=tuple(jvm_opts or ()),
         warm_up_seconds=warm_up_seconds,
+        class_data_archive="auto" if cds else None,
     )
     if server is not None:
         server.seen.first_at = None
@@ -123,6 +125,7 @@ def main() -> int:
     parser.add_argument("--endpoint", default="bench-ep")
     parser.add_argument("--jvm-opt", action="append", default=[], help="extra JVM option (repeatable)")
     parser.add_argument("--warm-up", type=float, default=3.0, help="silent warm-up seconds (0: none)")
+    parser.add_argument("--no-cds", action="store_true", help="without the class-data sharing archive")
     parser.add_argument("--signed", action="store_true", help="sign every request (SigV4, dummy credentials)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -143,7 +146,16 @@ def main() -> int:
         url = args.url or own.url
         for tps in args.tps:
             row = run_step(
-                url, args.endpoint, tps, args.seconds, Path(tmp), env, args.jvm_opt, args.warm_up, own
+                url,
+                args.endpoint,
+                tps,
+                args.seconds,
+                Path(tmp),
+                env,
+                args.jvm_opt,
+                args.warm_up,
+                own,
+                not args.no_cds,
             )
             rows.append(row)
             held = abs(row["ratio"] - 1) <= TOLERANCE and row["count_fail"] == 0
