@@ -97,7 +97,7 @@ def teardown_run() -> dict[str, Any]:
     return tasks.teardown(run_key(get_current_context()), settings.aws_conn_id())
 
 
-def add_report_and_teardown(validated: XComArg, walk_done: BaseOperator, rounds: int) -> None:
+def add_report_and_teardown(validated: XComArg, walk_done: BaseOperator, rounds: int) -> XComArg:
     """Report and teardown always run; ``end`` keeps the run's state honest (teardowns don't count)."""
     reported = report(rounds)
     reported.operator.operator_extra_links = (FinalReportLink(),)  # type: ignore[attr-defined]  # @task: no class of its own
@@ -105,3 +105,4 @@ def add_report_and_teardown(validated: XComArg, walk_done: BaseOperator, rounds:
     torn_down = teardown_run().as_teardown(on_failure_fail_dagrun=True)
     walk_done >> torn_down
     [walk_done, reported] >> EmptyOperator(task_id="end")
+    return reported

@@ -48,3 +48,8 @@ def results_roots() -> list[Path]:
     raw = str(conf.get(SECTION, "results_roots", fallback="perfsize-results-dir,results"))
     roots = [resolve(part.strip()) for part in raw.split(",") if part.strip()]
     return list(dict.fromkeys(roots))
+
+
+def models_file() -> str:
+    """The models to re-size periodically (one DAG each); relative paths are from the project root."""
+    return str(conf.get(SECTION, "models_file", fallback="include/models.yaml"))

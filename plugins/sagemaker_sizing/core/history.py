@@ -1,0 +1,56 @@
+"""A model's sizing history: ``<results_dir>/<dag_id>/index.json``, one snapshot per recorded run.
+
+The next run of the same model reads the last snapshot and compares (``core.drift``). Writes are
+atomic, so a retried task never leaves half an index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import TYPE_CHECKING, Any
+
+from sagemaker_sizing.core.drift import SizingSnapshot
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+INDEX_FILE = "index.json"
+
+
+def index_path(results_dir: Path, dag_id: str) -> Path:
+    return results_dir / dag_id / INDEX_FILE
+
+
+def read_index(path: Path) -> list[SizingSnapshot]:
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [SizingSnapshot.from_dict(entry) for entry in data.get("runs", [])]
+
+
+def previous_snapshot(path: Path, run_id: str) -> SizingSnapshot | None:
+    """The newest recorded run other than ``run_id`` (a retried task must not compare with itself)."""
+    earlier = [s for s in read_index(path) if s.run_id != run_id]
+    return earlier[-1] if earlier else None
+
+
+def record(path: Path, dag_id: str, entry: SizingSnapshot, drift: dict[str, Any] | None = None) -> None:
+    """Append (or, for a retried run, replace) this run's snapshot."""
+    runs = [s.to_dict() for s in read_index(path) if s.run_id != entry.run_id]
+    runs.append({**entry.to_dict(), "drift": drift})
+    write_atomically(path, json.dumps({"dag_id": dag_id, "runs": runs}, indent=2) + "\n")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
