@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
 
 from sagemaker_sizing.airflow.run_files import latest_simulation_logs
 from sagemaker_sizing.airflow.tasks import results_dir_of
@@ -36,7 +37,7 @@ class ParseStepOperator(BaseOperator):
         self.conf = conf
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from sagemaker_sizing.core.gatling import parse_logs  # numpy: not at DAG parse time
+        from sagemaker_sizing.core.gatling import GatlingLogError, parse_logs  # numpy: not at DAG parse time
         from sagemaker_sizing.core.requirements import check
 
         run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
@@ -44,11 +45,17 @@ class ParseStepOperator(BaseOperator):
         round_no = int(self.item["round"])
         logs = latest_simulation_logs(run_dir, self.item["folder"], int(self.item["injectors"]))
         if len(logs) < int(self.item["injectors"]):
-            raise RuntimeError(
+            # Parse runs once the load is done (or could not run): a retry would find no more files.
+            raise AirflowFailException(
                 f"round {round_no}: {step.describe()}: found {len(logs)} of {self.item['injectors']} "
-                f"simulation.log files for {self.item['folder']} under {run_dir}: the load did not finish"
+                f"simulation.log files for {self.item['folder']} under {run_dir}: the load did not run "
+                "or did not finish (see this round's deploy and load tasks)"
             )
-        metrics = parse_logs(logs, target_tps=step.steady_state_tps)
+        try:
+            metrics = parse_logs(logs, target_tps=step.steady_state_tps)
+        except GatlingLogError as exc:
+            # An unreadable log stays unreadable: fail at once (the message names file and line).
+            raise AirflowFailException(f"round {round_no}: {step.describe()}: {exc}") from exc
         for warning in metrics.get("warnings", []):
             self.log.warning("round %s: %s", round_no, warning)
         passed, reason = check(metrics["all"], self.conf["latency_success_p99"], self.conf["percent_fail"])
