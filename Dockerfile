@@ -42,13 +42,14 @@ COPY --chown=airflow:0 pyproject.toml README.md ./
 COPY --chown=airflow:0 plugins/sagemaker_sizing ./plugins/sagemaker_sizing
 COPY --chown=airflow:0 dags ./dags
 COPY --chown=airflow:0 include/examples ./include/examples
+COPY --chown=airflow:0 include/models.yaml ./include/models.yaml
 COPY --chown=airflow:0 resources ./resources
 COPY --chown=airflow:0 --from=gatling /build/target/sagemaker-sizing-gatling.jar \
      ./include/gatling/target/sagemaker-sizing-gatling.jar
 # Editable, so the package is the one under plugins/ (where Airflow also looks) and the
 # `sagemaker-sizing` command is on the PATH.
 RUN pip install --no-cache-dir --no-deps -e . \
-    && mkdir -p perfsize-results-dir \
+    && mkdir -p perfsize-results-dir results \
     && java -version
 
 WORKDIR /opt/airflow

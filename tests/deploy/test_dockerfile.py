@@ -96,7 +96,14 @@ def test_copied_sources_exist_and_are_not_docker_ignored(instructions: list[Inst
         assert (ROOT / source).exists(), f"COPY {source}: no such file"
         assert not any(fnmatch(source, pattern) for pattern in ignored), f"{source} is in .dockerignore"
     # Everything the DAG needs at run time goes in.
-    for needed in ("dags", "plugins/sagemaker_sizing", "resources", "include/examples", "requirements.lock"):
+    for needed in (
+        "dags",
+        "plugins/sagemaker_sizing",
+        "resources",
+        "include/examples",
+        "include/models.yaml",
+        "requirements.lock",
+    ):
         assert needed in sources, needed
 
 
