@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sagemaker_sizing.commands.parse",
     "sagemaker_sizing.commands.local",
     "sagemaker_sizing.commands.demo",
+    "sagemaker_sizing.commands.orphans",
 )
 
 

@@ -21,6 +21,8 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
+from sagemaker_sizing.local import faults
+
 
 @dataclass
 class _Transition:
@@ -51,7 +53,11 @@ def _settle(backend: SageMakerModelBackend) -> None:
             del _PENDING[endpoint.arn]
             if transition.new_config is not None:
                 _switch_config(backend, endpoint, transition.new_config)
-            endpoint.endpoint_status = "InService"
+            # Test-only: faults.py may make it settle Failed (InService unless a fault is set).
+            status, reason = faults.settled_status(endpoint.endpoint_name, endpoint.endpoint_config_name)
+            endpoint.endpoint_status = status
+            if reason is not None:
+                setattr(endpoint, "failure_reason", reason)  # noqa: B010 (moto types it None)
             endpoint.last_modified_time = _utcnow()
 
 
@@ -69,6 +75,7 @@ def _switch_config(backend: SageMakerModelBackend, endpoint: FakeEndpoint, confi
 
 def _update_endpoint(self: SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str) -> str:
     _settle(self)
+    faults.check("UpdateEndpoint", endpoint_name, endpoint_config_name)
     endpoint = self.endpoints.get(endpoint_name)
     if endpoint is None:
         arn = FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
@@ -104,6 +111,9 @@ def _settling(method: Any) -> Any:
 
 def _create_endpoint_with_delay(method: Any) -> Any:
     def wrapper(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
+        faults.check(
+            "CreateEndpoint", kwargs.get("endpoint_name", ""), kwargs.get("endpoint_config_name", "")
+        )
         endpoint = method(self, *args, **kwargs)
         if DELAYS.creating_s > 0:
             endpoint.endpoint_status = "Creating"
@@ -114,8 +124,17 @@ def _create_endpoint_with_delay(method: Any) -> Any:
     return wrapper
 
 
+def _describe_faulty(method: Any) -> Any:
+    def wrapper(self: SageMakerModelBackend, endpoint_name: str) -> Any:
+        faults.check("DescribeEndpoint", endpoint_name)
+        return method(self, endpoint_name)
+
+    return wrapper
+
+
 def _delete_endpoint_forgetting(method: Any) -> Any:
     def wrapper(self: SageMakerModelBackend, endpoint_name: str) -> Any:
+        faults.check("DeleteEndpoint", endpoint_name)
         endpoint = self.endpoints.get(endpoint_name)
         result = method(self, endpoint_name)
         if endpoint is not None:
@@ -138,6 +157,7 @@ def apply(creating_delay_s: float = 0.0, updating_delay_s: float | None = None) 
     backend.delete_endpoint = _delete_endpoint_forgetting(backend.delete_endpoint)
     for name in ("describe_endpoint", "list_endpoints", "update_endpoint_weights_and_capacities"):
         setattr(backend, name, _settling(getattr(backend, name)))
+    backend.describe_endpoint = _describe_faulty(backend.describe_endpoint)
     response: Any = SageMakerResponse
     response.update_endpoint = _update_endpoint_response
     _APPLIED.add("sagemaker")

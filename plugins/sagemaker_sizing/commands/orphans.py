@@ -1,0 +1,73 @@
+"""``sagemaker-sizing orphans``: find (and with ``--delete`` remove) what crashed sizing runs left.
+
+Resources are found by tag (``managed-by=sagemaker-sizing``, the run id), never by name, so an
+endpoint somebody else made is never listed. The same code deletes them as the DAG's teardown.
+
+    sagemaker-sizing orphans                       # every sizing resource, with run id and age
+    sagemaker-sizing orphans --older-than 2h       # only those created at least 2 hours ago
+    sagemaker-sizing orphans --run-id 'sagemaker_sizing/manual__2025-...' --delete
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str) -> timedelta:
+    """``90s``, ``30m``, ``2h``, ``1d`` -> timedelta (argparse type)."""
+    match = _DURATION.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 30m, 2h or 1d")
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "orphans", help="list (or --delete) endpoints and configs left by crashed sizing runs (by tag)"
+    )
+    parser.add_argument("--older-than", type=duration, default=None, help="only resources at least this old")
+    parser.add_argument("--run-id", default=None, help="only this run's (the tag value: '<dag_id>/<run_id>')")
+    parser.add_argument(
+        "--delete", action="store_true", help="delete them (needs --older-than or --run-id: runs may be live)"
+    )
+    parser.add_argument(
+        "--aws-conn-id", default=None, help="Airflow AWS connection (default: [sagemaker_sizing] aws_conn_id)"
+    )
+    parser.add_argument("--region", default=None, help="region (default: the connection's)")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from sagemaker_sizing.adapters.sagemaker import TeardownError
+    from sagemaker_sizing.airflow import settings
+    from sagemaker_sizing.airflow.tasks import endpoint_manager
+
+    if args.delete and args.older_than is None and args.run_id is None:
+        # Without a filter, resources of runs still going would be deleted under them.
+        print("refusing to --delete every sizing resource: give --older-than or --run-id")
+        return EXIT_USAGE
+    manager = endpoint_manager(args.aws_conn_id or settings.aws_conn_id(), args.region)
+    found: list[dict[str, Any]] = manager.find_orphans(args.older_than, args.run_id)
+    for resource in found:
+        print(
+            f"{resource['kind']:<16} {resource['name']:<64} {resource['created']}  run {resource['run_id']}"
+        )
+    print(f"{len(found)} sizing resource(s) found")
+    if not args.delete or not found:
+        return 0
+    try:
+        deleted = manager.delete_orphans(args.older_than, args.run_id)
+    except TeardownError as exc:
+        print(f"some could not be deleted: {exc}")
+        return EXIT_ERROR
+    print("deleted: " + json.dumps(deleted))
+    return 0
