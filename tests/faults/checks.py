@@ -1,0 +1,35 @@
+"""What every fault run must show afterwards: nothing of the run left, every measured step reported."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sagemaker_sizing.local import LocalSageMakerStatus
+
+    from tests.e2e.harness import SizingRun
+
+
+def scaling_targets_left(local: LocalSageMakerStatus) -> list[str]:
+    aas = local.client("application-autoscaling")
+    targets = aas.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    return [t["ResourceId"] for t in targets]
+
+
+def assert_nothing_left(run: SizingRun, local: LocalSageMakerStatus) -> None:
+    assert run.endpoints_left == [], run.endpoints_left
+    assert run.configs_left == [], run.configs_left
+    assert scaling_targets_left(local) == []
+    assert run.states["teardown"] == ["success"], run.states
+
+
+def assert_steps_reported(run: SizingRun, expected: int) -> list[dict[str, Any]]:
+    """recommendation.json and report.html list every step measured before the fault."""
+    assert run.run_dir is not None
+    html = (run.run_dir / "report.html").read_text()
+    steps = run.steps()
+    assert len(steps) == expected, steps
+    for step in steps:
+        assert (run.run_dir / step["folder"] / "simulation.log").is_file()
+        assert step["folder"] in html, step["folder"]
+    return steps

@@ -1,0 +1,74 @@
+"""Whole sizing runs (``dag.test()``) with a fault injected into the local control plane.
+
+The walk (perfsize, one type, one TPS): 10 TPS on one instance passes, so the max phase asks
+for ceil(60 / 10) = 6 instances. Moving the endpoint to that ``-x6`` config is where the fault
+hits, after a step was measured: the run must fail, say why, keep the step in the report and
+leave nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sagemaker_sizing.local import LocalSageMakerStatus
+
+from tests.e2e.harness import SizingRun, base_conf
+from tests.faults.checks import assert_nothing_left, assert_steps_reported
+from tests.faults.conftest import Faults
+
+pytestmark = pytest.mark.e2e
+
+Sizing = Callable[[dict[str, Any]], SizingRun]
+
+CONF = base_conf(
+    endpoint_name="fault",
+    type_walk="ml.m5.large",
+    tps_walk="10",
+    peak_tps=60,
+    endurance_retries=0,
+)
+
+FAULTS = {
+    "resource-limit": (
+        {
+            "action": "UpdateEndpoint",
+            "match": "-x6",
+            "error": "ResourceLimitExceeded",
+            "message": "The account-level service limit 'ml.m5.large for endpoint usage' is 4 Instances",
+        },
+        "ResourceLimitExceeded",
+    ),
+    "endpoint-failed": (
+        {
+            "action": "EndpointStatus",
+            "match": "-x6",
+            "status": "Failed",
+            "reason": "injected: the primary container did not pass the ping health check",
+        },
+        "did not pass the ping health check",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_deploy_fault_after_measured_steps_fails_the_run_cleanly(
+    sizing: Sizing,
+    faults: Faults,
+    local_sagemaker: LocalSageMakerStatus,
+    capfd: pytest.CaptureFixture[str],
+    fault: str,
+) -> None:
+    rule, message = FAULTS[fault]
+    faults.set([rule])
+    run = sizing(CONF)
+
+    assert run.state == "failed", run.states
+    # The fault persists, so the deploy's retry fails the same way (a Failed endpoint is replaced first).
+    assert run.states["round_2.deploy"] == ["failed"], run.states
+    assert message in "".join(capfd.readouterr())
+    assert run.states["report"] == ["success"]
+    steps = assert_steps_reported(run, 1)
+    assert (steps[0]["steady_state_tps"], steps[0]["passed"]) == (10, True)
+    assert_nothing_left(run, local_sagemaker)
