@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,5 @@ def test_history_index_appends_replaces_a_retried_run_and_finds_the_previous(tmp
     assert history.previous_snapshot(path, "r2") == first  # never itself
     assert history.previous_snapshot(path, "r3") == second
     assert path == tmp_path / "resize_m" / "index.json"
+    raw = json.loads(path.read_text())["runs"]
+    assert [e.get("drift") for e in raw] == [None, {"drifted": False}]  # earlier entries keep theirs

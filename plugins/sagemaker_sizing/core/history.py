@@ -24,10 +24,7 @@ def index_path(results_dir: Path, dag_id: str) -> Path:
 
 
 def read_index(path: Path) -> list[SizingSnapshot]:
-    if not path.is_file():
-        return []
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return [SizingSnapshot.from_dict(entry) for entry in data.get("runs", [])]
+    return [SizingSnapshot.from_dict(entry) for entry in _entries(path)]
 
 
 def previous_snapshot(path: Path, run_id: str) -> SizingSnapshot | None:
@@ -38,9 +35,16 @@ def previous_snapshot(path: Path, run_id: str) -> SizingSnapshot | None:
 
 def record(path: Path, dag_id: str, entry: SizingSnapshot, drift: dict[str, Any] | None = None) -> None:
     """Append (or, for a retried run, replace) this run's snapshot."""
-    runs = [s.to_dict() for s in read_index(path) if s.run_id != entry.run_id]
+    runs = [e for e in _entries(path) if e.get("run_id") != entry.run_id]
     runs.append({**entry.to_dict(), "drift": drift})
     write_atomically(path, json.dumps({"dag_id": dag_id, "runs": runs}, indent=2) + "\n")
+
+
+def _entries(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    runs = json.loads(path.read_text(encoding="utf-8")).get("runs", [])
+    return [e for e in runs if isinstance(e, dict)]
 
 
 def write_atomically(path: Path, text: str) -> None:
