@@ -1,0 +1,106 @@
+"""The parse task on bad Gatling output, and on a retried load's results (no DAG run needed).
+
+The operator runs with a crafted context over a results folder laid out as the load leaves it.
+A log that cannot be read fails the task at once (no retry: it will not change) with the file
+named; a truncated last line (a load killed mid-write) is skipped with a warning; a retried load's
+newer folder is the one parsed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+from sagemaker_sizing.airflow.operators.parse import ParseStepOperator
+from sagemaker_sizing.airflow.run_files import run_folder
+from sagemaker_sizing.core.model import StepConfig
+from sagemaker_sizing.core.serde import step_config_to_dict
+
+from tests.conftest import FIXTURES
+
+SAMPLE = FIXTURES / "gatling-3.2" / "1628678200-ml.m5.large-1-10TPS-20210811103642572.simulation.log"
+BASE = "1628678200-ml.m5.large-1-10TPS"
+RUN_ID = "manual__2026-01-01T00:00:00+00:00"
+FIRST_TRY = f"{BASE}-20260101000000000"
+RETRY = f"{BASE}-20260101000500000"
+
+
+def parse(results: Path) -> dict[str, Any]:
+    step = StepConfig("type", "ml.m5.large", 1, 10, 3)
+    item = {
+        "round": 1,
+        "index": 0,
+        "lane": "ml-m5-large",
+        "step": step_config_to_dict(step),
+        "folder": BASE,
+        "injectors": 1,
+    }
+    conf = {"perfsize_results_dir": str(results), "latency_success_p99": 500, "percent_fail": 1}
+    operator = ParseStepOperator(task_id="parse", item=item, conf=conf)
+    context: Any = {"dag": SimpleNamespace(dag_id="sagemaker_sizing"), "run_id": RUN_ID}
+    result: dict[str, Any] = operator.execute(context)
+    return result
+
+
+def write_log(results: Path, folder: str, content: bytes) -> Path:
+    path = run_folder(results, "sagemaker_sizing", RUN_ID) / folder / "simulation.log"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    return path
+
+
+def test_a_good_log_is_measured(tmp_path: Path) -> None:
+    write_log(tmp_path, FIRST_TRY, SAMPLE.read_bytes())
+    summary = parse(tmp_path)
+    assert summary["passed"] is True
+    assert summary["folder"] == FIRST_TRY
+
+
+def test_a_missing_log_fails_at_once_saying_the_load_did_not_finish(tmp_path: Path) -> None:
+    (run_folder(tmp_path, "sagemaker_sizing", RUN_ID) / FIRST_TRY).mkdir(
+        parents=True
+    )  # killed before writing
+    with pytest.raises(AirflowFailException, match=r"found 0 of 1 simulation\.log files.*did not finish"):
+        parse(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02binary\xff\xfe" * 50, "simulation.log"),
+        (b"this is not a gatling log\nat all\n", "simulation.log"),
+    ],
+    ids=["empty", "binary", "garbage"],
+)
+def test_an_unreadable_log_fails_at_once_naming_the_file(tmp_path: Path, content: bytes, words: str) -> None:
+    path = write_log(tmp_path, FIRST_TRY, content)
+    with pytest.raises(AirflowFailException) as info:
+        parse(tmp_path)
+    assert str(path) in str(info.value) and words in str(info.value)
+    assert "round 1: ml.m5.large x1 at 10 TPS" in str(info.value)
+
+
+def test_a_truncated_log_is_measured_up_to_the_cut(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data = SAMPLE.read_bytes()
+    write_log(tmp_path, FIRST_TRY, data[: len(data) // 2 + 7])  # cut inside a line
+    summary = parse(tmp_path)
+    full = parse_count(tmp_path / "full", data)
+    assert 0 < summary["metrics"]["count_total"] < full
+
+
+def parse_count(results: Path, data: bytes) -> int:
+    write_log(results, FIRST_TRY, data)
+    return int(parse(results)["metrics"]["count_total"])
+
+
+def test_a_retried_load_is_judged_on_its_own_newest_folder(tmp_path: Path) -> None:
+    # The first try was killed mid-way (a truncated, garbage tail); the retry wrote a full log.
+    write_log(tmp_path, FIRST_TRY, b"RUN\tbroken\n\x00\x00")
+    write_log(tmp_path, RETRY, SAMPLE.read_bytes())
+    summary = parse(tmp_path)
+    assert summary["folder"] == RETRY and summary["passed"] is True
+    assert (run_folder(tmp_path, "sagemaker_sizing", RUN_ID) / RETRY / "step.json").is_file()
