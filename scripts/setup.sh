@@ -70,7 +70,11 @@ fi
 export AIRFLOW_HOME=$ROOT/airflow_home
 mkdir -p "$AIRFLOW_HOME"
 if changed airflow_cfg scripts/airflow.cfg.template; then
-  sed "s|@ROOT@|$ROOT|g" scripts/airflow.cfg.template >"$AIRFLOW_HOME/airflow.cfg"
+  sed -e "s|@ROOT@|$ROOT|g" \
+      -e "s|@JWT_SECRET@|$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')|" \
+      -e "s|@SECRET_KEY@|$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')|" \
+      scripts/airflow.cfg.template >"$AIRFLOW_HOME/airflow.cfg"
+  chmod 600 "$AIRFLOW_HOME/airflow.cfg"
   done_stage airflow_cfg
   rm -f "$STAMPS/airflow_db"
 fi

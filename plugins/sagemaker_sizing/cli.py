@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sagemaker_sizing.commands.local",
     "sagemaker_sizing.commands.demo",
     "sagemaker_sizing.commands.orphans",
+    "sagemaker_sizing.commands.ui",
 )
 
 

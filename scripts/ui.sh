@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Airflow standalone (UI on 127.0.0.1:${PORT:-8080}) with the local SageMaker; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec .venv/bin/sagemaker-sizing ui --port "${PORT:-8080}"

@@ -1,0 +1,134 @@
+"""The real scheduler path: Airflow standalone (scheduler, API server, triggerer, DAG processor)
+on the local SageMaker; a run triggered through the REST API with conf; its task logs read back."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sagemaker_sizing.commands.ui import standalone_env
+from sagemaker_sizing.local import start, stop
+from sagemaker_sizing.paths import PROJECT_ROOT
+
+from tests.e2e.harness import MODEL, ROUNDS, base_conf
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Api:
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            payload = response.read()
+        return json.loads(payload) if payload else None
+
+    def wait_for(self, path: str, timeout_s: float) -> Any:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                return self.call("GET", path)
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(2)
+
+
+@pytest.fixture(scope="module")
+def airflow_standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Path]]:
+    work = tmp_path_factory.mktemp("standalone")
+    local = start(work / "local", models=(MODEL,), creating_delay=1.0)
+    port = _free_port()
+    # Its own metadata DB and logs: the scheduler must see only this test's runs.
+    home = work / "airflow_home"
+    home.mkdir()
+    template = (PROJECT_ROOT / "scripts" / "airflow.cfg.template").read_text()
+    (home / "airflow.cfg").write_text(
+        template.replace("@ROOT@/airflow_home", str(home))
+        .replace("@ROOT@", str(PROJECT_ROOT))
+        .replace("@JWT_SECRET@", secrets.token_urlsafe(32))
+        .replace("@SECRET_KEY@", secrets.token_urlsafe(32))
+    )
+    env = standalone_env(local, port) | {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__SAGEMAKER_SIZING__MAX_ROUNDS": str(ROUNDS),
+    }
+    log_path = work / "standalone.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("airflow")), "standalone"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its scheduler, triggerer, ... all stop with the group
+        )
+    try:
+        api = Api(f"http://127.0.0.1:{port}/api/v2")
+        api.wait_for("/version", timeout_s=300)
+        api.wait_for("/dags/sagemaker_sizing", timeout_s=300)
+        yield api, work
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        stop(work / "local")
+
+
+def test_a_run_triggered_through_the_rest_api_succeeds_and_its_logs_read_back(
+    airflow_standalone: tuple[Api, Path],
+) -> None:
+    api, work = airflow_standalone
+    conf = base_conf(type_walk="ml.m5.large", tps_walk="10,80", perfsize_results_dir=str(work / "results"))
+    run = api.call("POST", "/dags/sagemaker_sizing/dagRuns", {"logical_date": None, "conf": conf})
+    run_id = run["dag_run_id"]
+    quoted = urllib.request.quote(run_id, safe="")
+    deadline = time.monotonic() + 600
+    while (state := api.call("GET", f"/dags/sagemaker_sizing/dagRuns/{quoted}")["state"]) not in (
+        "success",
+        "failed",
+    ):
+        assert time.monotonic() < deadline, f"run still {state}"
+        time.sleep(3)
+    assert state == "success"
+
+    tis = api.call("GET", f"/dags/sagemaker_sizing/dagRuns/{quoted}/taskInstances?limit=500")[
+        "task_instances"
+    ]
+    by_id = {(ti["task_id"], ti["map_index"]): ti for ti in tis}
+    assert by_id[("teardown", -1)]["state"] == "success"
+    parse = by_id[("round_1.parse", 0)]
+    log = api.call(
+        "GET",
+        f"/dags/sagemaker_sizing/dagRuns/{quoted}/taskInstances/round_1.parse/logs/{parse['try_number']}"
+        "?map_index=0&full_content=true",
+    )
+    text = json.dumps(log)
+    # The step in words, as the user reads it in the UI.
+    assert "round 1: ml.m5.large x1 at 10 TPS" in text
+    assert "-> PASS" in text
+    assert list((work / "results").glob("sagemaker_sizing__*/report.html"))
