@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,3 +34,9 @@ def assert_steps_reported(run: SizingRun, expected: int) -> list[dict[str, Any]]
         assert (run.run_dir / step["folder"] / "simulation.log").is_file()
         assert step["folder"] in html, step["folder"]
     return steps
+
+
+def injected(local: LocalSageMakerStatus, action: str) -> int:
+    """How often the control plane has fired an injected fault of ``action`` (from its log)."""
+    log = Path(local.state_dir) / "control_plane.log"
+    return log.read_text().count(f"injected fault {action} ") if log.is_file() else 0

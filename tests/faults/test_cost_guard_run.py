@@ -13,7 +13,7 @@ import pytest
 from sagemaker_sizing.local import LocalSageMakerStatus
 
 from tests.e2e.harness import SizingRun, base_conf
-from tests.faults.checks import assert_nothing_left, assert_steps_reported
+from tests.faults.checks import assert_nothing_left, assert_steps_reported, injected
 from tests.faults.conftest import Faults
 
 pytestmark = pytest.mark.e2e
@@ -42,6 +42,7 @@ def test_the_cost_guard_stops_the_walk_and_a_failing_teardown_is_retried(
     conf = base_conf(
         endpoint_name="budget", type_walk="ml.m5.large", tps_walk="10,20,30", max_test_cost_usd=BUDGET
     )
+    refused_before = injected(local_sagemaker, "DeleteEndpoint")
     run = sizing(conf)
 
     assert run.state == "success", run.states
@@ -52,4 +53,5 @@ def test_the_cost_guard_stops_the_walk_and_a_failing_teardown_is_retried(
     notes = run.recommendation["notes"]
     assert any("round 3 was not started" in n and "max_test_cost_usd" in n for n in notes), notes
     assert "round 3 was not started" in (run.run_dir / "report.html").read_text()
+    assert injected(local_sagemaker, "DeleteEndpoint") == refused_before + 1  # teardown did fail once
     assert_nothing_left(run, local_sagemaker)
