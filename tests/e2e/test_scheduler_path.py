@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from sagemaker_sizing.commands.ui import standalone_env
+from sagemaker_sizing.core.gatling import parse_log
 from sagemaker_sizing.local import start, stop
 from sagemaker_sizing.paths import PROJECT_ROOT
 
@@ -42,7 +43,7 @@ class Api:
         request = urllib.request.Request(
             self.base + path, data=data, method=method, headers={"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=120) as response:
             payload = response.read()
         return json.loads(payload) if payload else None
 
@@ -75,6 +76,8 @@ def airflow_standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     env = standalone_env(local, port) | {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__SAGEMAKER_SIZING__MAX_ROUNDS": str(ROUNDS),
+        # Small injectors, so a step above 16 TPS is split over parallel load tasks.
+        "AIRFLOW__SAGEMAKER_SIZING__INJECTOR_MAX_TPS": "16",
     }
     log_path = work / "standalone.log"
     with log_path.open("w") as log:
@@ -103,12 +106,12 @@ def test_a_run_triggered_through_the_rest_api_succeeds_and_its_logs_read_back(
     airflow_standalone: tuple[Api, Path],
 ) -> None:
     api, work = airflow_standalone
-    conf = base_conf(type_walk="ml.m5.large", tps_walk="10,80", perfsize_results_dir=str(work / "results"))
+    conf = base_conf(type_walk="ml.m5.large", tps_walk="10,30", perfsize_results_dir=str(work / "results"))
     run = api.call("POST", "/dags/sagemaker_sizing/dagRuns", {"logical_date": None, "conf": conf})
     run_id = run["dag_run_id"]
     quoted = urllib.request.quote(run_id, safe="")
     deadline = time.monotonic() + 600
-    while (state := api.call("GET", f"/dags/sagemaker_sizing/dagRuns/{quoted}")["state"]) not in (
+    while (state := api.wait_for(f"/dags/sagemaker_sizing/dagRuns/{quoted}", 120)["state"]) not in (
         "success",
         "failed",
     ):
@@ -131,4 +134,16 @@ def test_a_run_triggered_through_the_rest_api_succeeds_and_its_logs_read_back(
     # The step in words, as the user reads it in the UI.
     assert "round 1: ml.m5.large x1 at 10 TPS" in text
     assert "-> PASS" in text
-    assert list((work / "results").glob("sagemaker_sizing__*/report.html"))
+    reports = list((work / "results").glob("sagemaker_sizing__*/report.html"))
+    assert reports
+
+    # Round 2 (30 TPS) ran as two injector tasks; parse merged both logs into one step.
+    assert [i for i in by_id if i[0] == "round_2.load"] == [("round_2.load", 0), ("round_2.load", 1)]
+    run_dir = reports[0].parent
+    logs = sorted(run_dir.glob("*-30TPS-inj*of2-*/simulation.log"))
+    assert [log.parent.name.split("-inj")[1][:3] for log in logs] == ["1of", "2of"]
+    steps = json.loads((run_dir / "recommendation.json").read_text())["steps"]
+    step_30 = next(s for s in steps if s["steady_state_tps"] == 30)
+    per_injector = [parse_log(log)["all"]["count_total"] for log in logs]
+    assert min(per_injector) > 0
+    assert step_30["count_total"] == sum(per_injector)
