@@ -110,7 +110,7 @@ class EndpointManager:
     def autoscaling(self) -> VariantAutoscaling:
         from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
-        # Same connection (credentials, region, endpoint_url) as the SageMaker hook.
+        # Same connection (credentials, region, endpoint_url, assumed role) as the SageMaker hook.
         aas = AwsBaseHook(
             aws_conn_id=self.hook.aws_conn_id,
             client_type="application-autoscaling",
@@ -118,6 +118,7 @@ class EndpointManager:
             verify=self.hook.verify,
             config=with_retries(self.hook.config),
         )
+        aas.__dict__["conn_config"] = self.hook.conn_config  # a cached_property: share the wrapper
         return VariantAutoscaling(aas.get_conn(), **self._cooldowns)
 
     # ---- deploy -------------------------------------------------------------------------------

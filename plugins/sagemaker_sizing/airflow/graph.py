@@ -49,7 +49,7 @@ def _add_round(round_no: int, conf: XComArg, previous: list[XComArg], walk_done:
     @task(task_id="plan")
     def plan(conf: Any, previous: Any) -> list[dict[str, Any]]:
         items = tasks.plan_round(round_no, conf, tasks.flatten_results(previous))
-        tasks.retire_idle_lanes(run_key(get_current_context()), items, settings.aws_conn_id(), conf["region"])
+        tasks.retire_idle_lanes(run_key(get_current_context()), items, settings.aws_conn_id(), conf)
         return items
 
     items = plan(conf, previous)
@@ -71,7 +71,7 @@ def _add_round(round_no: int, conf: XComArg, previous: list[XComArg], walk_done:
         runtime_url = tasks.runtime_url_of(settings.aws_conn_id())
         return tasks.load_commands(conf, run_dir, list(items), list(deployed), runtime_url)
 
-    load = GatlingLoadOperator.partial(task_id="load", aws_conn_id=settings.aws_conn_id()).expand(
+    load = GatlingLoadOperator.partial(task_id="load", aws_conn_id=settings.aws_conn_id(), conf=conf).expand(
         bash_command=commands(conf, items, deploy.output)
     )
     # Runs after a failed load too, so the lanes that were measured keep their results.
@@ -94,7 +94,10 @@ def report(rounds: int) -> dict[str, Any] | None:
 @task(task_id="teardown")
 def teardown_run() -> dict[str, Any]:
     """Delete every endpoint, endpoint config and scaling policy this run created (found by tag)."""
-    return tasks.teardown(run_key(get_current_context()), settings.aws_conn_id())
+    context = get_current_context()
+    # The conf (region, role) when validation passed; without it nothing was deployed.
+    conf = context["ti"].xcom_pull(task_ids="validate")
+    return tasks.teardown(run_key(context), settings.aws_conn_id(), conf)
 
 
 def add_report_and_teardown(validated: XComArg, walk_done: BaseOperator, rounds: int) -> XComArg:

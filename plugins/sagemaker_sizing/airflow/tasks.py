@@ -210,23 +210,27 @@ def recommendation_summary(rec: Any) -> str:
     return text
 
 
-def endpoint_manager(aws_conn_id: str, region: str | None = None) -> Any:
-    from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
-
+def endpoint_manager(aws_conn_id: str, conf: Mapping[str, Any] | None) -> Any:
+    """The run's EndpointManager: the connection, the conf's region and, if given, its IAM role."""
+    from sagemaker_sizing.adapters.aws_session import sagemaker_hook
     from sagemaker_sizing.adapters.sagemaker import EndpointManager
 
-    return EndpointManager(SageMakerHook(aws_conn_id=aws_conn_id, region_name=region))
+    conf = conf or {}
+    return EndpointManager(sagemaker_hook(aws_conn_id, conf.get("region"), conf.get("iam_role_arn")))
 
 
-def retire_idle_lanes(key: str, items: Sequence[Mapping[str, Any]], aws_conn_id: str, region: str) -> None:
+def retire_idle_lanes(
+    key: str, items: Sequence[Mapping[str, Any]], aws_conn_id: str, conf: Mapping[str, Any]
+) -> None:
     """Endpoints the next round does not use are deleted now rather than billed until teardown."""
-    retired = endpoint_manager(aws_conn_id, region).retire_lanes(key, {item["lane"] for item in items})
+    retired = endpoint_manager(aws_conn_id, conf).retire_lanes(key, {item["lane"] for item in items})
     if retired.get("endpoints"):
         log.info("retired idle endpoints: %s", ", ".join(retired["endpoints"]))
 
 
-def teardown(key: str, aws_conn_id: str) -> dict[str, Any]:
-    deleted: dict[str, Any] = endpoint_manager(aws_conn_id).teardown(key)
+def teardown(key: str, aws_conn_id: str, conf: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Everything tagged with this run goes, found by tag (so also after a crash)."""
+    deleted: dict[str, Any] = endpoint_manager(aws_conn_id, conf).teardown(key)
     log.info("teardown of %s: %s", key, deleted)
     return deleted
 

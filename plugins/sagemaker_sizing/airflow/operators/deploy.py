@@ -54,11 +54,11 @@ class DeployStepOperator(BaseOperator):
 
     def _manager(self) -> EndpointManager:
         # Imported here: boto3 and the provider's hooks would slow every parse of the DAG file.
-        from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
-
+        from sagemaker_sizing.adapters.aws_session import sagemaker_hook
         from sagemaker_sizing.adapters.sagemaker import EndpointManager
 
-        return EndpointManager(SageMakerHook(aws_conn_id=self.aws_conn_id, region_name=self.conf["region"]))
+        hook = sagemaker_hook(self.aws_conn_id, self.conf["region"], self.conf.get("iam_role_arn"))
+        return EndpointManager(hook)
 
     def execute(self, context: Context) -> dict[str, Any]:
         step = step_config_from_dict(self.item["step"])
@@ -66,7 +66,8 @@ class DeployStepOperator(BaseOperator):
         manager = self._manager()
         started = self._start(context, manager)
         if started["status"] != "InService":
-            if self.deferrable:
+            # The provider's trigger knows the connection, not the conf's role: wait here then.
+            if self.deferrable and not self.conf.get("iam_role_arn"):
                 self.defer(
                     trigger=manager.endpoint_trigger(
                         started["endpoint_name"], waiter_delay=self.waiter_delay

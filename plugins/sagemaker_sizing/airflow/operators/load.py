@@ -20,27 +20,32 @@ class GatlingLoadOperator(BashOperator):
     hook registers the secret key and token with Airflow's secrets masker, so logs show ``***``.
 
     :param aws_conn_id: the AWS connection whose credentials sign the requests.
+    :param conf: the validated conf (templated): its region and ``iam_role_arn`` (assumed if set).
     """
+
+    template_fields = (*BashOperator.template_fields, "conf")
 
     ui_color = "#ffd9b3"
     operator_extra_links = (GatlingReportLink(),)
 
-    def __init__(self, *, aws_conn_id: str | None = "aws_default", **kwargs: Any) -> None:
+    def __init__(self, *, aws_conn_id: str | None = "aws_default", conf: Any = None, **kwargs: Any) -> None:
         # Gatling's own exit code decides; no code means "skip" (BashOperator's default is 99).
         kwargs.setdefault("skip_on_exit_code", None)
         kwargs.setdefault("append_env", True)
         super().__init__(**kwargs)
         self.aws_conn_id = aws_conn_id
+        self.conf = conf
 
     def execute(self, context: Context) -> Any:
         GatlingReportLink.persist(context, str(self.bash_command))
         return super().execute(context)
 
     def get_env(self, context: Context) -> dict[str, str]:
-        from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+        from sagemaker_sizing.adapters.aws_session import credentials as run_credentials
 
         env: dict[str, str] = super().get_env(context)
-        credentials = AwsBaseHook(aws_conn_id=self.aws_conn_id, client_type="sagemaker").get_credentials()
+        conf = self.conf or {}
+        credentials = run_credentials(self.aws_conn_id, conf.get("region"), conf.get("iam_role_arn"))
         env["AWS_ACCESS_KEY_ID"] = credentials.access_key
         env["AWS_SECRET_ACCESS_KEY"] = credentials.secret_key
         if credentials.token:
