@@ -1,0 +1,183 @@
+"""Orchestration overhead per round: wall time of a sizing run not spent inside the load itself.
+
+Runs the ``sagemaker_sizing`` DAG on the local SageMaker, either in-process with ``dag.test()``
+(what ``make demo`` does through ``airflow dags test``) or through the real scheduler (Airflow
+standalone, triggered over the REST API), then reads every task instance's start and end from
+the metadata DB. Per round: round wall time (first task start to last task end) minus the
+longest load task of the round (loads of a round run side by side under the scheduler).
+
+    .venv/bin/python bench/orchestration_overhead.py --mode dags-test
+    .venv/bin/python bench/orchestration_overhead.py --mode scheduler
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("AIRFLOW_HOME", str(ROOT / "airflow_home"))
+
+CONF = {  # one lane, a perfsize walk of 3 steps at a few seconds each
+    "type_walk": "ml.m5.large",
+    "tps_walk": "10,30,80",
+    "duration_minutes": 0.05,
+    "endurance_steady_state_minutes": 0.05,
+}
+
+
+def overheads(tis: list[dict[str, Any]]) -> list[dict[str, float]]:
+    rounds: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for ti in tis:
+        if ti["task_id"].startswith("round_") and ti["start"] is not None:
+            rounds[ti["task_id"].split(".")[0]].append(ti)
+    out = []
+    for name in sorted(rounds, key=lambda r: int(r.split("_")[1])):
+        group = rounds[name]
+        if not any(t["task_id"].endswith(".load") and t["state"] == "success" for t in group):
+            continue  # the round that found the walk complete, and the skipped slots after it
+        wall = max(t["end"] for t in group) - min(t["start"] for t in group)
+        load = max((t["end"] - t["start"] for t in group if t["task_id"].endswith(".load")), default=0.0)
+        out.append(
+            {"round": int(name.split("_")[1]), "wall_s": wall, "load_s": load, "overhead_s": wall - load}
+        )
+    return out
+
+
+def task_times(run_id: str) -> list[dict[str, Any]]:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.query(TaskInstance).filter(TaskInstance.run_id == run_id).all()
+        return [
+            {
+                "task_id": ti.task_id,
+                "state": str(ti.state),
+                "start": ti.start_date.timestamp() if ti.start_date else None,
+                "end": ti.end_date.timestamp() if ti.end_date else None,
+            }
+            for ti in rows
+        ]
+
+
+def run_dags_test(work: Path) -> str:
+    from sagemaker_sizing.local import running_local_sagemaker
+
+    from tests.e2e.harness import apply_env, base_conf, fresh_dag, sizing_env
+
+    with running_local_sagemaker(work / "local", models=("e2e-model",), creating_delay=1.0) as local:
+
+        class _Env:  # monkeypatch stand-in: the bench process is ours alone
+            def setenv(self, key: str, value: str) -> None:
+                os.environ[key] = value
+
+            def delenv(self, key: str, raising: bool = False) -> None:
+                os.environ.pop(key, None)
+
+        apply_env(_Env(), sizing_env(local))
+        conf = base_conf(**CONF, perfsize_results_dir=str(work / "results"))
+        dag_run = fresh_dag().test(run_conf=conf)
+        assert str(dag_run.state) == "success", dag_run.state
+        return str(dag_run.run_id)
+
+
+def run_scheduler(work: Path) -> tuple[str, str]:
+    """Standalone in its own AIRFLOW_HOME; returns (run_id, that home's sqlite URL)."""
+    import secrets
+    import signal
+    import subprocess
+    import urllib.request
+
+    from sagemaker_sizing.commands.ui import standalone_env
+    from sagemaker_sizing.local import start, stop
+
+    from tests.e2e.harness import ROUNDS, base_conf
+    from tests.e2e.test_scheduler_path import Api, _free_port
+
+    local = start(work / "local", models=("e2e-model",), creating_delay=1.0)
+    home = work / "airflow_home"
+    home.mkdir()
+    template = (ROOT / "scripts" / "airflow.cfg.template").read_text()
+    (home / "airflow.cfg").write_text(
+        template.replace("@ROOT@/airflow_home", str(home))
+        .replace("@ROOT@", str(ROOT))
+        .replace("@JWT_SECRET@", secrets.token_urlsafe(32))
+        .replace("@SECRET_KEY@", secrets.token_urlsafe(32))
+    )
+    port = _free_port()
+    env = standalone_env(local, port) | {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__SAGEMAKER_SIZING__MAX_ROUNDS": str(ROUNDS),
+    }
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("airflow")), "standalone"],
+        env=env,
+        stdout=(work / "standalone.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        api = Api(f"http://127.0.0.1:{port}/api/v2")
+        api.wait_for("/dags/sagemaker_sizing", timeout_s=300)
+        conf = base_conf(**CONF, perfsize_results_dir=str(work / "results"))
+        run_id = api.call("POST", "/dags/sagemaker_sizing/dagRuns", {"logical_date": None, "conf": conf})[
+            "dag_run_id"
+        ]
+        quoted = urllib.request.quote(run_id, safe="")
+        while api.wait_for(f"/dags/sagemaker_sizing/dagRuns/{quoted}", 120)["state"] not in (
+            "success",
+            "failed",
+        ):
+            time.sleep(2)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+        stop(work / "local")
+    return run_id, f"sqlite:///{home}/airflow.db"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--mode", choices=("dags-test", "scheduler"), default="dags-test")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        started = time.monotonic()
+        if args.mode == "dags-test":
+            run_id = run_dags_test(work)
+        else:
+            run_id, db_url = run_scheduler(work)
+            os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = db_url
+        total = time.monotonic() - started
+        rounds = overheads(task_times(run_id))
+    for r in rounds:
+        wall, load, over = r["wall_s"], r["load_s"], r["overhead_s"]
+        print(f"round {r['round']}: wall {wall:.1f} s, load {load:.1f} s, overhead {over:.1f} s")
+    mean = sum(r["overhead_s"] for r in rounds) / len(rounds)
+    print(
+        json.dumps(
+            {
+                "mode": args.mode,
+                "rounds": len(rounds),
+                "mean_overhead_per_round_s": round(mean, 2),
+                "total_wall_s": round(total, 1),
+                "load_avg": os.getloadavg()[0],
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
