@@ -92,11 +92,11 @@ def run_dags_test(work: Path) -> str:
 
 def run_scheduler(work: Path) -> tuple[str, str]:
     """Standalone in its own AIRFLOW_HOME; returns (run_id, that home's sqlite URL)."""
-    import secrets
     import signal
     import subprocess
     import urllib.request
 
+    from sagemaker_sizing.airflow.local_run import write_airflow_cfg
     from sagemaker_sizing.commands.ui import standalone_env
     from sagemaker_sizing.local import start, stop
 
@@ -105,14 +105,7 @@ def run_scheduler(work: Path) -> tuple[str, str]:
 
     local = start(work / "local", models=("e2e-model",), creating_delay=1.0)
     home = work / "airflow_home"
-    home.mkdir()
-    template = (ROOT / "scripts" / "airflow.cfg.template").read_text()
-    (home / "airflow.cfg").write_text(
-        template.replace("@ROOT@/airflow_home", str(home))
-        .replace("@ROOT@", str(ROOT))
-        .replace("@JWT_SECRET@", secrets.token_urlsafe(32))
-        .replace("@SECRET_KEY@", secrets.token_urlsafe(32))
-    )
+    write_airflow_cfg(home)
     port = _free_port()
     env = standalone_env(local, port) | {
         "AIRFLOW_HOME": str(home),

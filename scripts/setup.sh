@@ -70,11 +70,9 @@ fi
 export AIRFLOW_HOME=$ROOT/airflow_home
 mkdir -p "$AIRFLOW_HOME"
 if changed airflow_cfg scripts/airflow.cfg.template; then
-  sed -e "s|@ROOT@|$ROOT|g" \
-      -e "s|@JWT_SECRET@|$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')|" \
-      -e "s|@SECRET_KEY@|$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')|" \
-      scripts/airflow.cfg.template >"$AIRFLOW_HOME/airflow.cfg"
-  chmod 600 "$AIRFLOW_HOME/airflow.cfg"
+  .venv/bin/python -c 'import sys; from pathlib import Path
+from sagemaker_sizing.airflow.local_run import write_airflow_cfg
+write_airflow_cfg(Path(sys.argv[1]), Path(sys.argv[2]))' "$AIRFLOW_HOME" "$ROOT"
   done_stage airflow_cfg
   rm -f "$STAMPS/airflow_db"
 fi

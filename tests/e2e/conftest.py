@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sagemaker_sizing.local import LocalSageMakerStatus, running_local_sagemaker
 
-from tests.e2e.harness import MODEL, SizingRun, apply_env, run_sizing, sizing_env
+from tests.e2e.harness import MODEL, SizingRun, make_sizing
 
 
 @pytest.fixture(scope="session")
@@ -25,11 +25,4 @@ def local_sagemaker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalS
 def sizing(
     local_sagemaker: LocalSageMakerStatus, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> Callable[[dict[str, Any]], SizingRun]:
-    apply_env(monkeypatch, sizing_env(local_sagemaker))
-
-    def run(conf: dict[str, Any]) -> SizingRun:
-        conf = dict(conf)
-        conf.setdefault("perfsize_results_dir", str(tmp_path / "results"))
-        return run_sizing(local_sagemaker, conf)
-
-    return run
+    return make_sizing(local_sagemaker, monkeypatch, tmp_path / "results")

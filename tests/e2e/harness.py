@@ -99,6 +99,18 @@ def run_sizing(local: LocalSageMakerStatus, conf: dict[str, Any]) -> SizingRun:
     )
 
 
+def make_sizing(local: LocalSageMakerStatus, monkeypatch: Any, results_dir: Path) -> Any:
+    """The ``sizing`` fixture's callable: the env set for Airflow, then one DAG run per call."""
+    apply_env(monkeypatch, sizing_env(local))
+
+    def run(conf: dict[str, Any]) -> SizingRun:
+        conf = dict(conf)
+        conf.setdefault("perfsize_results_dir", str(results_dir))
+        return run_sizing(local, conf)
+
+    return run
+
+
 def apply_env(monkeypatch: Any, env: dict[str, str]) -> None:
     for key, value in env.items():
         if value:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -18,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sagemaker_sizing.airflow.local_run import write_airflow_cfg
 from sagemaker_sizing.commands.ui import standalone_env
 from sagemaker_sizing.core.gatling import parse_log
 from sagemaker_sizing.local import start, stop
-from sagemaker_sizing.paths import PROJECT_ROOT
 
 from tests.e2e.harness import MODEL, ROUNDS, base_conf
 
@@ -65,14 +64,7 @@ def airflow_standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     port = _free_port()
     # Its own metadata DB and logs: the scheduler must see only this test's runs.
     home = work / "airflow_home"
-    home.mkdir()
-    template = (PROJECT_ROOT / "scripts" / "airflow.cfg.template").read_text()
-    (home / "airflow.cfg").write_text(
-        template.replace("@ROOT@/airflow_home", str(home))
-        .replace("@ROOT@", str(PROJECT_ROOT))
-        .replace("@JWT_SECRET@", secrets.token_urlsafe(32))
-        .replace("@SECRET_KEY@", secrets.token_urlsafe(32))
-    )
+    write_airflow_cfg(home)
     env = standalone_env(local, port) | {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__SAGEMAKER_SIZING__MAX_ROUNDS": str(ROUNDS),

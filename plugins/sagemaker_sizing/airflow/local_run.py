@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import secrets
 from typing import TYPE_CHECKING
+
+from sagemaker_sizing.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
     from sagemaker_sizing.local import LocalSageMakerStatus
 
@@ -34,3 +38,20 @@ def with_local_env(base: Mapping[str, str], local: LocalSageMakerStatus) -> dict
     """``base`` (e.g. ``os.environ``) plus the local settings; empty values remove a variable."""
     env = dict(base) | local_airflow_env(local)
     return {key: value for key, value in env.items() if value}
+
+
+def write_airflow_cfg(home: Path, root: Path = PROJECT_ROOT) -> Path:
+    """``home/airflow.cfg`` from the project's template: DAGs and plugins of ``root``, the DB and
+    logs in ``home``, and fresh random JWT and API secrets that all the home's components share."""
+    template = (root / "scripts" / "airflow.cfg.template").read_text()
+    text = (
+        template.replace("@ROOT@/airflow_home", str(home))
+        .replace("@ROOT@", str(root))
+        .replace("@JWT_SECRET@", secrets.token_urlsafe(32))
+        .replace("@SECRET_KEY@", secrets.token_urlsafe(32))
+    )
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "airflow.cfg"
+    cfg.write_text(text)
+    cfg.chmod(0o600)
+    return cfg
