@@ -53,7 +53,7 @@ if [[ -f include/gatling/pom.xml ]]; then
       flock 9
       G=$ROOT/include/gatling/target
       rm -f "$G"/*.jar "$G"/*.jsa
-      cd include/gatling && mvn -q -B -DskipTests package
+      cd include/gatling && mvn -q -B -Dstyle.color=never -DskipTests package
       # Class-data sharing archive of a short training run: halves each load step's JVM start-up.
       # Optional (a step runs without it); recorded with the jar's absolute path, as steps use it.
       rm -rf "$G/cds-training"
