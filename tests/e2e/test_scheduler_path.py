@@ -38,13 +38,16 @@ class Api:
         self.base = base
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
+        payload = self.raw(method, self.base + path, body)
+        return json.loads(payload) if payload else None
+
+    def raw(self, method: str, url: str, body: Any = None) -> bytes:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
-            self.base + path, data=data, method=method, headers={"Content-Type": "application/json"}
+            url, data=data, method=method, headers={"Content-Type": "application/json"}
         )
         with urllib.request.urlopen(request, timeout=120) as response:
-            payload = response.read()
-        return json.loads(payload) if payload else None
+            return bytes(response.read())
 
     def wait_for(self, path: str, timeout_s: float) -> Any:
         deadline = time.monotonic() + timeout_s
@@ -68,6 +71,8 @@ def airflow_standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     env = standalone_env(local, port) | {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__SAGEMAKER_SIZING__MAX_ROUNDS": str(ROUNDS),
+        # The UI plugin serves this test's results folder.
+        "AIRFLOW__SAGEMAKER_SIZING__RESULTS_ROOTS": str(work / "results"),
         # Small injectors, so a step above 16 TPS is split over parallel load tasks.
         "AIRFLOW__SAGEMAKER_SIZING__INJECTOR_MAX_TPS": "16",
     }
@@ -139,3 +144,11 @@ def test_a_run_triggered_through_the_rest_api_succeeds_and_its_logs_read_back(
     per_injector = [parse_log(log)["all"]["count_total"] for log in logs]
     assert min(per_injector) > 0
     assert step_30["count_total"] == sum(per_injector)
+
+    # The operator extra links, read back through the REST API, open the reports in the UI.
+    server = api.base.removesuffix("/api/v2")
+    runs = f"/dags/sagemaker_sizing/dagRuns/{quoted}/taskInstances"
+    gatling = api.call("GET", f"{runs}/round_1.load/links?map_index=0")["extra_links"]["Gatling report"]
+    assert gatling and b"Gatling" in api.raw("GET", server + gatling)
+    final = api.call("GET", f"{runs}/report/links")["extra_links"]["Sizing report"]
+    assert final and b"ml.m5.large" in api.raw("GET", server + final)
