@@ -185,13 +185,10 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
         notes=notes,
         results_dir=run_dir,
     )
-    log.info("recommendation: %s", recommendation_summary(recommendation))
+    summary = recommendation_summary(recommendation)
+    log.info("recommendation: %s", summary)
     log.info("report: %s", html)
-    return {
-        "report": str(html),
-        "recommendation": str(json_path),
-        "summary": recommendation_summary(recommendation),
-    }
+    return {"report": str(html), "recommendation": str(json_path), "summary": summary}
 
 
 def recommendation_summary(rec: Any) -> str:
