@@ -2,55 +2,83 @@
 
 1. Throughput: wrk (closed loop, keep-alive, 1 thread, 64 connections) against an endpoint far from
    its capacity, so the emulator itself is the limit. The emulator is one asyncio process = one core.
-2. Added latency at 1,000 req/s: an open-loop aiohttp client in its own process, evenly spaced
-   arrivals; latency minus the model's service time (1 ms) = what the emulator (and the client) add.
+2. Added latency at 1,000 req/s: h2load (nghttp2's C load generator, HTTP/1.1) at a constant rate,
+   open loop: 50 keep-alive connections opened 1 ms apart, each sending 20 req/s, so a request
+   leaves every millisecond whatever the answers do. Every request's latency comes from h2load's
+   per-request log; "added" = that latency minus the model's service time (noise is set to 0 in
+   the bench profile, so every request's service time is the same, read from /_local/capacity).
 
-Run: .venv/bin/python bench/emulator_throughput.py [--seconds 5]   (installs wrk with apt if missing)
+Neither client is a Python process. With --pin (the default on a machine with 2+ cores) the
+emulator's threads run on CPU 0 and the load client and the moto control plane on CPU 1, so the
+client does not take the emulator's core. Both clients are installed with apt-get when missing
+(Debian packages wrk and nghttp2-client).
+
+Run: .venv/bin/python bench/emulator_throughput.py [--seconds 5] [--rate 1000] [--no-pin]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 from sagemaker_sizing.local import running_local_sagemaker
 from sagemaker_sizing.local.capacity import DEFAULT_PROFILE_PATH
 
 PAYLOAD = '{"message": "hello world"}'
-SERVICE_MS = 1.0
+SERVICE_MS = 1.0  # base service time of the bench profile (divided by the instance type's speed)
+EMULATOR_CPU, CLIENT_CPU = 0, 1
+CONNECTIONS = 50  # h2load connections for the open-loop run; each sends rate / CONNECTIONS req/s
 
 
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
+def ensure_tool(binary: str, package: str) -> str:
+    """The path of ``binary``, installing Debian ``package`` with apt-get when it is missing."""
+    found = shutil.which(binary)
     if found is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
-        found = shutil.which("wrk")
-    assert found, "wrk is not installed"
+        install = ["apt-get", "install", "-y", "-qq", package]
+        if subprocess.run(install, check=False, capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
+            subprocess.run(install, check=True, capture_output=True)
+        found = shutil.which(binary)
+    if found is None:
+        raise SystemExit(f"{binary} is not installed (Debian package {package})")
     return found
 
 
 def bench_profile(directory: Path) -> Path:
     data = json.loads(DEFAULT_PROFILE_PATH.read_text())
     data["payload"] = {"base_ms": SERVICE_MS, "per_kib_ms": 0.0, "default_bytes": len(PAYLOAD)}
+    data["noise"] = 0.0  # every request takes the same service time, so "added" is exact per request
     path = directory / "bench_profile.json"
     path.write_text(json.dumps(data))
     return path
 
 
-def throughput(wrk: str, url: str, seconds: float, directory: Path) -> float:
+def pin(pid: int, cpu: int) -> None:
+    """Pin every thread of ``pid`` to ``cpu``."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), {cpu})
+
+
+def on_cpu(command: list[str], cpu: int | None) -> list[str]:
+    return command if cpu is None else ["taskset", "-c", str(cpu), *command]
+
+
+def throughput(wrk: str, url: str, seconds: float, directory: Path, cpu: int | None) -> float:
     script = directory / "post.lua"
     script.write_text(
         f"wrk.method = 'POST'\nwrk.body = '{PAYLOAD}'\nwrk.headers['Content-Type'] = 'application/json'\n"
     )
     out = subprocess.run(
-        [wrk, "-t1", "-c64", f"-d{seconds:g}s", "-s", str(script), url],
+        on_cpu([wrk, "-t1", "-c64", f"-d{seconds:g}s", "-s", str(script), url], cpu),
         check=True,
         capture_output=True,
         text=True,
@@ -62,63 +90,78 @@ def throughput(wrk: str, url: str, seconds: float, directory: Path) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-OPEN_LOOP_CLIENT = r"""
-import asyncio, json, sys, time
-import aiohttp
-url, rate, seconds = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-body = b'{"message": "hello world"}'
-lat, bad = [], 0
-async def one(s):
-    global bad
-    t = time.perf_counter()
-    async with s.post(url, data=body) as r:
-        await r.read()
-        if r.status != 200: bad += 1
-    lat.append((time.perf_counter() - t) * 1000)
-async def main():
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:
-        for _ in range(5): await asyncio.gather(*(one(s) for _ in range(64)))  # open 64 connections up front
-        lat.clear()
-        loop = asyncio.get_running_loop(); start = loop.time(); tasks = []
-        for i in range(int(rate * seconds)):
-            d = start + i / rate - loop.time()
-            if d > 0: await asyncio.sleep(d)
-            tasks.append(asyncio.ensure_future(one(s)))
-        await asyncio.gather(*tasks)
-        elapsed = loop.time() - start
-    lat.sort()
-    q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
-    print(json.dumps({"sent": len(lat), "errors": bad, "achieved_rps": len(lat) / elapsed,
-                      "p50_ms": q(0.5), "p99_ms": q(0.99), "max_ms": lat[-1]}))
-import uvloop
-uvloop.run(main())
-"""
+def _quantile(ordered: list[float], q: float) -> float:
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def added_latency(url: str, rate: float, seconds: float) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", OPEN_LOOP_CLIENT, url, str(rate), str(seconds)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    figures: dict[str, float] = json.loads(out)
-    figures["added_p50_ms"] = figures["p50_ms"] - SERVICE_MS
-    figures["added_p99_ms"] = figures["p99_ms"] - SERVICE_MS * 1.05
-    return figures
+def added_latency(
+    h2load: str, url: str, rate: float, seconds: float, service_ms: float, directory: Path, cpu: int | None
+) -> dict[str, float]:
+    body = directory / "body.json"
+    body.write_text(PAYLOAD)
+    log = directory / "h2load.tsv"
+    log.unlink(missing_ok=True)
+    command = [
+        h2load,
+        "--h1",
+        f"--clients={CONNECTIONS}",
+        "--rate=1",  # one new connection per period: their request timers are staggered
+        f"--rate-period={max(1, round(1000.0 / rate))}ms",
+        f"--rps={rate / CONNECTIONS:g}",
+        f"--requests={int(rate * seconds)}",
+        f"--data={body}",
+        "--header=Content-Type: application/json",
+        f"--log-file={log}",
+        url,
+    ]
+    out = subprocess.run(on_cpu(command, cpu), check=True, capture_output=True, text=True).stdout
+    failed = re.search(r"(\d+) failed", out)  # requests h2load could not complete
+    rows = [line.split("\t") for line in log.read_text().splitlines() if line]
+    starts = sorted(int(row[0]) for row in rows)
+    latencies = sorted(int(row[2]) / 1000.0 for row in rows)
+    gaps = sorted((b - a) / 1000.0 for a, b in itertools.pairwise(starts))
+    elapsed_s = (starts[-1] - starts[0]) / 1e6
+    added = [latency - service_ms for latency in latencies]
+    return {
+        "requests": len(rows),
+        "errors": sum(1 for row in rows if row[1] != "200") + (int(failed[1]) if failed else 0),
+        "offered_rps": round((len(starts) - 1) / elapsed_s, 1),
+        "send_gap_ms_p50": _quantile(gaps, 0.5),
+        "send_gap_ms_p99": _quantile(gaps, 0.99),
+        "service_ms": service_ms,
+        "latency_p50_ms": _quantile(latencies, 0.5),
+        "latency_p99_ms": _quantile(latencies, 0.99),
+        "added_p50_ms": round(_quantile(added, 0.5), 3),
+        "added_p99_ms": round(_quantile(added, 0.99), 3),
+        "added_p999_ms": round(_quantile(added, 0.999), 3),
+        "added_max_ms": round(added[-1], 3),
+        "added_min_ms": round(added[0], 3),
+    }
+
+
+def load_average() -> str:
+    return Path("/proc/loadavg").read_text().split(" v")[0].rsplit(" ", 2)[0]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rate", type=float, default=1000.0, help="open-loop rate of the latency run")
+    parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=(os.cpu_count() or 1) >= 2)
     args = parser.parse_args()
-    wrk = ensure_wrk()
+    wrk = ensure_tool("wrk", "wrk")
+    h2load = ensure_tool("h2load", "nghttp2-client")
+    client_cpu = CLIENT_CPU if args.pin else None
+    load_before = load_average()
     with (
         tempfile.TemporaryDirectory() as tmp,
         running_local_sagemaker(
             Path(tmp) / "state", profile=bench_profile(Path(tmp)), models=("bench-model",)
         ) as local,
     ):
+        if args.pin:
+            pin(local.pids["runtime"], EMULATOR_CPU)
+            pin(local.pids["control_plane"], CLIENT_CPU)
         sagemaker = local.client("sagemaker")
         sagemaker.create_endpoint_config(
             EndpointConfigName="bench-config",
@@ -133,10 +176,18 @@ def main() -> None:
         )
         sagemaker.create_endpoint(EndpointName="bench", EndpointConfigName="bench-config")
         time.sleep(1.5)  # let the runtime's poll see it
+        with urllib.request.urlopen(f"{local.runtime_url}/_local/capacity?endpoint=bench") as response:
+            service_ms = float(json.loads(response.read())["service_ms"])
         url = f"{local.runtime_url}/endpoints/bench/invocations"
-        rps = throughput(wrk, url, args.seconds, Path(tmp))
-        latency = added_latency(url, 1000.0, args.seconds)
-    print(json.dumps({"throughput_rps": rps, "at_1000_rps": latency}, indent=2))
+        rps = throughput(wrk, url, args.seconds, Path(tmp), client_cpu)
+        latency = added_latency(h2load, url, args.rate, args.seconds, service_ms, Path(tmp), client_cpu)
+    figures = {
+        "throughput_rps": rps,
+        f"at_{args.rate:g}_rps": latency,
+        "pinned": args.pin,
+        "load_average_before_after": [load_before, load_average()],
+    }
+    print(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":
