@@ -8,9 +8,16 @@
 3. Endurance ("max"): that configuration holds the peak for the endurance minutes; on a failure it
    gets one more instance (up to ``endurance_retries`` times per type) and the types are ranked
    again, so the answer stays the cheapest one that passed endurance at peak TPS.
-4. Autoscaling minimum ("min"), at the AWS formula target: its first points ride along with each
-   endurance step (speculatively, used only if that step passes), then a search with up to
-   ``max_parallel_endpoints`` points per round.
+4. Autoscaling minimum ("min"), at the AWS formula target. The single-instance TPS of phase 1
+   predicts it: the minimum must carry the ramp's start, or the share of the peak reached before
+   scaled-out instances are in service (taken as ``RAMP_SHARE`` of it), so the guess is
+   ``ceil(max(ramp_start_tps, peak * RAMP_SHARE) / tps_per_instance)``. The guess and its
+   neighbours ride along with each endurance step (speculatively, used only if that step passes);
+   when they settle the answer (the guess passes and the count below it fails) the walk ends
+   there. Otherwise a search with up to ``max_parallel_endpoints`` points per round goes on: its
+   first round tests the counts just beyond the missed neighbourhood plus evenly spaced points, the
+   later rounds are a plain k-ary search. Either way the minimum is a count that passed the ramp
+   and whose count below failed (or is 1).
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from sagemaker_sizing.core.walk.common import (
     instances_for,
     min_search_steps,
     perfsize_target,
-    worst_min_search_rounds,
+    worst_guided_min_search_rounds,
 )
 from sagemaker_sizing.core.walk.perfsize import min_template
 
@@ -41,6 +48,9 @@ if TYPE_CHECKING:
 
 PHASE_PROBE = "probe"  # growth (or, after a first failure, shrinking) of a lane's TPS
 PHASE_BISECT = "bisect"
+# The share of the peak TPS the autoscaling minimum is expected to carry before scaled-out
+# instances are in service: only the first guess of the minimum's search depends on it.
+RAMP_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,8 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
         target = aws_formula_target(per_instance[chosen], conf.safety_factor)
         maker = StepMaker(min_template(conf, chosen, count, target))
         autoscale = conf.endurance_ramp_minutes > 0 and count > 1
-        search = MinSearch(0, count, max(1, width - 1))
+        guess = predicted_minimum(conf, per_instance[chosen])
+        search = MinSearch(0, count, width - 1, guess=guess, near=width - 1)
         points = search.points() if autoscale and width > 1 else []
         outcomes = yield [fixed, *(maker(m) for m in points)]
         if outcomes[0]:
@@ -135,13 +146,20 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
         return
     findings.invocations_target = target
     search = search.record(dict(zip(points, outcomes[1:], strict=True)))
-    search = yield from min_search_steps(dataclasses.replace(search, width=width), maker)
+    search = dataclasses.replace(search, width=width, near=width // 2 if points else 0)
+    search = yield from min_search_steps(search, maker)
     # The fixed maximum passed endurance, so autoscaling from the maximum is known to work too.
     findings.min_instance_count = search.found if search.found is not None else count
     findings.explanation.append(
         f"Autoscaling {findings.min_instance_count}..{count} at target {target} invocations/instance/"
         f"minute (AWS formula; perfsizesagemaker's would be {perfsize_target(conf.peak_tps, count)})."
     )
+
+
+def predicted_minimum(conf: SizingConf, tps_per_instance: float) -> int:
+    """The autoscaling minimum one instance's measured TPS predicts (see the module's phase 4)."""
+    early = max(conf.endurance_ramp_start_tps, conf.peak_tps * RAMP_SHARE)
+    return max(1, instances_for(early, tps_per_instance))
 
 
 def _explore(conf: SizingConf) -> Rounds[list[Lane]]:
@@ -212,15 +230,16 @@ def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
     for instance_type in dict.fromkeys(conf.type_walk):
         for count in range(needed, top + 1):
             maker = StepMaker(min_template(conf, instance_type, count, 0))
-            spec = MinSearch(0, count, width - 1).points() if autoscale and width > 1 else []
+            # The neighbourhood of a guess may sit anywhere below the count: count its costliest.
+            spec = list(range(count - 1, max(0, count - width), -1)) if autoscale and width > 1 else []
             fixed = StepConfig(PHASE_MAX, instance_type, count, conf.peak_tps, minutes)
             batches.append([fixed, *(maker(m) for m in spec)])
     if autoscale:
         costliest = max(conf.type_walk, key=conf.price)
         maker = StepMaker(min_template(conf, costliest, top, 0))
-        rounds = max(worst_min_search_rounds(m, width) for m in range(2, top + 1))
+        rounds = max(worst_guided_min_search_rounds(m, width, width // 2) for m in range(2, top + 1))
         batches += [[maker(max(1, top - 1 - j)) for j in range(min(width, top - 1))] for _ in range(rounds)]
     return batches
 
 
-__all__ = ["PHASE_BISECT", "PHASE_PROBE", "Lane", "walk", "worst_case_steps"]
+__all__ = ["PHASE_BISECT", "PHASE_PROBE", "RAMP_SHARE", "Lane", "predicted_minimum", "walk", "worst_case_steps"]

@@ -108,17 +108,36 @@ class MinSearch:
     ``width`` points per round, evenly spaced; with width 1 this is perfsizesagemaker's binary search
     exactly: ``m = int((lower + upper) / 2)``, stop when m is 0 or the maximum (both count as
     tested), so m = max itself is never tested.
+
+    With a ``guess`` (the minimum a walk predicts), ``near`` of the round's points go to the guess's
+    neighbourhood instead: the points that would settle the answer ``guess``, then ``guess - 1``,
+    ``guess + 1``, ``guess - 2``, ... (answer a is settled by a passing and a - 1 failing); the rest
+    stay evenly spaced, so a wrong guess costs at most the rounds of a narrower k-ary search.
+    A guess guides one round: ``record`` sets ``near`` back to 0.
     """
 
     lower: int
     upper: int
     width: int = 1
     found: int | None = None
+    guess: int | None = None
+    near: int = 0
 
     def points(self) -> list[int]:
-        span = self.upper - self.lower
-        chosen = {self.lower + span * j // (self.width + 1) for j in range(1, self.width + 1)}
+        chosen = self._near_points()
+        chosen |= set(_spread(self.lower, self.upper, self.width - len(chosen)))
         return sorted(m for m in chosen if self.lower < m < self.upper)
+
+    def _near_points(self) -> set[int]:
+        if self.guess is None or self.near <= 0:
+            return set()
+        guess = min(max(self.guess, self.lower + 1), self.upper)
+        chosen: dict[int, None] = {}
+        for answer in _outward(guess, self.lower + 1, self.upper):
+            for m in (answer, answer - 1):
+                if self.lower < m < self.upper:
+                    chosen[m] = None
+        return set(list(chosen)[: self.near])
 
     def record(self, outcomes: dict[int, bool]) -> MinSearch:
         """Monotone: the smallest pass is the new upper, the largest failure below it the new lower."""
@@ -126,7 +145,17 @@ class MinSearch:
         upper = min(passes, default=self.upper)
         lower = max((m for m, ok in outcomes.items() if not ok and m < upper), default=self.lower)
         found = upper if passes else self.found
-        return MinSearch(lower, upper, self.width, found)
+        return MinSearch(lower, upper, self.width, found, self.guess)
+
+
+def _spread(lower: int, upper: int, count: int) -> list[int]:
+    span = upper - lower
+    return [lower + span * j // (count + 1) for j in range(1, count + 1)]
+
+
+def _outward(guess: int, low: int, high: int) -> list[int]:
+    """low..high ordered by distance from ``guess``, the smaller first on a tie."""
+    return sorted(range(low, high + 1), key=lambda a: (abs(a - guess), a))
 
 
 def min_search_steps(search: MinSearch, make_step: StepMaker) -> Rounds[MinSearch]:
@@ -146,6 +175,20 @@ def worst_min_search_rounds(upper: int, width: int, lower: int = 0) -> int:
     bounds = [lower, *points, upper]
     # A monotone outcome leaves one gap (between the largest failure and the smallest pass) open.
     return 1 + max(worst_min_search_rounds(hi, width, lo) for lo, hi in itertools.pairwise(bounds))
+
+
+@cache
+def worst_guided_min_search_rounds(upper: int, width: int, near: int) -> int:
+    """A bound of the rounds a MinSearch over (0, ``upper``) takes when its first round has a guess
+    with ``near`` points (any guess, any outcome): that round's ``width - near`` evenly spaced points
+    leave a gap of at most ``ceil(upper / (width - near + 1))``, the plain search goes on from there."""
+    if upper <= 1:
+        return 0
+    spread = width - near
+    if spread <= 0:
+        raise ValueError("a guided round needs at least one evenly spaced point")
+    gap = -(-upper // (spread + 1))
+    return 1 + max((worst_min_search_rounds(s, width) for s in range(1, gap + 1)), default=0)
 
 
 class StepMaker:
