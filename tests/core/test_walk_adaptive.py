@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import math
 import random
 from typing import TYPE_CHECKING
 
 import pytest
 from sagemaker_sizing.core.capacity_model import CapacityModel
 from sagemaker_sizing.core.walk import next_batch, recommend, worst_case_rounds
-from sagemaker_sizing.core.walk.adaptive import Lane
+from sagemaker_sizing.core.walk.adaptive import Lane, predicted_minimum
 from test_walk_common import drive, make_conf
 
 if TYPE_CHECKING:
@@ -119,3 +120,73 @@ def test_speculative_autoscaling_steps_ride_with_endurance_and_respect_the_width
     in_round = [r.step.phase for r in results if r.round == first_max_round]
     assert in_round == ["max", "min", "min"]
     assert all(len([r for r in results if r.round == n]) <= 3 for n in range(first_max_round, 99))
+
+
+def min_contract(conf, results, rec) -> None:
+    """The autoscaling minimum passed a ramp step at the recommended maximum, and the count below
+    it failed one (or it is 1)."""
+    mins = {
+        r.step.scaling_min_instance_count: r.passed
+        for r in results
+        if r.step.phase == "min"
+        and r.step.instance_type == rec.instance_type
+        and r.step.scaling_max_instance_count == rec.max_instance_count
+    }
+    assert mins.get(rec.min_instance_count) is True
+    assert rec.min_instance_count == 1 or mins.get(rec.min_instance_count - 1) is False
+
+
+def heavy_conf(**overrides: object):
+    base: dict[str, object] = {
+        "peak_tps": 300, "tps_walk": "10,20,30,40,50,60,70,80,90,100", "endurance_ramp_start_tps": 20,
+    }  # fmt: skip
+    return adaptive(**{**base, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("ramp_factor", "miss"), [(0.4, -2), (0.45, -1), (0.5, 0), (0.55, 1), (0.6, 2), (0.1, -8), (0.9, 9)]
+)
+def test_autoscaling_minimum_guess_wrong_either_way_falls_back_and_keeps_the_contract(ramp_factor, miss):
+    # The heavy model of bench/strategies.py (c5.large wins at 22 instances), with an endpoint whose
+    # minimum must carry more or less of the peak than the walk's guess assumes.
+    model = CapacityModel({"ml.m5.large": 11, "ml.m5.xlarge": 23, "ml.c5.large": 14}, ramp_factor=ramp_factor)
+    conf = heavy_conf()
+    results = drive(conf, model.passes)
+    rec = recommend(conf, results)
+    assert (rec.instance_type, rec.max_instance_count) == ("ml.c5.large", 22)
+    true_minimum = math.ceil(max(20, 300 * ramp_factor) / 14)
+    assert true_minimum - predicted_minimum(conf, rec.tps_per_instance) == miss
+    assert rec.min_instance_count == true_minimum
+    min_contract(conf, results, rec)
+    endurance_round = next(r.round for r in results if r.step.phase == "max" and r.passed)
+    extra_rounds = max(r.round for r in results) - endurance_round
+    if miss == 0:
+        assert extra_rounds == 0  # settled beside the endurance step
+    elif abs(miss) <= 2:
+        assert extra_rounds <= 1  # the fallback's first round tests the counts next to the miss
+    assert max(r.round for r in results) <= worst_case_rounds(conf)
+    assert all(len([r for r in results if r.round == n]) <= 4 for n in range(endurance_round, 99))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_autoscaling_minimum_contract_for_any_capacity_and_width(seed):
+    rng = random.Random(seed)
+    model = CapacityModel(
+        {t: rng.uniform(5, 60) for t in TYPES.split(",")}, ramp_factor=rng.uniform(0.05, 1.0)
+    )
+    width = rng.choice([1, 2, 3, 4, 6])
+    conf = heavy_conf(
+        peak_tps=rng.choice([100, 300]), endurance_ramp_start_tps=rng.choice([0, 20, 60]),
+        max_parallel_endpoints=width,
+    )  # fmt: skip
+    results = drive(conf, model.passes)
+    rec = recommend(conf, results)
+    per_instance = model.true_tps_per_instance[rec.instance_type]
+    early = max(conf.endurance_ramp_start_tps, conf.peak_tps * model.ramp_factor)
+    true_minimum = min(math.ceil(round(early / per_instance, 9)), rec.max_instance_count)
+    assert rec.min_instance_count == true_minimum
+    if rec.min_instance_count < rec.max_instance_count:
+        min_contract(conf, results, rec)
+    assert max(r.round for r in results) <= worst_case_rounds(conf)
+    first_max_round = min(r.round for r in results if r.step.phase == "max")  # lanes: one per type
+    assert all(len([r for r in results if r.round == n]) <= width for n in range(first_max_round, 99))

@@ -61,6 +61,7 @@ from sagemaker_sizing.core.walk.common import (  # noqa: E402
     aws_formula_target,
     instances_for,
     perfsize_target,
+    worst_guided_min_search_rounds,
     worst_min_search_rounds,
 )
 
@@ -87,3 +88,33 @@ def test_targets_and_instance_counts():
     assert aws_formula_target(38.5, 0.5) == 1155
     assert instances_for(60, 60 / 7) == 7  # no float noise pushing it to 8
     assert instances_for(100, 30) == 4
+
+
+def test_min_search_guess_tests_its_neighbourhood_first_for_one_round():
+    # Answer 11 is settled by 11 passing and 10 failing; then answer 10 needs 9.
+    guided = MinSearch(0, 22, 3, guess=11, near=3)
+    assert guided.points() == [9, 10, 11]
+    # Half near the guess (clamped to the open gap), half evenly spaced.
+    after_miss = MinSearch(11, 22, 4, guess=11, near=2)
+    assert after_miss.points() == [12, 13, 14, 18]
+    assert MinSearch(0, 9, 4, guess=11, near=2).points() == [3, 6, 7, 8]
+    # The guess guides one round only.
+    assert MinSearch(0, 22, 3, guess=11, near=3).record({9: False, 10: False, 11: False}).near == 0
+    assert MinSearch(0, 5, 2, guess=9, near=2).points() == [3, 4]
+
+
+def test_guided_search_bound_holds_for_every_guess_and_answer():
+    def rounds(upper: int, width: int, near: int, guess: int, answer: int) -> int:
+        search, n = MinSearch(0, upper, width, guess=guess, near=near), 0
+        while points := search.points():
+            search, n = search.record({m: m >= answer for m in points}), n + 1
+        assert search.upper == answer and (search.lower == answer - 1)
+        return n
+
+    for width, near in [(1, 0), (2, 0), (2, 1), (3, 1), (4, 1), (4, 2), (6, 2), (6, 3)]:
+        for upper in range(2, 25):
+            bound = worst_guided_min_search_rounds(upper, width, near)
+            worst = max(
+                rounds(upper, width, near, g, a) for g in range(1, upper + 3) for a in range(1, upper + 1)
+            )
+            assert worst <= bound, (width, near, upper)

@@ -12,12 +12,15 @@
    predicts it: the minimum must carry the ramp's start, or the share of the peak reached before
    scaled-out instances are in service (taken as ``RAMP_SHARE`` of it), so the guess is
    ``ceil(max(ramp_start_tps, peak * RAMP_SHARE) / tps_per_instance)``. The guess and its
-   neighbours ride along with each endurance step (speculatively, used only if that step passes);
-   when they settle the answer (the guess passes and the count below it fails) the walk ends
-   there. Otherwise a search with up to ``max_parallel_endpoints`` points per round goes on: its
-   first round tests the counts just beyond the missed neighbourhood plus evenly spaced points, the
-   later rounds are a plain k-ary search. Either way the minimum is a count that passed the ramp
-   and whose count below failed (or is 1).
+   neighbours ride along with each endurance step (speculatively, used only if that step passes):
+   the guess, one below it and two below it settle the answers guess and guess - 1 (the measured
+   TPS per instance is a lower bound, so that error makes the guess high), more endpoints widen
+   the neighbourhood. When they settle the answer (a count passes and the count below it fails)
+   the walk ends there. Otherwise a search with up to ``max_parallel_endpoints`` points per round
+   goes on: its first round tests the count just beyond the missed neighbourhood (more of them
+   with more endpoints) and spreads the rest evenly, the later rounds are a plain k-ary search.
+   Either way the minimum is a count that passed the ramp and whose count below failed (or is 1);
+   when no count below the maximum passes, the minimum is the maximum (it held the peak fixed).
 """
 
 from __future__ import annotations
@@ -146,7 +149,7 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
         return
     findings.invocations_target = target
     search = search.record(dict(zip(points, outcomes[1:], strict=True)))
-    search = dataclasses.replace(search, width=width, near=width // 2 if points else 0)
+    search = dataclasses.replace(search, width=width, near=fallback_near(width) if points else 0)
     search = yield from min_search_steps(search, maker)
     # The fixed maximum passed endurance, so autoscaling from the maximum is known to work too.
     findings.min_instance_count = search.found if search.found is not None else count
@@ -160,6 +163,12 @@ def predicted_minimum(conf: SizingConf, tps_per_instance: float) -> int:
     """The autoscaling minimum one instance's measured TPS predicts (see the module's phase 4)."""
     early = max(conf.endurance_ramp_start_tps, conf.peak_tps * RAMP_SHARE)
     return max(1, instances_for(early, tps_per_instance))
+
+
+def fallback_near(width: int) -> int:
+    """Points of the fallback's first round kept next to the missed guess; the rest (the majority)
+    are spread evenly, as a wrong guess may be far off."""
+    return (width - 1) // 2
 
 
 def _explore(conf: SizingConf) -> Rounds[list[Lane]]:
@@ -237,9 +246,20 @@ def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
     if autoscale:
         costliest = max(conf.type_walk, key=conf.price)
         maker = StepMaker(min_template(conf, costliest, top, 0))
-        rounds = max(worst_guided_min_search_rounds(m, width, width // 2) for m in range(2, top + 1))
+        rounds = max(
+            worst_guided_min_search_rounds(m, width, fallback_near(width)) for m in range(2, top + 1)
+        )
         batches += [[maker(max(1, top - 1 - j)) for j in range(min(width, top - 1))] for _ in range(rounds)]
     return batches
 
 
-__all__ = ["PHASE_BISECT", "PHASE_PROBE", "RAMP_SHARE", "Lane", "predicted_minimum", "walk", "worst_case_steps"]
+__all__ = [
+    "PHASE_BISECT",
+    "PHASE_PROBE",
+    "RAMP_SHARE",
+    "Lane",
+    "fallback_near",
+    "predicted_minimum",
+    "walk",
+    "worst_case_steps",
+]
