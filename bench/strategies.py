@@ -2,6 +2,10 @@
 
 Both strategies walk the same conf (perfsize's tps_walk quantisation included) against several
 capacity models; nothing is deployed. Run: ``.venv/bin/python bench/strategies.py [MAX_PARALLEL_ENDPOINTS]``.
+
+A second table checks adaptive's guess of the autoscaling minimum: the heavy model again, with
+endpoints whose minimum must carry more or less of the peak than the guess assumes
+(``ramp_factor``), so the guess misses by -8 .. +11 instances.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from typing import Any
 
 from sagemaker_sizing.core.capacity_model import CapacityModel, capacity_model_from_dict
 from sagemaker_sizing.core.conf import load_conf
-from sagemaker_sizing.core.simulate import simulate
+from sagemaker_sizing.core.simulate import run_walk, simulate
+from sagemaker_sizing.core.walk import recommend
+from sagemaker_sizing.core.walk.adaptive import predicted_minimum
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "include" / "examples"
 
@@ -24,12 +30,15 @@ def _linear(m5_large: float, m5_xlarge: float, c5_large: float) -> dict[str, Any
     }
 
 
+HEAVY = "heavy model (low TPS)"
+RAMP_FACTORS = (0.1, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.9, 1.0)
+
 MODELS: dict[str, dict[str, Any]] = {
     "linear, m5.large first and cheapest": _linear(38, 75, 30),
     "c5.large cheapest but listed last": _linear(25, 52, 45),
     "xlarge scales better than 2 x large": _linear(12, 70, 9),
     "non-linear (overrides)": json.loads((EXAMPLES / "nonlinear.capacity.json").read_text()),
-    "heavy model (low TPS)": _linear(11, 23, 14),
+    HEAVY: _linear(11, 23, 14),
     "light model (high TPS)": _linear(95, 190, 120),
 }
 
@@ -69,6 +78,27 @@ def main() -> None:
             f"| {p['instance_minutes']:g} | {a['instance_minutes']:g} | {_answer(p)} | {_answer(a)} |"
         )
     print(f"worst adaptive/perfsize minutes: {worst_ratio:.0%}; adaptive costlier in {costlier} model(s)")
+    print()
+    _guess_sensitivity(raw)
+
+
+def _guess_sensitivity(raw: dict[str, Any]) -> None:
+    print(f"{HEAVY}, autoscaling minimum off the guess (ramp_factor: share of the peak the minimum carries)")
+    print("| ramp_factor | true min | guess miss | perfsize min | adaptive min | ratio | adaptive answer |")
+    print("|---|---|---|---|---|---|---|")
+    conf = load_conf({**raw, "strategy": "adaptive"}, base_dir=EXAMPLES)
+    for factor in RAMP_FACTORS:
+        model = capacity_model_from_dict({**MODELS[HEAVY], "autoscale": {"ramp_factor": factor}})
+        out = compare(raw, model)
+        p, a = out["perfsize"], out["adaptive"]
+        rec = recommend(conf, run_walk(conf, model))
+        assert rec.tps_per_instance is not None and rec.min_instance_count is not None
+        miss = rec.min_instance_count - predicted_minimum(conf, rec.tps_per_instance)
+        ratio = a["load_test_minutes"] / p["load_test_minutes"]
+        print(
+            f"| {factor:g} | {rec.min_instance_count} | {miss:+d} | {p['load_test_minutes']:g} "
+            f"| {a['load_test_minutes']:g} | {ratio:.0%} | {_answer(a)} |"
+        )
 
 
 def _answer(out: dict[str, Any]) -> str:
