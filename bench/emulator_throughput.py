@@ -36,6 +36,7 @@ from sagemaker_sizing.local.capacity import DEFAULT_PROFILE_PATH
 PAYLOAD = '{"message": "hello world"}'
 SERVICE_MS = 1.0  # base service time of the bench profile (divided by the instance type's speed)
 EMULATOR_CPU, CLIENT_CPU = 0, 1
+RT_PRIORITY = 50
 CONNECTIONS = 50  # h2load connections for the open-loop run; each sends rate / CONNECTIONS req/s
 
 
@@ -68,8 +69,24 @@ def pin(pid: int, cpu: int) -> None:
         os.sched_setaffinity(int(task.name), {cpu})
 
 
-def on_cpu(command: list[str], cpu: int | None) -> list[str]:
-    return command if cpu is None else ["taskset", "-c", str(cpu), *command]
+def children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+
+
+def realtime(pid: int) -> None:
+    """Give every thread of ``pid`` a real-time (SCHED_FIFO) priority: other work on the machine
+    then cannot delay it (the kernel still keeps 5% of each second for everything else)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setscheduler(int(task.name), os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
+
+
+def on_cpu(command: list[str], cpu: int | None, rt: bool = False) -> list[str]:
+    pinned = command if cpu is None else ["taskset", "-c", str(cpu), *command]
+    return ["chrt", "-f", str(RT_PRIORITY), *pinned] if rt else pinned
 
 
 def throughput(wrk: str, url: str, seconds: float, directory: Path, cpu: int | None) -> float:
@@ -95,7 +112,14 @@ def _quantile(ordered: list[float], q: float) -> float:
 
 
 def added_latency(
-    h2load: str, url: str, rate: float, seconds: float, service_ms: float, directory: Path, cpu: int | None
+    h2load: str,
+    url: str,
+    rate: float,
+    seconds: float,
+    service_ms: float,
+    directory: Path,
+    cpu: int | None,
+    rt: bool,
 ) -> dict[str, float]:
     body = directory / "body.json"
     body.write_text(PAYLOAD)
@@ -114,7 +138,7 @@ def added_latency(
         f"--log-file={log}",
         url,
     ]
-    out = subprocess.run(on_cpu(command, cpu), check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(on_cpu(command, cpu, rt), check=True, capture_output=True, text=True).stdout
     failed = re.search(r"(\d+) failed", out)  # requests h2load could not complete
     rows = [line.split("\t") for line in log.read_text().splitlines() if line]
     starts = sorted(int(row[0]) for row in rows)
@@ -147,6 +171,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rate", type=float, default=1000.0, help="open-loop rate of the latency run")
+    parser.add_argument("--save-log", type=Path, help="copy h2load's per-request log (start us, status, us)")
+    parser.add_argument(
+        "--realtime",
+        action="store_true",
+        help="run the emulator and h2load at SCHED_FIFO priority during the latency run (root), "
+        "so other work on a shared machine does not delay them",
+    )
     parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=(os.cpu_count() or 1) >= 2)
     args = parser.parse_args()
     wrk = ensure_tool("wrk", "wrk")
@@ -161,7 +192,9 @@ def main() -> None:
     ):
         if args.pin:
             pin(local.pids["runtime"], EMULATOR_CPU)
-            pin(local.pids["control_plane"], CLIENT_CPU)
+            # The control plane, and the runtime's child that polls it, are not on the answer path.
+            for pid in [local.pids["control_plane"], *children(local.pids["runtime"])]:
+                pin(pid, CLIENT_CPU)
         sagemaker = local.client("sagemaker")
         sagemaker.create_endpoint_config(
             EndpointConfigName="bench-config",
@@ -180,11 +213,18 @@ def main() -> None:
             service_ms = float(json.loads(response.read())["service_ms"])
         url = f"{local.runtime_url}/endpoints/bench/invocations"
         rps = throughput(wrk, url, args.seconds, Path(tmp), client_cpu)
-        latency = added_latency(h2load, url, args.rate, args.seconds, service_ms, Path(tmp), client_cpu)
+        if args.realtime:
+            realtime(local.pids["runtime"])
+        latency = added_latency(
+            h2load, url, args.rate, args.seconds, service_ms, Path(tmp), client_cpu, args.realtime
+        )
+        if args.save_log:
+            shutil.copy(Path(tmp) / "h2load.tsv", args.save_log)
     figures = {
         "throughput_rps": rps,
         f"at_{args.rate:g}_rps": latency,
         "pinned": args.pin,
+        "realtime": args.realtime,
         "load_average_before_after": [load_before, load_average()],
     }
     print(json.dumps(figures, indent=2))

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.local.autoscaler import Autoscaler
+from sagemaker_sizing.local.due_timer import now as monotonic_now
 from sagemaker_sizing.local.queueing import EndpointQueue
 
 if TYPE_CHECKING:
     from sagemaker_sizing.local.capacity import ModelProfile
-    from sagemaker_sizing.local.deployments import ControlPlaneReader, Deployment
+    from sagemaker_sizing.local.deployments import ControlPlaneWatcher, Deployment
 
 LOG = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class LiveEndpoint:
 class EndpointRegistry:
     def __init__(
         self,
-        reader: ControlPlaneReader,
+        reader: ControlPlaneWatcher,
         profile: ModelProfile,
         time_compression: float = 1.0,
         poll_interval_s: float = 1.0,
@@ -58,9 +59,9 @@ class EndpointRegistry:
         loop = asyncio.get_running_loop()
         self._refreshing = loop.create_future()
         try:
-            deployments = await loop.run_in_executor(None, self._reader.read)
+            deployments = await self._reader.read()
             self.control_plane_up = True
-            self._apply(deployments, loop.time())
+            self._apply(deployments, monotonic_now())
         except Exception as exc:
             self.control_plane_up = False
             LOG.warning("cannot read the control plane: %s", exc)
@@ -96,10 +97,9 @@ class EndpointRegistry:
             await asyncio.sleep(self.poll_interval_s)
 
     async def autoscale_forever(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(0.05)
-            now = loop.time()
+            now = monotonic_now()
             for live in list(self.endpoints.values()):
                 policy = live.deployment.scaling
                 if live.autoscaler is None or policy is None or live.deployment.status != "InService":
@@ -113,9 +113,8 @@ class EndpointRegistry:
         live.scaling_events.append({"at": time.time(), "from": live.queue.instance_count, "to": count})
         live.queue.set_instance_count(count, now)
         live.control_plane_count = count
-        loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(None, self._reader.set_instance_count, live.deployment, count)
+            await self._reader.set_instance_count(live.deployment, count)
         except Exception as exc:
             LOG.warning("cannot write the instance count of %s: %s", live.deployment.name, exc)
 

@@ -2,7 +2,8 @@
 
 Each arrival takes the worker that frees first; its start is ``max(now, free_at)``, its finish
 ``start + service``. Nothing runs while a request is "served": the server just writes the answer
-at the finish time (``loop.call_at``), so the emulator costs microseconds per request.
+at the finish time (with a :class:`~sagemaker_sizing.local.due_timer.DueTimer`), so the emulator
+costs microseconds per request.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ TIMED_OUT = "timed_out"  # the answer would come after SageMaker's 60 s limit
 
 @dataclass(frozen=True)
 class Admission:
-    """When the answer is due (loop time, s) and whether it is an error."""
+    """When the answer is due (``time.monotonic()`` s) and whether it is an error."""
 
     due: float
     error: str | None = None

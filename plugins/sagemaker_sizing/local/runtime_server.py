@@ -1,14 +1,17 @@
 """The runtime emulator process: ``POST /endpoints/{name}/invocations`` on raw asyncio + httptools.
 
-Answers are computed by the endpoint's queue and written at their due time with ``loop.call_at``;
-no task per request, no busy work. Extra local routes: ``GET /ping``, ``GET /_local/capacity``
-(ground truth) and ``GET /_local/endpoints/{name}`` (queue and scaling state, for tests).
+Answers are computed by the endpoint's queue and written at their due time by a
+:class:`~sagemaker_sizing.local.due_timer.DueTimer` (a timerfd on Linux: the event loops' own
+timers are millisecond timers); no task per request, no busy work. Extra local routes:
+``GET /ping``, ``GET /_local/capacity`` (ground truth) and ``GET /_local/endpoints/{name}`` (queue
+and scaling state, for tests).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -21,7 +24,8 @@ import httptools
 
 from sagemaker_sizing.local import http_responses as http
 from sagemaker_sizing.local.capacity import ModelProfile, analytical_capacity, load_profile
-from sagemaker_sizing.local.deployments import ControlPlaneReader
+from sagemaker_sizing.local.deployments import ControlPlaneWatcher
+from sagemaker_sizing.local.due_timer import DueTimer, now
 from sagemaker_sizing.local.endpoints import EndpointRegistry
 from sagemaker_sizing.local.queueing import TIMED_OUT
 from sagemaker_sizing.local.sigv4 import SigV4Verifier
@@ -45,10 +49,10 @@ class RuntimeConfig:
 
 
 class RuntimeProtocol(asyncio.Protocol):
-    def __init__(self, registry: EndpointRegistry, config: RuntimeConfig) -> None:
+    def __init__(self, registry: EndpointRegistry, config: RuntimeConfig, timer: DueTimer) -> None:
         self._registry = registry
         self._config = config
-        self._loop = asyncio.get_running_loop()
+        self._timer = timer
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._url = b""
@@ -102,10 +106,10 @@ class RuntimeProtocol(asyncio.Protocol):
     def _send(self, payload: bytes, due: float, keep_alive: bool = False) -> None:
         due = max(due, self._last_due)
         self._last_due = due
-        if due <= self._loop.time():
+        if due <= now():
             self._write(payload, keep_alive)
         else:
-            self._loop.call_at(due, self._write, payload, keep_alive)
+            self._timer.call_at(due, self._write, payload, keep_alive)
 
     def _write(self, payload: bytes, keep_alive: bool) -> None:
         if self._transport is None or self._transport.is_closing():
@@ -152,8 +156,8 @@ class RuntimeProtocol(asyncio.Protocol):
     def _admit(self, name: str, body: bytes, keep_alive: bool) -> None:
         live = self._registry.endpoints[name]
         live.payload_bytes_total += len(body)
-        now = self._loop.time()
-        admission = live.queue.admit(now, len(body))
+        arrived = now()
+        admission = live.queue.admit(arrived, len(body))
         if admission.error is None:
             answer = http.response(
                 200,
@@ -161,7 +165,7 @@ class RuntimeProtocol(asyncio.Protocol):
                 headers={
                     "x-Amzn-Invoked-Production-Variant": live.deployment.variant_name,
                     # The model's latency (queueing + service), for tests that must not count CPU contention.
-                    "x-Local-Model-Latency-Ms": f"{(admission.due - now) * 1000.0:.3f}",
+                    "x-Local-Model-Latency-Ms": f"{(admission.due - arrived) * 1000.0:.3f}",
                 },
                 keep_alive=keep_alive,
             )
@@ -223,33 +227,43 @@ class RuntimeProtocol(asyncio.Protocol):
 async def serve(args: argparse.Namespace) -> None:
     access_key = os.environ["LOCAL_SAGEMAKER_ACCESS_KEY_ID"]
     secret_key = os.environ["LOCAL_SAGEMAKER_SECRET_ACCESS_KEY"]
-    reader = ControlPlaneReader(args.control_plane_url, args.region, access_key, secret_key)
+    reader = ControlPlaneWatcher(args.control_plane_url, args.region, access_key, secret_key)
     registry = EndpointRegistry(reader, load_profile(args.profile), args.time_compression, args.poll_interval)
     config = RuntimeConfig(
         args.region, ACCOUNT_ID, args.allow_unsigned, SigV4Verifier(access_key, secret_key)
     )
     loop = asyncio.get_running_loop()
+    timer = DueTimer(loop)
     server = await loop.create_server(
-        lambda: RuntimeProtocol(registry, config), args.host, args.port, reuse_address=True, backlog=1024
+        lambda: RuntimeProtocol(registry, config, timer),
+        args.host,
+        args.port,
+        reuse_address=True,
+        backlog=1024,
     )
     stop = loop.create_future()
     loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
     loop.add_signal_handler(signal.SIGINT, stop.set_result, None)
+    await registry.refresh()  # loads boto3's models; then keep them out of the collector's way:
+    gc.freeze()  # a full collection over them would stall every answer due meanwhile
     tasks = [
         asyncio.ensure_future(registry.poll_forever()),
         asyncio.ensure_future(registry.autoscale_forever()),
     ]
     LOG.info(
-        "local SageMaker runtime on http://%s:%s (control plane %s, compression %s)",
+        "local SageMaker runtime on http://%s:%s (control plane %s, compression %s, %s timers)",
         args.host,
         args.port,
         args.control_plane_url,
         args.time_compression,
+        "timerfd" if timer.precise else "event-loop",
     )
     await stop
     for task in tasks:
         task.cancel()
     server.close()
+    timer.close()
+    reader.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
