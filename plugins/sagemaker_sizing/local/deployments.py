@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -142,6 +145,15 @@ _CHILD_READER: ControlPlaneReader | None = None  # the watcher process's own rea
 def _start_child(url: str, region: str, access_key: str, secret_key: str) -> None:
     global _CHILD_READER  # noqa: PLW0603 - one reader per watcher process, made by its initializer
     _CHILD_READER = ControlPlaneReader(url, region, access_key, secret_key)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A killed runtime does not close the executor's queue (the child holds both ends): leave
+    when the parent is gone, so a SIGKILLed runtime leaves no process behind."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
 
 
 def _child_read() -> dict[str, Deployment]:
