@@ -62,11 +62,41 @@ def task_times(run_id: str) -> list[dict[str, Any]]:
             {
                 "task_id": ti.task_id,
                 "state": str(ti.state),
+                "map_index": ti.map_index,
+                "try_number": ti.try_number,
+                "scheduled": ti.scheduled_dttm.timestamp() if ti.scheduled_dttm else None,
+                "queued": ti.queued_dttm.timestamp() if ti.queued_dttm else None,
                 "start": ti.start_date.timestamp() if ti.start_date else None,
                 "end": ti.end_date.timestamp() if ti.end_date else None,
             }
             for ti in rows
         ]
+
+
+def print_breakdown(tis: list[dict[str, Any]]) -> None:
+    """Per task instance, relative to the run's first start: scheduled, queued, start, end, and the
+    gap from the end of the latest task that ended before it was scheduled (the scheduler's loop)."""
+    timed = sorted((t for t in tis if t["start"] is not None), key=lambda t: t["start"])
+    if not timed:
+        return
+    t0 = timed[0]["start"]
+    ends = sorted(t["end"] for t in timed if t["end"] is not None)
+
+    def rel(value: float | None) -> str:
+        return "   -  " if value is None else f"{value - t0:6.1f}"
+
+    print(f"{'task':34} {'sched':>6} {'queued':>6} {'start':>6} {'end':>6} {'q->s':>5} {'run':>5} {'gap':>5}")
+    for t in timed:
+        mark = t["scheduled"] or t["queued"] or t["start"]
+        before = [e for e in ends if e <= mark + 0.001]
+        gap = f"{mark - before[-1]:5.1f}" if before else "   - "
+        q2s = f"{t['start'] - t['queued']:5.1f}" if t["queued"] else "   - "
+        run = f"{t['end'] - t['start']:5.1f}" if t["end"] else "   - "
+        name = t["task_id"] + (f"[{t['map_index']}]" if t["map_index"] >= 0 else "")
+        print(
+            f"{name:34} {rel(t['scheduled'])} {rel(t['queued'])} {rel(t['start'])} {rel(t['end'])} "
+            f"{q2s} {run} {gap}"
+        )
 
 
 def run_dags_test(work: Path) -> str:
@@ -143,9 +173,12 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--mode", choices=("dags-test", "scheduler"), default="dags-test")
+    parser.add_argument("--breakdown", action="store_true", help="print every task's timestamps")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (logs, results)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
+        work = Path(tmp) if args.keep is None else args.keep.resolve()
+        work.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         if args.mode == "dags-test":
             run_id = run_dags_test(work)
@@ -153,7 +186,10 @@ def main() -> int:
             run_id, db_url = run_scheduler(work)
             os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = db_url
         total = time.monotonic() - started
-        rounds = overheads(task_times(run_id))
+        tis = task_times(run_id)
+        rounds = overheads(tis)
+    if args.breakdown:
+        print_breakdown(tis)
     for r in rounds:
         wall, load, over = r["wall_s"], r["load_s"], r["overhead_s"]
         print(f"round {r['round']}: wall {wall:.1f} s, load {load:.1f} s, overhead {over:.1f} s")

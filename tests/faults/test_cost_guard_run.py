@@ -47,7 +47,7 @@ def test_the_cost_guard_stops_the_walk_and_a_failing_teardown_is_retried(
 
     assert run.state == "success", run.states
     assert run.states["round_3.plan"] == ["success"]
-    assert run.states["round_3.deploy"] == ["skipped"]  # plan returned [] so decide chose stop
+    assert run.states["round_3.deploy"] == ["skipped"]  # plan returned [] and so branched to stop
     steps = assert_steps_reported(run, 2)
     assert [s["steady_state_tps"] for s in steps] == [10, 20]
     notes = run.recommendation["notes"]

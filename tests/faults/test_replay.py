@@ -1,5 +1,5 @@
-"""A round's plan or decide cleared and re-run: the walk is pure, so it plans the same batch again
-from the same results, and the recommendation replays to the same answer."""
+"""A round's plan cleared and re-run: the walk is pure, so it plans the same batch again from the
+same results, branches the same way, and the recommendation replays to the same answer."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sagemaker_sizing.core import walk
 from sagemaker_sizing.core.conf import conf_to_dict, load_conf
 from sagemaker_sizing.core.model import StepResult
 
+RUN_KEY = "sagemaker_sizing/manual__replay"
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
 
 
@@ -30,8 +31,8 @@ def test_a_replanned_round_is_the_same_batch() -> None:
     sizing_conf = tasks.load_sizing_conf(validated)
     results: list[StepResult] = []
     for round_no in (1, 2, 3):
-        first = tasks.plan_round(round_no, validated, results)
-        again = tasks.plan_round(round_no, validated, results)  # the task cleared and re-run
+        first = tasks.plan_round(round_no, validated, results, RUN_KEY)
+        again = tasks.plan_round(round_no, validated, results, RUN_KEY)  # the task cleared and re-run
         assert first and without_stamp(first) == without_stamp(again)
         # The round is measured: the first type passes, the others fail.
         batch = walk.next_batch(sizing_conf, results)
@@ -39,9 +40,19 @@ def test_a_replanned_round_is_the_same_batch() -> None:
     assert walk.recommend(sizing_conf, results) == walk.recommend(sizing_conf, list(results))
 
 
-def test_decide_follows_the_plan() -> None:
+def test_plan_branches_on_its_batch_and_returns_it(monkeypatch: Any) -> None:
+    from airflow.providers.standard.operators.python import BranchPythonOperator
+
     from tests.e2e.harness import fresh_dag
 
-    decide = fresh_dag().get_task("round_2.decide")
-    assert decide.python_callable([{"lane": "x"}]) == "round_2.deploy"
-    assert decide.python_callable([]) == "round_2.stop"
+    plan = fresh_dag().get_task("round_2.plan")
+    assert isinstance(plan, BranchPythonOperator)
+    followed: list[Any] = []
+    monkeypatch.setattr(plan, "do_branch", lambda context, branches: followed.append(branches))
+    monkeypatch.setattr(plan, "op_args", [{}, []])
+    monkeypatch.setattr(plan, "python_callable", lambda conf, previous: [{"lane": "x"}])
+    assert plan.execute({}) == [{"lane": "x"}]  # the batch is the XCom deploy and parse map over
+    monkeypatch.setattr(plan, "python_callable", lambda conf, previous: [])
+    assert plan.execute({}) == []
+    # Into the round: all of it (nothing skipped, so the batch is pushed); else stop: none of it.
+    assert followed == [["round_2.commands", "round_2.deploy", "round_2.parse"], None]

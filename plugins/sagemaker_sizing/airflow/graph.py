@@ -1,9 +1,9 @@
 """The sizing DAG's shape: validate, N round slots, then report, teardown and an honest end.
 
-Each round: ``plan`` (the core's walk gives the next batch) → ``decide`` (into the round, or stop)
-→ ``deploy`` (mapped over the batch) → ``commands`` → ``load`` (mapped over injectors) →
-``parse`` (mapped over the batch). The number of slots is fixed at parse time; validation
-rejects a conf whose walk could need more.
+Each round: ``plan`` (a BranchPythonOperator: the core's walk gives the next batch; into the
+round, or stop when it is empty) → ``deploy`` (mapped over the batch) beside ``commands`` (the Gatling
+command of each injector) → ``load`` (mapped over injectors) → ``parse`` (mapped over the batch).
+The number of slots is fixed at parse time; validation rejects a conf whose walk could need more.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.providers.standard.operators.python import BranchPythonOperator
 from airflow.sdk import TaskGroup, TriggerRule, get_current_context, task
 
 from sagemaker_sizing.airflow import settings, tasks
@@ -19,6 +18,7 @@ from sagemaker_sizing.airflow.links import FinalReportLink
 from sagemaker_sizing.airflow.operators.deploy import DeployStepOperator, run_key
 from sagemaker_sizing.airflow.operators.load import GatlingLoadOperator
 from sagemaker_sizing.airflow.operators.parse import ParseStepOperator
+from sagemaker_sizing.airflow.operators.plan import PlanRoundOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import XComArg
@@ -33,54 +33,49 @@ def validate_conf() -> dict[str, Any]:
 
 def add_rounds(conf: XComArg, rounds: int) -> BaseOperator:
     """Chain ``rounds`` round slots after ``conf``; returns the task that follows the walk."""
-    walk_done = EmptyOperator(task_id="walk_done", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
     parses: list[XComArg] = []
     for round_no in range(1, rounds + 1):
         with TaskGroup(group_id=f"round_{round_no}"):
-            parse = _add_round(round_no, conf, list(parses), walk_done)
+            parse = _add_round(round_no, conf, list(parses))
         parses.append(parse)
-    parses[-1] >> walk_done
+    # The walk is done once every round slot is: measured, or skipped from the round whose plan
+    # found the walk complete. A failed step fails it; validate is its success if no round ran.
+    walk_done = EmptyOperator(task_id="walk_done", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
+    [conf, *parses] >> walk_done
     return walk_done
 
 
-def _add_round(round_no: int, conf: XComArg, previous: list[XComArg], walk_done: BaseOperator) -> XComArg:
-    group = f"round_{round_no}"
-
-    @task(task_id="plan")
+def _add_round(round_no: int, conf: XComArg, previous: list[XComArg]) -> XComArg:
     def plan(conf: Any, previous: Any) -> list[dict[str, Any]]:
-        items = tasks.plan_round(round_no, conf, tasks.flatten_results(previous))
-        tasks.retire_idle_lanes(run_key(get_current_context()), items, settings.aws_conn_id(), conf)
+        key = run_key(get_current_context())
+        results = tasks.flatten_results(previous)
+        items = tasks.plan_round(round_no, conf, results, key)
+        tasks.retire_idle_lanes(key, items, settings.aws_conn_id(), conf, results)
         return items
 
-    items = plan(conf, previous)
-    decide = BranchPythonOperator(
-        task_id="decide",
-        python_callable=lambda items: f"{group}.deploy" if items else f"{group}.stop",
-        op_args=[items],
-    )
-    stop = EmptyOperator(task_id="stop")
+    # Into the round (deploy, and the load commands beside it) or, once the walk is complete, stop.
+    plan_task = PlanRoundOperator(task_id="plan", python_callable=plan, op_args=[conf, previous])
+    items = plan_task.output
     deploy = DeployStepOperator.partial(
         task_id="deploy", conf=conf, aws_conn_id=settings.aws_conn_id(), waiter_delay=settings.waiter_delay()
     ).expand(item=items)
 
     @task(task_id="commands")
-    def commands(conf: Any, items: Any, deployed: Any) -> list[str]:
+    def commands(conf: Any, items: Any) -> list[str]:
         context = get_current_context()
         run_dir = tasks.results_dir_of(conf, context["dag"].dag_id, context["run_id"])
         run_dir.mkdir(parents=True, exist_ok=True)
         runtime_url = tasks.runtime_url_of(settings.aws_conn_id())
-        return tasks.load_commands(conf, run_dir, list(items), list(deployed), runtime_url)
+        return tasks.load_commands(conf, run_dir, list(items), runtime_url)
 
     load = GatlingLoadOperator.partial(task_id="load", aws_conn_id=settings.aws_conn_id(), conf=conf).expand(
-        bash_command=commands(conf, items, deploy.output)
+        bash_command=commands(conf, items)
     )
     # Runs after a failed load too, so the lanes that were measured keep their results.
     parse = ParseStepOperator.partial(
         task_id="parse", conf=conf, trigger_rule=TriggerRule.NONE_SKIPPED
     ).expand(item=items)
-    decide >> [deploy, stop]
-    stop >> walk_done
-    load >> parse
+    deploy >> load >> parse
     return parse.output
 
 

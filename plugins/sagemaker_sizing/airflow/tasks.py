@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowFailException
 
 from sagemaker_sizing.adapters.gatling_command import GatlingStep, ScenarioRequest, gatling_shell_command
-from sagemaker_sizing.adapters.ownership import lane_for
+from sagemaker_sizing.adapters.ownership import endpoint_name, lane_for
 from sagemaker_sizing.airflow import settings
 from sagemaker_sizing.airflow.run_files import injector_base_name, run_folder, step_base_name
 from sagemaker_sizing.core import conf as conf_mod
@@ -23,7 +23,7 @@ from sagemaker_sizing.paths import GATLING_JAR, PROJECT_ROOT
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sagemaker_sizing.core.model import StepResult
+    from sagemaker_sizing.core.model import StepConfig, StepResult
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,14 @@ def flatten_results(previous: Iterable[Iterable[Mapping[str, Any]] | None]) -> l
     return [step_result_from_dict(r) for batch in previous if batch for r in batch if r]
 
 
-def plan_round(round_no: int, conf: Mapping[str, Any], results: Sequence[StepResult]) -> list[dict[str, Any]]:
-    """The next batch of the walk, one item per configuration; an empty list ends the walk."""
+def plan_round(
+    round_no: int, conf: Mapping[str, Any], results: Sequence[StepResult], run_key: str
+) -> list[dict[str, Any]]:
+    """The next batch of the walk, one item per configuration; an empty list ends the walk.
+
+    Each item names the endpoint its lane deploys to (a function of the conf, the run and the
+    lane, the same one deploy uses), so the load commands can be made while deploy runs.
+    """
     sizing_conf = load_sizing_conf(conf)
     batch = walk.next_batch(sizing_conf, results)
     budget = cost_guard.check_round(sizing_conf, results, batch, round_no)
@@ -63,19 +69,15 @@ def plan_round(round_no: int, conf: Mapping[str, Any], results: Sequence[StepRes
         _push_note(str(budget.note))
         return []
     unix = int(time.time())
+    base = conf.get("endpoint_name") or conf["model_name"]
     items = []
-    per_type: Counter[str] = Counter()
-    for index, step in enumerate(batch):
-        # One endpoint per lane: the first step of a type keeps the type's endpoint across rounds.
-        per_type[step.instance_type] += 1
-        lane = lane_for(step.instance_type)
-        if per_type[step.instance_type] > 1:
-            lane += f"-{per_type[step.instance_type]}"
+    for index, (step, lane) in enumerate(zip(batch, batch_lanes(batch), strict=True)):
         items.append(
             {
                 "round": round_no,
                 "index": index,
                 "lane": lane,
+                "endpoint_name": endpoint_name(base, run_key, lane),
                 "step": step_config_to_dict(step),
                 "folder": step_base_name(step, unix),
                 "injectors": max(1, math.ceil(step.steady_state_tps / settings.injector_max_tps())),
@@ -85,6 +87,20 @@ def plan_round(round_no: int, conf: Mapping[str, Any], results: Sequence[StepRes
     if not items:
         log.info("round %s: the walk is complete, nothing left to test", round_no)
     return items
+
+
+def batch_lanes(batch: Sequence[StepConfig]) -> list[str]:
+    """The lane of each step of a batch: one endpoint per lane, and the first step of a type keeps
+    the type's endpoint across rounds (a second step of the same type gets ``<lane>-2``, ...)."""
+    per_type: Counter[str] = Counter()
+    lanes = []
+    for step in batch:
+        per_type[step.instance_type] += 1
+        lane = lane_for(step.instance_type)
+        if per_type[step.instance_type] > 1:
+            lane += f"-{per_type[step.instance_type]}"
+        lanes.append(lane)
+    return lanes
 
 
 def _push_note(note: str) -> None:
@@ -103,10 +119,11 @@ def load_commands(
     conf: Mapping[str, Any],
     run_dir: Path,
     items: Sequence[Mapping[str, Any]],
-    deployed: Sequence[Mapping[str, Any]],
     runtime_url: str | None = None,
 ) -> list[str]:
     """One Gatling command per injector process; a step above one injector's TPS is split evenly.
+
+    Each item's endpoint is the one its plan named (deploy makes it InService under that name).
 
     The host is the conf's, else the connection's ``sagemaker-runtime`` endpoint (the local
     SageMaker), else the region's public runtime host.
@@ -116,14 +133,14 @@ def load_commands(
     jar = settings.resolve(sizing_conf.jar_file) if sizing_conf.jar_file else GATLING_JAR
     requests = [ScenarioRequest(path=r.path, weight=int(r.weight)) for r in sizing_conf.scenario_requests]
     commands = []
-    for item, deployment in zip(items, deployed, strict=True):
+    for item in items:
         step = step_config_from_dict(item["step"])
         injectors = int(item["injectors"])
         for injector in range(injectors):
             gatling_step = GatlingStep(
                 host=host,
                 region=sizing_conf.region,
-                endpoint=deployment["endpoint_name"],
+                endpoint=item["endpoint_name"],
                 ramp_start_tps=step.ramp_start_tps / injectors,
                 ramp_minutes=step.ramp_minutes,
                 steady_state_tps=step.steady_state_tps / injectors,
@@ -217,9 +234,22 @@ def endpoint_manager(aws_conn_id: str, conf: Mapping[str, Any] | None) -> Any:
 
 
 def retire_idle_lanes(
-    key: str, items: Sequence[Mapping[str, Any]], aws_conn_id: str, conf: Mapping[str, Any]
+    key: str,
+    items: Sequence[Mapping[str, Any]],
+    aws_conn_id: str,
+    conf: Mapping[str, Any],
+    results: Sequence[StepResult],
 ) -> None:
-    """Endpoints the next round does not use are deleted now rather than billed until teardown."""
+    """Endpoints the next round does not use are deleted now rather than billed until teardown.
+
+    Only the previous round's lanes can still have an endpoint (each plan retired the ones before
+    it), so when the new batch keeps all of them there is nothing to look for in the account.
+    """
+    last_round = max((r.round for r in results), default=None)
+    previous = set(batch_lanes([r.step for r in results if r.round == last_round]))
+    if not previous - {item["lane"] for item in items}:
+        log.debug("no idle lane to retire: the batch keeps %s", sorted(previous))
+        return
     retired = endpoint_manager(aws_conn_id, conf).retire_lanes(key, {item["lane"] for item in items})
     if retired.get("endpoints"):
         log.info("retired idle endpoints: %s", ", ".join(retired["endpoints"]))

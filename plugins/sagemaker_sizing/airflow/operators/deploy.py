@@ -98,6 +98,10 @@ class DeployStepOperator(BaseOperator):
 
     def _finish(self, context: Context, manager: EndpointManager, started: dict[str, Any]) -> dict[str, Any]:
         step = step_config_from_dict(self.item["step"])
+        planned = self.item.get("endpoint_name")
+        if planned and planned != started["endpoint_name"]:
+            # The load commands were made for the planned name while this task ran.
+            raise RuntimeError(f"deployed {started['endpoint_name']}, but the plan named {planned}")
         deployed = manager.finish_deploy(
             run_key(context), self.item["lane"], step, self.conf["variant_name"], started
         )
