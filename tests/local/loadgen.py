@@ -19,6 +19,12 @@ class LoadResult:
     latencies_ms: list[float]  # as the client saw them
     statuses: list[int]
     model_latencies_ms: list[float]  # as the emulator's queueing model set them (successes only)
+    sending_s: float = 0.0  # from the first request sent to the last
+
+    @property
+    def offered_rate(self) -> float:
+        """Requests per second actually sent (below ``rate`` when the client fell behind)."""
+        return (len(self.statuses) - 1) / self.sending_s if self.sending_s > 0 else 0.0
 
     @property
     def errors(self) -> int:
@@ -68,12 +74,14 @@ async def _run(url: str, rate: float, seconds: float) -> LoadResult:
             if delay > 0:
                 await asyncio.sleep(delay)
             tasks.append(asyncio.ensure_future(_one(session, url, out)))
+        sending_s = loop.time() - start
         await asyncio.gather(*tasks)
     return LoadResult(
         rate,
         [latency for latency, _, _ in out],
         [status for _, status, _ in out],
         [model for _, _, model in out if model is not None],
+        sending_s,
     )
 
 

@@ -4,6 +4,7 @@ and autoscaling scales out under load and back in, visibly through DescribeEndpo
 from __future__ import annotations
 
 import json
+import statistics
 import threading
 import urllib.request
 from typing import TYPE_CHECKING
@@ -17,7 +18,12 @@ from .loadgen import run_load, run_loads
 if TYPE_CHECKING:
     from sagemaker_sizing.local import LocalSageMakerStatus
 
+    from .loadgen import LoadResult
+
 P99_LIMIT_MS = 80.0
+KNEE_TOLERANCE = 0.03  # the measured knee is within 3% of the analytical capacity
+KNEE_SECONDS = 4.0  # per step; long enough for 3% over capacity to queue well past the limit
+BELOW_TRIES = 3
 
 
 def _capacity(local: LocalSageMakerStatus, endpoint: str, p99_ms: float) -> float:
@@ -26,24 +32,50 @@ def _capacity(local: LocalSageMakerStatus, endpoint: str, p99_ms: float) -> floa
         return float(json.loads(response.read())["capacity_tps"])
 
 
+def _figures(result: LoadResult) -> tuple[float, float, float, int]:
+    rate, model_p99, client_p99 = result.offered_rate, result.model_p99_ms, result.p99_ms
+    return (round(rate, 1), round(model_p99, 1), round(client_p99, 1), result.errors)
+
+
+def _service_ms(local: LocalSageMakerStatus, endpoint: str) -> float:
+    with urllib.request.urlopen(f"{local.runtime_url}/_local/capacity?endpoint={endpoint}", timeout=5) as r:
+        return float(json.loads(r.read())["service_ms"])
+
+
 def test_measured_knee_matches_the_analytical_capacity(local_sagemaker: LocalSageMakerStatus) -> None:
+    """The knee, bracketed by two steps KNEE_TOLERANCE either side of the analytical capacity: the
+    step below passes (p99 <= limit, no errors), the step above fails.
+
+    Above the service rate the queue grows by KNEE_TOLERANCE * KNEE_SECONDS seconds of waiting
+    over the step (120 ms), so its p99 is ~150 ms against the 80 ms limit. Below it the wait stays
+    near zero: p99 ~ the service time's (34 ms). A CPU-starved client (or emulator) only sends (or
+    reads) requests in bursts, which queue: that can fail the step below, never pass the step
+    above. So the step below gets up to BELOW_TRIES tries; the step above one, and its client must
+    have offered more than the capacity. The noise of the service times is seeded per endpoint.
+    """
     deploy_endpoint(local_sagemaker, "knee", "ml.c5.large", 2)
     try:
         capacity = _capacity(local_sagemaker, "knee", P99_LIMIT_MS)
         profile = load_profile(local_sagemaker.options["profile"])
         assert capacity == pytest.approx(analytical_capacity(profile, "ml.c5.large", 2, P99_LIMIT_MS))
-        results = {
-            factor: run_load(local_sagemaker.runtime_url or "", "knee", factor * capacity, seconds=3.0)
-            for factor in (0.85, 0.92, 1.08, 1.15)
-        }
-        verdicts = {factor: result.passes(P99_LIMIT_MS) for factor, result in results.items()}
-        summary = {f: (round(r.model_p99_ms, 1), round(r.p99_ms, 1), r.errors) for f, r in results.items()}
-        assert verdicts == {0.85: True, 0.92: True, 1.08: False, 1.15: False}, summary
-        # Below the knee the latency is the service time; above it the queue adds to it.
-        assert results[0.85].model_p99_ms < P99_LIMIT_MS / 1.5
-        assert results[1.15].model_p99_ms > 2 * results[0.85].model_p99_ms
+        url = local_sagemaker.runtime_url or ""
+        below = []
+        for _ in range(BELOW_TRIES):
+            below.append(run_load(url, "knee", (1 - KNEE_TOLERANCE) * capacity, KNEE_SECONDS))
+            if below[-1].passes(P99_LIMIT_MS):
+                break
+        above = run_load(url, "knee", (1 + KNEE_TOLERANCE) * capacity, KNEE_SECONDS)
+        summary = {"below": [_figures(run) for run in below], "above": _figures(above)}
+        print(summary)  # offered req/s, model p99, client p99, errors: shown with -s
+        assert below[-1].passes(P99_LIMIT_MS), summary
+        assert above.offered_rate > (1 + KNEE_TOLERANCE / 2) * capacity, summary
+        assert not above.passes(P99_LIMIT_MS), summary
+        # Below the knee a request takes its service time; above it the queue adds to it.
+        service_ms = _service_ms(local_sagemaker, "knee")
+        assert statistics.median(below[-1].model_latencies_ms) < 1.1 * service_ms, summary
+        assert above.model_p99_ms > service_ms + 0.5 * KNEE_TOLERANCE * KNEE_SECONDS * 1000.0, summary
         # The client saw at least the model's latency (the header is not made up).
-        assert results[1.15].p99_ms >= results[1.15].model_p99_ms
+        assert above.p99_ms >= above.model_p99_ms
     finally:
         delete_endpoint(local_sagemaker, "knee")
 
