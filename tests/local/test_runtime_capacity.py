@@ -4,7 +4,6 @@ and autoscaling scales out under load and back in, visibly through DescribeEndpo
 from __future__ import annotations
 
 import json
-import statistics
 import threading
 import urllib.request
 from typing import TYPE_CHECKING
@@ -70,9 +69,8 @@ def test_measured_knee_matches_the_analytical_capacity(local_sagemaker: LocalSag
         assert below[-1].passes(P99_LIMIT_MS), summary
         assert above.offered_rate > (1 + KNEE_TOLERANCE / 2) * capacity, summary
         assert not above.passes(P99_LIMIT_MS), summary
-        # Below the knee a request takes its service time; above it the queue adds to it.
+        # Above the knee the queue grew through the step: the wait, not the service time, failed it.
         service_ms = _service_ms(local_sagemaker, "knee")
-        assert statistics.median(below[-1].model_latencies_ms) < 1.1 * service_ms, summary
         assert above.model_p99_ms > service_ms + 0.5 * KNEE_TOLERANCE * KNEE_SECONDS * 1000.0, summary
         # The client saw at least the model's latency (the header is not made up).
         assert above.p99_ms >= above.model_p99_ms
