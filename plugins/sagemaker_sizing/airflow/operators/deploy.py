@@ -73,18 +73,22 @@ class DeployStepOperator(BaseOperator):
                         started["endpoint_name"], waiter_delay=self.waiter_delay
                     ),
                     method_name="execute_complete",
+                    kwargs={"started": started},
                 )
             manager.wait_in_service(started["endpoint_name"])
         return self._finish(context, manager, started)
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, started: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         if not event or event.get("status") != "success":
             from sagemaker_sizing.adapters.sagemaker import EndpointFailedError
 
             raise EndpointFailedError(f"waiting for the endpoint failed: {event}")
-        # Starting again is idempotent: it finds the endpoint on the wanted config and reuses it.
         manager = self._manager()
-        return self._finish(context, manager, self._start(context, manager))
+        # What the start before the wait did (created, updated, reused); finishing checks InService
+        # again. Without it (a deferral made by an older version), starting again is idempotent.
+        return self._finish(context, manager, started or self._start(context, manager))
 
     def _start(self, context: Context, manager: EndpointManager) -> dict[str, Any]:
         return manager.start_deploy(
