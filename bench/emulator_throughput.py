@@ -19,6 +19,7 @@ Run: .venv/bin/python bench/emulator_throughput.py [--seconds 5] [--rate 1000] [
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -66,22 +67,24 @@ def bench_profile(directory: Path) -> Path:
 def pin(pid: int, cpu: int) -> None:
     """Pin every thread of ``pid`` to ``cpu``."""
     for task in Path(f"/proc/{pid}/task").iterdir():
-        os.sched_setaffinity(int(task.name), {cpu})
+        with contextlib.suppress(ProcessLookupError):  # a thread that has just ended
+            os.sched_setaffinity(int(task.name), {cpu})
 
 
 def children(pid: int) -> list[int]:
-    return [
-        int(child)
-        for task in Path(f"/proc/{pid}/task").iterdir()
-        for child in (task / "children").read_text().split()
-    ]
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            found.extend(int(child) for child in (task / "children").read_text().split())
+    return found
 
 
 def realtime(pid: int) -> None:
     """Give every thread of ``pid`` a real-time (SCHED_FIFO) priority: other work on the machine
     then cannot delay it (the kernel still keeps 5% of each second for everything else)."""
     for task in Path(f"/proc/{pid}/task").iterdir():
-        os.sched_setscheduler(int(task.name), os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setscheduler(int(task.name), os.SCHED_FIFO, os.sched_param(RT_PRIORITY))
 
 
 def on_cpu(command: list[str], cpu: int | None, rt: bool = False) -> list[str]:
