@@ -75,13 +75,13 @@ class DueTimer:
     """Calls ``callback(*args)`` at ``due`` (``time.monotonic()`` seconds), earliest first; equal
     due times run in the order they were scheduled."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, use_timerfd: bool = True) -> None:
         self._loop = loop
         self._heap: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._order = itertools.count()
         self._armed = float("inf")  # the deadline the timer is set for
         self._timerfd: _TimerFd | None = None
-        if sys.platform.startswith("linux"):
+        if use_timerfd and sys.platform.startswith("linux"):
             try:
                 self._timerfd = _TimerFd()
                 loop.add_reader(self._timerfd.fd, self._expired)

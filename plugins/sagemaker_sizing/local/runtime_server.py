@@ -244,8 +244,8 @@ async def serve(args: argparse.Namespace) -> None:
     stop = loop.create_future()
     loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
     loop.add_signal_handler(signal.SIGINT, stop.set_result, None)
-    await registry.refresh()  # loads boto3's models; then keep them out of the collector's way:
-    gc.freeze()  # a full collection over them would stall every answer due meanwhile
+    await registry.refresh()
+    gc.freeze()  # start-up's objects live as long as the process: full collections skip them
     tasks = [
         asyncio.ensure_future(registry.poll_forever()),
         asyncio.ensure_future(registry.autoscale_forever()),
