@@ -156,11 +156,19 @@ def load_commands(
 
 
 def runtime_url_of(aws_conn_id: str) -> str | None:
-    """The connection's ``service_config.sagemaker-runtime.endpoint_url`` (set for the local SageMaker)."""
-    from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+    """The connection's ``service_config.sagemaker-runtime.endpoint_url`` (set for the local SageMaker).
 
-    hook = AwsBaseHook(aws_conn_id=aws_conn_id, client_type="sagemaker-runtime")
-    url = hook.conn_config.get_service_config("sagemaker-runtime").get("endpoint_url")
+    Read from the connection's extra as the Amazon provider reads it, without building a hook
+    (boto3 is not needed to make the commands). No such connection: the region's public host.
+    """
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        extra = BaseHook.get_connection(aws_conn_id).extra_dejson
+    except AirflowNotFoundException:
+        return None
+    url = (extra.get("service_config") or {}).get("sagemaker-runtime", {}).get("endpoint_url")
     return str(url) if url else None
 
 
