@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 P99_LIMIT_MS = 80.0
 KNEE_TOLERANCE = 0.03  # the measured knee is within 3% of the analytical capacity
-KNEE_SECONDS = 4.0  # per step; long enough for 3% over capacity to queue well past the limit
+KNEE_P99_LIMIT_MS = 150.0  # ~115 ms above the service time's p99: room for a stalled client
+KNEE_SECONDS = 6.0  # per step: 3% over capacity queues 180 ms of waiting by its end
 BELOW_TRIES = 3
 
 
@@ -46,29 +47,32 @@ def test_measured_knee_matches_the_analytical_capacity(local_sagemaker: LocalSag
     step below passes (p99 <= limit, no errors), the step above fails.
 
     Above the service rate the queue grows by KNEE_TOLERANCE * KNEE_SECONDS seconds of waiting
-    over the step (120 ms), so its p99 is ~150 ms against the 80 ms limit. Below it the wait stays
-    near zero: p99 ~ the service time's (34 ms). A CPU-starved client (or emulator) only sends (or
-    reads) requests in bursts, which queue: that can fail the step below, never pass the step
-    above. So the step below gets up to BELOW_TRIES tries; the step above one, and its client must
-    have offered more than the capacity. The noise of the service times is seeded per endpoint.
+    over the step (180 ms), so its p99 is ~210 ms against the 150 ms limit. Below it the wait stays
+    near zero: p99 ~ the service time's (34 ms). A CPU-starved client (or emulator) sends (or reads)
+    requests in a burst after a stall, and at 97% of capacity that backlog takes seconds to drain:
+    the step's p99 is then about the service time plus the stall. That can fail the step below,
+    never pass the step above. So the limit leaves ~115 ms for stalls, the step below gets up to
+    BELOW_TRIES tries, the step above one, and its client must have offered close to 1.03x the
+    capacity. The noise of the service times is seeded per endpoint.
     """
     deploy_endpoint(local_sagemaker, "knee", "ml.c5.large", 2)
     try:
-        capacity = _capacity(local_sagemaker, "knee", P99_LIMIT_MS)
+        capacity = _capacity(local_sagemaker, "knee", KNEE_P99_LIMIT_MS)
         profile = load_profile(local_sagemaker.options["profile"])
-        assert capacity == pytest.approx(analytical_capacity(profile, "ml.c5.large", 2, P99_LIMIT_MS))
+        expected = analytical_capacity(profile, "ml.c5.large", 2, KNEE_P99_LIMIT_MS)
+        assert capacity == pytest.approx(expected)
         url = local_sagemaker.runtime_url or ""
         below = []
         for _ in range(BELOW_TRIES):
             below.append(run_load(url, "knee", (1 - KNEE_TOLERANCE) * capacity, KNEE_SECONDS))
-            if below[-1].passes(P99_LIMIT_MS):
+            if below[-1].passes(KNEE_P99_LIMIT_MS):
                 break
         above = run_load(url, "knee", (1 + KNEE_TOLERANCE) * capacity, KNEE_SECONDS)
         summary = {"below": [_figures(run) for run in below], "above": _figures(above)}
         print(summary)  # offered req/s, model p99, client p99, errors: shown with -s
-        assert below[-1].passes(P99_LIMIT_MS), summary
-        assert above.offered_rate > (1 + KNEE_TOLERANCE / 2) * capacity, summary
-        assert not above.passes(P99_LIMIT_MS), summary
+        assert below[-1].passes(KNEE_P99_LIMIT_MS), summary
+        assert above.offered_rate > (1 + 0.8 * KNEE_TOLERANCE) * capacity, summary
+        assert not above.passes(KNEE_P99_LIMIT_MS), summary
         # Above the knee the queue grew through the step: the wait, not the service time, failed it.
         service_ms = _service_ms(local_sagemaker, "knee")
         assert above.model_p99_ms > service_ms + 0.5 * KNEE_TOLERANCE * KNEE_SECONDS * 1000.0, summary
