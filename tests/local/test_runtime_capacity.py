@@ -15,6 +15,8 @@ from .conftest import delete_endpoint, deploy_endpoint, wait_for
 from .loadgen import run_load, run_loads
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sagemaker_sizing.local import LocalSageMakerStatus
 
     from .loadgen import LoadResult
@@ -23,7 +25,7 @@ P99_LIMIT_MS = 80.0
 KNEE_TOLERANCE = 0.03  # the measured knee is within 3% of the analytical capacity
 KNEE_P99_LIMIT_MS = 150.0  # ~115 ms above the service time's p99: room for a stalled client
 KNEE_SECONDS = 6.0  # per step: 3% over capacity queues 180 ms of waiting by its end
-BELOW_TRIES = 3
+STEP_TRIES = 3
 
 
 def _capacity(local: LocalSageMakerStatus, endpoint: str, p99_ms: float) -> float:
@@ -51,9 +53,9 @@ def test_measured_knee_matches_the_analytical_capacity(local_sagemaker: LocalSag
     near zero: p99 ~ the service time's (34 ms). A CPU-starved client (or emulator) sends (or reads)
     requests in a burst after a stall, and at 97% of capacity that backlog takes seconds to drain:
     the step's p99 is then about the service time plus the stall. That can fail the step below,
-    never pass the step above. So the limit leaves ~115 ms for stalls, the step below gets up to
-    BELOW_TRIES tries, the step above one, and its client must have offered close to 1.03x the
-    capacity. The noise of the service times is seeded per endpoint.
+    never pass the step above. So the limit leaves ~115 ms for stalls and the step below gets up to
+    STEP_TRIES tries; the step above is tried again only if it passed with a client that fell
+    behind its rate. The noise of the service times is seeded per endpoint.
     """
     deploy_endpoint(local_sagemaker, "knee", "ml.c5.large", 2)
     try:
@@ -62,16 +64,23 @@ def test_measured_knee_matches_the_analytical_capacity(local_sagemaker: LocalSag
         expected = analytical_capacity(profile, "ml.c5.large", 2, KNEE_P99_LIMIT_MS)
         assert capacity == pytest.approx(expected)
         url = local_sagemaker.runtime_url or ""
-        below = []
-        for _ in range(BELOW_TRIES):
-            below.append(run_load(url, "knee", (1 - KNEE_TOLERANCE) * capacity, KNEE_SECONDS))
-            if below[-1].passes(KNEE_P99_LIMIT_MS):
-                break
-        above = run_load(url, "knee", (1 + KNEE_TOLERANCE) * capacity, KNEE_SECONDS)
-        summary = {"below": [_figures(run) for run in below], "above": _figures(above)}
+
+        def tries(rate: float, settled: Callable[[LoadResult], bool]) -> list[LoadResult]:
+            runs: list[LoadResult] = []
+            while len(runs) < STEP_TRIES and not (runs and settled(runs[-1])):
+                runs.append(run_load(url, "knee", rate, KNEE_SECONDS))
+            return runs
+
+        below = tries((1 - KNEE_TOLERANCE) * capacity, lambda run: run.passes(KNEE_P99_LIMIT_MS))
+        # A pass above counts only when the client kept up; a fail counts whatever it offered.
+        above_runs = tries(
+            (1 + KNEE_TOLERANCE) * capacity,
+            lambda run: not run.passes(KNEE_P99_LIMIT_MS) or run.offered_rate >= 0.995 * run.rate,
+        )
+        above = above_runs[-1]
+        summary = {"below": [_figures(run) for run in below], "above": [_figures(run) for run in above_runs]}
         print(summary)  # offered req/s, model p99, client p99, errors: shown with -s
         assert below[-1].passes(KNEE_P99_LIMIT_MS), summary
-        assert above.offered_rate > (1 + 0.8 * KNEE_TOLERANCE) * capacity, summary
         assert not above.passes(KNEE_P99_LIMIT_MS), summary
         # Above the knee the queue grew through the step: the wait, not the service time, failed it.
         service_ms = _service_ms(local_sagemaker, "knee")
