@@ -113,7 +113,7 @@ def run_dags_test(work: Path) -> str:
             def delenv(self, key: str, raising: bool = False) -> None:
                 os.environ.pop(key, None)
 
-        apply_env(_Env(), sizing_env(local))
+        apply_env(_Env(), sizing_env(local, defer_after=5.0))  # as make demo
         conf = base_conf(**CONF, perfsize_results_dir=str(work / "results"))
         dag_run = fresh_dag().test(run_conf=conf)
         assert str(dag_run.state) == "success", dag_run.state

@@ -47,9 +47,10 @@ def base_conf(**overrides: Any) -> dict[str, Any]:
     return conf
 
 
-def sizing_env(local: LocalSageMakerStatus) -> dict[str, str]:
-    """What ``make demo`` sets for Airflow, plus the tests' round slots."""
-    env = local_airflow_env(local)
+def sizing_env(local: LocalSageMakerStatus, defer_after: float = 0.0) -> dict[str, str]:
+    """What ``make demo`` sets for Airflow, plus the tests' round slots. Deploy defers at once by
+    default (``make demo`` watches a local endpoint for 5 s first), so runs go through the triggerer."""
+    env = local_airflow_env(local, defer_after=defer_after)
     env["AIRFLOW__SAGEMAKER_SIZING__MAX_ROUNDS"] = str(ROUNDS)
     return env
 

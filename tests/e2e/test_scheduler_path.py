@@ -75,6 +75,8 @@ def airflow_standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
         "AIRFLOW__SAGEMAKER_SIZING__RESULTS_ROOTS": str(work / "results"),
         # Small injectors, so a step above 16 TPS is split over parallel load tasks.
         "AIRFLOW__SAGEMAKER_SIZING__INJECTOR_MAX_TPS": "16",
+        # Deploy defers at once, so the real triggerer waits for the endpoint.
+        "AIRFLOW__SAGEMAKER_SIZING__DEFER_AFTER": "0",
     }
     log_path = work / "standalone.log"
     with log_path.open("w") as log:

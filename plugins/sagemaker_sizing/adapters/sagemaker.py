@@ -271,6 +271,20 @@ class EndpointManager:
             raise EndpointFailedError(_failure_text(endpoint_name, endpoint))
         return endpoint
 
+    def in_service_within(self, endpoint_name: str, seconds: float, interval: float = 0.5) -> bool:
+        """Watch a transitional endpoint for up to ``seconds``: True once InService, False while it
+        is still transitional at the end; raises when it settles in any other state."""
+        deadline = time.monotonic() + seconds
+        while True:
+            endpoint = self._describe_endpoint(endpoint_name)
+            if endpoint is None or endpoint["EndpointStatus"] not in TRANSITIONAL:
+                if endpoint is not None and endpoint["EndpointStatus"] == "InService":
+                    return True
+                raise EndpointFailedError(_failure_text(endpoint_name, endpoint))
+            if time.monotonic() + interval > deadline:
+                return False
+            self._sleep(interval)
+
     def wait_deleted(self, endpoint_name: str) -> None:
         endpoint = self.wait_settled(endpoint_name)
         if endpoint is not None:

@@ -57,7 +57,11 @@ def _add_round(round_no: int, conf: XComArg, previous: list[XComArg]) -> XComArg
     plan_task = PlanRoundOperator(task_id="plan", python_callable=plan, op_args=[conf, previous])
     items = plan_task.output
     deploy = DeployStepOperator.partial(
-        task_id="deploy", conf=conf, aws_conn_id=settings.aws_conn_id(), waiter_delay=settings.waiter_delay()
+        task_id="deploy",
+        conf=conf,
+        aws_conn_id=settings.aws_conn_id(),
+        waiter_delay=settings.waiter_delay(),
+        defer_after=settings.defer_after(),
     ).expand(item=items)
 
     @task(task_id="commands")

@@ -17,9 +17,12 @@ if TYPE_CHECKING:
 LOCAL_CONN_ID = "sagemaker_sizing_local"
 
 
-def local_airflow_env(local: LocalSageMakerStatus, *, waiter_delay: int = 1) -> dict[str, str]:
+def local_airflow_env(
+    local: LocalSageMakerStatus, *, waiter_delay: int = 1, defer_after: float = 5.0
+) -> dict[str, str]:
     """Environment for Airflow processes: an AWS connection on the local control plane, with the
-    runtime emulator as the ``sagemaker-runtime`` endpoint, and the DAG settings that use it.
+    runtime emulator as the ``sagemaker-runtime`` endpoint, and the DAG settings that use it
+    (local endpoints settle in about a second: deploy watches them before deferring).
 
     The connection travels in the environment (``AIRFLOW_CONN_*``), never on a command line.
     """
@@ -29,6 +32,7 @@ def local_airflow_env(local: LocalSageMakerStatus, *, waiter_delay: int = 1) -> 
         f"AIRFLOW_CONN_{LOCAL_CONN_ID.upper()}": json.dumps(connection),
         "AIRFLOW__SAGEMAKER_SIZING__AWS_CONN_ID": LOCAL_CONN_ID,
         "AIRFLOW__SAGEMAKER_SIZING__WAITER_DELAY": str(waiter_delay),
+        "AIRFLOW__SAGEMAKER_SIZING__DEFER_AFTER": str(defer_after),
         # The local SageMaker has no use for the real account's credentials or profile.
         "AWS_PROFILE": "",
     }

@@ -43,6 +43,13 @@ def waiter_delay() -> int:
     return int(conf.getint(SECTION, "waiter_delay", fallback=30))
 
 
+def defer_after() -> float:
+    """Seconds deploy watches a Creating/Updating endpoint in the worker before deferring to the
+    triggerer. 0 (the default) defers at once: a real endpoint takes minutes. The local SageMaker's
+    take a second, where a trip through the triggerer would cost more than the wait."""
+    return float(conf.getfloat(SECTION, "defer_after", fallback=0.0))
+
+
 def results_roots() -> list[Path]:
     """Folders the UI plugin serves run folders from: the conf's default results dir and the demo's."""
     raw = str(conf.get(SECTION, "results_roots", fallback="perfsize-results-dir,results"))

@@ -1,0 +1,63 @@
+"""Deploy watches a settling endpoint in the worker for ``defer_after`` seconds before deferring:
+a local endpoint (InService after ~1 s) is finished in place; with 0, the wait goes to the triggerer."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import TaskDeferred
+from sagemaker_sizing.adapters.ownership import lane_for
+from sagemaker_sizing.airflow import tasks
+from sagemaker_sizing.airflow.local_run import LOCAL_CONN_ID
+from sagemaker_sizing.airflow.operators.deploy import DeployStepOperator, run_key
+from sagemaker_sizing.core.model import StepConfig
+from sagemaker_sizing.core.serde import step_config_to_dict
+from sagemaker_sizing.local import LocalSageMakerStatus
+
+from tests.e2e.harness import MODEL, apply_env, sizing_env
+
+
+def deploy(local: LocalSageMakerStatus, run_id: str, defer_after: float) -> tuple[DeployStepOperator, Any]:
+    step = StepConfig("type", "ml.m5.large", 1, 10, 1)
+    operator = DeployStepOperator(
+        task_id="deploy",
+        item={"round": 1, "lane": lane_for(step.instance_type), "step": step_config_to_dict(step)},
+        conf={"region": local.region, "model_name": MODEL, "variant_name": "AllTraffic", "endpoint_name": ""},
+        aws_conn_id=LOCAL_CONN_ID,
+        waiter_delay=1,
+        defer_after=defer_after,
+    )
+    context: Any = {"dag": SimpleNamespace(dag_id="sagemaker_sizing"), "run_id": run_id}
+    return operator, context
+
+
+@pytest.mark.parametrize("defer_after", [5.0, 0.0])
+def test_a_quick_endpoint_is_finished_in_the_worker(
+    local_sagemaker: LocalSageMakerStatus, monkeypatch: pytest.MonkeyPatch, defer_after: float
+) -> None:
+    apply_env(monkeypatch, sizing_env(local_sagemaker))
+    operator, context = deploy(local_sagemaker, f"manual__defer-after-{defer_after:g}", defer_after)
+    sagemaker = local_sagemaker.client("sagemaker")
+    name = ""
+    try:
+        began = time.monotonic()
+        if defer_after:
+            deployed = operator.execute(context)
+            name = deployed["endpoint_name"]
+            # The local endpoint was Creating for a second: the task waited for it, not the triggerer.
+            assert time.monotonic() - began >= 0.9
+            assert deployed["action"] == "created"
+            status = sagemaker.describe_endpoint(EndpointName=deployed["endpoint_name"])["EndpointStatus"]
+            assert status == "InService"
+        else:
+            with pytest.raises(TaskDeferred) as deferred:
+                operator.execute(context)
+            assert deferred.value.method_name == "execute_complete"
+            name = deferred.value.kwargs["started"]["endpoint_name"]
+            assert deferred.value.kwargs["started"]["status"] == "Creating"
+    finally:
+        tasks.teardown(run_key(context), LOCAL_CONN_ID, {"region": local_sagemaker.region})
+    assert name and name not in [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]]
