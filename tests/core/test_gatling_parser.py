@@ -108,3 +108,14 @@ def test_result_is_json_safe() -> None:
 
     result = parse_log(LOGS[0], target_tps=1)
     assert json.loads(json.dumps(result)) == result
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 100, 10_001])
+def test_percentiles_of_the_sorted_array_are_numpys_bit_for_bit(size: int) -> None:
+    from sagemaker_sizing.core.gatling.metrics import sorted_percentile
+
+    rng = np.random.default_rng(size)
+    latencies = rng.lognormal(3, 1, size).astype(np.int32)
+    ordered = np.sort(latencies)
+    for q in (0, 1, 25, 50, 75, 90, 95, 98, 99, 99.9, 100):
+        assert sorted_percentile(ordered, q) == float(np.percentile(latencies, q)), q
