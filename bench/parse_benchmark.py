@@ -2,8 +2,9 @@
 
 Each side runs as a fresh interpreter (start-up and imports included: what a user waits for);
 wall time and peak RSS (``ru_maxrss`` of that child, from ``os.wait4``) are the median of
-``--repeat`` runs. Both sides get the same bytecode-cache setting, warmed by one untimed run.
-The integer parts of every percentile must agree, or the benchmark fails.
+``--repeat`` runs, taken alternately (ours, perfsize, ours, ...). Both sides get the same
+bytecode-cache setting, warmed by one untimed run. The integer parts of every percentile must
+agree, or the benchmark fails.
 
     python3 -m venv /tmp/bench-perfsize
     /tmp/bench-perfsize/bin/pip install --no-deps perfsize==0.1.11 'numpy<2' 'pandas<2' pyyaml \\
@@ -54,9 +55,21 @@ def run(argv: list[str], env: dict[str, str]) -> tuple[float, int, str, float]:
     return wall, usage.ru_maxrss // 1024, text, usage.ru_utime + usage.ru_stime
 
 
-def measure(name: str, argv: list[str], env: dict[str, str], repeat: int) -> dict[str, object]:
-    run(argv, env)  # warm: bytecode cache and page cache
-    runs = [run(argv, env) for _ in range(repeat)]
+def measure_interleaved(
+    sides: dict[str, list[str]], env: dict[str, str], repeat: int
+) -> dict[str, dict[str, object]]:
+    """Runs alternate between the sides, so a machine that slows down or speeds up (a shared VM
+    does) weighs on both alike."""
+    for argv in sides.values():
+        run(argv, env)  # warm: bytecode cache and page cache
+    runs: dict[str, list[tuple[float, int, str, float]]] = {name: [] for name in sides}
+    for _ in range(repeat):
+        for name, argv in sides.items():
+            runs[name].append(run(argv, env))
+    return {name: summarise(name, runs[name]) for name in sides}
+
+
+def summarise(name: str, runs: list[tuple[float, int, str, float]]) -> dict[str, object]:
     result = {
         "name": name,
         "wall_s": statistics.median(r[0] for r in runs),
@@ -76,15 +89,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="parse benchmark against perfsize 0.1.11")
     parser.add_argument("log", type=Path)
     parser.add_argument("--perfsize-python", default="/tmp/bench-perfsize/bin/python")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "bench-parse-pycache")
     log = str(args.log.resolve())
     size_mb = args.log.stat().st_size / 1e6
     print(f"log: {log} ({size_mb:.0f} MB)")
-    ours = measure("ours", [str(ROOT / ".venv/bin/python"), "-c", OURS, log], env, args.repeat)
-    theirs = measure("perfsize", [args.perfsize_python, "-c", PERFSIZE, log], env, args.repeat)
+    sides = {
+        "ours": [str(ROOT / ".venv/bin/python"), "-c", OURS, log],
+        "perfsize": [args.perfsize_python, "-c", PERFSIZE, log],
+    }
+    measured = measure_interleaved(sides, env, args.repeat)
+    ours, theirs = measured["ours"], measured["perfsize"]
     mismatched = []
     for p in PERCENTILES:
         key = f"latency_success_{p}"
