@@ -16,9 +16,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG
 from sagemaker_sizing.airflow import settings
-from sagemaker_sizing.airflow.graph import add_report_and_teardown, add_rounds, validate_conf
+from sagemaker_sizing.airflow.graph import (
+    SharedSchemaParam,
+    add_report_and_teardown,
+    add_rounds,
+    validate_conf,
+)
 from sagemaker_sizing.core.conf import params_schema
 
 ROUNDS = settings.max_rounds()
@@ -31,7 +36,7 @@ with DAG(
     max_active_runs=4,
     tags=["sagemaker", "sizing", "load-test"],
     default_args={"owner": "sagemaker-sizing", "retries": 1, "retry_delay": timedelta(seconds=10)},
-    params={name: Param(**schema) for name, schema in params_schema().items()},
+    params={name: SharedSchemaParam(**schema) for name, schema in params_schema().items()},
     render_template_as_native_obj=True,
 ) as dag:
     conf = validate_conf()

@@ -8,10 +8,11 @@ The number of slots is fixed at parse time; validation rejects a conf whose walk
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import TaskGroup, TriggerRule, get_current_context, task
+from airflow.sdk import Param, TaskGroup, TriggerRule, get_current_context, task
 
 from sagemaker_sizing.airflow import settings, tasks
 from sagemaker_sizing.airflow.links import FinalReportLink
@@ -23,6 +24,20 @@ from sagemaker_sizing.airflow.operators.plan import PlanRoundOperator
 if TYPE_CHECKING:
     from airflow.sdk import XComArg
     from airflow.sdk.bases.operator import BaseOperator
+
+
+class SharedSchemaParam(Param):
+    """A Param whose JSON schema is shared by its copies instead of deep-copied.
+
+    Airflow deep-copies the DAG's params into every task it builds: with the conf's ~40 fields
+    that was most of the DAG file's parse time, which every task process pays. The schema is
+    never changed once the DAG is built; the value is still copied.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedSchemaParam:
+        clone = SharedSchemaParam(description=self.description, schema=self.schema, source=self.source)
+        clone.value = copy.deepcopy(self.value, memo)
+        return clone
 
 
 @task(task_id="validate")

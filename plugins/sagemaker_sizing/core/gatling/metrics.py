@@ -187,9 +187,9 @@ def per_second_p99(seconds: I32, latencies: I32, size: int) -> list[float | None
     # Sort (second, latency) pairs packed into one integer: int32 when they fit (a sort of 1M
     # int32 takes a fraction of an int64 one), else int64.
     wide = size * spread >= 1 << 31
-    kind = np.int64 if wide else np.int32
-    ordered = np.sort(seconds.astype(kind) * kind(spread) + (latencies - low).astype(kind))
-    sorted_lat = ordered % kind(spread) + low
+    kind = np.dtype(np.int64 if wide else np.int32)
+    ordered = np.sort(seconds.astype(kind) * spread + (latencies.astype(kind) - low))
+    sorted_lat = ordered % spread + low
     counts = np.bincount(seconds, minlength=size)
     begins = np.concatenate([[0], np.cumsum(counts)[:-1]])
     present = np.flatnonzero(counts)
