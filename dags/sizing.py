@@ -19,9 +19,9 @@ from datetime import timedelta
 from airflow.sdk import DAG
 from sagemaker_sizing.airflow import settings
 from sagemaker_sizing.airflow.graph import (
-    SharedSchemaParam,
     add_report_and_teardown,
     add_rounds,
+    shared_schema_param,
     validate_conf,
 )
 from sagemaker_sizing.core.conf import params_schema
@@ -36,7 +36,7 @@ with DAG(
     max_active_runs=4,
     tags=["sagemaker", "sizing", "load-test"],
     default_args={"owner": "sagemaker-sizing", "retries": 1, "retry_delay": timedelta(seconds=10)},
-    params={name: SharedSchemaParam(**schema) for name, schema in params_schema().items()},
+    params={name: shared_schema_param(**schema) for name, schema in params_schema().items()},
     render_template_as_native_obj=True,
 ) as dag:
     conf = validate_conf()

@@ -33,3 +33,16 @@ def test_every_dag_has_owner_tags_retries_and_doc(dag_bag) -> None:  # type: ign
             assert task.owner and task.owner != "airflow", f"{dag_id}.{task.task_id} has no owner"
             assert task.retries is not None and task.retries >= 0
         assert dag.default_args.get("retries", 0) >= 1, f"{dag_id} has no retries by default"
+
+
+def test_dags_survive_serialization_with_their_params(dag_bag) -> None:  # type: ignore[no-untyped-def]
+    # What the DAG processor stores and the scheduler and UI read back: the trigger form's schema.
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    dag = dag_bag.dags["sagemaker_sizing"]
+    restored = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))
+    for name in ("peak_tps", "type_walk", "strategy"):
+        assert restored.params.get_param(name).schema == dag.params.get_param(name).schema
+    # Every task shares the DAG's schema objects rather than holding its own deep copy.
+    task = dag.get_task("round_1.plan")
+    assert task.params.get_param("peak_tps").schema is dag.params.get_param("peak_tps").schema

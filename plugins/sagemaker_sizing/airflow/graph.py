@@ -8,7 +8,6 @@ The number of slots is fixed at parse time; validation rejects a conf whose walk
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
@@ -26,18 +25,23 @@ if TYPE_CHECKING:
     from airflow.sdk.bases.operator import BaseOperator
 
 
-class SharedSchemaParam(Param):
-    """A Param whose JSON schema is shared by its copies instead of deep-copied.
+class _SharedSchema(dict[str, Any]):
+    """A Param's JSON schema that its copies share instead of deep-copying."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _SharedSchema:
+        return self
+
+
+def shared_schema_param(**schema: Any) -> Param:
+    """A Param whose schema is shared by its copies (it is never changed once the DAG is built).
 
     Airflow deep-copies the DAG's params into every task it builds: with the conf's ~40 fields
-    that was most of the DAG file's parse time, which every task process pays. The schema is
-    never changed once the DAG is built; the value is still copied.
+    that was most of the DAG file's parse time, which every task process pays. Still a plain
+    ``Param``, which is what DAG serialization accepts; the value is still copied.
     """
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SharedSchemaParam:
-        clone = SharedSchemaParam(description=self.description, schema=self.schema, source=self.source)
-        clone.value = copy.deepcopy(self.value, memo)
-        return clone
+    param = Param(**schema)
+    param.schema = _SharedSchema(param.schema)
+    return param
 
 
 @task(task_id="validate")
