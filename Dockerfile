@@ -42,6 +42,7 @@ COPY --chown=airflow:0 pyproject.toml README.md ./
 COPY --chown=airflow:0 plugins/sagemaker_sizing ./plugins/sagemaker_sizing
 # Airflow would otherwise import every module of the package as a plugin, in every process.
 COPY --chown=airflow:0 plugins/.airflowignore ./plugins/.airflowignore
+COPY --chown=airflow:0 plugins/sizing_plugin.py ./plugins/sizing_plugin.py
 COPY --chown=airflow:0 dags ./dags
 COPY --chown=airflow:0 include/examples ./include/examples
 COPY --chown=airflow:0 include/models.yaml ./include/models.yaml

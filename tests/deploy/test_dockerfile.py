@@ -105,6 +105,10 @@ def test_copied_sources_exist_and_are_not_docker_ignored(instructions: list[Inst
         "requirements.lock",
     ):
         assert needed in sources, needed
+    # And every plugin module Airflow loads (what plugins/.airflowignore leaves): the UI plugin.
+    plugin_files = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "plugins").glob("*.py"))
+    assert plugin_files == ["plugins/sizing_plugin.py"]
+    assert set(plugin_files) <= set(sources)
 
 
 def test_the_image_puts_dags_and_plugins_where_airflow_looks() -> None:
