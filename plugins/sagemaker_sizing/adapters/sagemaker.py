@@ -10,6 +10,7 @@ it works after a crash.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import logging
 import time
 from dataclasses import dataclass
@@ -266,24 +267,16 @@ class EndpointManager:
 
     def wait_in_service(self, endpoint_name: str) -> dict[str, Any]:
         """Poll (first check at once, then with growing delays) until InService; raise on failure."""
-        endpoint = self.wait_settled(endpoint_name)
-        if endpoint is None or endpoint["EndpointStatus"] != "InService":
-            raise EndpointFailedError(_failure_text(endpoint_name, endpoint))
-        return endpoint
+        return _in_service(endpoint_name, self.wait_settled(endpoint_name))
 
     def in_service_within(self, endpoint_name: str, seconds: float, interval: float = 0.5) -> bool:
-        """Watch a transitional endpoint for up to ``seconds``: True once InService, False while it
-        is still transitional at the end; raises when it settles in any other state."""
-        deadline = time.monotonic() + seconds
-        while True:
-            endpoint = self._describe_endpoint(endpoint_name)
-            if endpoint is None or endpoint["EndpointStatus"] not in TRANSITIONAL:
-                if endpoint is not None and endpoint["EndpointStatus"] == "InService":
-                    return True
-                raise EndpointFailedError(_failure_text(endpoint_name, endpoint))
-            if time.monotonic() + interval > deadline:
-                return False
-            self._sleep(interval)
+        """Watch a transitional endpoint for ``seconds`` of polling: True once InService, False while
+        it is still transitional at the end; raises when it settles in any other state."""
+        endpoint, _ = self._watch(endpoint_name, itertools.repeat(interval), seconds)
+        if endpoint is not None and endpoint["EndpointStatus"] in TRANSITIONAL:
+            return False
+        _in_service(endpoint_name, endpoint)
+        return True
 
     def wait_deleted(self, endpoint_name: str) -> None:
         endpoint = self.wait_settled(endpoint_name)
@@ -293,19 +286,26 @@ class EndpointManager:
             )
 
     def wait_settled(self, endpoint_name: str) -> dict[str, Any] | None:
+        endpoint, slept = self._watch(endpoint_name, self.backoff.delays(), self.backoff.timeout)
+        if endpoint is not None and endpoint["EndpointStatus"] in TRANSITIONAL:
+            raise TimeoutError(f"endpoint {endpoint_name} still transitional after {slept:.0f} s of waiting")
+        return endpoint
+
+    def _watch(
+        self, endpoint_name: str, delays: Iterator[float], budget: float
+    ) -> tuple[dict[str, Any] | None, float]:
+        """Describe the endpoint, sleeping ``delays`` between checks, until it is not transitional
+        or ``budget`` seconds have been slept: its last description and the seconds slept."""
         slept = 0.0
-        for delay in self.backoff.delays():
+        while True:
             endpoint = self._describe_endpoint(endpoint_name)
-            if endpoint is None or endpoint["EndpointStatus"] not in TRANSITIONAL:
-                return endpoint
-            if slept >= self.backoff.timeout:
-                break
-            log.info(
-                "Endpoint %s is %s; next check in %.0f s", endpoint_name, endpoint["EndpointStatus"], delay
-            )
+            if endpoint is None or endpoint["EndpointStatus"] not in TRANSITIONAL or slept >= budget:
+                return endpoint, slept
+            delay = next(delays)
+            status = endpoint["EndpointStatus"]
+            log.info("Endpoint %s is %s; next check in %g s", endpoint_name, status, delay)
             self._sleep(delay)
             slept += delay
-        raise TimeoutError(f"endpoint {endpoint_name} still transitional after {slept:.0f} s of waiting")
 
     # ---- helpers ------------------------------------------------------------------------------
 
@@ -433,6 +433,13 @@ def is_not_found(error: ClientError) -> bool:
     return err.get("Code") in ("ValidationException", "ResourceNotFound") and "Could not find" in str(
         err.get("Message", "")
     )
+
+
+def _in_service(endpoint_name: str, endpoint: dict[str, Any] | None) -> dict[str, Any]:
+    """``endpoint`` (a settled description) when InService; else the failure, in words."""
+    if endpoint is None or endpoint["EndpointStatus"] != "InService":
+        raise EndpointFailedError(_failure_text(endpoint_name, endpoint))
+    return endpoint
 
 
 def _failure_text(name: str, endpoint: dict[str, Any] | None) -> str:
