@@ -90,15 +90,24 @@ def latency_metrics(latencies: I32) -> dict[str, Any]:
 
 
 def sorted_percentile(ordered: npt.NDArray[Any], q: float) -> float:
-    """``np.percentile(a, q)`` (default linear method) of ``ordered = np.sort(a)``, bit for bit:
-    the same virtual index and the same two-sided interpolation as numpy's ``_lerp``."""
-    virtual = (q / 100) * (ordered.size - 1)
-    below = int(np.floor(virtual))
-    above = min(below + 1, ordered.size - 1)
-    a, b = float(ordered[below]), float(ordered[above])
+    """``np.percentile(a, q)`` (default linear method) of ``ordered = np.sort(a)``, bit for bit."""
+    return float(runs_percentile(ordered, np.zeros(1, np.int64), np.full(1, ordered.size), q)[0])
+
+
+def runs_percentile(
+    ordered: npt.NDArray[Any], begins: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64], q: float
+) -> npt.NDArray[np.float64]:
+    """The linear ``q``-th percentile of each sorted run ``ordered[begin : begin + size]``: numpy's
+    virtual index and its two-sided interpolation (``_lerp``), so the values are np.percentile's."""
+    virtual = (q / 100) * (sizes - 1)
+    below = np.floor(virtual).astype(np.int64)
+    above = np.minimum(below + 1, sizes - 1)
+    a = ordered[begins + below].astype(np.float64)
+    b = ordered[begins + above].astype(np.float64)
     t = virtual - below
     diff = b - a
-    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
+    values: npt.NDArray[np.float64] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+    return values
 
 
 class MetricsAccumulator:
@@ -193,13 +202,7 @@ def per_second_p99(seconds: I32, latencies: I32, size: int) -> list[float | None
     counts = np.bincount(seconds, minlength=size)
     begins = np.concatenate([[0], np.cumsum(counts)[:-1]])
     present = np.flatnonzero(counts)
-    n = counts[present]
-    virtual = (n - 1) * 0.99
-    below = np.floor(virtual).astype(np.int64)
-    above = np.minimum(below + 1, n - 1)
-    a = sorted_lat[begins[present] + below]
-    b = sorted_lat[begins[present] + above]
-    values = a + (virtual - below) * (b - a)
+    values = runs_percentile(sorted_lat, begins[present], counts[present], 99)
     for i, v in zip(present.tolist(), values.tolist(), strict=True):
         out[i] = v
     return out
