@@ -142,9 +142,11 @@ def test_autoscaling_scales_out_under_load_and_back_in(local_sagemaker: LocalSag
 
     try:
         wait_for(lambda: _capacity(local_sagemaker, name, P99_LIMIT_MS) > 0, 3.0)
-        # 25 TPS on one instance = 1500/min, 2.5x the target: 3 breaching (compressed) minutes,
-        # then 4 minutes of start-up; with compression 60 that is about 7 s.
-        load = threading.Thread(target=run_load, args=(local_sagemaker.runtime_url, name, 25.0, 10.0))
+        # 30 TPS on one instance = 1800/min, 3x the target: 3 breaching (compressed) minutes,
+        # then 4 minutes of start-up; with compression 60 that is about 7 s. On 3 instances it is
+        # 600/min each, at the target: above the scale-in threshold (0.9 x target), so the count
+        # stays 3 while the load lasts (at 25 TPS, 500/min each, it scaled in again mid-load).
+        load = threading.Thread(target=run_load, args=(local_sagemaker.runtime_url, name, 30.0, 10.0))
         load.start()
         try:
             wait_for(lambda: count() == 3, 12.0)
