@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal  # noqa: TC003 (dataclass field types are resolved at run time by serde)
 from typing import Any
 
+from sagemaker_sizing.core.outcome import ErrorCategory, FailureCount, StepOutcome
+
 # perfsizesagemaker's phases; the adaptive walk adds its own ("probe", "bisect", "endurance", ...).
 PHASE_TYPE = "type"
 PHASE_MAX = "max"
@@ -70,7 +72,11 @@ class StepConfig:
 
 @dataclass(frozen=True)
 class StepResult:
-    """What one step measured and whether it met the requirements."""
+    """What one step measured and whether it met the requirements.
+
+    ``error`` set means the step did not measure the endpoint (``passed`` is then False and is no
+    capacity evidence); ``error_category`` says why (core.outcome.ErrorCategory).
+    """
 
     step: StepConfig
     round: int
@@ -79,6 +85,14 @@ class StepResult:
     metrics: dict[str, Any] = field(default_factory=dict)  # the parser's "all" metrics
     folder: str | None = None  # the step's results folder (Gatling report inside)
     error: str | None = None  # set when the load could not run or its log could not be read
+    error_category: ErrorCategory | None = None
+    failures: tuple[FailureCount, ...] = ()  # the failed requests by message, most frequent first
+
+    @property
+    def outcome(self) -> StepOutcome:
+        if self.error is not None:
+            return StepOutcome.ERROR
+        return StepOutcome.PASS if self.passed else StepOutcome.FAIL
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from pathlib import PurePath
 from typing import Any
 
 from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
+from sagemaker_sizing.core.outcome import ErrorCategory, FailureCount, FailureKind
 
 JsonValue = Any  # a nest of dict[str, ...], list, str, int, float, bool, None
 
@@ -34,6 +35,8 @@ def to_jsonable(obj: Any) -> JsonValue:
     enums → their value, mapping keys → str. Anything else raises ``TypeError``, naming the type,
     so a non-serialisable value fails in the task that produced it, not in a later one.
     """
+    if isinstance(obj, Enum):  # before str: a StrEnum is a str
+        return to_jsonable(obj.value)
     if obj is None or isinstance(obj, bool | int | str):
         return obj
     if isinstance(obj, float):
@@ -98,6 +101,8 @@ def step_result_to_dict(result: StepResult) -> dict[str, JsonValue]:
         "metrics": to_jsonable(result.metrics),
         "folder": result.folder,
         "error": result.error,
+        "error_category": None if result.error_category is None else str(result.error_category),
+        "failures": [to_jsonable(f) for f in result.failures],
     }
 
 
@@ -111,6 +116,11 @@ def step_result_from_dict(data: Mapping[str, Any]) -> StepResult:
         metrics=dict(data.get("metrics") or {}),
         folder=_opt_str(data.get("folder")),
         error=_opt_str(data.get("error")),
+        error_category=None if data.get("error_category") is None else ErrorCategory(data["error_category"]),
+        failures=tuple(
+            FailureCount(kind=FailureKind(f["kind"]), message=str(f["message"]), count=int(f["count"]))
+            for f in data.get("failures") or ()
+        ),
     )
 
 
