@@ -26,6 +26,8 @@ from sagemaker_sizing.core.conf_fields import (
     params_schema,
 )
 from sagemaker_sizing.core.cost import CostTableError, load_cost_table
+from sagemaker_sizing.core.serverless_conf import check_serverless, parse_endpoint_kinds, parse_memory_walk
+from sagemaker_sizing.core.serverless_cost import ServerlessPrices  # noqa: TC001 (a dataclass field type)
 
 __all__ = [
     "FIELDS",
@@ -93,6 +95,14 @@ class SizingConf:
     max_test_cost_usd: float | None = None
     safety_factor: float = 0.5
     max_parallel_endpoints: int = 4
+    # Serverless Inference (issue 17; core.serverless_conf).
+    endpoint_kinds: tuple[str, ...] = ("realtime",)
+    serverless_memory_walk: tuple[int, ...] = (1024, 2048, 3072, 4096, 5120, 6144)
+    serverless_max_concurrency: int = 20
+    serverless_provisioned_concurrency: int | None = None
+    serverless_idle_minutes: float = 10
+    average_tps: float | None = None
+    serverless_prices: ServerlessPrices | None = field(default=None, repr=False)
     # Hourly price of each type of type_walk, from the region's table or cost_file.
     prices: tuple[tuple[str, Decimal], ...] = field(default=(), repr=False)
 
@@ -102,6 +112,19 @@ class SizingConf:
     @property
     def price_table(self) -> dict[str, Decimal]:
         return dict(self.prices)
+
+    @property
+    def sizes_realtime(self) -> bool:
+        return "realtime" in self.endpoint_kinds
+
+    @property
+    def sizes_serverless(self) -> bool:
+        return "serverless" in self.endpoint_kinds
+
+    @property
+    def monthly_average_tps(self) -> float:
+        """The traffic the monthly costs assume: ``average_tps``, else the peak all month."""
+        return self.peak_tps if self.average_tps is None else self.average_tps
 
     @property
     def runtime_host(self) -> str:
@@ -158,6 +181,7 @@ def load_conf(
             parsed[f.name] = value
     if {"region", "cost_file", "type_walk"} <= parsed.keys():
         _check_prices(parsed, problems)
+    check_serverless(parsed, problems)
     if problems:
         raise ConfError(problems)
     conf = SizingConf(**parsed)
@@ -174,6 +198,10 @@ def _parse_field(f: Field, value: Any, base: Path, problems: list[Problem]) -> t
         return False, None
     if f.name == "scenario_requests":
         result: Any = _scenario_requests(value, base, problems)
+    elif f.name == "endpoint_kinds":
+        result = parse_endpoint_kinds(value, problems)
+    elif f.name == "serverless_memory_walk":
+        result = parse_memory_walk(value, problems)
     elif f.name.endswith("_walk"):
         result = _walk(f.name, value, problems)
     elif NUMBER in f.types or INTEGER in f.types:

@@ -17,6 +17,7 @@ ARRAY = "array"
 NULL = "null"
 
 STRATEGIES = ("adaptive", "perfsize")
+ENDPOINT_KINDS = ("realtime", "serverless")
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,50 @@ FIELDS: tuple[Field, ...] = (
         "one per type)",
         4,
         minimum=1,
+    ),
+    # Serverless Inference (issue 17): sized beside (or instead of) the real-time endpoint.
+    Field(
+        "endpoint_kinds",
+        (STRING, ARRAY),
+        "comma separated endpoint kinds to size: realtime (instance-backed), serverless, or both "
+        "(the report then compares their monthly cost)",
+        "realtime",
+    ),
+    Field(
+        "serverless_memory_walk",
+        (STRING, ARRAY),
+        "serverless: comma separated memory sizes (MB) to test, multiples of 1024 from 1024 to 6144; "
+        "the smallest that meets the SLOs at peak TPS wins",
+        "1024,2048,3072,4096,5120,6144",
+    ),
+    Field(
+        "serverless_max_concurrency",
+        (INTEGER,),
+        "serverless: highest MaxConcurrency the walk may choose (SageMaker allows 1-200)",
+        20,
+        minimum=1,
+        maximum=200,
+    ),
+    Field(
+        "serverless_provisioned_concurrency",
+        (INTEGER, NULL),
+        "serverless: ProvisionedConcurrency kept warm (at most serverless_max_concurrency); "
+        "null: none, every container may cold-start",
+        minimum=1,
+        maximum=200,
+    ),
+    Field(
+        "serverless_idle_minutes",
+        (NUMBER,),
+        "serverless: minutes the endpoint idles before the cold-start step (0 skips that step)",
+        10,
+        minimum=0,
+    ),
+    Field(
+        "average_tps",
+        (NUMBER, NULL),
+        "average TPS over the month, for the monthly cost of each endpoint kind; null: peak_tps",
+        minimum=0,
     ),
 )
 
