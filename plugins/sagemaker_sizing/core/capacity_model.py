@@ -1,7 +1,8 @@
 """A capacity model: the known true answer a dry run walks against (no deployment, no load).
 
 File shape: ``{"true_tps_per_instance": {"ml.m5.large": 38}, "total_capacity_overrides":
-{"ml.m5.large": {"10": 290}}, "autoscale": {"ramp_factor": 0.5}}``.
+{"ml.m5.large": {"10": 290}}, "autoscale": {"ramp_factor": 0.5}}``, and optionally a
+``serverless`` profile (``core.serverless_capacity``) for the serverless phase.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from sagemaker_sizing.core.serverless_capacity import ServerlessCapacity, serverless_capacity_from_dict
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -27,6 +30,7 @@ class CapacityModel:
     true_tps_per_instance: Mapping[str, float]
     total_capacity_overrides: Mapping[str, Mapping[int, float]] = field(default_factory=dict)
     ramp_factor: float = 0.5
+    serverless: ServerlessCapacity | None = None
 
     def capacity(self, instance_type: str, count: int) -> float:
         """Total TPS ``count`` instances sustain: the override for that count, else linear."""
@@ -56,12 +60,14 @@ def capacity_model_from_dict(raw: Mapping[str, Any], source: str = "capacity mod
             for t, counts in raw.get("total_capacity_overrides", {}).items()
         }
         ramp_factor = float(raw.get("autoscale", {}).get("ramp_factor", 0.5))
+        serverless = serverless_capacity_from_dict(raw["serverless"]) if "serverless" in raw else None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CapacityModelError(
             f"{source}: expected {{'true_tps_per_instance': {{type: tps}}, 'total_capacity_overrides': "
-            f"{{type: {{count: tps}}}}, 'autoscale': {{'ramp_factor': x}}}} ({exc!r})"
+            f"{{type: {{count: tps}}}}, 'autoscale': {{'ramp_factor': x}}, 'serverless': {{'latency_ms': "
+            f"{{memory_mb: ms}}, 'cold_start_ms': ms}}}} ({exc!r})"
         ) from exc
-    return CapacityModel(per_instance, overrides, ramp_factor)
+    return CapacityModel(per_instance, overrides, ramp_factor, serverless)
 
 
 def load_capacity_model(path: Path) -> CapacityModel:

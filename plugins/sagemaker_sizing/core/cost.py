@@ -24,6 +24,8 @@ HOURS_PER_DAY = Decimal(24)
 HOURS_PER_MONTH = Decimal(730)  # AWS's convention: 8760 h / 12
 HOURS_PER_YEAR = Decimal(8760)
 MINUTES_PER_HOUR = Decimal(60)
+# In a conf's price table when it sizes serverless: the on-demand compute price per GB-hour.
+SERVERLESS_PRICE_KEY = "serverless-gb-hour"
 
 
 class CostTableError(ValueError):
@@ -116,13 +118,23 @@ def cost_breakdown(
 
 
 def step_instance_minutes(step: StepConfig) -> Decimal:
-    """Instances x load minutes; an autoscaling step counts its maximum (an upper bound)."""
+    """Instances x load minutes; an autoscaling step counts its maximum (an upper bound); a
+    serverless step has no instances."""
+    if step.serverless:
+        return Decimal(0)
     count = step.scaling_max_instance_count if step.autoscaling else step.instance_count
     return Decimal(count or 0) * Decimal(str(step.load_minutes))
 
 
 def step_test_cost(step: StepConfig, prices: Mapping[str, Decimal]) -> Decimal:
-    """Estimated cost of one step's load (deploy time not included), in USD."""
+    """Estimated cost of one step's load (deploy time not included), in USD.
+
+    A serverless step: an upper bound, every concurrent slot busy for the whole load, at the
+    serverless compute price per GB-hour the conf puts under ``SERVERLESS_PRICE_KEY``."""
+    if step.serverless:
+        gb = Decimal(step.memory_size_mb or 0) / 1024 * (step.max_concurrency or 0)
+        minutes = Decimal(str(step.load_minutes))
+        return gb * minutes * prices.get(SERVERLESS_PRICE_KEY, Decimal(0)) / MINUTES_PER_HOUR
     return step_instance_minutes(step) * prices[step.instance_type] / MINUTES_PER_HOUR
 
 

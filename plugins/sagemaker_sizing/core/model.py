@@ -33,17 +33,29 @@ class StepConfig:
     scaling_min_instance_count: int | None = None
     scaling_max_instance_count: int | None = None
     invocations_target: int | None = None
+    # Serverless steps only (core.walk.serverless): the variant's ServerlessConfig, and how long the
+    # endpoint idles before the load starts (the cold-start step).
+    memory_size_mb: int | None = None
+    max_concurrency: int | None = None
+    provisioned_concurrency: int | None = None
+    idle_minutes: float = 0.0
 
     @property
     def autoscaling(self) -> bool:
         return self.scaling_max_instance_count is not None
 
     @property
+    def serverless(self) -> bool:
+        return self.memory_size_mb is not None
+
+    @property
     def load_minutes(self) -> float:
         return self.ramp_minutes + self.steady_state_minutes
 
     @property
-    def deployment_key(self) -> tuple[str, int, int | None, int | None, int | None]:
+    def deployment_key(
+        self,
+    ) -> tuple[str, int, int | None, int | None, int | None, int | None, int | None, int | None]:
         """Steps with the same key can share one endpoint (only the load differs)."""
         return (
             self.instance_type,
@@ -51,12 +63,21 @@ class StepConfig:
             self.scaling_min_instance_count,
             self.scaling_max_instance_count,
             self.invocations_target,
+            self.memory_size_mb,
+            self.max_concurrency,
+            self.provisioned_concurrency,
         )
 
     def describe(self) -> str:
         """Human words for logs: ``ml.m5.large x1 at 80 TPS for 3 min``."""
         size = f"{self.instance_type} x{self.instance_count}"
-        if self.autoscaling:
+        if self.serverless:
+            size = f"serverless {self.memory_size_mb} MB, max concurrency {self.max_concurrency}"
+            if self.provisioned_concurrency:
+                size += f", provisioned {self.provisioned_concurrency}"
+            if self.idle_minutes:
+                size += f", after {_num(self.idle_minutes)} min idle"
+        elif self.autoscaling:
             size = (
                 f"{self.instance_type} autoscaling {self.scaling_min_instance_count}.."
                 f"{self.scaling_max_instance_count} (target {self.invocations_target}/min)"

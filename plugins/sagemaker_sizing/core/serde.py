@@ -69,8 +69,21 @@ def _leaf_to_jsonable(obj: Any) -> JsonValue:
 # --- StepConfig -------------------------------------------------------------------------------
 
 
+# Serverless fields (issue 17) are written only when set, so a real-time step's JSON is as before.
+_SERVERLESS_DEFAULTS: dict[str, Any] = {
+    "memory_size_mb": None,
+    "max_concurrency": None,
+    "provisioned_concurrency": None,
+    "idle_minutes": 0.0,
+}
+
+
 def step_config_to_dict(config: StepConfig) -> dict[str, JsonValue]:
-    return {f.name: to_jsonable(getattr(config, f.name)) for f in dataclasses.fields(config)}
+    return {
+        f.name: to_jsonable(getattr(config, f.name))
+        for f in dataclasses.fields(config)
+        if f.name not in _SERVERLESS_DEFAULTS or getattr(config, f.name) != _SERVERLESS_DEFAULTS[f.name]
+    }
 
 
 def step_config_from_dict(data: Mapping[str, Any]) -> StepConfig:
@@ -86,6 +99,10 @@ def step_config_from_dict(data: Mapping[str, Any]) -> StepConfig:
         scaling_min_instance_count=_opt_int(data.get("scaling_min_instance_count")),
         scaling_max_instance_count=_opt_int(data.get("scaling_max_instance_count")),
         invocations_target=_opt_int(data.get("invocations_target")),
+        memory_size_mb=_opt_int(data.get("memory_size_mb")),
+        max_concurrency=_opt_int(data.get("max_concurrency")),
+        provisioned_concurrency=_opt_int(data.get("provisioned_concurrency")),
+        idle_minutes=float(data.get("idle_minutes", 0.0)),
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.core.conf_fields import ENDPOINT_KINDS
-from sagemaker_sizing.core.cost import CostTableError
+from sagemaker_sizing.core.cost import SERVERLESS_PRICE_KEY, CostTableError
 from sagemaker_sizing.core.serverless_cost import load_serverless_prices
 
 if TYPE_CHECKING:
@@ -79,7 +79,11 @@ def check_serverless(parsed: dict[str, Any], problems: list[Problem]) -> None:
         problems.append(Problem("average_tps", average, f"at most peak_tps ({peak:g})"))
     if "serverless" in (parsed.get("endpoint_kinds") or ()) and "region" in parsed:
         try:
-            parsed["serverless_prices"] = load_serverless_prices(parsed["region"])
+            prices = load_serverless_prices(parsed["region"])
+            parsed["serverless_prices"] = prices
+            if "prices" in parsed:  # the load-test budget prices serverless steps per GB-hour
+                per_gb_hour = prices.compute_per_gb_second * 3600
+                parsed["prices"] = (*parsed["prices"], (SERVERLESS_PRICE_KEY, per_gb_hour))
         except CostTableError as exc:
             problems.append(Problem("region", parsed["region"], f"a region with serverless prices ({exc})"))
 

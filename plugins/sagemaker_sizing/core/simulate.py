@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from sagemaker_sizing.core.capacity_model import CapacityModelError
 from sagemaker_sizing.core.cost import load_test_cost, step_instance_minutes
 from sagemaker_sizing.core.model import StepConfig, StepResult
-from sagemaker_sizing.core.walk import next_batch, recommend, worst_case_steps
+from sagemaker_sizing.core.walk import next_batch, recommend, recommend_serverless, worst_case_steps
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -31,8 +32,16 @@ def run_walk(conf: SizingConf, model: CapacityModel) -> list[StepResult]:
         if not batch:
             return results
         for step in batch:
-            passed = model.passes(step)
-            results.append(StepResult(step, round_number, passed, "capacity model: " + str(passed)))
+            metrics: dict[str, Any] = {}
+            if step.serverless:
+                if model.serverless is None:
+                    raise CapacityModelError(
+                        "the conf sizes serverless; the capacity file has no 'serverless' profile"
+                    )
+                passed, metrics = model.serverless.measure(step, conf.latency_success_p99, conf.percent_fail)
+            else:
+                passed = model.passes(step)
+            results.append(StepResult(step, round_number, passed, "capacity model: " + str(passed), metrics))
     raise RuntimeError(f"walk {conf.strategy} did not finish within {MAX_SIMULATED_ROUNDS} rounds")
 
 
@@ -54,7 +63,17 @@ def simulate(conf: SizingConf, model: CapacityModel, strategy: str | None = None
         },
         "load_test_minutes": load_test_minutes(steps_by_round(results)),
         "instance_minutes": instance_minutes(r.step for r in results),
+        **_serverless_part(conf, results),
     }
+
+
+def _serverless_part(conf: SizingConf, results: Sequence[StepResult]) -> dict[str, Any]:
+    from sagemaker_sizing.core.serverless_compare import compare
+
+    if not conf.sizes_serverless:
+        return {}
+    rec = recommend(conf, results) if conf.sizes_realtime else None
+    return {"serverless": compare(conf, rec, recommend_serverless(conf, results))}
 
 
 def budget(conf: SizingConf, strategy: str | None = None) -> dict[str, Any]:
@@ -88,6 +107,16 @@ def step_dict(step: StepConfig) -> dict[str, Any]:
         "ramp_minutes": step.ramp_minutes,
         "steady_state_tps": step.steady_state_tps,
         "steady_state_minutes": step.steady_state_minutes,
+        **(
+            {
+                "memory_size_mb": step.memory_size_mb,
+                "max_concurrency": step.max_concurrency,
+                "provisioned_concurrency": step.provisioned_concurrency,
+                "idle_minutes": step.idle_minutes,
+            }
+            if step.serverless
+            else {}
+        ),
     }
 
 

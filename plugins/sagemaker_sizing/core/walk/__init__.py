@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sagemaker_sizing.core.walk import adaptive, perfsize
-from sagemaker_sizing.core.walk.common import Findings, WalkGen, WalkMismatchError, replay
+from sagemaker_sizing.core.walk import adaptive, perfsize, serverless
+from sagemaker_sizing.core.walk.common import (
+    Findings,
+    ServerlessFindings,
+    WalkGen,
+    WalkMismatchError,
+    replay,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -22,6 +28,7 @@ __all__ = [
     "WalkMismatchError",
     "next_batch",
     "recommend",
+    "recommend_serverless",
     "worst_case_minutes",
     "worst_case_rounds",
     "worst_case_steps",
@@ -39,26 +46,45 @@ _WORST: dict[str, Callable[[SizingConf], list[list[StepConfig]]]] = {
 
 def _walk(conf: SizingConf, findings: Findings) -> WalkGen:
     try:
-        return _WALKS[conf.strategy](conf, findings)
+        realtime = _WALKS[conf.strategy]
     except KeyError:
         raise ValueError(f"unknown strategy {conf.strategy!r}; expected one of {sorted(_WALKS)}") from None
+    return _kinds(conf, findings, realtime(conf, findings) if conf.sizes_realtime else None)
+
+
+def _kinds(conf: SizingConf, findings: Findings, realtime: WalkGen | None) -> WalkGen:
+    """The real-time walk, then the serverless phase (issue 17), as the conf's endpoint_kinds say."""
+    if realtime is not None:
+        yield from realtime
+    if conf.sizes_serverless:
+        yield from serverless.walk(conf, findings)
+
+
+def _replayed(conf: SizingConf, results: Sequence[StepResult]) -> tuple[Findings, list[StepConfig]]:
+    findings = Findings()
+    batch = replay(_walk(conf, findings), results, findings.observed)
+    return findings, batch
 
 
 def next_batch(conf: SizingConf, results: Sequence[StepResult]) -> list[StepConfig]:
     """The steps of the next round (tested side by side); [] when the walk is finished."""
-    return replay(_walk(conf, Findings()), results)
+    return _replayed(conf, results)[1]
 
 
 def recommend(conf: SizingConf, results: Sequence[StepResult]) -> Recommendation:
     """The recommendation the results support (fields None where a phase found nothing)."""
-    findings = Findings()
-    replay(_walk(conf, findings), results)
-    return findings.to_recommendation(conf.price_table)
+    return _replayed(conf, results)[0].to_recommendation(conf.price_table)
+
+
+def recommend_serverless(conf: SizingConf, results: Sequence[StepResult]) -> ServerlessFindings | None:
+    """What the serverless phase found (None when the conf does not size serverless or it has not run)."""
+    return _replayed(conf, results)[0].serverless if conf.sizes_serverless else None
 
 
 def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
     """Batches of an upper-bound walk: no real walk needs more rounds, minutes or instance-minutes."""
-    return _WORST[conf.strategy](conf)
+    batches = _WORST[conf.strategy](conf) if conf.sizes_realtime else []
+    return batches + (serverless.worst_case_steps(conf) if conf.sizes_serverless else [])
 
 
 def worst_case_rounds(conf: SizingConf) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
 
@@ -24,6 +24,23 @@ T = TypeVar("T")
 WalkGen = Generator[list[StepConfig], list[bool], None]
 # A part of a walk that returns what it found.
 Rounds = Generator[list[StepConfig], list[bool], T]
+
+
+@dataclass(frozen=True)
+class ServerlessFindings:
+    """What the serverless phase established (None where it found nothing)."""
+
+    memory_size_mb: int | None = None
+    max_concurrency: int | None = None
+    provisioned_concurrency: int | None = None
+    p99_ms: float | None = None  # at peak TPS, cold starts included, of the step that chose the size
+    mean_latency_ms: float | None = None  # what a warm request is billed for (its p50, as measured)
+    cold_start_p99_ms: float | None = None
+    cold_start_passed: bool | None = None
+    explanation: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
 
 class WalkMismatchError(ValueError):
@@ -42,6 +59,10 @@ class Findings:
     invocations_target: int | None = None
     aws_formula_invocations_target: int | None = None
     explanation: list[str] = field(default_factory=list)
+    # Serverless Inference (core.walk.serverless): what its phase found, and the metrics of every
+    # step replayed so far (the phase sizes concurrency from a measured latency).
+    serverless: ServerlessFindings | None = None
+    observed: dict[StepConfig, StepResult] = field(default_factory=dict)
 
     def to_recommendation(self, prices: dict[str, Decimal]) -> Recommendation:
         hourly = None
@@ -61,14 +82,22 @@ class Findings:
         )
 
 
-def replay(walk: WalkGen, results: Sequence[StepResult]) -> list[StepConfig]:
-    """Feed ``results`` (all rounds so far) into ``walk``; return the next batch, [] when finished."""
+def replay(
+    walk: WalkGen, results: Sequence[StepResult], observed: dict[StepConfig, StepResult] | None = None
+) -> list[StepConfig]:
+    """Feed ``results`` (all rounds so far) into ``walk``; return the next batch, [] when finished.
+
+    ``observed`` (the walk's ``Findings.observed``) gets each round's results before the walk
+    receives its outcomes, for a walk that plans from measured numbers, not only pass or fail.
+    """
     by_round: dict[int, list[StepResult]] = {}
     for result in results:
         by_round.setdefault(result.round, []).append(result)
     try:
         batch = next(walk)
         for round_number in sorted(by_round):
+            if observed is not None:
+                observed.update((r.step, r) for r in by_round[round_number])
             batch = walk.send(_outcomes(batch, by_round[round_number], round_number))
     except StopIteration:
         return []
