@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -322,3 +323,37 @@ def test_a_refusal_changes_nothing_even_on_our_failed_endpoint(
         deploy(manager, aws, step(count=2))
 
     assert endpoint(aws, ours["endpoint_name"])["EndpointStatus"] == "Failed"  # not replaced yet
+
+
+def test_a_serverless_step_deploys_a_serverless_config(manager: Any, aws: dict[str, Any]) -> None:
+    serverless = StepConfig(
+        phase="serverless-memory",
+        instance_type="serverless-2048",
+        instance_count=1,
+        steady_state_tps=10,
+        steady_state_minutes=1,
+        memory_size_mb=2048,
+        max_concurrency=8,
+        provisioned_concurrency=2,
+    )
+    deployed = manager.deploy(
+        RUN, "serverless-2048", serverless, aws["model"], aws["variant"], endpoint_base=BASE
+    )
+    variant = endpoint_config(aws, deployed["endpoint_config_name"])["ProductionVariants"][0]
+    assert variant["ServerlessConfig"] == {
+        "MemorySizeInMB": 2048,
+        "MaxConcurrency": 8,
+        "ProvisionedConcurrency": 2,
+    }
+    assert "InstanceType" not in variant
+    # Another max concurrency is another config on the same endpoint.
+    wider = manager.deploy(
+        RUN,
+        "serverless-2048",
+        dataclasses.replace(serverless, max_concurrency=12),
+        aws["model"],
+        aws["variant"],
+        endpoint_base=BASE,
+    )
+    assert wider["endpoint_name"] == deployed["endpoint_name"] and wider["action"] == "updated"
+    assert wider["endpoint_config_name"] != deployed["endpoint_config_name"]

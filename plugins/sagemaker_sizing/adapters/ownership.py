@@ -54,6 +54,8 @@ def endpoint_config_name(base: str, run_id: str, lane: str, step: StepConfig) ->
             f"-as{step.scaling_min_instance_count or step.instance_count}"
             f"-{step.scaling_max_instance_count}-t{step.invocations_target}"
         )
+    if step.serverless:  # issue 17: one config per ServerlessConfig
+        tail += f"-c{step.max_concurrency}-p{step.provisioned_concurrency or 0}"
     return _compose(base, tail)
 
 

@@ -24,6 +24,7 @@ from sagemaker_sizing.adapters import cleanup, ownership
 from sagemaker_sizing.adapters.autoscaling import VariantAutoscaling
 from sagemaker_sizing.adapters.cleanup import TeardownError
 from sagemaker_sizing.adapters.ownership import OwnershipError
+from sagemaker_sizing.adapters.variants import production_variant
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterator
@@ -171,15 +172,7 @@ class EndpointManager:
             log.info("Creating endpoint config %s (%s)", config_name, step.describe())
             self.client.create_endpoint_config(
                 EndpointConfigName=config_name,
-                ProductionVariants=[
-                    {
-                        "VariantName": variant_name,
-                        "ModelName": model_name,
-                        "InstanceType": step.instance_type,
-                        "InitialInstanceCount": step.instance_count,
-                        "InitialVariantWeight": 1.0,
-                    }
-                ],
+                ProductionVariants=[production_variant(step, model_name, variant_name)],
                 Tags=tags,
             )
             created.append(config_name)

@@ -151,7 +151,10 @@ def load_commands(
                 jar=jar,
                 jvm_opts=tuple(settings.java_opts().split()),
             )
-            commands.append(gatling_shell_command(gatling_step))
+            command = gatling_shell_command(gatling_step)
+            if step.idle_minutes > 0:  # a serverless cold-start step: the endpoint idles first
+                command = f"sleep {step.idle_minutes * 60:g} && {command}"
+            commands.append(command)
     return commands
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sagemaker_sizing.local.autoscaler import ScalingPolicy
+from sagemaker_sizing.local.serverless import ServerlessConfig
 
 LOG = logging.getLogger(__name__)
 INVOCATIONS_METRIC = "SageMakerVariantInvocationsPerInstance"
@@ -34,6 +35,7 @@ class Deployment:
     instance_count: int
     created: str  # CreationTime, to tell a re-created endpoint from the old one
     scaling: ScalingPolicy | None = None
+    serverless: ServerlessConfig | None = None  # a serverless variant (issue 17)
 
     @property
     def identity(self) -> tuple[str, str, str]:
@@ -98,6 +100,7 @@ class ControlPlaneReader:
             instance_count=count,
             created=str(endpoint.get("CreationTime")),
             scaling=policies.get(f"endpoint/{name}/variant/{variant['VariantName']}"),
+            serverless=_serverless_config(variant.get("ServerlessConfig")),
         )
 
     def _scaling_policies(self) -> dict[str, ScalingPolicy]:
@@ -133,6 +136,16 @@ class ControlPlaneReader:
                 {"VariantName": deployment.variant_name, "DesiredInstanceCount": count, "DesiredWeight": 1.0}
             ],
         )
+
+
+def _serverless_config(raw: dict[str, Any] | None) -> ServerlessConfig | None:
+    if not raw:
+        return None
+    return ServerlessConfig(
+        memory_size_mb=int(raw["MemorySizeInMB"]),
+        max_concurrency=int(raw["MaxConcurrency"]),
+        provisioned_concurrency=int(raw.get("ProvisionedConcurrency") or 0),
+    )
 
 
 def _optional_float(value: Any) -> float | None:

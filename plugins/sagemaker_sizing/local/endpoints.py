@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sagemaker_sizing.local.autoscaler import Autoscaler
 from sagemaker_sizing.local.due_timer import now as monotonic_now
 from sagemaker_sizing.local.queueing import EndpointQueue
+from sagemaker_sizing.local.serverless import ServerlessPool, ServerlessProfile, load_serverless_profile
 
 if TYPE_CHECKING:
     from sagemaker_sizing.local.capacity import ModelProfile
@@ -25,7 +26,7 @@ LOG = logging.getLogger(__name__)
 @dataclass
 class LiveEndpoint:
     deployment: Deployment
-    queue: EndpointQueue
+    queue: EndpointQueue | ServerlessPool
     autoscaler: Autoscaler | None = None
     control_plane_count: int = 0  # last count read from (or written to) the control plane
     payload_bytes_total: int = 0
@@ -39,11 +40,13 @@ class EndpointRegistry:
         profile: ModelProfile,
         time_compression: float = 1.0,
         poll_interval_s: float = 1.0,
+        serverless: ServerlessProfile | None = None,
     ) -> None:
         self._reader = reader
         self.profile = profile
         self.time_compression = time_compression
         self.poll_interval_s = poll_interval_s
+        self.serverless: ServerlessProfile = serverless or load_serverless_profile()
         self.endpoints: dict[str, LiveEndpoint] = {}
         self.control_plane_up = False
         self._refreshing: asyncio.Future[None] | None = None
@@ -78,7 +81,13 @@ class EndpointRegistry:
             if live is None or live.deployment.identity != deployment.identity:
                 # Seeded per endpoint name, so a run repeats whatever else is deployed.
                 seed = self.profile.seed ^ zlib.crc32(name.encode())
-                queue = EndpointQueue(self.profile, deployment.instance_type, deployment.instance_count, seed)
+                queue: EndpointQueue | ServerlessPool = EndpointQueue(
+                    self.profile, deployment.instance_type, deployment.instance_count, seed
+                )
+                if deployment.serverless is not None:
+                    queue = ServerlessPool(
+                        self.profile, self.serverless, deployment.serverless, seed, self.time_compression
+                    )
                 live = LiveEndpoint(deployment, queue, control_plane_count=deployment.instance_count)
                 self.endpoints[name] = live
                 LOG.info("endpoint %s: %s x%s", name, deployment.instance_type, deployment.instance_count)
@@ -134,4 +143,12 @@ class EndpointRegistry:
             "autoscaling": None if d.scaling is None else vars(d.scaling),
             "pending_count": None if live.autoscaler is None else live.autoscaler.pending_count,
             "scaling_events": live.scaling_events,
+            "serverless": _serverless_state(live),
         }
+
+
+def _serverless_state(live: LiveEndpoint) -> dict[str, Any] | None:
+    pool = live.queue
+    if not isinstance(pool, ServerlessPool):
+        return None
+    return {**vars(pool.config), "cold_starts": pool.cold_starts, "throttled": pool.errors}

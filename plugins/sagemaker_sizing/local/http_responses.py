@@ -84,3 +84,13 @@ def overloaded(name: str, keep_alive: bool = True) -> bytes:
         f"Endpoint {name} is overloaded: too many requests are queued. Try your call again.",
         keep_alive,
     )
+
+
+def throttled(name: str, keep_alive: bool = True) -> bytes:
+    """A serverless endpoint already has MaxConcurrency requests in flight (SageMaker's answer)."""
+    return error(
+        429,
+        "ThrottlingException",
+        f"Endpoint {name} is throttled: the number of concurrent invocations exceeds MaxConcurrency.",
+        keep_alive,
+    )

@@ -28,6 +28,7 @@ from sagemaker_sizing.local.deployments import ControlPlaneWatcher
 from sagemaker_sizing.local.due_timer import DueTimer, now
 from sagemaker_sizing.local.endpoints import EndpointRegistry
 from sagemaker_sizing.local.queueing import TIMED_OUT
+from sagemaker_sizing.local.serverless import THROTTLED
 from sagemaker_sizing.local.sigv4 import SigV4Verifier
 
 if TYPE_CHECKING:
@@ -171,6 +172,8 @@ class RuntimeProtocol(asyncio.Protocol):
             )
         elif admission.error == TIMED_OUT:
             answer = http.model_timeout(name, self._config.account, self._config.region, keep_alive)
+        elif admission.error == THROTTLED:
+            answer = http.throttled(name, keep_alive)
         else:
             answer = http.overloaded(name, keep_alive)
         self._send(answer, admission.due, keep_alive)

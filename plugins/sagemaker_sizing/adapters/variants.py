@@ -1,0 +1,27 @@
+"""The endpoint config's production variant of a step: instance-backed, or serverless (issue 17)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sagemaker_sizing.core.model import StepConfig
+
+
+def production_variant(step: StepConfig, model_name: str, variant_name: str) -> dict[str, Any]:
+    """``ProductionVariants[0]`` of CreateEndpointConfig for ``step``."""
+    variant: dict[str, Any] = {"VariantName": variant_name, "ModelName": model_name}
+    if not step.serverless:
+        return {
+            **variant,
+            "InstanceType": step.instance_type,
+            "InitialInstanceCount": step.instance_count,
+            "InitialVariantWeight": 1.0,
+        }
+    serverless: dict[str, Any] = {
+        "MemorySizeInMB": step.memory_size_mb,
+        "MaxConcurrency": step.max_concurrency,
+    }
+    if step.provisioned_concurrency:
+        serverless["ProvisionedConcurrency"] = step.provisioned_concurrency
+    return {**variant, "ServerlessConfig": serverless}
