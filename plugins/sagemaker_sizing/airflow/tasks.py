@@ -181,6 +181,7 @@ def results_dir_of(conf: Mapping[str, Any], dag_id: str, run_id: str) -> Path:
 
 def report(context: Any, rounds: int) -> dict[str, Any] | None:
     """Render the final report from every step measured so far, also after a failure."""
+    from sagemaker_sizing.core import serverless_compare
     from sagemaker_sizing.core.report import render_report
     from sagemaker_sizing.core.run_costs import run_costs
 
@@ -203,6 +204,11 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
         notes.append(f"the walk needed more than the DAG's {rounds} rounds and was cut short")
     recommendation = walk.recommend(sizing_conf, results)
     costs = run_costs(sizing_conf, recommendation, results)
+    serverless = serverless_compare.compare(  # issue 17: None unless the conf sizes serverless
+        sizing_conf,
+        recommendation if sizing_conf.sizes_realtime else None,
+        walk.recommend_serverless(sizing_conf, results),
+    )
     run_dir = results_dir_of(conf, context["dag"].dag_id, context["run_id"])
     html, json_path = render_report(
         run_id=context["run_id"],
@@ -212,9 +218,12 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
         costs=costs,
         notes=notes,
         results_dir=run_dir,
+        serverless=serverless,
     )
     summary = recommendation_summary(recommendation)
     log.info("recommendation: %s", summary)
+    if serverless is not None:
+        log.info("recommendation: serverless %s", serverless_compare.summary(serverless))
     log.info("report: %s", html)
     return {"report": str(html), "recommendation": str(json_path), "summary": summary}
 

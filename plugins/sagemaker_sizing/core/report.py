@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from sagemaker_sizing.core import charts
+from sagemaker_sizing.core import charts, serverless_chart
 from sagemaker_sizing.core.report_format import fmt_input, fmt_money, fmt_num, money_str, number, opt_str
 from sagemaker_sizing.core.serde import recommendation_to_dict, to_jsonable
 
@@ -78,6 +78,7 @@ def render_report(
     costs: Mapping[str, Any],
     notes: Sequence[str] = (),
     results_dir: Path,
+    serverless: Mapping[str, Any] | None = None,
 ) -> tuple[Path, Path]:
     """Write ``results_dir/report.html`` and ``results_dir/recommendation.json``; return both paths.
 
@@ -91,6 +92,7 @@ def render_report(
         costs=costs,
         notes=notes,
         results_dir=results_dir,
+        serverless=serverless,
     )
     html = render_html(context)
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -112,6 +114,7 @@ def build_report_context(
     notes: Sequence[str] = (),
     results_dir: Path,
     generated_at: datetime | None = None,
+    serverless: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the report shows, as plain JSON types: this is ``recommendation.json``."""
     rec = recommendation_to_dict(recommendation)
@@ -146,6 +149,8 @@ def build_report_context(
         "steps": steps,
         "notes": [str(n) for n in notes],
         "inputs": to_jsonable(dict(conf)),
+        # Serverless vs real-time (issue 17; core.serverless_compare), only when the run sized it.
+        **({} if serverless is None else {"serverless": to_jsonable(dict(serverless))}),
     }
 
 
@@ -173,6 +178,7 @@ def render_html(context: Mapping[str, Any]) -> str:
         ),
         inputs=[(key, fmt_input(value)) for key, value in context["inputs"].items()],
         matrix=_pass_matrix(context["steps"]),
+        serverless_chart=serverless_chart.cost_lines(context.get("serverless")),
     )
 
 

@@ -71,6 +71,7 @@ def compare(
         "cheaper": None,
         "cost_explanation": None,
         "explanation": found_dict.get("explanation", []),
+        "chart": None,
     }
     prices = conf.serverless_prices
     usage = usage_of(conf, found) if found is not None and found.max_concurrency is not None else None
@@ -85,6 +86,7 @@ def compare(
         serverless_monthly_cost(prices, usage, conf.peak_tps).total.quantize(Decimal("0.01"))
     )
     out["cost_explanation"] = explain(prices, usage, month)
+    out["chart"] = chart_series(conf, rec, found)
     if rt_month is not None:
         even = break_even_average_tps(prices, usage, rt_month)
         out["break_even_average_tps"] = None if even is None else round(even, 3)
@@ -107,3 +109,18 @@ def chart_series(
         "serverless": [float(serverless_monthly_cost(prices, usage, x).total) for x in xs],
         "realtime": None if rt_month is None else [float(rt_month)] * len(xs),
     }
+
+
+def summary(serverless: dict[str, Any]) -> str:
+    """One line for the logs: the configuration, its costs and the break-even."""
+    if serverless.get("max_concurrency") is None:
+        return "no serverless configuration met the requirements"
+    text = f"{serverless['memory_size_mb']} MB, max concurrency {serverless['max_concurrency']}"
+    if serverless.get("provisioned_concurrency"):
+        text += f", provisioned {serverless['provisioned_concurrency']}"
+    text += f", p99 {serverless['p99_ms']} ms, cold-start p99 {serverless['cold_start_p99_ms']} ms"
+    text += f", ${serverless['monthly_cost_usd']}/month at {serverless['average_tps']:g} TPS average"
+    if serverless.get("break_even_average_tps") is not None:
+        text += f" (real-time ${serverless['realtime_monthly_cost_usd']}/month; break-even "
+        text += f"{serverless['break_even_average_tps']:g} TPS: {serverless['cheaper']} is cheaper)"
+    return text
