@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import argparse
 
 DEFAULT_CONF = INCLUDE_DIR / "examples" / "demo.conf.json"
+SERVERLESS_TIME_COMPRESSION = 10.0
 # Lines of the DAG's own task logs worth showing live; everything goes to the log file.
 _SHOW = re.compile(
     r"round \d+:|recommendation:|report:|teardown of|invalid conf|ERROR|Traceback|DagRun Finished"
@@ -59,7 +60,9 @@ def handle(args: argparse.Namespace) -> int:
     results_dir = args.results_dir.resolve()
     dag_conf["perfsize_results_dir"] = str(results_dir)
     started = time.time()
-    with LocalSageMaker(models=(conf.model_name,), creating_delay=1.0) as local:
+    # Serverless (issue 17): cold starts and idle timeouts in seconds, not minutes.
+    compression = SERVERLESS_TIME_COMPRESSION if conf.sizes_serverless else 1.0
+    with LocalSageMaker(models=(conf.model_name,), creating_delay=1.0, time_compression=compression) as local:
         print(f"local SageMaker: control plane {local.control_plane_url}, runtime {local.runtime_url}")
         env = with_local_env(os.environ, local)
         env.setdefault("AIRFLOW_HOME", str(PROJECT_ROOT / "airflow_home"))
@@ -112,4 +115,19 @@ def _print_summary(run_dir: Path) -> None:
     costs = data.get("costs", {})
     for key in ("hourly", "monthly", "annual"):
         print(f"  cost {key}: {costs.get(key)}")
+    serverless = data.get("serverless")
+    if serverless:
+        print("serverless:")
+        for key in (
+            "memory_size_mb",
+            "max_concurrency",
+            "provisioned_concurrency",
+            "p99_ms",
+            "cold_start_p99_ms",
+            "monthly_cost_usd",
+            "realtime_monthly_cost_usd",
+            "break_even_average_tps",
+            "cheaper",
+        ):
+            print(f"  {key}: {serverless.get(key)}")
     print(f"report: {run_dir / 'report.html'}")
