@@ -150,6 +150,8 @@ def load_commands(
                 results_dir=run_dir,
                 jar=jar,
                 jvm_opts=tuple(settings.java_opts().split()),
+                # A serverless step measures its cold starts: no silent warm-up requests first.
+                **({"warm_up_seconds": 0} if step.serverless else {}),
             )
             command = gatling_shell_command(gatling_step)
             if step.idle_minutes > 0:  # a serverless cold-start step: the endpoint idles first

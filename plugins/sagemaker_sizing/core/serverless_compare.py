@@ -59,8 +59,8 @@ def compare(
         "memory_size_mb": found_dict.get("memory_size_mb"),
         "max_concurrency": found_dict.get("max_concurrency"),
         "provisioned_concurrency": found_dict.get("provisioned_concurrency"),
-        "p99_ms": found_dict.get("p99_ms"),
-        "cold_start_p99_ms": found_dict.get("cold_start_p99_ms"),
+        "p99_ms": _ms(found_dict.get("p99_ms")),
+        "cold_start_p99_ms": _ms(found_dict.get("cold_start_p99_ms")),
         "cold_start_met_slos": found_dict.get("cold_start_passed"),
         "average_tps": conf.monthly_average_tps,
         "peak_tps": conf.peak_tps,
@@ -124,3 +124,7 @@ def summary(serverless: dict[str, Any]) -> str:
         text += f" (real-time ${serverless['realtime_monthly_cost_usd']}/month; break-even "
         text += f"{serverless['break_even_average_tps']:g} TPS: {serverless['cheaper']} is cheaper)"
     return text
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
