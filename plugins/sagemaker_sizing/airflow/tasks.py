@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -150,9 +151,9 @@ def load_commands(
                 results_dir=run_dir,
                 jar=jar,
                 jvm_opts=tuple(settings.java_opts().split()),
-                # A serverless step measures its cold starts: no silent warm-up requests first.
-                **({"warm_up_seconds": 0} if step.serverless else {}),
             )
+            if step.serverless:  # it measures its cold starts: no silent warm-up requests first
+                gatling_step = dataclasses.replace(gatling_step, warm_up_seconds=0)
             command = gatling_shell_command(gatling_step)
             if step.idle_minutes > 0:  # a serverless cold-start step: the endpoint idles first
                 command = f"sleep {step.idle_minutes * 60:g} && {command}"
