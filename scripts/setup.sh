@@ -66,6 +66,21 @@ if [[ -f include/gatling/pom.xml ]]; then
   fi
 fi
 
+# 3b. The stand-in for intuit's sagemaker-gatling jar (a user's foreign jar, for tests and docs):
+# its own small Maven project under include/gatling/standin, rebuilt only when it changes.
+if [[ -f include/gatling/standin/pom.xml ]]; then
+  if changed gatling_standin include/gatling/standin/pom.xml $(find include/gatling/standin/src -type f | sort) \
+     || [[ ! -f include/gatling/standin/target/sagemaker-gatling-standin.jar ]]; then
+    log "building the sagemaker-gatling stand-in jar with Maven"
+    (
+      flock 9
+      rm -f include/gatling/standin/target/*.jar
+      cd include/gatling/standin && mvn -q -B -Dstyle.color=never -DskipTests package
+    ) 9>"$STAMPS/gatling_standin.lock"
+    [[ -f $STAMPS/gatling_standin.pending ]] && done_stage gatling_standin
+  fi
+fi
+
 # 4. AIRFLOW_HOME inside the project with a SQLite metadata DB.
 export AIRFLOW_HOME=$ROOT/airflow_home
 mkdir -p "$AIRFLOW_HOME"
