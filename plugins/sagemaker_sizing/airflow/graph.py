@@ -88,8 +88,10 @@ def _add_round(round_no: int, conf: XComArg, previous: list[XComArg]) -> XComArg
         context = get_current_context()
         run_dir = tasks.results_dir_of(conf, context["dag"].dag_id, context["run_id"])
         run_dir.mkdir(parents=True, exist_ok=True)
-        runtime_url = tasks.runtime_url_of(settings.aws_conn_id())
-        return tasks.load_commands(conf, run_dir, list(items), runtime_url)
+        conn_id = settings.aws_conn_id()
+        return tasks.load_commands(
+            conf, run_dir, list(items), tasks.runtime_url_of(conn_id), tasks.runtime_tls_url_of(conn_id)
+        )
 
     load = GatlingLoadOperator.partial(task_id="load", aws_conn_id=settings.aws_conn_id(), conf=conf).expand(
         bash_command=commands(conf, items)

@@ -27,7 +27,9 @@ def local_airflow_env(
     The connection travels in the environment (``AIRFLOW_CONN_*``), never on a command line.
     """
     connection = local.airflow_connection()
-    connection["extra"]["service_config"] = {"sagemaker-runtime": {"endpoint_url": local.runtime_url}}
+    connection["extra"]["service_config"] = {
+        "sagemaker-runtime": {"endpoint_url": local.runtime_url, "tls_endpoint_url": local.runtime_tls_url}
+    }
     return {
         f"AIRFLOW_CONN_{LOCAL_CONN_ID.upper()}": json.dumps(connection),
         "AIRFLOW__SAGEMAKER_SIZING__AWS_CONN_ID": LOCAL_CONN_ID,

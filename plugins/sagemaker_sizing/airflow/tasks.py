@@ -9,15 +9,22 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from sagemaker_sizing.adapters.gatling_command import GatlingStep, ScenarioRequest, gatling_shell_command
+from sagemaker_sizing.adapters.gatling_command import (
+    DEFAULT_WARM_UP_SECONDS,
+    GatlingStep,
+    ScenarioRequest,
+    gatling_shell_command,
+)
 from sagemaker_sizing.adapters.ownership import endpoint_name, lane_for
 from sagemaker_sizing.airflow import settings
 from sagemaker_sizing.airflow.run_files import injector_base_name, run_folder, step_base_name
 from sagemaker_sizing.core import conf as conf_mod
 from sagemaker_sizing.core import cost_guard, walk
+from sagemaker_sizing.core.gatling.jar_kind import PROJECT
 from sagemaker_sizing.core.serde import step_config_from_dict, step_config_to_dict, step_result_from_dict
 from sagemaker_sizing.paths import GATLING_JAR, PROJECT_ROOT
 
@@ -121,16 +128,20 @@ def load_commands(
     run_dir: Path,
     items: Sequence[Mapping[str, Any]],
     runtime_url: str | None = None,
+    runtime_tls_url: str | None = None,
 ) -> list[str]:
     """One Gatling command per injector process; a step above one injector's TPS is split evenly.
 
     Each item's endpoint is the one its plan named (deploy makes it InService under that name).
 
     The host is the conf's, else the connection's ``sagemaker-runtime`` endpoint (the local
-    SageMaker), else the region's public runtime host.
+    SageMaker), else the region's public runtime host, in the form the jar's kind expects: the
+    project's jar takes the plain URL; a sagemaker-gatling jar a bare host, and locally the
+    runtime's TLS listener (``127.0.0.1:<tls port>``), since it always calls ``https://<host>``.
     """
     sizing_conf = load_sizing_conf(conf)
-    host = sizing_conf.host or runtime_url or sizing_conf.runtime_host
+    kind = conf_mod.resolved_jar_kind(sizing_conf)
+    host = load_host(sizing_conf, kind, runtime_url, runtime_tls_url)
     jar = settings.resolve(sizing_conf.jar_file) if sizing_conf.jar_file else GATLING_JAR
     requests = [ScenarioRequest(path=r.path, weight=int(r.weight)) for r in sizing_conf.scenario_requests]
     commands = []
@@ -151,6 +162,8 @@ def load_commands(
                 results_dir=run_dir,
                 jar=jar,
                 jvm_opts=tuple(settings.java_opts().split()),
+                # A foreign jar gets perfsizesagemaker's exact command line.
+                warm_up_seconds=DEFAULT_WARM_UP_SECONDS if kind == PROJECT else 0,
             )
             if step.serverless:  # it measures its cold starts: no silent warm-up requests first
                 gatling_step = dataclasses.replace(gatling_step, warm_up_seconds=0)
@@ -161,20 +174,53 @@ def load_commands(
     return commands
 
 
-def runtime_url_of(aws_conn_id: str) -> str | None:
-    """The connection's ``service_config.sagemaker-runtime.endpoint_url`` (set for the local SageMaker).
+def load_host(
+    sizing_conf: conf_mod.SizingConf, kind: str, runtime_url: str | None, runtime_tls_url: str | None
+) -> str:
+    """``-Dsagemaker.host`` for a jar of ``kind`` (see load_commands)."""
+    if kind == PROJECT:
+        return sizing_conf.host or runtime_url or sizing_conf.runtime_host
+    if sizing_conf.host:
+        return bare_host(sizing_conf.host)
+    if runtime_tls_url:
+        return bare_host(runtime_tls_url)
+    if runtime_url:
+        raise AirflowFailException(
+            f"the {kind} jar calls https://<host>, but the connection's sagemaker-runtime endpoint "
+            f"{runtime_url} has no TLS listener (tls_endpoint_url): start the local SageMaker again"
+        )
+    return sizing_conf.runtime_host
 
-    Read from the connection's extra as the Amazon provider reads it, without building a hook
-    (boto3 is not needed to make the commands). No such connection: the region's public host.
-    """
+
+def bare_host(host: str) -> str:
+    """``https://h:p/`` -> ``h:p`` (a sagemaker-gatling jar prefixes ``https://`` itself)."""
+    return urlsplit(host).netloc if "://" in host else host.strip().rstrip("/")
+
+
+def runtime_tls_url_of(aws_conn_id: str) -> str | None:
+    """The connection's ``service_config.sagemaker-runtime.tls_endpoint_url`` (local TLS listener)."""
+    url = _runtime_service_config(aws_conn_id).get("tls_endpoint_url")
+    return str(url) if url else None
+
+
+def _runtime_service_config(aws_conn_id: str) -> dict[str, Any]:
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
 
     try:
         extra = BaseHook.get_connection(aws_conn_id).extra_dejson
     except AirflowNotFoundException:
-        return None
-    url = (extra.get("service_config") or {}).get("sagemaker-runtime", {}).get("endpoint_url")
+        return {}
+    return dict((extra.get("service_config") or {}).get("sagemaker-runtime", {}))
+
+
+def runtime_url_of(aws_conn_id: str) -> str | None:
+    """The connection's ``service_config.sagemaker-runtime.endpoint_url`` (set for the local SageMaker).
+
+    Read from the connection's extra as the Amazon provider reads it, without building a hook
+    (boto3 is not needed to make the commands). No such connection: the region's public host.
+    """
+    url = _runtime_service_config(aws_conn_id).get("endpoint_url")
     return str(url) if url else None
 
 

@@ -89,6 +89,7 @@ class SizingConf:
     perfsize_results_dir: str = "perfsize-results-dir"
     cost_file: str | None = None
     jar_file: str | None = None
+    jar_kind: str = "auto"
     logging_config: str | None = None
     strategy: str = "adaptive"
     precision: float = 0.05
@@ -182,6 +183,8 @@ def load_conf(
     if {"region", "cost_file", "type_walk"} <= parsed.keys():
         _check_prices(parsed, problems)
     check_serverless(parsed, problems)
+    if parsed.get("jar_file") and "jar_kind" in parsed:
+        _check_jar(parsed["jar_file"], parsed["jar_kind"], parsed.get("host"), problems)
     if problems:
         raise ConfError(problems)
     conf = SizingConf(**parsed)
@@ -225,6 +228,28 @@ def _check_prices(parsed: dict[str, Any], problems: list[Problem]) -> None:
         problems.append(Problem("type_walk", instance_type, f"an instance type listed in {where}"))
     if not missing:
         parsed["prices"] = tuple((t, table[t]) for t in dict.fromkeys(parsed["type_walk"]))
+
+
+def _check_jar(jar_file: str, kind: str, host: str | None, problems: list[Problem]) -> None:
+    """The jar is one the load step can drive and whose log the parser reads."""
+    from sagemaker_sizing.core.gatling.jar_kind import SAGEMAKER_GATLING, JarKindError, jar_kind
+
+    try:
+        resolved = jar_kind(jar_file, kind)
+    except JarKindError as exc:
+        problems.append(Problem("jar_file", jar_file, str(exc)))
+        return
+    if resolved == SAGEMAKER_GATLING and host and host.strip().lower().startswith("http://"):
+        problems.append(
+            Problem("host", host, "a bare host or an https:// URL: a sagemaker-gatling jar always calls https://<host>")
+        )
+
+
+def resolved_jar_kind(conf: SizingConf) -> str:
+    """``project`` or ``sagemaker-gatling``: the kind of the jar the load steps run."""
+    from sagemaker_sizing.core.gatling.jar_kind import PROJECT, jar_kind
+
+    return jar_kind(conf.jar_file, conf.jar_kind) if conf.jar_file else PROJECT
 
 
 def _check_walk_fits(conf: SizingConf, max_rounds: int | None) -> None:

@@ -18,6 +18,7 @@ NULL = "null"
 
 STRATEGIES = ("adaptive", "perfsize")
 ENDPOINT_KINDS = ("realtime", "serverless")
+JAR_KINDS = ("auto", "project", "sagemaker-gatling")  # core.gatling.jar_kind
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,15 @@ FIELDS: tuple[Field, ...] = (
         "path to file mapping instance type to hourly rate; null: the region's table in resources/cost",
     ),
     Field("jar_file", (STRING, NULL), "path to a sagemaker-gatling jar; null: the project's own jar"),
+    Field(
+        "jar_kind",
+        (STRING,),
+        "what jar_file is: auto (read from the jar: main class, GenericSageMakerScenario, Gatling "
+        "version), project (the project's own jar: host as a URL, credentials from its environment) or "
+        "sagemaker-gatling (intuit's: https + bare host, credentials from its auth.* config keys)",
+        "auto",
+        enum=JAR_KINDS,
+    ),
     Field("logging_config", (STRING, NULL), "accepted for compatibility; Airflow configures logging"),
     # New options.
     Field(
