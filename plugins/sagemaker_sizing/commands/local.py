@@ -20,13 +20,21 @@ def register(subparsers: Any) -> None:
     start.add_argument("--control-port", type=int, default=None, help="default: a free port")
     start.add_argument("--runtime-port", type=int, default=None, help="default: a free port")
     start.add_argument(
+        "--runtime-tls-port", type=int, default=None, help="TLS listener; default: a free port"
+    )
+    start.add_argument(
         "--allow-unsigned",
         dest="allow_unsigned",
         action="store_true",
-        default=True,
-        help="accept requests without SigV4 (default; signed requests are still checked)",
+        default=False,
+        help="also accept invocations without SigV4, unlike AWS (signed requests are still checked)",
     )
-    start.add_argument("--require-signed", dest="allow_unsigned", action="store_false")
+    start.add_argument(
+        "--require-signed",
+        dest="allow_unsigned",
+        action="store_false",
+        help="demand SigV4 on every invocation, as AWS does (the default)",
+    )
     start.add_argument(
         "--time-compression", type=float, default=1.0, help="autoscaling runs this many times faster"
     )
@@ -63,6 +71,7 @@ def _start(args: argparse.Namespace) -> int:
         args.state_dir,
         control_port=args.control_port,
         runtime_port=args.runtime_port,
+        runtime_tls_port=args.runtime_tls_port,
         allow_unsigned=args.allow_unsigned,
         time_compression=args.time_compression,
         creating_delay=args.creating_delay,

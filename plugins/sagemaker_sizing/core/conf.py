@@ -241,7 +241,11 @@ def _check_jar(jar_file: str, kind: str, host: str | None, problems: list[Proble
         return
     if resolved == SAGEMAKER_GATLING and host and host.strip().lower().startswith("http://"):
         problems.append(
-            Problem("host", host, "a bare host or an https:// URL: a sagemaker-gatling jar always calls https://<host>")
+            Problem(
+                "host",
+                host,
+                "a bare host or an https:// URL: a sagemaker-gatling jar always calls https://<host>",
+            )
         )
 
 

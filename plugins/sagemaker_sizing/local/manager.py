@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sagemaker_sizing.local.tls import make_self_signed
 from sagemaker_sizing.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ class LocalSageMakerStatus:
     pids: dict[str, int]
     state_dir: str
     options: dict[str, Any] = field(default_factory=dict)
+    # The same runtime over TLS (self-signed certificate), for jars that always call https://<host>.
+    runtime_tls_url: str | None = None
 
     @property
     def up(self) -> bool:
@@ -165,6 +168,7 @@ def status(state_dir: str | Path | None = None) -> LocalSageMakerStatus:
         pids=pids,
         state_dir=str(directory),
         options=state.get("options", {}),
+        runtime_tls_url=state.get("runtime_tls_url"),
     )
 
 
@@ -186,7 +190,8 @@ def start(
     *,
     control_port: int | None = None,
     runtime_port: int | None = None,
-    allow_unsigned: bool = True,
+    runtime_tls_port: int | None = None,
+    allow_unsigned: bool = False,
     time_compression: float = 1.0,
     creating_delay: float = 0.0,
     profile: str | Path | None = None,
@@ -205,7 +210,11 @@ def start(
     control_port = control_port or _free_port()
     runtime_port = runtime_port or _free_port()
     control_url = f"http://127.0.0.1:{control_port}"
+    runtime_tls_port = runtime_tls_port or _free_port()
     runtime_url = f"http://127.0.0.1:{runtime_port}"
+    runtime_tls_url = f"https://127.0.0.1:{runtime_tls_port}"
+    cert, key = directory / "runtime-tls.crt", directory / "runtime-tls.key"
+    make_self_signed(cert, key)
     creds_env = {
         "LOCAL_SAGEMAKER_ACCESS_KEY_ID": current.aws_access_key_id,
         "LOCAL_SAGEMAKER_SECRET_ACCESS_KEY": current.aws_secret_access_key,
@@ -214,7 +223,7 @@ def start(
         CONTROL_MODULE,
         ["--port", str(control_port), "--creating-delay", str(creating_delay)],
         directory / "control_plane.log",
-        {},
+        creds_env,  # its STS makes temporary keys from the local secret (moto_patches)
     )
     runtime_args = [
         "--port",
@@ -226,6 +235,12 @@ def start(
         "--time-compression",
         str(time_compression),
         "--allow-unsigned" if allow_unsigned else "--no-allow-unsigned",
+        "--tls-port",
+        str(runtime_tls_port),
+        "--tls-cert",
+        str(cert),
+        "--tls-key",
+        str(key),
     ]
     if profile:
         runtime_args += ["--profile", str(Path(profile).resolve())]
@@ -239,6 +254,7 @@ def start(
     state = {
         "control_plane_url": control_url,
         "runtime_url": runtime_url,
+        "runtime_tls_url": runtime_tls_url,
         "region": region,
         "pids": {"control_plane": control_pid, "runtime": runtime_pid},
         "options": options,

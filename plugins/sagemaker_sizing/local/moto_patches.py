@@ -11,6 +11,7 @@ Autoscaling needs no patch: the runtime emulator applies scaling decisions throu
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
-from sagemaker_sizing.local import faults
+from sagemaker_sizing.local import faults, session_tokens
 
 
 @dataclass
@@ -160,4 +161,50 @@ def apply(creating_delay_s: float = 0.0, updating_delay_s: float | None = None) 
     backend.describe_endpoint = _describe_faulty(backend.describe_endpoint)
     response: Any = SageMakerResponse
     response.update_endpoint = _update_endpoint_response
+    _patch_sts()
     _APPLIED.add("sagemaker")
+
+
+def _patch_sts() -> None:
+    """GetSessionToken and AssumeRole hand out temporary keys the runtime emulator can check.
+
+    moto answers GetSessionToken with AWS's documentation example keys and AssumeRole with random
+    ones nobody else knows; with the local secret in the environment (the manager passes it), both
+    give keys made by session_tokens from it, so requests signed with them verify as on AWS.
+    """
+    import os
+
+    from moto.sts.models import STSBackend
+    from moto.sts.responses import TokenResponse
+
+    master = os.environ.get("LOCAL_SAGEMAKER_SECRET_ACCESS_KEY")
+    if not master:
+        return
+
+    def get_session_token(self: Any) -> ActionResult:
+        duration = self._get_int_param("DurationSeconds", 43200)
+        creds = session_tokens.issue(master, duration)
+        return ActionResult(
+            {
+                "Credentials": {
+                    "AccessKeyId": creds.access_key,
+                    "SecretAccessKey": creds.secret_key,
+                    "SessionToken": creds.token,
+                    "Expiration": datetime.datetime.fromtimestamp(creds.expires_unix, datetime.UTC),
+                }
+            }
+        )
+
+    original_assume_role = STSBackend.assume_role
+
+    def assume_role(self: Any, **kwargs: Any) -> Any:
+        role = original_assume_role(self, **kwargs)
+        creds = session_tokens.issue(master, int(kwargs.get("duration") or 3600))
+        role.access_key_id, role.secret_access_key = creds.access_key, creds.secret_key
+        role.session_token = creds.token
+        return role
+
+    response: Any = TokenResponse
+    response.get_session_token = get_session_token
+    backend: Any = STSBackend
+    backend.assume_role = assume_role

@@ -15,6 +15,7 @@ import gc
 import logging
 import os
 import signal
+import ssl
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -123,7 +124,9 @@ class RuntimeProtocol(asyncio.Protocol):
         if "authorization" in self._headers:
             failure = self._config.verifier.verify("POST", path, query, self._headers, body)
             if failure is not None:
-                self._send(http.error(403, failure.code, failure.message, keep_alive), 0.0, keep_alive)
+                self._send(
+                    http.error(failure.status, failure.code, failure.message, keep_alive), 0.0, keep_alive
+                )
                 return
         elif not self._config.allow_unsigned:
             self._send(
@@ -244,6 +247,19 @@ async def serve(args: argparse.Namespace) -> None:
         reuse_address=True,
         backlog=1024,
     )
+    tls_server = None
+    if args.tls_port:
+        # The same protocol behind asyncio's TLS transport: the plain listener is untouched.
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        tls_server = await loop.create_server(
+            lambda: RuntimeProtocol(registry, config, timer),
+            args.host,
+            args.tls_port,
+            ssl=context,
+            reuse_address=True,
+            backlog=1024,
+        )
     stop = loop.create_future()
     loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
     loop.add_signal_handler(signal.SIGINT, stop.set_result, None)
@@ -254,9 +270,10 @@ async def serve(args: argparse.Namespace) -> None:
         asyncio.ensure_future(registry.autoscale_forever()),
     ]
     LOG.info(
-        "local SageMaker runtime on http://%s:%s (control plane %s, compression %s, %s timers)",
+        "local SageMaker runtime on http://%s:%s%s (control plane %s, compression %s, %s timers)",
         args.host,
         args.port,
+        f" and https://{args.host}:{args.tls_port}" if args.tls_port else "",
         args.control_plane_url,
         args.time_compression,
         "timerfd" if timer.precise else "event-loop",
@@ -265,6 +282,8 @@ async def serve(args: argparse.Namespace) -> None:
     for task in tasks:
         task.cancel()
     server.close()
+    if tls_server is not None:
+        tls_server.close()
     timer.close()
     reader.close()
 
@@ -278,7 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", default=None)
     parser.add_argument("--time-compression", type=float, default=1.0)
     parser.add_argument("--poll-interval", type=float, default=1.0)
-    parser.add_argument("--allow-unsigned", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--allow-unsigned", action=argparse.BooleanOptionalAction, default=False)
+    parser.add_argument("--tls-port", type=int, default=None, help="also serve TLS on this port")
+    parser.add_argument("--tls-cert", default=None, help="PEM certificate of the TLS listener")
+    parser.add_argument("--tls-key", default=None, help="PEM private key of the TLS listener")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
