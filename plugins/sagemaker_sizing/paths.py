@@ -11,3 +11,5 @@ PROJECT_ROOT = Path(os.environ.get("SAGEMAKER_SIZING_HOME", PACKAGE_DIR.parent.p
 RESOURCES_DIR = PROJECT_ROOT / "resources"
 INCLUDE_DIR = PROJECT_ROOT / "include"
 GATLING_JAR = INCLUDE_DIR / "gatling" / "target" / "sagemaker-sizing-gatling.jar"
+# A stand-in for intuit's sagemaker-gatling jar (include/gatling/standin): a foreign jar for tests and docs.
+STANDIN_JAR = INCLUDE_DIR / "gatling" / "standin" / "target" / "sagemaker-gatling-standin.jar"

@@ -70,3 +70,21 @@ def credentials(aws_conn_id: str | None, region: str | None, iam_role_arn: str |
     With a role these are the assumed role's temporary keys and session token.
     """
     return client_hook("sagemaker", aws_conn_id, region, iam_role_arn).get_credentials(region_name=region)
+
+
+def temporary_credentials(
+    aws_conn_id: str | None, region: str | None, iam_role_arn: str | None, duration_s: int
+) -> ReadOnlyCredentials:
+    """Credentials with a session token, for a jar that always signs ``x-amz-security-token``.
+
+    The assumed role's (or the connection's own, when they already are temporary); for long-lived
+    keys, STS GetSessionToken's, valid ``duration_s`` (clamped to STS's 900 s .. 36 h).
+    """
+    from botocore.credentials import ReadOnlyCredentials
+
+    creds = credentials(aws_conn_id, region, iam_role_arn)
+    if creds.token:
+        return creds
+    sts = client_hook("sts", aws_conn_id, region, None).get_conn()
+    answer = sts.get_session_token(DurationSeconds=min(max(duration_s, 900), 129600))["Credentials"]
+    return ReadOnlyCredentials(answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])

@@ -165,3 +165,18 @@ def result_folder(results_dir: str | Path, base_name: str) -> Path | None:
         if p.is_dir() and p.name.startswith(base_name) and _RESULT_SUFFIX.fullmatch(p.name[len(base_name) :])
     ]
     return max(found, key=lambda p: p.name, default=None)
+
+
+def auth_config(access_key: str, secret_key: str, session_token: str) -> str:
+    """A Typesafe config file giving a sagemaker-gatling jar its ``auth.*`` keys.
+
+    It first includes the jar's own ``application.conf`` (``-Dconfig.file`` replaces it otherwise),
+    so everything else the jar configures stays as it was. JSON strings are HOCON strings.
+    """
+    return (
+        "# Written for one load step, mode 0600, deleted when the step ends.\n"
+        'include classpath("application.conf")\n'
+        f"auth.awsAccessKeyId = {json.dumps(access_key)}\n"
+        f"auth.awsSecretAccessKey = {json.dumps(secret_key)}\n"
+        f"auth.awsSessionToken = {json.dumps(session_token)}\n"
+    )

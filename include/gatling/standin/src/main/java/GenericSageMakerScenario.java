@@ -72,7 +72,9 @@ public class GenericSageMakerScenario extends Simulation {
                 .exec(session -> session.set(BODY, payloads.next()))
                 .exec(invoke)
                 .injectOpen(steps))
-        .protocols(http.shareConnections());
+        // Gatling's own warm-up (one request before the clock starts; gatling.io by default, which
+        // a loopback-only run cannot reach): the target host's root, whatever it answers.
+        .protocols(http.shareConnections().warmUp("https://" + host + "/"));
   }
 
   private static double number(String key, double fallback) {
