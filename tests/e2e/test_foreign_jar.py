@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +30,16 @@ def auth_files() -> set[str]:
 def test_a_run_with_the_sagemaker_gatling_stand_in_ends_with_a_recommendation(sizing: Sizing) -> None:
     assert STANDIN_JAR.is_file(), f"{STANDIN_JAR} is missing: build it with `bash scripts/setup.sh`"
     before = auth_files()
-    run = sizing(base_conf(jar_file=str(STANDIN_JAR), type_walk="ml.m5.large", tps_walk="10,20", peak_tps=20))
+    # The stand-in has no warm-up of its own (nor has intuit's jar): its fresh JVM's first seconds
+    # weigh on a short step's p99, so the latency goal here is loose; this run checks the path.
+    conf = base_conf(
+        jar_file=str(STANDIN_JAR),
+        type_walk="ml.m5.large",
+        tps_walk="10,20",
+        peak_tps=20,
+        latency_success_p99=5000,
+    )
+    run = sizing(conf)
 
     assert run.state == "success", run.states
     assert run.endpoints_left == []

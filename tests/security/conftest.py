@@ -49,3 +49,32 @@ def java_shim(tmp_path: Path) -> tuple[Path, Path]:
     )
     shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
     return argv_log, env_log
+
+
+@pytest.fixture
+def java_auth_shim(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A ``java`` first on PATH for a sagemaker-gatling jar: records its argv, the mode and path of
+    the config file JAVA_TOOL_OPTIONS names (``<mode> <path>``), and the ``auth.*`` values in it
+    (one per line, for the test to look for them everywhere else), then runs the real java."""
+    real = shutil.which("java")
+    assert real, "java is needed for the Gatling load"
+    shim_dir = tmp_path / "shim"
+    shim_dir.mkdir()
+    argv_log, file_log, values_log = (
+        tmp_path / "java-argv.log",
+        tmp_path / "auth-file.log",
+        tmp_path / "auth.log",
+    )
+    shim = shim_dir / "java"
+    shim.write_text(
+        "#!/bin/bash\n"
+        f'printf "%s\\n" "$0" "$@" >> "{argv_log}"\n'
+        "cfg=$(printf '%s' \"$JAVA_TOOL_OPTIONS\" | sed -n 's/.*-Dconfig.file=\\([^ ]*\\).*/\\1/p')\n"
+        'if [ -n "$cfg" ]; then\n'
+        f'  stat -c "%a %n" "$cfg" >> "{file_log}"\n'
+        f'  sed -n \'s/^auth\\.[A-Za-z]* = "\\(.*\\)"$/\\1/p\' "$cfg" >> "{values_log}"\n'
+        "fi\n"
+        f'exec "{real}" "$@"\n'
+    )
+    shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
+    return argv_log, file_log, values_log
