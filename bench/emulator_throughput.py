@@ -190,7 +190,11 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory() as tmp,
         running_local_sagemaker(
-            Path(tmp) / "state", profile=bench_profile(Path(tmp)), models=("bench-model",)
+            # wrk/h2load send unsigned requests: allowed explicitly (the default demands SigV4).
+            Path(tmp) / "state",
+            profile=bench_profile(Path(tmp)),
+            models=("bench-model",),
+            allow_unsigned=True,
         ) as local,
     ):
         if args.pin:

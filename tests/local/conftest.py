@@ -33,8 +33,9 @@ def local_sagemaker(
     tmp_path_factory: pytest.TempPathFactory, fast_profile: Path
 ) -> Iterator[LocalSageMakerStatus]:
     state_dir = tmp_path_factory.mktemp("local-sagemaker")
+    # Unsigned allowed, explicitly: the queueing tests drive it with raw unsigned HTTP (loadgen).
     with running_local_sagemaker(
-        state_dir, time_compression=COMPRESSION, profile=fast_profile, models=(MODEL,)
+        state_dir, time_compression=COMPRESSION, profile=fast_profile, models=(MODEL,), allow_unsigned=True
     ) as local:
         yield local
 

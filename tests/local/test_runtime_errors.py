@@ -6,6 +6,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
@@ -16,8 +17,6 @@ from sagemaker_sizing.local import running_local_sagemaker, start, status, stop
 from .conftest import MODEL, delete_endpoint, deploy_endpoint, wait_for
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from sagemaker_sizing.local import LocalSageMakerStatus
 
 
@@ -32,13 +31,16 @@ def _post(url: str, body: bytes = b"{}") -> tuple[int, dict[str, str], dict[str,
         return error.code, dict(error.headers), json.loads(error.read())
 
 
-def _runtime(local: LocalSageMakerStatus, secret: str | None = None) -> object:
+def _runtime(
+    local: LocalSageMakerStatus, secret: str | None = None, url: str | None = None, verify: bool | str = True
+) -> object:
     return boto3.client(
         "sagemaker-runtime",
-        endpoint_url=local.runtime_url,
+        endpoint_url=url or local.runtime_url,
         region_name=local.region,
         aws_access_key_id=local.aws_access_key_id,
         aws_secret_access_key=secret or local.aws_secret_access_key,
+        verify=verify,
     )
 
 
@@ -74,6 +76,29 @@ def test_signed_call_passes_and_wrong_secret_is_403(local_sagemaker: LocalSageMa
         delete_endpoint(local_sagemaker, "signed")
 
 
+def test_the_tls_listener_serves_the_same_runtime_with_a_certificate_for_127_0_0_1(
+    local_sagemaker: LocalSageMakerStatus,
+) -> None:
+    tls_url = status(local_sagemaker.state_dir).runtime_tls_url
+    assert tls_url and tls_url.startswith("https://127.0.0.1:") and tls_url != local_sagemaker.runtime_url
+    cert = Path(local_sagemaker.state_dir) / "runtime-tls.crt"
+    assert (Path(local_sagemaker.state_dir) / "runtime-tls.key").stat().st_mode & 0o777 == 0o600
+    deploy_endpoint(local_sagemaker, "over-tls", "ml.m5.large", 1)
+    try:
+        # Verified against the certificate made at start, host name included.
+        answer = _runtime(local_sagemaker, url=tls_url, verify=str(cert)).invoke_endpoint(  # type: ignore[attr-defined]
+            EndpointName="over-tls", Body=b"{}"
+        )
+        assert json.loads(answer["Body"].read()) == {"predictions": [0.5]}
+        with pytest.raises(ClientError) as raised:
+            _runtime(local_sagemaker, secret="wrong", url=tls_url, verify=False).invoke_endpoint(  # type: ignore[attr-defined]
+                EndpointName="over-tls", Body=b"{}"
+            )
+        assert raised.value.response["Error"]["Code"] == "InvalidSignatureException"
+    finally:
+        delete_endpoint(local_sagemaker, "over-tls")
+
+
 def test_deleted_endpoint_is_not_found_again(local_sagemaker: LocalSageMakerStatus) -> None:
     deploy_endpoint(local_sagemaker, "short-lived", "ml.m5.large", 1)
     assert _post(f"{local_sagemaker.runtime_url}/endpoints/short-lived/invocations")[0] == 200
@@ -82,10 +107,9 @@ def test_deleted_endpoint_is_not_found_again(local_sagemaker: LocalSageMakerStat
     wait_for(lambda: _post(f"{local_sagemaker.runtime_url}/endpoints/short-lived/invocations")[0] == 400, 3.0)
 
 
-def test_require_signed_creating_delay_restart_and_idempotence(tmp_path: Path) -> None:
-    with running_local_sagemaker(
-        tmp_path, allow_unsigned=False, creating_delay=3.0, models=(MODEL,)
-    ) as local:
+def test_signed_by_default_creating_delay_restart_and_idempotence(tmp_path: Path) -> None:
+    # No option: like AWS, an unsigned invocation is refused.
+    with running_local_sagemaker(tmp_path, creating_delay=3.0, models=(MODEL,)) as local:
         again = start(tmp_path)  # harmless: same processes
         assert again.pids == local.pids
         code, headers, _ = _post(f"{local.runtime_url}/endpoints/x/invocations")
@@ -125,5 +149,7 @@ def test_require_signed_creating_delay_restart_and_idempotence(tmp_path: Path) -
         assert restarted.pids != local.pids
         time.sleep(0.2)
         # moto keeps state in memory: a restart begins empty, and says so like AWS would.
-        assert _post(f"{restarted.runtime_url}/endpoints/slow/invocations")[0] == 400
+        with pytest.raises(ClientError) as raised:
+            _runtime(restarted, url=restarted.runtime_url).invoke_endpoint(EndpointName="slow", Body=b"{}")  # type: ignore[attr-defined]
+        assert raised.value.response["Error"]["Code"] == "ValidationError"
     assert not status(tmp_path).up
