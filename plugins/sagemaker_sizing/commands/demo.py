@@ -63,7 +63,10 @@ def handle(args: argparse.Namespace) -> int:
     # Serverless (issue 17): cold starts and idle timeouts in seconds, not minutes.
     compression = SERVERLESS_TIME_COMPRESSION if conf.sizes_serverless else 1.0
     with LocalSageMaker(models=(conf.model_name,), creating_delay=1.0, time_compression=compression) as local:
-        print(f"local SageMaker: control plane {local.control_plane_url}, runtime {local.runtime_url}")
+        print(
+            f"local SageMaker: control plane {local.control_plane_url}, "
+            f"runtime {local.runtime_url} (TLS {local.runtime_tls_url})"
+        )
         env = with_local_env(os.environ, local)
         env.setdefault("AIRFLOW_HOME", str(PROJECT_ROOT / "airflow_home"))
         rc = _airflow_dags_test(dag_conf, env, results_dir / "demo-airflow.log")
