@@ -73,7 +73,8 @@ def handle(args: argparse.Namespace) -> int:
         env = standalone_env(local, args.port)
         trigger = prepare_trigger_conf(conf_path, Path(env["AIRFLOW_HOME"]) / "demo-conf.json")
         print(
-            f"local SageMaker: control plane {local.control_plane_url}, runtime {local.runtime_url} (TLS {local.runtime_tls_url})"
+            f"local SageMaker: control plane {local.control_plane_url}, "
+            f"runtime {local.runtime_url} (TLS {local.runtime_tls_url})"
         )
         print(
             f"Airflow UI: http://127.0.0.1:{args.port}  (trigger sagemaker_sizing with the JSON in {trigger})"
