@@ -47,6 +47,7 @@ class SigV4Verifier:
         self._clock = clock
         self._keys: dict[tuple[str, str, str, str], bytes] = {}
         self._temporary: dict[tuple[str, str], tuple[str | None, int]] = {}
+        self._last_date = ("", 0.0)
 
     def _signing_key(self, secret: str, date: str, region: str, service: str) -> bytes:
         cache_key = (secret, date, region, service)
@@ -129,10 +130,17 @@ class SigV4Verifier:
             )
         return secret
 
+    def _parse_date(self, amz_date: str) -> float:
+        """Seconds since the epoch; the last one is kept (a load's requests share their second)."""
+        if amz_date != self._last_date[0]:
+            parsed = datetime.strptime(amz_date, _AMZ_DATE).replace(tzinfo=UTC).timestamp()
+            self._last_date = (amz_date, parsed)
+        return self._last_date[1]
+
     def _check_date(self, amz_date: str) -> AuthFailure | None:
         """AWS's answers to a missing, malformed, or more than 5 minutes off ``x-amz-date``."""
         try:
-            signed = datetime.strptime(amz_date, _AMZ_DATE).replace(tzinfo=UTC).timestamp()
+            signed = self._parse_date(amz_date)
         except ValueError:
             return AuthFailure(
                 "IncompleteSignatureException",

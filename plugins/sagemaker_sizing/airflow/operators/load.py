@@ -65,9 +65,10 @@ class GatlingLoadOperator(BashOperator):
         from sagemaker_sizing.core.gatling.jar_kind import PROJECT
 
         env: dict[str, str] = super().get_env(context)
-        sizing_conf = load_sizing_conf(self.conf or {})
-        if resolved_jar_kind(sizing_conf) == PROJECT:
-            return self._project_env(env, sizing_conf.region, sizing_conf.iam_role_arn)
+        conf = self.conf or {}
+        sizing_conf = load_sizing_conf(conf) if conf else None
+        if sizing_conf is None or resolved_jar_kind(sizing_conf) == PROJECT:
+            return self._project_env(env, conf.get("region"), conf.get("iam_role_arn"))
         # Longest a step may run (its load, or the endurance phase), plus a margin.
         minutes = max(
             sizing_conf.duration_minutes,
@@ -77,7 +78,9 @@ class GatlingLoadOperator(BashOperator):
             env, sizing_conf.region, sizing_conf.iam_role_arn, int(minutes * 60) + 900
         )
 
-    def _project_env(self, env: dict[str, str], region: str, iam_role_arn: str | None) -> dict[str, str]:
+    def _project_env(
+        self, env: dict[str, str], region: str | None, iam_role_arn: str | None
+    ) -> dict[str, str]:
         from sagemaker_sizing.adapters.aws_session import credentials as run_credentials
 
         credentials = run_credentials(self.aws_conn_id, region, iam_role_arn)
