@@ -99,6 +99,44 @@ def test_the_tls_listener_serves_the_same_runtime_with_a_certificate_for_127_0_0
         delete_endpoint(local_sagemaker, "over-tls")
 
 
+def test_temporary_credentials_from_the_local_sts_sign_invocations(
+    local_sagemaker: LocalSageMakerStatus,
+) -> None:
+    sts = local_sagemaker.client("sts")
+    session = sts.get_session_token(DurationSeconds=900)["Credentials"]
+    role = sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/sizing", RoleSessionName="sizing-test")[
+        "Credentials"
+    ]
+    deploy_endpoint(local_sagemaker, "temporary", "ml.m5.large", 1)
+    try:
+        for creds in (session, role):
+            assert creds["AccessKeyId"].startswith("ASIA") and creds["SessionToken"]
+            runtime = boto3.client(
+                "sagemaker-runtime",
+                endpoint_url=local_sagemaker.runtime_tls_url,
+                region_name=local_sagemaker.region,
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+                verify=False,
+            )
+            answer = runtime.invoke_endpoint(EndpointName="temporary", Body=b"{}")
+            assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+        # The key without its token is nobody's.
+        stripped = boto3.client(
+            "sagemaker-runtime",
+            endpoint_url=local_sagemaker.runtime_url,
+            region_name=local_sagemaker.region,
+            aws_access_key_id=session["AccessKeyId"],
+            aws_secret_access_key=session["SecretAccessKey"],
+        )
+        with pytest.raises(ClientError) as raised:
+            stripped.invoke_endpoint(EndpointName="temporary", Body=b"{}")
+        assert raised.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    finally:
+        delete_endpoint(local_sagemaker, "temporary")
+
+
 def test_deleted_endpoint_is_not_found_again(local_sagemaker: LocalSageMakerStatus) -> None:
     deploy_endpoint(local_sagemaker, "short-lived", "ml.m5.large", 1)
     assert _post(f"{local_sagemaker.runtime_url}/endpoints/short-lived/invocations")[0] == 200
