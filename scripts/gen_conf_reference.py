@@ -61,6 +61,8 @@ def allowed_text(schema: dict[str, Any]) -> str:
         parts.append(f"> {schema['exclusiveMinimum']}")
     if "maximum" in schema:
         parts.append(f"≤ {schema['maximum']}")
+    if "pattern" in schema:
+        parts.append(f"a SageMaker name (`{schema['pattern']}`)")
     return "; ".join(parts)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +22,7 @@ from sagemaker_sizing.core.conf_fields import (
     INTEGER,
     NULL,
     NUMBER,
+    SAGEMAKER_NAME_RULE,
     Field,
     defaults,
     params_schema,
@@ -104,6 +106,7 @@ class SizingConf:
     serverless_idle_minutes: float = 10
     average_tps: float | None = None
     serverless_prices: ServerlessPrices | None = field(default=None, repr=False)
+    on_quota: str = "stop"
     # Hourly price of each type of type_walk, from the region's table or cost_file.
     prices: tuple[tuple[str, Decimal], ...] = field(default=(), repr=False)
 
@@ -332,6 +335,9 @@ def _text(f: Field, value: Any, base: Path, problems: list[Problem]) -> str | No
         return None
     if f.enum is not None and value not in f.enum:
         problems.append(Problem(f.name, value, f"one of {', '.join(map(str, f.enum))}"))
+        return None
+    if f.pattern is not None and not re.fullmatch(f.pattern, value):
+        problems.append(Problem(f.name, value, f"{SAGEMAKER_NAME_RULE} (pattern {f.pattern})"))
         return None
     if f.name in _PATH_FIELDS:
         path = (base / value).resolve()

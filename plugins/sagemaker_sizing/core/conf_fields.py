@@ -19,6 +19,13 @@ NULL = "null"
 STRATEGIES = ("adaptive", "perfsize")
 ENDPOINT_KINDS = ("realtime", "serverless")
 JAR_KINDS = ("auto", "project", "sagemaker-gatling")  # core.gatling.jar_kind
+ON_QUOTA = ("stop", "skip")
+# SageMaker's pattern for model, endpoint, endpoint config and variant names (63 characters at most).
+SAGEMAKER_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+SAGEMAKER_NAME_RULE = (
+    "a SageMaker name: letters, digits and hyphens, starting and ending with a letter or digit, "
+    "at most 63 characters"
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class Field:
     minimum: float | None = None
     exclusive_minimum: float | None = None
     maximum: float | None = None
+    pattern: str | None = None  # a regular expression a string value must match (JSON schema's)
 
 
 FIELDS: tuple[Field, ...] = (
@@ -41,10 +49,35 @@ FIELDS: tuple[Field, ...] = (
     Field("iam_role_arn", (STRING, NULL), "role to assume to get credentials, otherwise from environment"),
     Field("host", (STRING, NULL), "SageMaker runtime host; null: runtime.sagemaker.<region>.amazonaws.com"),
     Field("region", (STRING,), "region name for boto3 and cost lookup", required=True),
-    Field("endpoint_name", (STRING,), "name of SageMaker Endpoint", required=True),
-    Field("endpoint_config_name", (STRING,), "name of SageMaker EndpointConfig", required=True),
-    Field("variant_name", (STRING,), "name of SageMaker Endpoint Variant", default="variant-name-1"),
-    Field("model_name", (STRING,), "name of SageMaker Model (must already exist)", required=True),
+    Field(
+        "endpoint_name",
+        (STRING,),
+        "name of SageMaker Endpoint (the base of each lane's endpoint name: the run's hash and the "
+        "lane are appended, the base shortened to fit 63 characters)",
+        required=True,
+        pattern=SAGEMAKER_NAME_PATTERN,
+    ),
+    Field(
+        "endpoint_config_name",
+        (STRING,),
+        "name of SageMaker EndpointConfig",
+        required=True,
+        pattern=SAGEMAKER_NAME_PATTERN,
+    ),
+    Field(
+        "variant_name",
+        (STRING,),
+        "name of SageMaker Endpoint Variant",
+        default="variant-name-1",
+        pattern=SAGEMAKER_NAME_PATTERN,
+    ),
+    Field(
+        "model_name",
+        (STRING,),
+        "name of SageMaker Model (must already exist)",
+        required=True,
+        pattern=SAGEMAKER_NAME_PATTERN,
+    ),
     Field(
         "scenario_requests",
         (STRING, ARRAY),
@@ -170,6 +203,15 @@ FIELDS: tuple[Field, ...] = (
         "average TPS over the month, for the monthly cost of each endpoint kind; null: peak_tps",
         minimum=0,
     ),
+    Field(
+        "on_quota",
+        (STRING,),
+        "what a service quota that cannot hold a type's deployment does: stop (before deploying, "
+        "when preflight finds it; mid-run, the walk ends there) or skip (that type is dropped from "
+        "the walk, and the report says why)",
+        "stop",
+        enum=ON_QUOTA,
+    ),
 )
 
 FIELD_NAMES: frozenset[str] = frozenset(f.name for f in FIELDS)
@@ -186,6 +228,8 @@ def field_schema(field: Field) -> dict[str, Any]:
         schema["default"] = field.default
     if field.enum is not None:
         schema["enum"] = list(field.enum)
+    if field.pattern is not None:
+        schema["pattern"] = field.pattern
     for key, value in (
         ("minimum", field.minimum),
         ("exclusiveMinimum", field.exclusive_minimum),
