@@ -62,7 +62,7 @@ def _kinds(conf: SizingConf, findings: Findings, realtime: WalkGen | None) -> Wa
 
 def _replayed(conf: SizingConf, results: Sequence[StepResult]) -> tuple[Findings, list[StepConfig]]:
     findings = Findings()
-    batch = replay(_walk(conf, findings), results, findings.observed)
+    batch = replay(_walk(conf, findings), results, findings, stop_on_quota=conf.on_quota == "stop")
     return findings, batch
 
 

@@ -105,11 +105,15 @@ def lanes_for(conf: SizingConf) -> list[Lane]:
 
 
 def walk(conf: SizingConf, findings: Findings) -> WalkGen:
-    lanes = yield from _explore(conf)
-    needed = {lane.instance_type: lane.needed for lane in lanes if lane.needed is not None}
+    lanes = yield from _explore(conf, findings)
+    needed = {
+        lane.instance_type: lane.needed
+        for lane in lanes
+        if lane.needed is not None and findings.available(lane.instance_type)
+    }
     per_instance = {lane.instance_type: lane.lo for lane in lanes}
     for lane in lanes:
-        findings.explanation.append(_lane_words(conf, lane))
+        findings.explanation.append(_lane_words(conf, lane, findings))
     if not needed:
         findings.explanation.append("No type passed even the lowest TPS worth testing.")
         return
@@ -121,7 +125,9 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
     failures = dict.fromkeys(counts, 0)
     width = conf.max_parallel_endpoints
     while True:
-        open_counts = {t: n for t, n in counts.items() if failures[t] <= conf.endurance_retries}
+        open_counts = {
+            t: n for t, n in counts.items() if failures[t] <= conf.endurance_retries and findings.available(t)
+        }
         if not open_counts:
             findings.explanation.append("No configuration held the peak TPS in endurance.")
             return
@@ -137,6 +143,8 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
         outcomes = yield [fixed, *(maker(m) for m in points)]
         if outcomes[0]:
             break
+        if fixed in findings.refused:
+            continue  # the type is unavailable now: the cheapest of the others goes next
         counts[chosen] += 1
         failures[chosen] += 1
         findings.explanation.append(f"{count} x {chosen} did not hold the peak: one more instance.")
@@ -148,9 +156,11 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
     if not autoscale:
         return
     findings.invocations_target = target
-    search = search.record(dict(zip(points, outcomes[1:], strict=True)))
+    search = search.record(
+        {m: ok for m, ok in zip(points, outcomes[1:], strict=True) if maker(m) not in findings.refused}
+    )
     search = dataclasses.replace(search, width=width, near=fallback_near(width) if points else 0)
-    search = yield from min_search_steps(search, maker)
+    search = yield from min_search_steps(search, maker, findings)
     # The fixed maximum passed endurance, so autoscaling from the maximum is known to work too.
     findings.min_instance_count = search.found if search.found is not None else count
     findings.explanation.append(
@@ -171,10 +181,14 @@ def fallback_near(width: int) -> int:
     return (width - 1) // 2
 
 
-def _explore(conf: SizingConf) -> Rounds[list[Lane]]:
+def _explore(conf: SizingConf, findings: Findings) -> Rounds[list[Lane]]:
     lanes = lanes_for(conf)
     while True:
-        planned = [(i, nxt) for i, lane in enumerate(lanes) if (nxt := lane.next_tps()) is not None]
+        planned = [
+            (i, nxt)
+            for i, lane in enumerate(lanes)
+            if findings.available(lane.instance_type) and (nxt := lane.next_tps()) is not None
+        ]
         if not planned:
             return lanes
         batch = [
@@ -198,7 +212,9 @@ def _record_type(conf: SizingConf, findings: Findings, instance_type: str, tps: 
     findings.aws_formula_invocations_target = aws_formula_target(tps, conf.safety_factor)
 
 
-def _lane_words(conf: SizingConf, lane: Lane) -> str:
+def _lane_words(conf: SizingConf, lane: Lane, findings: Findings) -> str:
+    if not findings.available(lane.instance_type):
+        return f"{lane.instance_type}: dropped, a quota refused its deployment."
     failed = f", failed at {lane.hi:g}" if lane.hi is not None else ""
     if lane.needed is None:
         return f"{lane.instance_type}: nothing passed{failed}; dropped."

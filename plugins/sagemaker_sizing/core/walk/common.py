@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
+from sagemaker_sizing.core.outcome import ErrorCategory
 
 T = TypeVar("T")
 
@@ -63,6 +64,27 @@ class Findings:
     # step replayed so far (the phase sizes concurrency from a measured latency).
     serverless: ServerlessFindings | None = None
     observed: dict[StepConfig, StepResult] = field(default_factory=dict)
+    # Types a quota refused to deploy (the quota's message): the walk plans nothing more of them.
+    unavailable: dict[str, str] = field(default_factory=dict)
+    # Steps a quota refused: no capacity evidence, whatever ``passed`` says.
+    refused: set[StepConfig] = field(default_factory=set)
+
+    def available(self, instance_type: str) -> bool:
+        return instance_type not in self.unavailable
+
+    def note_quota(self, results: Sequence[StepResult]) -> bool:
+        """Record the steps of a round a quota refused; True when there was one."""
+        refused = [r for r in results if r.error_category == ErrorCategory.QUOTA]
+        for result in refused:
+            self.refused.add(result.step)
+            if result.step.instance_type not in self.unavailable:
+                message = result.error or result.reason
+                self.unavailable[result.step.instance_type] = message
+                self.explanation.append(
+                    f"{result.step.instance_type} is unavailable: a quota refused "
+                    f"{result.step.describe()} ({message})."
+                )
+        return bool(refused)
 
     def to_recommendation(self, prices: dict[str, Decimal]) -> Recommendation:
         hourly = None
@@ -83,25 +105,41 @@ class Findings:
 
 
 def replay(
-    walk: WalkGen, results: Sequence[StepResult], observed: dict[StepConfig, StepResult] | None = None
+    walk: WalkGen,
+    results: Sequence[StepResult],
+    findings: Findings | None = None,
+    *,
+    stop_on_quota: bool = False,
 ) -> list[StepConfig]:
     """Feed ``results`` (all rounds so far) into ``walk``; return the next batch, [] when finished.
 
-    ``observed`` (the walk's ``Findings.observed``) gets each round's results before the walk
-    receives its outcomes, for a walk that plans from measured numbers, not only pass or fail.
+    A step a quota refused reaches the walk as not passed, and ``findings`` (the walk's own) marks
+    its type unavailable before the walk resumes, so the walk plans no more of that type; with
+    ``stop_on_quota`` the walk ends after that round instead. ``findings.observed`` gets each
+    round's results before the walk receives its outcomes, for a walk that plans from measured
+    numbers, not only pass or fail.
     """
+    findings = findings if findings is not None else Findings()
     by_round: dict[int, list[StepResult]] = {}
     for result in results:
         by_round.setdefault(result.round, []).append(result)
     try:
         batch = next(walk)
         for round_number in sorted(by_round):
-            if observed is not None:
-                observed.update((r.step, r) for r in by_round[round_number])
-            batch = walk.send(_outcomes(batch, by_round[round_number], round_number))
+            findings.observed.update((r.step, r) for r in by_round[round_number])
+            outcomes = _outcomes(batch, by_round[round_number], round_number)
+            refused = findings.note_quota(_last_results(by_round[round_number]))
+            batch = walk.send(outcomes)
+            if refused and stop_on_quota:
+                return []
     except StopIteration:
         return []
     return batch
+
+
+def _last_results(results: list[StepResult]) -> list[StepResult]:
+    """The last result of each step (a re-run step may have several)."""
+    return list({result.step: result for result in results}.values())
 
 
 def _outcomes(batch: list[StepConfig], results: list[StepResult], round_number: int) -> list[bool]:
@@ -187,11 +225,18 @@ def _outward(guess: int, low: int, high: int) -> list[int]:
     return sorted(range(low, high + 1), key=lambda a: (abs(a - guess), a))
 
 
-def min_search_steps(search: MinSearch, make_step: StepMaker) -> Rounds[MinSearch]:
-    """Rounds of the search until no point is left; returns the final search state."""
-    while points := search.points():
+def min_search_steps(
+    search: MinSearch, make_step: StepMaker, findings: Findings | None = None
+) -> Rounds[MinSearch]:
+    """Rounds of the search until no point is left (or a quota made the type unavailable);
+    returns the final search state. Steps a quota refused are not evidence either way."""
+    findings = findings if findings is not None else Findings()
+    instance_type = make_step.template.instance_type
+    while findings.available(instance_type) and (points := search.points()):
         outcomes = yield [make_step(m) for m in points]
-        search = search.record(dict(zip(points, outcomes, strict=True)))
+        search = search.record(
+            {m: ok for m, ok in zip(points, outcomes, strict=True) if make_step(m) not in findings.refused}
+        )
     return search
 
 

@@ -33,13 +33,15 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
     if found is None or conf.endurance_steady_state_minutes <= 0:
         return
     instance_type, needed = found
+    if not findings.available(instance_type):
+        return
     max_count = yield from _max_phase(conf, findings, instance_type, needed)
     if max_count is None or conf.endurance_ramp_minutes <= 0 or max_count <= 1:
         return
     target = findings.invocations_target
     assert target is not None
     search = yield from min_search_steps(
-        MinSearch(0, max_count), StepMaker(min_template(conf, instance_type, max_count, target))
+        MinSearch(0, max_count), StepMaker(min_template(conf, instance_type, max_count, target)), findings
     )
     findings.min_instance_count = search.found
     if search.found is None:
@@ -67,6 +69,9 @@ def _type_phase(conf: SizingConf, findings: Findings) -> Rounds[tuple[str, int] 
             break
         else:
             pair += 1
+            # A type a quota refused is skipped (its other counts would be refused too).
+            while pair < len(pairs) and not findings.available(pairs[pair][0]):
+                pair += 1
             if pair >= len(pairs):
                 break
     if last_pass is None:
@@ -90,6 +95,8 @@ def _max_phase(conf: SizingConf, findings: Findings, instance_type: str, needed:
     for count in range(needed, needed + conf.endurance_retries + 1):
         step = StepConfig(PHASE_MAX, instance_type, count, conf.peak_tps, conf.endurance_steady_state_minutes)
         (passed,) = yield [step]
+        if not findings.available(instance_type):
+            return None
         if passed:
             findings.max_instance_count = count
             findings.invocations_target = perfsize_target(conf.peak_tps, count)
