@@ -44,7 +44,15 @@ def register(subparsers: Any) -> None:
     )
     start.add_argument("--region", default="us-west-2")
     start.add_argument("--model", action="append", default=[], help="seed this SageMaker model (repeatable)")
+    _quota_option(start)
     start.set_defaults(func=_start)
+
+    quota = actions.add_parser(
+        "quota", help="change service quotas of the local SageMaker (also while it runs): TYPE=N ..."
+    )
+    _state_dir(quota)
+    quota.add_argument("assignments", nargs="+", metavar="TYPE=N", help="ml.m5.large=2, or endpoints=N")
+    quota.set_defaults(func=_quota)
 
     stop = actions.add_parser("stop", help="stop it (harmless when not running)")
     _state_dir(stop)
@@ -58,6 +66,38 @@ def register(subparsers: Any) -> None:
     _state_dir(seed)
     seed.add_argument("name")
     seed.set_defaults(func=_seed_model)
+
+
+def _quota_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quota",
+        action="append",
+        default=[],
+        metavar="TYPE=N",
+        help="applied quota '<TYPE> for endpoint usage' (instances), or endpoints=N (repeatable; "
+        "default generous)",
+    )
+
+
+def parse_quotas(items: list[str]) -> dict[str, int]:
+    """``--quota`` values; argparse-style error on a bad one."""
+    import argparse
+
+    from sagemaker_sizing.local.quotas import parse_assignments
+
+    try:
+        return parse_assignments(items)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _quota(args: argparse.Namespace) -> int:
+    import json
+
+    from sagemaker_sizing.local.manager import set_quotas
+
+    print(json.dumps(set_quotas(parse_quotas(args.assignments), args.state_dir), indent=2, sort_keys=True))
+    return 0
 
 
 def _state_dir(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +118,7 @@ def _start(args: argparse.Namespace) -> int:
         profile=args.profile,
         region=args.region,
         models=tuple(args.model),
+        quotas=parse_quotas(args.quota),
     )
     print(current.to_json())
     return 0

@@ -1,6 +1,7 @@
 """The control plane process: moto's server app, with our SageMaker patches, on loopback.
 
-Run as ``python -m sagemaker_sizing.local.control_plane --port N [--creating-delay S]``; the
+Run as ``python -m sagemaker_sizing.local.control_plane --port N [--creating-delay S]
+[--quota-file F]``; the
 manager starts it detached and checks it answers.
 """
 
@@ -19,7 +20,13 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 
-def serve(host: str, port: int, creating_delay_s: float, updating_delay_s: float | None) -> None:
+def serve(
+    host: str,
+    port: int,
+    creating_delay_s: float,
+    updating_delay_s: float | None,
+    quota_file: str | None = None,
+) -> None:
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -29,7 +36,7 @@ def serve(host: str, port: int, creating_delay_s: float, updating_delay_s: float
 
     from sagemaker_sizing.local import moto_patches
 
-    moto_patches.apply(creating_delay_s, updating_delay_s)
+    moto_patches.apply(creating_delay_s, updating_delay_s, quota_file)
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     LOG.info("local SageMaker control plane (moto) on http://%s:%s", host, port)
@@ -46,11 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--creating-delay", type=float, default=0.0)
     parser.add_argument("--updating-delay", type=float, default=None)
+    parser.add_argument("--quota-file", default=None, help="JSON {type or 'Number of endpoints': N}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the runtime polls every second
     signal.signal(signal.SIGTERM, _exit)
-    serve(args.host, args.port, args.creating_delay, args.updating_delay)
+    serve(args.host, args.port, args.creating_delay, args.updating_delay, args.quota_file)
     return 0
 
 

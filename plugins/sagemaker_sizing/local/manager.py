@@ -33,6 +33,7 @@ DEFAULT_STATE_DIR = PROJECT_ROOT / ".local-sagemaker"
 DEFAULT_REGION = "us-west-2"
 CONTROL_MODULE = "sagemaker_sizing.local.control_plane"
 RUNTIME_MODULE = "sagemaker_sizing.local.runtime_server"
+QUOTA_FILE = "quotas.json"
 SEED_ROLE_ARN = "arn:aws:iam::123456789012:role/local-sagemaker"
 SEED_IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/local-model:latest"
 
@@ -197,12 +198,20 @@ def start(
     profile: str | Path | None = None,
     region: str = DEFAULT_REGION,
     models: tuple[str, ...] = (),
+    quotas: dict[str, int] | None = None,
     timeout_s: float = 30.0,
 ) -> LocalSageMakerStatus:
-    """Start both parts and wait until they answer; when already up, change nothing."""
+    """Start both parts and wait until they answer; when already up, change nothing (but the
+    ``quotas`` given, which a running control plane reads on every deploy).
+
+    ``quotas``: applied service quotas, ``{"ml.m5.xlarge": 0, "Number of endpoints": 3}``; every
+    other quota is generous (``local.quotas``).
+    """
     current = status(state_dir)
     if current.up:
         LOG.info("local SageMaker already running (%s)", current.control_plane_url)
+        if quotas:
+            set_quotas(quotas, state_dir)
         _seed(current, models)
         return current
     stop(state_dir)  # half up: start clean
@@ -219,9 +228,18 @@ def start(
         "LOCAL_SAGEMAKER_ACCESS_KEY_ID": current.aws_access_key_id,
         "LOCAL_SAGEMAKER_SECRET_ACCESS_KEY": current.aws_secret_access_key,
     }
+    quota_file = directory / QUOTA_FILE
+    quota_file.write_text(json.dumps(quotas or {}))
     control_pid = _spawn(
         CONTROL_MODULE,
-        ["--port", str(control_port), "--creating-delay", str(creating_delay)],
+        [
+            "--port",
+            str(control_port),
+            "--creating-delay",
+            str(creating_delay),
+            "--quota-file",
+            str(quota_file),
+        ],
         directory / "control_plane.log",
         creds_env,  # its STS makes temporary keys from the local secret (moto_patches)
     )
@@ -250,6 +268,7 @@ def start(
         "time_compression": time_compression,
         "creating_delay": creating_delay,
         "profile": str(profile) if profile else None,
+        "quotas": quotas or {},
     }
     state = {
         "control_plane_url": control_url,
@@ -305,6 +324,20 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def set_quotas(quotas: dict[str, int], state_dir: str | Path | None = None) -> dict[str, int]:
+    """Change the applied quotas of the local SageMaker (running or not): merged into its quota
+    file, read on every CreateEndpoint / UpdateEndpoint and ListServiceQuotas. Returns them all."""
+    path = _state_dir(state_dir) / QUOTA_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        current = dict(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        current = {}
+    current.update(quotas)
+    path.write_text(json.dumps(current))
+    return current
 
 
 def seed_model(name: str, state_dir: str | Path | None = None) -> str:

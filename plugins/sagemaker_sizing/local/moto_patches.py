@@ -5,6 +5,10 @@
   every attribute of a fake endpoint in its API answers, so pending transitions live in a side
   table keyed by ARN and are settled whenever an endpoint is read.
 
+- Service quotas: CreateEndpoint / UpdateEndpoint beyond "<type> for endpoint usage" (or the
+  endpoint count) fail with AWS's ResourceLimitExceeded, and Service Quotas' ListServiceQuotas
+  answers ``sagemaker`` with the applied values (moto serves only ``vpc``); see ``quotas``.
+
 Autoscaling needs no patch: the runtime emulator applies scaling decisions through moto's own
 ``UpdateEndpointWeightsAndCapacities``, the call AWS Application Auto Scaling itself makes.
 """
@@ -12,9 +16,11 @@ Autoscaling needs no patch: the runtime emulator applies scaling decisions throu
 from __future__ import annotations
 
 import datetime
+import json
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from moto.core.responses import ActionResult
@@ -22,7 +28,7 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
-from sagemaker_sizing.local import faults, session_tokens
+from sagemaker_sizing.local import faults, quotas, session_tokens
 
 
 @dataclass
@@ -84,6 +90,7 @@ def _update_endpoint(self: SageMakerModelBackend, endpoint_name: str, endpoint_c
     if endpoint.endpoint_status != "InService":
         raise ValidationError(message=f"Cannot update in-progress endpoint '{endpoint.arn}'.")
     self.describe_endpoint_config(endpoint_config_name)  # raises when it does not exist
+    quotas.check_deploy(self, endpoint_name, endpoint_config_name, new_endpoint=False)
     if DELAYS.updating_s <= 0:
         _switch_config(self, endpoint, endpoint_config_name)
     else:
@@ -115,6 +122,10 @@ def _create_endpoint_with_delay(method: Any) -> Any:
         faults.check(
             "CreateEndpoint", kwargs.get("endpoint_name", ""), kwargs.get("endpoint_config_name", "")
         )
+        if kwargs.get("endpoint_config_name") in self.endpoint_configs:
+            quotas.check_deploy(
+                self, kwargs.get("endpoint_name", ""), kwargs["endpoint_config_name"], new_endpoint=True
+            )
         endpoint = method(self, *args, **kwargs)
         if DELAYS.creating_s > 0:
             endpoint.endpoint_status = "Creating"
@@ -146,8 +157,21 @@ def _delete_endpoint_forgetting(method: Any) -> Any:
     return wrapper
 
 
-def apply(creating_delay_s: float = 0.0, updating_delay_s: float | None = None) -> None:
-    """Patch moto's SageMaker (once per process); later calls only change the delays."""
+def _list_service_quotas(self: Any) -> str:
+    params = json.loads(self.body or "{}")
+    if params.get("ServiceCode") != "sagemaker":
+        from moto.servicequotas.exceptions import NoSuchResource
+
+        raise NoSuchResource
+    return json.dumps({"Quotas": quotas.listed_quotas(self.region)})
+
+
+def apply(
+    creating_delay_s: float = 0.0, updating_delay_s: float | None = None, quota_file: str | None = None
+) -> None:
+    """Patch moto's SageMaker and Service Quotas (once per process); later calls only change the
+    delays and the quota file."""
+    quotas.QUOTAS.path = Path(quota_file) if quota_file else None
     DELAYS.creating_s = max(0.0, creating_delay_s)
     DELAYS.updating_s = max(0.0, creating_delay_s if updating_delay_s is None else updating_delay_s)
     if _APPLIED:
@@ -162,6 +186,10 @@ def apply(creating_delay_s: float = 0.0, updating_delay_s: float | None = None) 
     response: Any = SageMakerResponse
     response.update_endpoint = _update_endpoint_response
     _patch_sts()
+    from moto.servicequotas.responses import ServiceQuotasResponse
+
+    quotas_response: Any = ServiceQuotasResponse
+    quotas_response.list_service_quotas = _list_service_quotas
     _APPLIED.add("sagemaker")
 
 
