@@ -44,6 +44,7 @@ COPY --chown=airflow:0 plugins/sagemaker_sizing ./plugins/sagemaker_sizing
 COPY --chown=airflow:0 plugins/.airflowignore ./plugins/.airflowignore
 COPY --chown=airflow:0 plugins/sizing_plugin.py ./plugins/sizing_plugin.py
 COPY --chown=airflow:0 dags ./dags
+COPY --chown=airflow:0 docs/iam-policy.json ./docs/iam-policy.json
 COPY --chown=airflow:0 include/examples ./include/examples
 COPY --chown=airflow:0 include/models.yaml ./include/models.yaml
 COPY --chown=airflow:0 resources ./resources

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 # Subcommand modules, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "sagemaker_sizing.commands.validate",
+    "sagemaker_sizing.commands.preflight",
     "sagemaker_sizing.commands.simulate",
     "sagemaker_sizing.commands.parse",
     "sagemaker_sizing.commands.local",

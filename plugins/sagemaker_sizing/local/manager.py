@@ -352,6 +352,7 @@ def _seed(current: LocalSageMakerStatus, models: tuple[str, ...]) -> list[str]:
     if not models:
         return []
     client = current.client("sagemaker")
+    _seed_role(current)
     arns = []
     for name in models:
         try:
@@ -363,6 +364,26 @@ def _seed(current: LocalSageMakerStatus, models: tuple[str, ...]) -> list[str]:
             arns.append(created["ModelArn"])
             LOG.info("seeded model %s", name)
     return arns
+
+
+def _seed_role(current: LocalSageMakerStatus) -> None:
+    """The seeded models' execution role, so preflight finds it as it would on AWS."""
+    iam = current.client("iam")
+    name = SEED_ROLE_ARN.rsplit("/", 1)[-1]
+    try:
+        iam.get_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sagemaker.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
 
 
 class LocalSageMaker:

@@ -1,0 +1,232 @@
+"""Preflight's facts from the account: quotas, what it already runs, the caller's permissions,
+the model and its role. The core (``core.preflight``, ``core.quota``) judges them.
+
+Every AWS call goes through the Amazon provider's hooks on the run's connection (and the conf's
+``iam_role_arn``, as the run itself would call), so preflight sees what the run will see.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
+
+from sagemaker_sizing.adapters.aws_session import client_hook
+from sagemaker_sizing.core import quota
+from sagemaker_sizing.core.preflight import Check, Finding, PreflightResult, Severity, quota_findings
+from sagemaker_sizing.paths import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sagemaker_sizing.core.conf import SizingConf
+
+log = logging.getLogger(__name__)
+
+IAM_POLICY = PROJECT_ROOT / "docs" / "iam-policy.json"
+_GONE = frozenset({"Failed", "Deleting"})
+
+
+class Account:
+    """The clients of one run's account and region."""
+
+    def __init__(self, aws_conn_id: str | None, region: str, iam_role_arn: str | None) -> None:
+        self._args = (aws_conn_id, region, iam_role_arn)
+
+    def client(self, client_type: str) -> Any:
+        return client_hook(client_type, *self._args).get_conn()
+
+    def applied_quotas(self) -> dict[str, float]:
+        """Service Quotas' applied values for SageMaker, by quota name."""
+        pages = self.client("service-quotas").get_paginator("list_service_quotas")
+        return {
+            q["QuotaName"]: float(q["Value"])
+            for page in pages.paginate(ServiceCode="sagemaker")
+            for q in page.get("Quotas", [])
+        }
+
+    def instances_in_use(self) -> tuple[dict[str, int], int]:
+        """Instances per type the account's live endpoints run, and how many endpoints it has."""
+        sagemaker = self.client("sagemaker")
+        in_use: dict[str, int] = {}
+        endpoints = 0
+        for page in sagemaker.get_paginator("list_endpoints").paginate():
+            for summary in page.get("Endpoints", []):
+                endpoints += 1
+                if summary.get("EndpointStatus") in _GONE:
+                    continue
+                described = sagemaker.describe_endpoint(EndpointName=summary["EndpointName"])
+                config = sagemaker.describe_endpoint_config(
+                    EndpointConfigName=described["EndpointConfigName"]
+                )
+                types = {v["VariantName"]: v.get("InstanceType") for v in config["ProductionVariants"]}
+                for variant in described.get("ProductionVariants", []):
+                    instance_type = types.get(variant["VariantName"])
+                    if instance_type:  # serverless variants have none
+                        count = int(variant.get("CurrentInstanceCount") or 0)
+                        in_use[instance_type] = in_use.get(instance_type, 0) + count
+        return in_use, endpoints
+
+    def caller_arn(self, iam_role_arn: str | None) -> str:
+        """The principal whose policies apply: the conf's role, else the caller (an assumed-role
+        session is simulated as its role)."""
+        if iam_role_arn:
+            return iam_role_arn
+        arn = str(self.client("sts").get_caller_identity()["Arn"])
+        if ":assumed-role/" in arn:
+            account = arn.split(":")[4]
+            role = arn.split(":assumed-role/")[1].split("/", maxsplit=1)[0]
+            return f"arn:aws:iam::{account}:role/{role}"
+        return arn
+
+
+def _short(exc: Exception) -> str:
+    """An AWS error in one line (a parser error carries the whole HTML page it could not read)."""
+    return str(exc).splitlines()[0][:200]
+
+
+def policy_actions(path: Path = IAM_POLICY) -> list[str]:
+    """Every action the project's IAM policy allows (what a sizing run calls)."""
+    document = json.loads(path.read_text())
+    actions: list[str] = []
+    for statement in document["Statement"]:
+        listed = statement["Action"]
+        actions += [listed] if isinstance(listed, str) else listed
+    return list(dict.fromkeys(actions))
+
+
+def check_quotas(account: Account, conf: SizingConf) -> tuple[list[Finding], list[str]]:
+    try:
+        applied = account.applied_quotas()
+        in_use, endpoints = account.instances_in_use()
+    except (ClientError, BotoCoreError) as exc:
+        return [
+            Finding(
+                Check.QUOTA,
+                Severity.WARNING,
+                f"could not read the SageMaker quotas or the account's endpoints ({exc}): not checked; "
+                "allow servicequotas:ListServiceQuotas, sagemaker:ListEndpoints and "
+                "sagemaker:DescribeEndpoint/DescribeEndpointConfig to check them",
+            )
+        ], []
+    return quota_findings(conf, quota.assess(conf, applied, in_use, endpoints))
+
+
+def check_permissions(account: Account, conf: SizingConf) -> list[Finding]:
+    try:
+        actions = policy_actions()
+    except (OSError, ValueError, KeyError) as exc:
+        return [Finding(Check.PERMISSIONS, Severity.WARNING, f"cannot read {IAM_POLICY}: {exc}")]
+    try:
+        principal = account.caller_arn(conf.iam_role_arn)
+        pages = account.client("iam").get_paginator("simulate_principal_policy")
+        results = [
+            r
+            for page in pages.paginate(PolicySourceArn=principal, ActionNames=actions)
+            for r in page.get("EvaluationResults", [])
+        ]
+    except (ClientError, BotoCoreError, ResponseParserError) as exc:
+        # Denied (or not offered, as by the local SageMaker): the run may still have what it needs.
+        return [
+            Finding(
+                Check.PERMISSIONS,
+                Severity.WARNING,
+                f"could not simulate the caller's permissions ({_short(exc)}): not checked "
+                "(iam:SimulatePrincipalPolicy allows this check)",
+            )
+        ]
+    denied = sorted(r["EvalActionName"] for r in results if r.get("EvalDecision") != "allowed")
+    if not denied:
+        return []
+    return [
+        Finding(
+            Check.PERMISSIONS,
+            Severity.BLOCKING,
+            f"{principal} is denied {', '.join(denied)}: grant them (docs/iam-policy.json lists what "
+            "a sizing run needs)",
+        )
+    ]
+
+
+def check_model(account: Account, conf: SizingConf) -> list[Finding]:
+    try:
+        model = account.client("sagemaker").describe_model(ModelName=conf.model_name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ValidationException":
+            return [
+                Finding(
+                    Check.MODEL,
+                    Severity.BLOCKING,
+                    f"model_name: no model {conf.model_name!r} in {conf.region}: create it first, or "
+                    "correct model_name (or region)",
+                )
+            ]
+        return [
+            Finding(Check.MODEL, Severity.WARNING, f"could not describe model {conf.model_name!r}: {exc}")
+        ]
+    role_arn = model.get("ExecutionRoleArn")
+    if not role_arn:
+        return []
+    try:
+        account.client("iam").get_role(RoleName=role_arn.rsplit("/", 1)[-1])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "NoSuchEntity":
+            return [
+                Finding(
+                    Check.MODEL,
+                    Severity.BLOCKING,
+                    f"model {conf.model_name!r} names execution role {role_arn}, which does not exist: "
+                    "the endpoint could not pull its image; recreate the role or the model",
+                )
+            ]
+        return [Finding(Check.MODEL, Severity.WARNING, f"could not check execution role {role_arn}: {exc}")]
+    return []
+
+
+def check_payloads(conf: SizingConf) -> list[Finding]:
+    findings = []
+    for index, request in enumerate(conf.scenario_requests):
+        try:
+            with open(request.path, "rb") as payload:
+                payload.read(1)
+        except OSError as exc:
+            findings.append(
+                Finding(
+                    Check.PAYLOAD,
+                    Severity.BLOCKING,
+                    f"scenario_requests[{index}].path: {request.path} is not readable ({exc.strerror})",
+                )
+            )
+    return findings
+
+
+def check_prices(conf: SizingConf) -> list[Finding]:
+    missing = [t for t in conf.type_walk if t not in conf.price_table]
+    return [
+        Finding(
+            Check.PRICES,
+            Severity.BLOCKING,
+            f"type_walk: no {conf.region} price for {t}: add it via cost_file",
+        )
+        for t in missing
+    ]
+
+
+def run_preflight(conf: SizingConf, aws_conn_id: str | None) -> PreflightResult:
+    """Every check, every problem at once."""
+    account = Account(aws_conn_id, conf.region, conf.iam_role_arn)
+    quota_found, dropped = check_quotas(account, conf)
+    findings = [
+        *quota_found,
+        *check_permissions(account, conf),
+        *check_model(account, conf),
+        *check_payloads(conf),
+        *check_prices(conf),
+    ]
+    for finding in findings:
+        level = logging.ERROR if finding.severity is Severity.BLOCKING else logging.WARNING
+        log.log(level, "preflight: %s", finding)
+    return PreflightResult(tuple(findings), tuple(dropped))

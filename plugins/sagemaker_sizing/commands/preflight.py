@@ -1,0 +1,91 @@
+"""``sagemaker-sizing preflight --conf CONF [--aws-conn-id ID] [--local]``: the account, before any spend.
+
+Validates the conf, then checks what the account would refuse mid-run: the SageMaker quotas of
+every instance type the walk may deploy (against its worst case plus what the account already
+runs), the endpoint count, the caller's permissions, the model and its execution role, the
+payload files and the prices. Prints every finding, each naming what to change; exit 0 when
+nothing blocks, 1 when something does, 2 for an invalid conf.
+
+``--local`` checks the running local SageMaker (``sagemaker-sizing local start``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+
+EXIT_BLOCKED = 1
+EXIT_INVALID = 2
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "preflight", help="check quotas, permissions, the model and prices for a conf (nothing deployed)"
+    )
+    parser.add_argument("--conf", type=Path, required=True, help="conf JSON file")
+    parser.add_argument(
+        "--aws-conn-id", default=None, help="Airflow AWS connection (default: [sagemaker_sizing] aws_conn_id)"
+    )
+    parser.add_argument("--local", action="store_true", help="check the running local SageMaker")
+    parser.add_argument("--state-dir", default=None, help="--local: its state dir (default: the project's)")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from sagemaker_sizing.commands.validate import read_conf_file
+    from sagemaker_sizing.core.conf import ConfError, load_conf
+
+    raw = read_conf_file(args.conf)
+    if isinstance(raw, str):
+        print(f"invalid: {raw}")
+        return EXIT_INVALID
+    try:
+        conf = load_conf(raw, base_dir=args.conf.resolve().parent)
+    except ConfError as exc:
+        print(f"invalid: {args.conf}: {len(exc.problems)} problem(s)")
+        for problem in exc.problems:
+            print(f"- {problem}")
+        return EXIT_INVALID
+    conn_id = _connection(args)
+    if conn_id is None:
+        print("the local SageMaker is not running: start it with `sagemaker-sizing local start`")
+        return EXIT_BLOCKED
+    from sagemaker_sizing.adapters.preflight import run_preflight
+
+    result = run_preflight(conf, conn_id)
+    for finding in result.findings:
+        print(f"- {finding}")
+    if result.dropped_types:
+        left = [t for t in conf.type_walk if t not in result.dropped_types]
+        print(f"on_quota skip: the walk sizes {', '.join(left)} (dropped: {', '.join(result.dropped_types)})")
+    if not result.ok:
+        print(f"preflight failed: {len(result.blocking)} blocking problem(s); nothing was deployed")
+        return EXIT_BLOCKED
+    print(f"preflight passed: {args.conf}")
+    return 0
+
+
+def _connection(args: argparse.Namespace) -> str | None:
+    """The connection to check through; ``--local``: the local SageMaker's, set in this process's
+    environment as the demo sets it for Airflow (None when it is not running)."""
+    if not args.local:
+        from sagemaker_sizing.airflow import settings
+
+        return str(args.aws_conn_id or settings.aws_conn_id())
+    from sagemaker_sizing.airflow.local_run import LOCAL_CONN_ID, local_airflow_env
+    from sagemaker_sizing.local import status
+
+    local = status(args.state_dir)
+    if not local.up:
+        return None
+    for key, value in local_airflow_env(local).items():
+        if value:
+            os.environ[key] = value
+        else:
+            os.environ.pop(key, None)
+    os.environ.update(local.aws_env())
+    return LOCAL_CONN_ID
