@@ -21,6 +21,7 @@ from sagemaker_sizing.airflow import settings
 from sagemaker_sizing.airflow.graph import (
     add_report_and_teardown,
     add_rounds,
+    preflight_account,
     shared_schema_param,
     validate_conf,
 )
@@ -39,6 +40,6 @@ with DAG(
     params={name: shared_schema_param(**schema) for name, schema in params_schema().items()},
     render_template_as_native_obj=True,
 ) as dag:
-    conf = validate_conf()
+    conf = preflight_account(validate_conf())
     walk_done = add_rounds(conf, ROUNDS)
     add_report_and_teardown(conf, walk_done, ROUNDS)

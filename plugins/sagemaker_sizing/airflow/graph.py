@@ -50,6 +50,12 @@ def validate_conf() -> dict[str, Any]:
     return tasks.validate(dict(get_current_context()["params"]))
 
 
+@task(task_id="preflight", retries=0)
+def preflight_account(conf: Any) -> dict[str, Any]:
+    """The account before any spend (quotas, permissions, the model, prices): the conf the rounds size."""
+    return tasks.preflight(conf, settings.aws_conn_id())
+
+
 def add_rounds(conf: XComArg, rounds: int) -> BaseOperator:
     """Chain ``rounds`` round slots after ``conf``; returns the task that follows the walk."""
     parses: list[XComArg] = []

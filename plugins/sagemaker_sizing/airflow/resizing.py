@@ -23,7 +23,12 @@ from airflow.sdk import DAG, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from sagemaker_sizing.airflow import settings
-from sagemaker_sizing.airflow.graph import add_report_and_teardown, add_rounds, validate_conf
+from sagemaker_sizing.airflow.graph import (
+    add_report_and_teardown,
+    add_rounds,
+    preflight_account,
+    validate_conf,
+)
 from sagemaker_sizing.core import conf as conf_mod
 from sagemaker_sizing.core import drift, history
 from sagemaker_sizing.core.conf_fields import params_schema
@@ -116,7 +121,7 @@ def build_dag(model: ModelSpec, rounds: int, doc_md: str) -> DAG:
         params=params,
         render_template_as_native_obj=True,
     ) as dag:
-        conf = validate_conf()
+        conf = preflight_account(validate_conf())
         walk_done = add_rounds(conf, rounds)
         reported = add_report_and_teardown(conf, walk_done, rounds)
         compared = record_history(model.drift_threshold)

@@ -32,6 +32,11 @@ def step_base_name(step: StepConfig, unix: int) -> str:
     )
 
 
+def refusal_file(run_dir: Path, base: str) -> Path:
+    """Where deploy records that a quota refused a step (load skips it, parse reports it)."""
+    return run_dir / f"{base}.quota-refused.json"
+
+
 def injector_base_name(base: str, injector: int, injectors: int) -> str:
     return base if injectors == 1 else f"{base}-inj{injector + 1}of{injectors}"
 

@@ -21,7 +21,7 @@ from sagemaker_sizing.adapters.gatling_command import (
 )
 from sagemaker_sizing.adapters.ownership import endpoint_name, lane_for
 from sagemaker_sizing.airflow import settings
-from sagemaker_sizing.airflow.run_files import injector_base_name, run_folder, step_base_name
+from sagemaker_sizing.airflow.run_files import injector_base_name, refusal_file, run_folder, step_base_name
 from sagemaker_sizing.core import conf as conf_mod
 from sagemaker_sizing.core import cost_guard, walk
 from sagemaker_sizing.core.gatling.jar_kind import PROJECT
@@ -51,6 +51,27 @@ def validate(raw_conf: Mapping[str, Any]) -> dict[str, Any]:
     return conf_mod.conf_to_dict(sizing_conf)
 
 
+def preflight(conf: Mapping[str, Any], aws_conn_id: str) -> dict[str, Any]:
+    """The account before any spend: every problem at once; fails without retry on a blocking one.
+
+    Returns the conf the rounds size: with ``on_quota: "skip"``, without the types whose quota
+    cannot hold even their first step (the report says why, from this task's ``notes``).
+    """
+    from sagemaker_sizing.adapters.preflight import run_preflight
+    from sagemaker_sizing.core.preflight import without_types
+
+    sizing_conf = load_sizing_conf(conf)
+    result = run_preflight(sizing_conf, aws_conn_id)
+    if not result.ok:
+        problems = "; ".join(str(f) for f in result.blocking)
+        raise AirflowFailException(f"preflight: {len(result.blocking)} blocking problem(s): {problems}")
+    _push_note(result.report_notes(), key="notes")
+    if result.dropped_types:
+        sizing_conf = without_types(sizing_conf, result.dropped_types)
+        log.warning("on_quota skip: sizing %s only", ", ".join(sizing_conf.type_walk))
+    return conf_mod.conf_to_dict(sizing_conf)
+
+
 def load_sizing_conf(conf: Mapping[str, Any]) -> conf_mod.SizingConf:
     return conf_mod.load_conf(conf, base_dir=PROJECT_ROOT)
 
@@ -69,6 +90,7 @@ def plan_round(
     lane, the same one deploy uses), so the load commands can be made while deploy runs.
     """
     sizing_conf = load_sizing_conf(conf)
+    _stop_on_quota(sizing_conf, results)
     batch = walk.next_batch(sizing_conf, results)
     budget = cost_guard.check_round(sizing_conf, results, batch, round_no)
     if not budget.allowed:
@@ -97,6 +119,20 @@ def plan_round(
     return items
 
 
+def _stop_on_quota(sizing_conf: conf_mod.SizingConf, results: Sequence[StepResult]) -> None:
+    """``on_quota: "stop"``: a step a quota refused ends the walk, and the run fails naming the
+    quota (report and teardown still run). ``skip`` goes on without that type."""
+    from sagemaker_sizing.core.outcome import ErrorCategory
+
+    refused = [r for r in results if r.error_category == ErrorCategory.QUOTA]
+    if refused and sizing_conf.on_quota == "stop":
+        first = refused[0]
+        raise AirflowFailException(
+            f"a quota refused {first.step.describe()}: {first.error}; on_quota is stop, so the walk "
+            "ends here (request the increase, or set on_quota to skip to size the other types)"
+        )
+
+
 def batch_lanes(batch: Sequence[StepConfig]) -> list[str]:
     """The lane of each step of a batch: one endpoint per lane, and the first step of a type keeps
     the type's endpoint across rounds (a second step of the same type gets ``<lane>-2``, ...)."""
@@ -111,8 +147,8 @@ def batch_lanes(batch: Sequence[StepConfig]) -> list[str]:
     return lanes
 
 
-def _push_note(note: str) -> None:
-    """A note for the report, as XCom ``note`` of the running task (nothing outside a task)."""
+def _push_note(note: str | list[str], key: str = "note") -> None:
+    """A note for the report, as XCom ``key`` of the running task (nothing outside a task)."""
     from airflow.sdk import get_current_context
 
     try:
@@ -120,7 +156,7 @@ def _push_note(note: str) -> None:
     except RuntimeError:
         log.debug("not in a task: note not pushed: %s", note)
         return
-    context["ti"].xcom_push(key="note", value=note)
+    context["ti"].xcom_push(key=key, value=note)
 
 
 def load_commands(
@@ -170,7 +206,7 @@ def load_commands(
             command = gatling_shell_command(gatling_step)
             if step.idle_minutes > 0:  # a serverless cold-start step: the endpoint idles first
                 command = f"sleep {step.idle_minutes * 60:g} && {command}"
-            commands.append(command)
+            commands.append(_unless_refused(refusal_file(run_dir, item["folder"]), command))
     return commands
 
 
@@ -190,6 +226,15 @@ def load_host(
             f"{runtime_url} has no TLS listener (tls_endpoint_url): start the local SageMaker again"
         )
     return sizing_conf.runtime_host
+
+
+def _unless_refused(marker: Path, command: str) -> str:
+    """The load runs unless deploy found the step refused by a quota (it then writes ``marker``):
+    there is no endpoint of that configuration to load, and parse reports the refusal."""
+    import shlex
+
+    quoted = shlex.quote(str(marker))
+    return f"if [ -e {quoted} ]; then echo 'a quota refused this deployment: no load'; exit 0; fi; {command}"
 
 
 def bare_host(host: str) -> str:
@@ -235,13 +280,17 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
     from sagemaker_sizing.core.run_costs import run_costs
 
     ti = context["ti"]
-    conf = ti.xcom_pull(task_ids="validate")
+    # The conf the rounds sized (preflight's: on_quota skip may have dropped types).
+    conf = ti.xcom_pull(task_ids="preflight")
     if not conf:
-        log.error("no valid conf: nothing was deployed and there is nothing to report")
+        log.error(
+            "no conf passed validation and preflight: nothing was deployed and there is nothing to report"
+        )
         return None
     parse_ids = [f"round_{r}.parse" for r in range(1, rounds + 1)]
     results = flatten_results([_as_list(ti.xcom_pull(task_ids=parse_ids))])
-    notes = [
+    notes = [str(n) for n in ti.xcom_pull(task_ids="preflight", key="notes") or []]
+    notes += [
         n
         for n in _as_list(
             ti.xcom_pull(task_ids=[f"round_{r}.plan" for r in range(1, rounds + 1)], key="note")

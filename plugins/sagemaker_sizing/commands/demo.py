@@ -25,7 +25,7 @@ DEFAULT_CONF = INCLUDE_DIR / "examples" / "demo.conf.json"
 SERVERLESS_TIME_COMPRESSION = 10.0
 # Lines of the DAG's own task logs worth showing live; everything goes to the log file.
 _SHOW = re.compile(
-    r"round \d+:|recommendation:|report:|teardown of|invalid conf|ERROR|Traceback|DagRun Finished"
+    r"round \d+:|recommendation:|report:|teardown of|invalid conf|preflight|ERROR|Traceback|DagRun Finished"
 )
 
 
@@ -35,6 +35,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--strategy", choices=("adaptive", "perfsize"), help="override the conf's strategy")
     parser.add_argument(
         "--results-dir", type=Path, default=PROJECT_ROOT / "results", help="where run folders are written"
+    )
+    parser.add_argument(
+        "--quota",
+        action="append",
+        default=[],
+        metavar="TYPE=N",
+        help="service quota of the local SageMaker, as `local start --quota` (repeatable)",
     )
     parser.set_defaults(func=handle)
 
@@ -62,7 +69,12 @@ def handle(args: argparse.Namespace) -> int:
     started = time.time()
     # Serverless (issue 17): cold starts and idle timeouts in seconds, not minutes.
     compression = SERVERLESS_TIME_COMPRESSION if conf.sizes_serverless else 1.0
-    with LocalSageMaker(models=(conf.model_name,), creating_delay=1.0, time_compression=compression) as local:
+    from sagemaker_sizing.commands.local import parse_quotas
+
+    quotas = parse_quotas(args.quota)
+    with LocalSageMaker(
+        models=(conf.model_name,), creating_delay=1.0, time_compression=compression, quotas=quotas
+    ) as local:
         print(
             f"local SageMaker: control plane {local.control_plane_url}, "
             f"runtime {local.runtime_url} (TLS {local.runtime_tls_url})"

@@ -14,6 +14,17 @@ if TYPE_CHECKING:
     from sagemaker_sizing.adapters.sagemaker import EndpointManager
 
 
+def is_quota_refusal(exc: BaseException) -> bool:
+    """SageMaker's ResourceLimitExceeded (a service quota), as botocore raises it."""
+    response = getattr(exc, "response", None)
+    return isinstance(response, dict) and response.get("Error", {}).get("Code") == "ResourceLimitExceeded"
+
+
+def quota_message(error: str) -> str:
+    """AWS's sentence naming the quota, without botocore's "An error occurred (...) when calling" prefix."""
+    return error.split(": ", 1)[1] if error.startswith("An error occurred") and ": " in error else error
+
+
 def run_key(context: Context) -> str:
     """What the run's resources are tagged with: unique across DAGs and runs."""
     return f"{context['dag'].dag_id}/{context['run_id']}"
@@ -68,7 +79,12 @@ class DeployStepOperator(BaseOperator):
         step = step_config_from_dict(self.item["step"])
         self.log.info("round %s: deploying %s", self.item["round"], step.describe())
         manager = self._manager()
-        started = self._start(context, manager)
+        try:
+            started = self._start(context, manager)
+        except Exception as exc:
+            if not is_quota_refusal(exc):
+                raise
+            return self._refused(context, str(exc))
         name = started["endpoint_name"]
         settled = started["status"] == "InService" or (
             self.defer_after > 0 and manager.in_service_within(name, self.defer_after)
@@ -95,6 +111,21 @@ class DeployStepOperator(BaseOperator):
         # What the start before the wait did (created, updated, reused); finishing checks InService
         # again. Without it (a deferral made by an older version), starting again is idempotent.
         return self._finish(context, manager, started or self._start(context, manager))
+
+    def _refused(self, context: Context, error: str) -> dict[str, Any]:
+        """A quota refused the deployment: not a crash and not a capacity result. Recorded for
+        this step's load (skipped) and parse (a "quota" step); the walk decides what follows."""
+        import json
+
+        from sagemaker_sizing.airflow.run_files import refusal_file
+        from sagemaker_sizing.airflow.tasks import results_dir_of
+
+        message = quota_message(error)
+        run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
+        run_dir.mkdir(parents=True, exist_ok=True)
+        refusal_file(run_dir, self.item["folder"]).write_text(json.dumps({"error": message}))
+        self.log.error("round %s: a quota refused the deployment: %s", self.item["round"], message)
+        return {"endpoint_name": self.item.get("endpoint_name"), "action": "refused", "quota": message}
 
     def _start(self, context: Context, manager: EndpointManager) -> dict[str, Any]:
         return manager.start_deploy(

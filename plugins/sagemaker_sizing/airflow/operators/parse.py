@@ -8,13 +8,16 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from sagemaker_sizing.airflow.run_files import latest_simulation_logs
+from sagemaker_sizing.airflow.run_files import latest_simulation_logs, refusal_file
 from sagemaker_sizing.airflow.tasks import results_dir_of
 from sagemaker_sizing.core.model import StepResult
+from sagemaker_sizing.core.outcome import ErrorCategory
 from sagemaker_sizing.core.serde import step_config_from_dict, step_result_to_dict
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from sagemaker_sizing.core.model import StepConfig
 
 
 class ParseStepOperator(BaseOperator):
@@ -43,6 +46,9 @@ class ParseStepOperator(BaseOperator):
         run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
         step = step_config_from_dict(self.item["step"])
         round_no = int(self.item["round"])
+        refused = refusal_file(run_dir, self.item["folder"])
+        if refused.is_file():
+            return self._refused(step, round_no, json.loads(refused.read_text())["error"])
         logs = latest_simulation_logs(run_dir, self.item["folder"], int(self.item["injectors"]))
         if len(logs) < int(self.item["injectors"]):
             # Parse runs once the load is done (or could not run): a retry would find no more files.
@@ -73,3 +79,16 @@ class ParseStepOperator(BaseOperator):
             "round %s: %s -> %s (%s)", round_no, step.describe(), "PASS" if passed else "FAIL", reason
         )
         return summary
+
+    def _refused(self, step: StepConfig, round_no: int, error: str) -> dict[str, Any]:
+        """A step a quota refused (deploy recorded it): an error step of category quota."""
+        result = StepResult(
+            step=step,
+            round=round_no,
+            passed=False,
+            reason=f"quota: {error}",
+            error=error,
+            error_category=ErrorCategory.QUOTA,
+        )
+        self.log.error("round %s: %s -> QUOTA (%s)", round_no, step.describe(), error)
+        return step_result_to_dict(result)
