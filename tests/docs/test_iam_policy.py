@@ -24,6 +24,15 @@ OTHER_CALLS = {
     "sagemaker:AddTags",  # implied by Tags= on CreateEndpoint/CreateEndpointConfig
     "application-autoscaling:TagResource",  # implied by Tags= on RegisterScalableTarget
     "sts:AssumeRole",  # adapters/aws_session.py, when the conf has iam_role_arn
+    # adapters/preflight.py (clients by name: Account.client("..."))
+    "servicequotas:ListServiceQuotas",
+    "sagemaker:ListEndpoints",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DescribeModel",
+    "sts:GetCallerIdentity",
+    "iam:SimulatePrincipalPolicy",
+    "iam:GetRole",
 }
 NOT_API = {"get_paginator", "meta", "exceptions", "can_paginate", "get_waiter"}
 

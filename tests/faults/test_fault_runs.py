@@ -3,7 +3,8 @@
 The walk (perfsize, one type, one TPS): 10 TPS on one instance passes, so the max phase asks
 for ceil(60 / 10) = 6 instances. Moving the endpoint to that ``-x6`` config is where the fault
 hits, after a step was measured: the run must fail, say why, keep the step in the report and
-leave nothing behind.
+leave nothing behind. (A quota refusing that deployment is a "quota" step, not a deploy failure:
+tests/faults/test_quota_runs.py.)
 """
 
 from __future__ import annotations
@@ -31,15 +32,6 @@ CONF = base_conf(
 )
 
 FAULTS = {
-    "resource-limit": (
-        {
-            "action": "UpdateEndpoint",
-            "match": "-x6",
-            "error": "ResourceLimitExceeded",
-            "message": "The account-level service limit 'ml.m5.large for endpoint usage' is 4 Instances",
-        },
-        "ResourceLimitExceeded",
-    ),
     "endpoint-failed": (
         {
             "action": "EndpointStatus",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from sagemaker_sizing.adapters import ownership
 from sagemaker_sizing.adapters.aws_session import client_hook
 from sagemaker_sizing.core import quota
 from sagemaker_sizing.core.preflight import Check, Finding, PreflightResult, Severity, quota_findings
@@ -88,14 +89,49 @@ def _short(exc: Exception) -> str:
     return str(exc).splitlines()[0][:200]
 
 
-def policy_actions(path: Path = IAM_POLICY) -> list[str]:
-    """Every action the project's IAM policy allows (what a sizing run calls)."""
+def policy_statements(path: Path = IAM_POLICY) -> list[tuple[list[str], list[str]]]:
+    """(actions, resources) of every statement of the project's IAM policy (what a run calls)."""
     document = json.loads(path.read_text())
-    actions: list[str] = []
+    out = []
     for statement in document["Statement"]:
-        listed = statement["Action"]
-        actions += [listed] if isinstance(listed, str) else listed
-    return list(dict.fromkeys(actions))
+        actions, resources = statement["Action"], statement.get("Resource", "*")
+        out.append(
+            (
+                [actions] if isinstance(actions, str) else list(actions),
+                [resources] if isinstance(resources, str) else list(resources),
+            )
+        )
+    return out
+
+
+def concrete_resource(pattern: str, conf: SizingConf, account: str) -> str:
+    """The ARN a run would touch for a policy resource: its endpoint (config) names, its model;
+    ``*`` where the run's resource is not known before the run."""
+    parts = pattern.split(":", 5)
+    if len(parts) < 6 or parts[2] != "sagemaker":
+        return "*"
+    kind = parts[5].partition("/")[0]
+    lane = ownership.lane_for(conf.type_walk[0])
+    base = conf.endpoint_name
+    names = {
+        "endpoint": ownership.endpoint_name(base, "preflight", lane),
+        "endpoint-config": ownership.endpoint_name(base, "preflight", lane),
+        "model": conf.model_name,
+    }
+    if kind not in names:
+        return "*"
+    return f"arn:aws:sagemaker:{conf.region}:{account}:{kind}/{names[kind]}"
+
+
+# The run tags what it creates (ownership.run_tags): the policy's tag conditions see them.
+_TAG_CONTEXT = [
+    {
+        "ContextKeyName": f"aws:{kind}/{ownership.MANAGED_BY_KEY}",
+        "ContextKeyValues": [ownership.MANAGED_BY_VALUE],
+        "ContextKeyType": "string",
+    }
+    for kind in ("RequestTag", "ResourceTag")
+]
 
 
 def check_quotas(account: Account, conf: SizingConf) -> tuple[list[Finding], list[str]]:
@@ -116,18 +152,22 @@ def check_quotas(account: Account, conf: SizingConf) -> tuple[list[Finding], lis
 
 
 def check_permissions(account: Account, conf: SizingConf) -> list[Finding]:
+    """Each statement's actions simulated on the resources this run would touch, with its tags."""
     try:
-        actions = policy_actions()
+        statements = policy_statements()
     except (OSError, ValueError, KeyError) as exc:
         return [Finding(Check.PERMISSIONS, Severity.WARNING, f"cannot read {IAM_POLICY}: {exc}")]
     try:
         principal = account.caller_arn(conf.iam_role_arn)
-        pages = account.client("iam").get_paginator("simulate_principal_policy")
-        results = [
-            r
-            for page in pages.paginate(PolicySourceArn=principal, ActionNames=actions)
-            for r in page.get("EvaluationResults", [])
-        ]
+        account_id = principal.split(":")[4] or "*"
+        iam = account.client("iam")
+        results = []
+        for actions, resources in statements:
+            arns = sorted({concrete_resource(r, conf, account_id) for r in resources})
+            pages = iam.get_paginator("simulate_principal_policy").paginate(
+                PolicySourceArn=principal, ActionNames=actions, ResourceArns=arns, ContextEntries=_TAG_CONTEXT
+            )
+            results += [r for page in pages for r in page.get("EvaluationResults", [])]
     except (ClientError, BotoCoreError, ResponseParserError) as exc:
         # Denied (or not offered, as by the local SageMaker): the run may still have what it needs.
         return [
@@ -138,15 +178,16 @@ def check_permissions(account: Account, conf: SizingConf) -> list[Finding]:
                 "(iam:SimulatePrincipalPolicy allows this check)",
             )
         ]
-    denied = sorted(r["EvalActionName"] for r in results if r.get("EvalDecision") != "allowed")
+    denied = sorted({r["EvalActionName"] for r in results if r.get("EvalDecision") != "allowed"})
     if not denied:
         return []
     return [
         Finding(
             Check.PERMISSIONS,
             Severity.BLOCKING,
-            f"{principal} is denied {', '.join(denied)}: grant them (docs/iam-policy.json lists what "
-            "a sizing run needs)",
+            f"{principal} is denied {', '.join(denied)} on this run's resources (endpoint names from "
+            f"endpoint_name {conf.endpoint_name!r}): grant them (docs/iam-policy.json lists what a "
+            "sizing run needs, for endpoints named sizing-*)",
         )
     ]
 
