@@ -65,11 +65,40 @@ def preflight(conf: Mapping[str, Any], aws_conn_id: str) -> dict[str, Any]:
     if not result.ok:
         problems = "; ".join(str(f) for f in result.blocking)
         raise AirflowFailException(f"preflight: {len(result.blocking)} blocking problem(s): {problems}")
-    _push_note(result.report_notes(), key="notes")
+    notes = result.report_notes()
     if result.dropped_types:
         sizing_conf = without_types(sizing_conf, result.dropped_types)
         log.warning("on_quota skip: sizing %s only", ", ".join(sizing_conf.type_walk))
-    return conf_mod.conf_to_dict(sizing_conf)
+    checked = conf_mod.conf_to_dict(sizing_conf)
+    cost_file, price_notes = run_prices(sizing_conf, aws_conn_id)
+    if cost_file is not None:
+        checked["cost_file"] = cost_file  # the day's cached live prices: every later task uses them
+    _push_note(notes + price_notes, key="notes")
+    return checked
+
+
+def run_prices(sizing_conf: conf_mod.SizingConf, aws_conn_id: str) -> tuple[str | None, list[str]]:
+    """The run's prices: live ones (``live_prices``, cached per day under the results root) or
+    the conf's table; one report line per price with its source and date."""
+    from datetime import UTC, datetime
+
+    from sagemaker_sizing.adapters.pricing import resolve_prices
+    from sagemaker_sizing.core.cost import load_cost_table
+    from sagemaker_sizing.core.pricing import price_notes
+
+    root_text = str(sizing_conf.perfsize_results_dir)
+    root = None if "://" in root_text else settings.resolve(root_text)
+    day = datetime.now(UTC).date().isoformat()
+    cost_file, sources, warnings = resolve_prices(sizing_conf, aws_conn_id, root, day)
+    for warning in warnings:
+        log.warning("prices: %s", warning)
+    table = sizing_conf.price_table
+    if cost_file is not None:
+        from pathlib import Path
+
+        table = load_cost_table(sizing_conf.region, Path(cost_file))
+    prices = [(t, table[t]) for t in dict.fromkeys(sizing_conf.type_walk)]
+    return cost_file, [f"prices: {w}" for w in warnings] + price_notes(prices, sources)
 
 
 def load_sizing_conf(conf: Mapping[str, Any]) -> conf_mod.SizingConf:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sagemaker_sizing.core.conf_fields import (
+    BOOLEAN,
     FIELD_NAMES,
     FIELDS,
     INTEGER,
@@ -106,6 +107,7 @@ class SizingConf:
     serverless_idle_minutes: float = 10
     average_tps: float | None = None
     serverless_prices: ServerlessPrices | None = field(default=None, repr=False)
+    live_prices: bool = False
     on_quota: str = "stop"
     # Hourly price of each type of type_walk, from the region's table or cost_file.
     prices: tuple[tuple[str, Decimal], ...] = field(default=(), repr=False)
@@ -202,8 +204,12 @@ def _parse_field(f: Field, value: Any, base: Path, problems: list[Problem]) -> t
             return True, None
         problems.append(Problem(f.name, value, f"a {' or '.join(f.types)}"))
         return False, None
-    if f.name == "scenario_requests":
-        result: Any = _scenario_requests(value, base, problems)
+    if f.types == (BOOLEAN,):
+        if not isinstance(value, bool):
+            problems.append(Problem(f.name, value, "true or false"))
+        result: Any = value
+    elif f.name == "scenario_requests":
+        result = _scenario_requests(value, base, problems)
     elif f.name == "endpoint_kinds":
         result = parse_endpoint_kinds(value, problems)
     elif f.name == "serverless_memory_walk":

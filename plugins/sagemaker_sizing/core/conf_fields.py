@@ -15,6 +15,7 @@ INTEGER = "integer"
 STRING = "string"
 ARRAY = "array"
 NULL = "null"
+BOOLEAN = "boolean"
 
 STRATEGIES = ("adaptive", "perfsize")
 ENDPOINT_KINDS = ("realtime", "serverless")
@@ -202,6 +203,13 @@ FIELDS: tuple[Field, ...] = (
         (NUMBER, NULL),
         "average TPS over the month, for the monthly cost of each endpoint kind; null: peak_tps",
         minimum=0,
+    ),
+    Field(
+        "live_prices",
+        (BOOLEAN,),
+        "prices from the AWS Price List API (pricing:GetProducts), cached per day under the results "
+        "root; the bundled table (or cost_file) where it has none or cannot be reached",
+        False,
     ),
     Field(
         "on_quota",
