@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
+    from sagemaker_sizing.core.conf import SizingConf
+
 EXIT_BLOCKED = 1
 EXIT_INVALID = 2
 
@@ -59,6 +61,8 @@ def handle(args: argparse.Namespace) -> int:
     result = run_preflight(conf, conn_id)
     for finding in result.findings:
         print(f"- {finding}")
+    for line in _price_lines(conf, conn_id):
+        print(f"- {line}")
     if result.dropped_types:
         left = [t for t in conf.type_walk if t not in result.dropped_types]
         print(f"on_quota skip: the walk sizes {', '.join(left)} (dropped: {', '.join(result.dropped_types)})")
@@ -67,6 +71,24 @@ def handle(args: argparse.Namespace) -> int:
         return EXIT_BLOCKED
     print(f"preflight passed: {args.conf}")
     return 0
+
+
+def _price_lines(conf: SizingConf, conn_id: str) -> list[str]:
+    """Each price with its source and date (live ones cached under the results root, as the run does)."""
+    from datetime import UTC, datetime
+
+    from sagemaker_sizing.adapters.pricing import resolve_prices
+    from sagemaker_sizing.core.cost import load_cost_table
+    from sagemaker_sizing.core.pricing import price_notes
+
+    root = None if "://" in conf.perfsize_results_dir else Path(conf.perfsize_results_dir).resolve()
+    day = datetime.now(UTC).date().isoformat()
+    cost_file, sources, warnings = resolve_prices(conf, conn_id, root, day)
+    table = load_cost_table(conf.region, Path(cost_file)) if cost_file else conf.price_table
+    prices = [(t, table[t]) for t in dict.fromkeys(conf.type_walk)]
+    return [f"[warning] prices: {w}" for w in warnings] + [
+        f"[note] {n}" for n in price_notes(prices, sources)
+    ]
 
 
 def _connection(args: argparse.Namespace) -> str | None:
