@@ -52,11 +52,11 @@ def test_a_quota_met_mid_run_is_a_quota_step_and_the_report_names_it(
     assert run.states["report"] == ["success"]
     measured, refused = run.steps()
     assert (measured["steady_state_tps"], measured["passed"]) == (10, True)
-    assert refused["instance_count"] == 6 and refused["error_category"] == "quota"
-    assert f"'{QUOTA}' is 4 Instances" in refused["error"]
+    assert refused["instance_count"] == 6 and refused["passed"] is False
+    assert refused["reason"].startswith("quota: ") and f"'{QUOTA}' is 4 Instances" in refused["error"]
+    assert refused["folder"] is None  # no load ran on the refused deployment
     assert run.run_dir is not None
     assert QUOTA in (run.run_dir / "report.html").read_text()
-    assert not any(p.name.startswith(Path(refused["folder"] or "x").name) for p in run.run_dir.glob("*-6-*"))
     assert_nothing_left(run, local_sagemaker)
 
 
