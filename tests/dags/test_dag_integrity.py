@@ -46,3 +46,16 @@ def test_dags_survive_serialization_with_their_params(dag_bag) -> None:  # type:
     # Every task shares the DAG's schema objects rather than holding its own deep copy.
     task = dag.get_task("round_1.plan")
     assert task.params.get_param("peak_tps").schema is dag.params.get_param("peak_tps").schema
+
+
+def test_preflight_runs_after_validate_and_before_any_deploy(dag_bag) -> None:  # type: ignore[no-untyped-def]
+    """In every sizing DAG (the triggered one and each resizing one): validate -> preflight (no
+    retry: a quota or a missing permission stays missing) -> the first round's plan."""
+    sizing_dags = [dag for dag in dag_bag.dags.values() if "validate" in dag.task_dict]
+    assert len(sizing_dags) >= 2  # sagemaker_sizing and at least one resize_<model>
+    for dag in sizing_dags:
+        preflight = dag.get_task("preflight")
+        assert preflight.upstream_task_ids == {"validate"}, dag.dag_id
+        assert "round_1.plan" in preflight.downstream_task_ids, dag.dag_id
+        assert preflight.retries == 0
+        assert "preflight" in dag.get_task("round_1.deploy").get_flat_relative_ids(upstream=True)
