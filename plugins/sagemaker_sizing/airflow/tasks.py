@@ -232,10 +232,12 @@ def load_commands(
             )
             if step.serverless:  # it measures its cold starts: no silent warm-up requests first
                 gatling_step = dataclasses.replace(gatling_step, warm_up_seconds=0)
-            command = gatling_shell_command(gatling_step)
+            command = _unless_refused(
+                refusal_file(run_dir, item["folder"]), gatling_shell_command(gatling_step)
+            )
             if step.idle_minutes > 0:  # a serverless cold-start step: the endpoint idles first
                 command = f"sleep {step.idle_minutes * 60:g} && {command}"
-            commands.append(_unless_refused(refusal_file(run_dir, item["folder"]), command))
+            commands.append(command)
     return commands
 
 
