@@ -104,3 +104,17 @@ def test_service_quotas_lists_the_applied_values(clients: tuple[Any, Any, Path])
 def test_bad_quota_assignments_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="TYPE=N"):
         parse_assignments([bad])
+
+
+def test_iam_simulation_allows_everything_locally() -> None:
+    with mock_aws():
+        moto_patches.apply(0.0)
+        iam = boto3.client("iam", **KEYS)
+        answer = iam.simulate_principal_policy(
+            PolicySourceArn="arn:aws:iam::123456789012:role/x",
+            ActionNames=["sagemaker:CreateEndpoint", "iam:GetRole"],
+        )
+    assert [(r["EvalActionName"], r["EvalDecision"]) for r in answer["EvaluationResults"]] == [
+        ("sagemaker:CreateEndpoint", "allowed"),
+        ("iam:GetRole", "allowed"),
+    ]

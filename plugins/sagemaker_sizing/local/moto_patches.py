@@ -8,6 +8,8 @@
 - Service quotas: CreateEndpoint / UpdateEndpoint beyond "<type> for endpoint usage" (or the
   endpoint count) fail with AWS's ResourceLimitExceeded, and Service Quotas' ListServiceQuotas
   answers ``sagemaker`` with the applied values (moto serves only ``vpc``); see ``quotas``.
+- ``iam:SimulatePrincipalPolicy`` (moto has none): everything allowed, as the local SageMaker
+  enforces no IAM, so preflight's permission check runs end to end.
 
 Autoscaling needs no patch: the runtime emulator applies scaling decisions through moto's own
 ``UpdateEndpointWeightsAndCapacities``, the call AWS Application Auto Scaling itself makes.
@@ -166,6 +168,20 @@ def _list_service_quotas(self: Any) -> str:
     return json.dumps({"Quotas": quotas.listed_quotas(self.region)})
 
 
+def _simulate_principal_policy(self: Any) -> ActionResult:
+    """The local SageMaker enforces no IAM: every action a principal asks about is allowed."""
+    actions = self._get_param("ActionNames") or []
+    return ActionResult(
+        {
+            "EvaluationResults": [
+                {"EvalActionName": action, "EvalResourceName": "*", "EvalDecision": "allowed"}
+                for action in actions
+            ],
+            "IsTruncated": False,
+        }
+    )
+
+
 def apply(
     creating_delay_s: float = 0.0, updating_delay_s: float | None = None, quota_file: str | None = None
 ) -> None:
@@ -190,6 +206,10 @@ def apply(
 
     quotas_response: Any = ServiceQuotasResponse
     quotas_response.list_service_quotas = _list_service_quotas
+    from moto.iam.responses import IamResponse
+
+    iam_response: Any = IamResponse
+    iam_response.simulate_principal_policy = _simulate_principal_policy
     _APPLIED.add("sagemaker")
 
 
