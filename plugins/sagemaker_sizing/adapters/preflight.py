@@ -169,7 +169,7 @@ def check_permissions(account: Account, conf: SizingConf) -> list[Finding]:
             )
             results += [r for page in pages for r in page.get("EvaluationResults", [])]
     except (ClientError, BotoCoreError, ResponseParserError) as exc:
-        # Denied (or not offered, as by the local SageMaker): the run may still have what it needs.
+        # Denied: the run may still have what it needs.
         return [
             Finding(
                 Check.PERMISSIONS,
