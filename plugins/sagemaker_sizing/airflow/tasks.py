@@ -250,8 +250,11 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
     results = flatten_results([_as_list(ti.xcom_pull(task_ids=parse_ids))])
     deploy_ids = [f"round_{r}.deploy" for r in range(1, rounds + 1)]
     deploy_errors = flatten_results([_as_list(ti.xcom_pull(task_ids=deploy_ids, key=DEPLOY_ERROR_KEY))])
-    measured = {(r.round, r.step) for r in results}
-    results += [r for r in deploy_errors if (r.round, r.step) not in measured]
+    # A deploy that failed for good measured nothing: its error replaces that step's parse ("no log").
+    failed_deploys = {(r.round, r.step): r for r in deploy_errors}
+    parsed = {(r.round, r.step) for r in results}
+    results = [failed_deploys.get((r.round, r.step), r) for r in results]
+    results += [r for key, r in failed_deploys.items() if key not in parsed]
     notes = [
         n
         for n in _as_list(

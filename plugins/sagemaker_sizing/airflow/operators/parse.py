@@ -64,8 +64,7 @@ class ParseStepOperator(BaseOperator):
             # (unreachable host, bad settings) did not measure anything, and a retry finds no more.
             error = (
                 f"the load did not run: found {len(logs)} of {injectors} simulation.log files for "
-                f"{self.item['folder']} under {run_dir} (the jar exited before writing its log: "
-                "see this round's load task)"
+                f"{self.item['folder']} (the jar exited before writing its log: see this round's load task)"
             )
             return self._error(
                 context,
