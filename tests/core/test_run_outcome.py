@@ -60,6 +60,20 @@ def test_the_cost_guard_stopping_a_passing_walk_is_budget_with_what_was_found() 
     assert outcome.status is RunStatus.BUDGET and outcome.failure() is None
     assert "Stopped by the budget" in outcome.headline and "ml.m5.large x2" in outcome.headline
     assert run_outcome([measured(True)], PARTIAL, ["some other note"]).status is RunStatus.PARTIAL
+    # The walk had not established a type yet: the headline says what passed.
+    early = run_outcome([measured(True, 1)], NOTHING, [note])
+    assert early.status is RunStatus.BUDGET
+    assert "1 step(s) passed, the most load held: ml.m5.large x1 at 10 TPS" in early.headline
+
+
+def test_an_infrastructure_error_is_the_cause_over_the_setup_errors_it_caused() -> None:
+    # Lane 1's runtime died mid-load; lane 2's jar then found nothing to connect to.
+    results = [
+        error(ErrorCategory.SETUP, "the load did not run", 1),
+        error(ErrorCategory.INFRASTRUCTURE, "the endpoint stopped answering mid-load", 1),
+    ]
+    outcome = run_outcome(results, NOTHING)
+    assert outcome.category is ErrorCategory.INFRASTRUCTURE and "stopped answering" in outcome.headline
 
 
 def test_recommended() -> None:

@@ -5,6 +5,7 @@ was measured is kept, and nothing is left deployed (issues 13 and 19)."""
 from __future__ import annotations
 
 import html as html_text
+import json
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sagemaker_sizing.airflow.local_run import LOCAL_CONN_ID
 from sagemaker_sizing.local import LocalSageMakerStatus, running_local_sagemaker
 
 from tests.e2e.harness import MODEL, SizingRun, base_conf, make_sizing
@@ -81,6 +83,23 @@ def test_a_missing_model_is_a_setup_error_with_no_step(sizing: Sizing, local_sag
     assert_nothing_left(run, local_sagemaker)
 
 
+def test_bad_credentials_are_a_setup_error(
+    sizing: Sizing, local_sagemaker: LocalSageMakerStatus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The control plane (moto) takes any secret; the runtime checks every signature: all 403.
+    name = f"AIRFLOW_CONN_{LOCAL_CONN_ID.upper()}"
+    connection = json.loads(os.environ[name])
+    connection["password"] = "not-the-secret-key"
+    monkeypatch.setenv(name, json.dumps(connection))
+    run = sizing(base_conf(endpoint_name="badcreds", type_walk="ml.m5.large", tps_walk="10"))
+    text = assert_failed(run, "setup")
+    assert "did not reach the model" in text and "found 403" in text, text
+    [step] = run.steps()
+    assert step["failed_by_kind"]["setup"] == step["count_total"] > 0
+    assert step["failures"][0]["kind"] == "setup"
+    assert_nothing_left(run, local_sagemaker)
+
+
 @pytest.fixture
 def own_local(tmp_path: Path) -> Iterator[LocalSageMakerStatus]:
     """A local SageMaker of this test alone: its runtime gets killed."""
@@ -125,8 +144,13 @@ def test_a_runtime_killed_mid_load_with_two_lanes_is_infrastructure_and_keeps_th
     assert "stopped answering mid-load" in text
     steps = run.steps()
     assert len(steps) == 2 and {s["outcome"] for s in steps} == {"error"}, steps  # both lanes kept
-    for step in steps:
-        assert step["count_total"] and step["failures"], step  # what was measured, and why it failed
-        assert run.run_dir is not None and (run.run_dir / step["folder"] / "simulation.log").is_file()
+    # dag.test() runs the lanes' loads one after the other: the one under way when the runtime died
+    # kept what it measured and why its requests failed; the other found no runtime to reach.
+    killed = [s for s in steps if s["error_category"] == "infrastructure"]
+    assert len(killed) == 1, steps
+    assert killed[0]["count_total"] and killed[0]["latency_success_p99"] is not None
+    assert any("Connection refused" in f["message"] for f in killed[0]["failures"]), killed[0]["failures"]
+    assert run.run_dir is not None and (run.run_dir / killed[0]["folder"] / "simulation.log").is_file()
+    assert killed[0]["folder"] in (run.run_dir / "report.html").read_text()
     assert run.recommendation["recommendation"]["instance_type"] is None
     assert_nothing_left(run, own_local)

@@ -2,8 +2,8 @@
 failed run, the category and cause. report.html, recommendation.json, the report task's summary,
 the demo's last lines and the DAG run's state all say what this says.
 
-- ``failed``: a step (or a deploy) could not measure the endpoint: the first such error names the
-  cause, whatever else was measured;
+- ``failed``: a step (or a deploy) could not measure the endpoint: the first such error (an
+  infrastructure one first) names the cause, whatever else was measured;
 - ``budget``: the cost guard stopped the walk (with what was found so far);
 - ``none``: steps were measured and every configuration failed on capacity;
 - ``partial`` / ``recommended``: a type passed; a count was (or was not) proven at peak TPS.
@@ -58,7 +58,13 @@ def run_outcome(
     its recommendation, its notes (the cost guard's note says it stopped the walk) and, when the
     run sized serverless, the serverless comparison (core.serverless_compare)."""
     measured = [r for r in results if r.outcome is not StepOutcome.ERROR]
-    errors = sorted((r for r in results if r.outcome is StepOutcome.ERROR), key=lambda r: r.round)
+    # The cause is the earliest error, but an infrastructure failure (the runtime or the control
+    # plane went away) comes first: it explains the other lanes' errors of that moment (a jar that
+    # then found no runtime to connect to reads as unreachable, a setup error of its own).
+    errors = sorted(
+        (r for r in results if r.outcome is StepOutcome.ERROR),
+        key=lambda r: (r.error_category is not ErrorCategory.INFRASTRUCTURE, r.round),
+    )
     if errors:
         first = errors[0]
         category = first.error_category or ErrorCategory.SETUP
@@ -103,8 +109,11 @@ def run_outcome(
 def _found_so_far(rec: Recommendation, measured: Sequence[StepResult]) -> str:
     if rec.instance_type is not None:
         return f"so far {describe_recommendation(rec)}"
-    passed = sum(1 for r in measured if r.passed)
-    return f"no configuration was established yet ({passed} passed)"
+    passed = [r for r in measured if r.passed]
+    if not passed:
+        return "nothing passed so far"
+    best = max(passed, key=lambda r: r.step.steady_state_tps / r.step.instance_count)
+    return f"{len(passed)} step(s) passed, the most load held: {best.step.describe()}"
 
 
 def describe_recommendation(rec: Recommendation) -> str:
