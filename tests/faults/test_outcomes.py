@@ -62,7 +62,10 @@ def test_a_closed_port_is_a_setup_error_not_a_capacity_verdict(
 ) -> None:
     run = sizing(
         base_conf(
-            endpoint_name="closed", type_walk="ml.m5.large", tps_walk="10", host=f"http://127.0.0.1:{closed_port()}"
+            endpoint_name="closed",
+            type_walk="ml.m5.large",
+            tps_walk="10",
+            host=f"http://127.0.0.1:{closed_port()}",
         )
     )
     text = assert_failed(run, "setup")
@@ -73,8 +76,12 @@ def test_a_closed_port_is_a_setup_error_not_a_capacity_verdict(
     assert_nothing_left(run, local_sagemaker)
 
 
-def test_a_missing_model_is_a_setup_error_with_no_step(sizing: Sizing, local_sagemaker: LocalSageMakerStatus) -> None:
-    run = sizing(base_conf(endpoint_name="nomodel", type_walk="ml.m5.large", tps_walk="10", model_name="no-such-model"))
+def test_a_missing_model_is_a_setup_error_with_no_step(
+    sizing: Sizing, local_sagemaker: LocalSageMakerStatus
+) -> None:
+    run = sizing(
+        base_conf(endpoint_name="nomodel", type_walk="ml.m5.large", tps_walk="10", model_name="no-such-model")
+    )
     text = assert_failed(run, "setup")
     assert "deploy failed" in text and "no-such-model" in text, text
     assert run.states["round_1.deploy"] == ["failed"]
@@ -103,7 +110,9 @@ def test_bad_credentials_are_a_setup_error(
 @pytest.fixture
 def own_local(tmp_path: Path) -> Iterator[LocalSageMakerStatus]:
     """A local SageMaker of this test alone: its runtime gets killed."""
-    with running_local_sagemaker(tmp_path / "local", models=(MODEL,), creating_delay=1.0, time_compression=30) as local:
+    with running_local_sagemaker(
+        tmp_path / "local", models=(MODEL,), creating_delay=1.0, time_compression=30
+    ) as local:
         yield local
 
 
