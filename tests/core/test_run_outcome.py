@@ -130,3 +130,19 @@ def test_replay_tolerates_a_round_with_a_missing_result() -> None:
     with pytest.raises(WalkMismatchError, match="no result"):
         next_batch(conf, only_one)
     assert recommend(conf, only_one).instance_type is None  # nothing established, but no crash
+
+
+def test_a_serverless_only_answer_is_recommended_not_none() -> None:
+    serverless = {
+        "memory_size_mb": 2048,
+        "max_concurrency": 20,
+        "provisioned_concurrency": None,
+        "p99_ms": 41.0,
+        "cold_start_p99_ms": 900.0,
+        "monthly_cost_usd": "12.00",
+        "average_tps": 1.0,
+    }
+    outcome = run_outcome([measured(True)], NOTHING, (), serverless)
+    assert outcome.status is RunStatus.RECOMMENDED
+    assert outcome.headline.startswith("Recommended (serverless): 2048 MB, max concurrency 20")
+    assert run_outcome([measured(False)], NOTHING, (), {"max_concurrency": None}).status is RunStatus.NONE
