@@ -6,7 +6,11 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# /work/main -> /work/shared; a worktree /work/wt/<name> -> /work/shared as well.
+SHARED = next(
+    (p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()),
+    ROOT.parent / "shared",
+)
 FIXTURES = SHARED / "fixtures"
 
 # Before anything imports Airflow: its settings are read once, at import.

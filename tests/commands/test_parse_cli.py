@@ -28,7 +28,7 @@ def run(argv: list[str]) -> int:
 def test_prints_metrics_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["parse", str(LOG_1TPS), "--target-tps", "1"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert set(result) == {"all", "by_request", "per_second", "warnings", "files"}
+    assert set(result) == {"all", "by_request", "per_second", "warnings", "files", "failures"}
     assert result["all"]["count_total"] == 180
     assert result["all"]["target_tps"] == 1.0
     assert int(result["all"]["latency_success_p99"]) == 76

@@ -9,7 +9,9 @@ import pytest
 from sagemaker_sizing.core.gatling import parse_log, parse_logs
 from sagemaker_sizing.core.gatling import scanner as scanner_module
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "gatling-3.2"
+from tests.conftest import FIXTURES as SHARED_FIXTURES
+
+FIXTURES = SHARED_FIXTURES / "gatling-3.2"
 LOGS = sorted(FIXTURES.glob("*.simulation.log"))
 PCTS = (25, 50, 75, 90, 95, 98, 99)
 

@@ -53,5 +53,9 @@ def test_the_cost_guard_stops_the_walk_and_a_failing_teardown_is_retried(
     notes = run.recommendation["notes"]
     assert any("round 3 was not started" in n and "max_test_cost_usd" in n for n in notes), notes
     assert "round 3 was not started" in (run.run_dir / "report.html").read_text()
+    # Both steps passed: the outcome is the budget's, with what was found so far, not "none".
+    assert run.recommendation["status"] == "budget" and run.recommendation["failure"] is None
+    assert run.recommendation["headline"].startswith("Stopped by the budget (max_test_cost_usd)")
+    assert "No configuration met the requirements" not in (run.run_dir / "report.html").read_text()
     assert injected(local_sagemaker, "DeleteEndpoint") == refused_before + 1  # teardown did fail once
     assert_nothing_left(run, local_sagemaker)

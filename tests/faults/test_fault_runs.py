@@ -40,6 +40,7 @@ FAULTS = {
             "reason": "injected: the primary container did not pass the ping health check",
         },
         "did not pass the ping health check",
+        "setup",
     ),
 }
 
@@ -52,15 +53,20 @@ def test_a_deploy_fault_after_measured_steps_fails_the_run_cleanly(
     capfd: pytest.CaptureFixture[str],
     fault: str,
 ) -> None:
-    rule, message = FAULTS[fault]
+    rule, message, category = FAULTS[fault]
     faults.set([rule])
     run = sizing(CONF)
 
     assert run.state == "failed", run.states
-    # The fault persists, so the deploy's retry fails the same way (a Failed endpoint is replaced first).
+    # A quota fails the deploy at once; a Failed endpoint is retried (replaced first), the same way.
     assert run.states["round_2.deploy"] == ["failed"], run.states
     assert message in "".join(capfd.readouterr())
     assert run.states["report"] == ["success"]
-    steps = assert_steps_reported(run, 1)
-    assert (steps[0]["steady_state_tps"], steps[0]["passed"]) == (10, True)
+    # The measured step is kept; the failed deploy is the report's error step and its first line.
+    steps = assert_steps_reported(run, 1, errors=1)
+    assert (steps[0]["steady_state_tps"], steps[0]["outcome"]) == (10, "pass")
+    assert steps[1]["outcome"] == "error" and steps[1]["error_category"] == category
+    assert run.recommendation["status"] == "failed"
+    assert run.recommendation["failure"]["category"] == category
+    assert message in run.recommendation["headline"] and "round 2" in run.recommendation["headline"]
     assert_nothing_left(run, local_sagemaker)

@@ -8,6 +8,7 @@ newer folder is the one parsed.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -28,7 +29,17 @@ FIRST_TRY = f"{BASE}-20260101000000000"
 RETRY = f"{BASE}-20260101000500000"
 
 
-def parse(results: Path) -> dict[str, Any]:
+class RecordingTI:
+    """The task instance's XCom push, recorded."""
+
+    def __init__(self) -> None:
+        self.pushed: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
+
+
+def parse(results: Path, ti: RecordingTI | None = None) -> dict[str, Any]:
     step = StepConfig("type", "ml.m5.large", 1, 10, 3)
     item = {
         "round": 1,
@@ -40,7 +51,7 @@ def parse(results: Path) -> dict[str, Any]:
     }
     conf = {"perfsize_results_dir": str(results), "latency_success_p99": 500, "percent_fail": 1}
     operator = ParseStepOperator(task_id="parse", item=item, conf=conf)
-    context: Any = {"dag": SimpleNamespace(dag_id="sagemaker_sizing"), "run_id": RUN_ID}
+    context: Any = {"dag": SimpleNamespace(dag_id="sagemaker_sizing"), "run_id": RUN_ID, "ti": ti}
     result: dict[str, Any] = operator.execute(context)
     return result
 
@@ -63,7 +74,9 @@ def test_a_missing_log_fails_at_once_saying_the_load_did_not_finish(tmp_path: Pa
     (run_folder(tmp_path, "sagemaker_sizing", RUN_ID) / FIRST_TRY).mkdir(
         parents=True
     )  # killed before writing
-    with pytest.raises(AirflowFailException, match=r"found 0 of 1 simulation\.log files.*did not finish"):
+    with pytest.raises(
+        AirflowFailException, match=r"setup error: the load did not run: found 0 of 1 simulation\.log"
+    ):
         parse(tmp_path)
 
 
@@ -104,3 +117,37 @@ def test_a_retried_load_is_judged_on_its_own_newest_folder(tmp_path: Path) -> No
     summary = parse(tmp_path)
     assert summary["folder"] == RETRY and summary["passed"] is True
     assert (run_folder(tmp_path, "sagemaker_sizing", RUN_ID) / RETRY / "step.json").is_file()
+
+
+def test_a_log_of_403s_is_an_error_step_recorded_before_the_task_fails(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Every request refused by the endpoint's signature check (bad credentials): intuit's 3.2 layout.
+    forbidden = "status.find.in(200,201,202,203,204,205,206,207,208,209,304), but actually found 403"
+    head = SAMPLE.read_bytes().split(b"\n", 1)[0] + b"\n"  # the fixture's RUN record (Gatling 3.2.0)
+    t0 = 1628678200000
+    name = "SageMaker-LEARNING-model-simulator-1"
+    lines = b"".join(
+        f"REQUEST\t{i}\t\t{name}\t{t0 + 100 * i}\t{t0 + 100 * i + 3}\tKO\t{forbidden}\n".encode()
+        for i in range(1, 301)
+    )
+    log = write_log(tmp_path, FIRST_TRY, head + lines)
+    ti = RecordingTI()
+    with pytest.raises(AirflowFailException) as info:  # fails for good: a retry meets the same 403s
+        parse(tmp_path, ti)
+    assert "setup error: the load did not reach the model" in str(info.value)
+    summary = ti.pushed["return_value"]  # a failed task pushes no return value: pushed explicitly
+    assert summary["error_category"] == "setup" and summary["passed"] is False
+    assert summary["failures"] == [{"kind": "setup", "message": forbidden, "count": 300}]
+    assert summary["metrics"]["count_total"] == 300
+    assert json.loads((log.parent / "step.json").read_text()) == summary
+    assert f"300 x setup: {forbidden}" in "".join(capfd.readouterr())  # top messages in the task log
+
+
+def test_a_missing_log_is_recorded_beside_the_step_folder(tmp_path: Path) -> None:
+    ti = RecordingTI()
+    with pytest.raises(AirflowFailException):
+        parse(tmp_path, ti)
+    record = run_folder(tmp_path, "sagemaker_sizing", RUN_ID) / f"{BASE}.step.json"
+    assert json.loads(record.read_text()) == ti.pushed["return_value"]
+    assert ti.pushed["return_value"]["error_category"] == "setup"

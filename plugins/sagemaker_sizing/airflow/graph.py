@@ -126,12 +126,19 @@ def teardown_run() -> dict[str, Any]:
     return tasks.teardown(run_key(context), settings.aws_conn_id(), conf)
 
 
+@task(task_id="end")
+def end_run(reported: Any) -> None:
+    """The run's state says what its report says: a failed outcome fails the run (after the report)."""
+    tasks.end(reported)
+
+
 def add_report_and_teardown(validated: XComArg, walk_done: BaseOperator, rounds: int) -> XComArg:
-    """Report and teardown always run; ``end`` keeps the run's state honest (teardowns don't count)."""
+    """Report and teardown always run; ``end`` keeps the run's state honest (teardowns don't count):
+    it fails when a task failed or when the report's outcome is ``failed``."""
     reported = report(rounds)
     reported.operator.operator_extra_links = (FinalReportLink(),)  # type: ignore[attr-defined]  # @task: no class of its own
     walk_done >> reported
     torn_down = teardown_run().as_teardown(on_failure_fail_dagrun=True)
     walk_done >> torn_down
-    [walk_done, reported] >> EmptyOperator(task_id="end")
+    walk_done >> end_run(reported)
     return reported

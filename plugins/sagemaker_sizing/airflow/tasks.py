@@ -305,10 +305,17 @@ def results_dir_of(conf: Mapping[str, Any], dag_id: str, run_id: str) -> Path:
 
 
 def report(context: Any, rounds: int) -> dict[str, Any] | None:
-    """Render the final report from every step measured so far, also after a failure."""
+    """Render the final report from every step measured so far, also after a failure.
+
+    The steps are the parse tasks' results (an error step's parse pushed its result before it
+    failed) and the deploys that failed (XCom ``step_error``); the run's outcome is computed once
+    from them (core.run_outcome) and is the report's headline and the returned ``status``.
+    """
+    from sagemaker_sizing.airflow.operators.deploy import DEPLOY_ERROR_KEY
     from sagemaker_sizing.core import serverless_compare
     from sagemaker_sizing.core.report import render_report
     from sagemaker_sizing.core.run_costs import run_costs
+    from sagemaker_sizing.core.run_outcome import run_outcome
 
     ti = context["ti"]
     # The conf the rounds sized (preflight's: on_quota skip may have dropped types).
@@ -320,6 +327,13 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
         return None
     parse_ids = [f"round_{r}.parse" for r in range(1, rounds + 1)]
     results = flatten_results([_as_list(ti.xcom_pull(task_ids=parse_ids))])
+    deploy_ids = [f"round_{r}.deploy" for r in range(1, rounds + 1)]
+    deploy_errors = flatten_results([_as_list(ti.xcom_pull(task_ids=deploy_ids, key=DEPLOY_ERROR_KEY))])
+    # A deploy that failed for good measured nothing: its error replaces that step's parse ("no log").
+    failed_deploys = {(r.round, r.step): r for r in deploy_errors}
+    parsed = {(r.round, r.step) for r in results}
+    results = [failed_deploys.get((r.round, r.step), r) for r in results]
+    results += [r for key, r in failed_deploys.items() if key not in parsed]
     notes = [str(n) for n in ti.xcom_pull(task_ids="preflight", key="notes") or []]
     notes += [
         n
@@ -329,7 +343,12 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
         if n
     ]
     sizing_conf = load_sizing_conf(conf)
-    if walk.next_batch(sizing_conf, results) and len({r.round for r in results}) >= rounds:
+    complete = all(r.error is None for r in results)
+    if (
+        complete
+        and walk.next_batch(sizing_conf, results, tolerate_incomplete=True)
+        and (len({r.round for r in results}) >= rounds)
+    ):
         notes.append(f"the walk needed more than the DAG's {rounds} rounds and was cut short")
     recommendation = walk.recommend(sizing_conf, results)
     costs = run_costs(sizing_conf, recommendation, results)
@@ -337,6 +356,9 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
         sizing_conf,
         recommendation if sizing_conf.sizes_realtime else None,
         walk.recommend_serverless(sizing_conf, results),
+    )
+    outcome = run_outcome(
+        results, recommendation, notes, serverless, quota_skips=sizing_conf.on_quota == "skip"
     )
     run_dir = results_dir_of(conf, context["dag"].dag_id, context["run_id"])
     html, json_path = render_report(
@@ -348,29 +370,24 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
         notes=notes,
         results_dir=run_dir,
         serverless=serverless,
+        outcome=outcome,
     )
-    summary = recommendation_summary(recommendation)
-    log.info("recommendation: %s", summary)
+    (log.error if outcome.failed else log.info)("%s", outcome.headline)
     if serverless is not None:
         log.info("recommendation: serverless %s", serverless_compare.summary(serverless))
     log.info("report: %s", html)
-    return {"report": str(html), "recommendation": str(json_path), "summary": summary}
+    return {
+        "report": str(html),
+        "recommendation": str(json_path),
+        "status": str(outcome.status),
+        "summary": outcome.headline,
+    }
 
 
-def recommendation_summary(rec: Any) -> str:
-    if rec.instance_type is None:
-        return "no configuration met the requirements"
-    text = f"{rec.instance_type} x{rec.instance_count_needed} ({rec.tps_per_instance:g} TPS per instance)"
-    if rec.max_instance_count is not None:
-        text += f", endurance-tested at {rec.max_instance_count}"
-    if rec.min_instance_count is not None:
-        text += (
-            f", autoscaling {rec.min_instance_count}..{rec.max_instance_count}"
-            f" target {rec.invocations_target}"
-        )
-    if rec.hourly_cost_usd is not None:
-        text += f", ${rec.hourly_cost_usd}/hour"
-    return text
+def end(reported: Mapping[str, Any] | None) -> None:
+    """The run's last task: a failed outcome fails the run, after the report was written."""
+    if reported and reported.get("status") == "failed":
+        raise AirflowFailException(str(reported.get("summary")))
 
 
 def endpoint_manager(aws_conn_id: str, conf: Mapping[str, Any] | None) -> Any:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sagemaker_sizing.core.model import StepConfig, StepResult
 
 CENT = Decimal("0.01")
+NOTE_PREFIX = "cost guard: "  # how a run's outcome knows the budget stopped the walk
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def check_round(
     if spent + round_cost <= budget:
         return RoundBudget(True, spent, round_cost, budget)
     note = (
-        f"cost guard: round {round_no} was not started: its {len(batch)} step(s) would cost about "
+        f"{NOTE_PREFIX}round {round_no} was not started: its {len(batch)} step(s) would cost about "
         f"${_usd(round_cost)} on top of ${_usd(spent)} already spent, past the budget "
         f"max_test_cost_usd=${_usd(budget)}; the recommendation uses the steps measured before it"
     )

@@ -34,7 +34,10 @@ from urllib.parse import quote
 import jinja2
 
 from sagemaker_sizing.core import charts, serverless_chart
+from sagemaker_sizing.core.failures import TOP_MESSAGES
+from sagemaker_sizing.core.outcome import FailureKind, RunStatus, StepOutcome
 from sagemaker_sizing.core.report_format import fmt_input, fmt_money, fmt_num, money_str, number, opt_str
+from sagemaker_sizing.core.run_outcome import RunOutcome, run_outcome
 from sagemaker_sizing.core.serde import recommendation_to_dict, to_jsonable
 
 if TYPE_CHECKING:
@@ -64,9 +67,10 @@ STEP_METRICS = ("count_total", "percent_fail", "latency_success_p50", "latency_s
 ACHIEVED_TPS_KEYS = ("achieved_tps", "tps_achieved", "tps")
 PERFSIZE_SAFETY_FACTOR = 0.5
 
-STATUS_RECOMMENDED = "recommended"  # a type and a count proven at peak TPS
-STATUS_PARTIAL = "partial"  # a type passed, but no count was proven at peak
-STATUS_NONE = "none"  # nothing met the requirements
+# recommendation.json's ``status`` is a core.outcome.RunStatus value, from core.run_outcome.
+STATUS_RECOMMENDED = str(RunStatus.RECOMMENDED)
+STATUS_PARTIAL = str(RunStatus.PARTIAL)
+STATUS_NONE = str(RunStatus.NONE)
 
 
 def render_report(
@@ -79,6 +83,7 @@ def render_report(
     notes: Sequence[str] = (),
     results_dir: Path,
     serverless: Mapping[str, Any] | None = None,
+    outcome: RunOutcome | None = None,
 ) -> tuple[Path, Path]:
     """Write ``results_dir/report.html`` and ``results_dir/recommendation.json``; return both paths.
 
@@ -93,6 +98,7 @@ def render_report(
         notes=notes,
         results_dir=results_dir,
         serverless=serverless,
+        outcome=outcome,
     )
     html = render_html(context)
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -115,8 +121,15 @@ def build_report_context(
     results_dir: Path,
     generated_at: datetime | None = None,
     serverless: Mapping[str, Any] | None = None,
+    outcome: RunOutcome | None = None,
 ) -> dict[str, Any]:
-    """Everything the report shows, as plain JSON types: this is ``recommendation.json``."""
+    """Everything the report shows, as plain JSON types: this is ``recommendation.json``.
+
+    ``outcome`` defaults to ``run_outcome(results, recommendation, notes)``; its status, headline
+    and failure are the report's first line and the JSON's ``status``, ``headline``, ``failure``.
+    """
+    if outcome is None:
+        outcome = run_outcome(results, recommendation, notes)
     rec = recommendation_to_dict(recommendation)
     peak_tps = number(conf.get("peak_tps"))
     rec["invocations_target_formula"] = _perfsize_formula(peak_tps, recommendation.max_instance_count)
@@ -128,7 +141,9 @@ def build_report_context(
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
         "generated_at": (generated_at or datetime.now(UTC)).isoformat(timespec="seconds"),
-        "status": _status(recommendation),
+        "status": str(outcome.status),
+        "headline": outcome.headline,
+        "failure": outcome.failure(),
         "model_name": opt_str(conf.get("model_name")),
         "endpoint_name": opt_str(conf.get("endpoint_name")),
         "region": opt_str(conf.get("region")),
@@ -142,8 +157,9 @@ def build_report_context(
         "costs": _normalise_costs(costs, recommendation),
         "summary": {
             "steps": len(steps),
-            "passed": sum(1 for s in steps if s["passed"]),
-            "failed": sum(1 for s in steps if not s["passed"]),
+            "passed": sum(1 for s in steps if s["outcome"] == StepOutcome.PASS),
+            "failed": sum(1 for s in steps if s["outcome"] == StepOutcome.FAIL),
+            "errors": sum(1 for s in steps if s["outcome"] == StepOutcome.ERROR),
             "rounds": len({s["round"] for s in steps}),
         },
         "steps": steps,
@@ -167,7 +183,9 @@ def render_html(context: Mapping[str, Any]) -> str:
             f"{fmt_num(s['steady_state_tps'])} TPS, p99 {fmt_num(s['latency_success_p99'])} ms",
         )
         for s in context["steps"]
-        if s["tps_per_instance"] is not None and s["latency_success_p99"] is not None
+        if s["tps_per_instance"] is not None
+        and s["latency_success_p99"] is not None
+        and s["outcome"] != StepOutcome.ERROR  # not a measurement of the endpoint
     ]
     template = _environment().get_template("report.html.j2")
     return template.render(
@@ -189,7 +207,7 @@ def _pass_matrix(steps: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     cells: dict[str, dict[float, str]] = {}
     for s in fixed:
         row = cells.setdefault(f"{s['instance_type']} x{s['instance_count']}", {})
-        row[s["steady_state_tps"]] = "pass" if s["passed"] else "fail"
+        row[s["steady_state_tps"]] = s["outcome"]
     return {
         "columns": [fmt_num(c) for c in columns],
         "rows": [(label, [row.get(c) for c in columns]) for label, row in cells.items()],
@@ -208,12 +226,6 @@ def _environment() -> jinja2.Environment:
     env.filters["num"] = fmt_num
     env.filters["money"] = fmt_money
     return env
-
-
-def _status(rec: Recommendation) -> str:
-    if rec.instance_type is None:
-        return STATUS_NONE
-    return STATUS_RECOMMENDED if rec.max_instance_count is not None else STATUS_PARTIAL
 
 
 def _perfsize_formula(peak_tps: float | None, max_count: int | None) -> str:
@@ -253,8 +265,19 @@ def _step_row(index: int, result: StepResult, results_dir: Path) -> dict[str, An
         # Autoscaling steps change size mid-run, so they have no single load per instance.
         "tps_per_instance": None if step.autoscaling else step.steady_state_tps / step.instance_count,
         "passed": result.passed,
+        "outcome": str(result.outcome),
         "reason": result.reason,
         "error": result.error,
+        "error_category": None if result.error_category is None else str(result.error_category),
+        # The failure breakdown: requests failed per kind, and the top messages with their counts.
+        "failed_by_kind": {
+            str(kind): sum(f.count for f in result.failures if f.kind is kind) for kind in FailureKind
+        },
+        "failures": [
+            {"kind": str(f.kind), "message": f.message, "count": f.count}
+            for f in result.failures[:TOP_MESSAGES]
+        ],
+        "more_failure_messages": max(0, len(result.failures) - TOP_MESSAGES),
     }
     for key in STEP_METRICS:
         row[key] = number(result.metrics.get(key))

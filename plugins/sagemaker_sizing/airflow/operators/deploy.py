@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
-from sagemaker_sizing.core.serde import step_config_from_dict
+from sagemaker_sizing.core.failures import ENDPOINT_FAILED, deploy_error_category
+from sagemaker_sizing.core.model import StepResult
+from sagemaker_sizing.core.outcome import ErrorCategory
+from sagemaker_sizing.core.serde import step_config_from_dict, step_result_to_dict
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from airflow.sdk import Context
 
     from sagemaker_sizing.adapters.sagemaker import EndpointManager
@@ -23,6 +30,10 @@ def is_quota_refusal(exc: BaseException) -> bool:
 def quota_message(error: str) -> str:
     """AWS's sentence naming the quota, without botocore's "An error occurred (...) when calling" prefix."""
     return error.split(": ", 1)[1] if error.startswith("An error occurred") and ": " in error else error
+
+
+# XCom key of a failed deploy's error step (a StepResult): the report names it.
+DEPLOY_ERROR_KEY = "step_error"
 
 
 def run_key(context: Context) -> str:
@@ -76,6 +87,10 @@ class DeployStepOperator(BaseOperator):
         return EndpointManager(hook)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        with self._errors_recorded(context):
+            return self._deploy(context)
+
+    def _deploy(self, context: Context) -> dict[str, Any]:
         step = step_config_from_dict(self.item["step"])
         self.log.info("round %s: deploying %s", self.item["round"], step.describe())
         manager = self._manager()
@@ -103,14 +118,43 @@ class DeployStepOperator(BaseOperator):
     def execute_complete(
         self, context: Context, event: dict[str, Any] | None = None, started: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        if not event or event.get("status") != "success":
+        with self._errors_recorded(context):
+            if not event or event.get("status") != "success":
+                from sagemaker_sizing.adapters.sagemaker import EndpointFailedError
+
+                raise EndpointFailedError(f"waiting for the endpoint failed: {event}")
+            manager = self._manager()
+            # What the start before the wait did (created, updated, reused); finishing checks InService
+            # again. Without it (a deferral made by an older version), starting again is idempotent.
+            return self._finish(context, manager, started or self._start(context, manager))
+
+    @contextmanager
+    def _errors_recorded(self, context: Context) -> Iterator[None]:
+        """A failed deploy becomes an error step the report names (XCom ``step_error``); a quota or
+        a refused request (e.g. a missing model) fails the task at once, anything else is retried."""
+        try:
+            yield
+        except TaskDeferred:
+            raise
+        except Exception as exc:
             from sagemaker_sizing.adapters.sagemaker import EndpointFailedError
 
-            raise EndpointFailedError(f"waiting for the endpoint failed: {event}")
-        manager = self._manager()
-        # What the start before the wait did (created, updated, reused); finishing checks InService
-        # again. Without it (a deferral made by an older version), starting again is idempotent.
-        return self._finish(context, manager, started or self._start(context, manager))
+            code = _error_code(exc)
+            if isinstance(exc, EndpointFailedError):
+                code = ENDPOINT_FAILED
+            category = deploy_error_category(code)
+            error = f"deploy failed ({code or type(exc).__name__}): {exc}"
+            step = step_config_from_dict(self.item["step"])
+            result = StepResult(
+                step, int(self.item["round"]), False, error, error=error, error_category=category
+            )
+            context["ti"].xcom_push(key=DEPLOY_ERROR_KEY, value=step_result_to_dict(result))
+            self.log.error("round %s: %s: %s error: %s", self.item["round"], step.describe(), category, error)
+            if category is ErrorCategory.QUOTA or (
+                category is ErrorCategory.SETUP and code != ENDPOINT_FAILED
+            ):
+                raise AirflowFailException(error) from exc  # the same request is refused again: no retry
+            raise
 
     def _refused(self, context: Context, error: str) -> dict[str, Any]:
         """A quota refused the deployment: not a crash and not a capacity result. Recorded for
@@ -154,3 +198,12 @@ class DeployStepOperator(BaseOperator):
             deployed["endpoint_config_name"],
         )
         return deployed
+
+
+def _error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError; None for no answer (connection) or others."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None

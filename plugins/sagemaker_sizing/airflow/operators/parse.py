@@ -3,29 +3,42 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from sagemaker_sizing.airflow.run_files import latest_simulation_logs, refusal_file
 from sagemaker_sizing.airflow.tasks import results_dir_of
+from sagemaker_sizing.core.failures import TOP_MESSAGES, describe_failures, judge_failures
 from sagemaker_sizing.core.model import StepResult
 from sagemaker_sizing.core.outcome import ErrorCategory
 from sagemaker_sizing.core.serde import step_config_from_dict, step_result_to_dict
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from airflow.sdk import Context
 
     from sagemaker_sizing.core.model import StepConfig
+
+STEP_FILE = "step.json"
+XCOM_RETURN_KEY = "return_value"
+KEPT_MESSAGES = 20  # distinct KO messages kept per step (XCom, step.json, report)
 
 
 class ParseStepOperator(BaseOperator):
     """Reads one step's Gatling logs (merged over its injectors) and judges it against the conf.
 
-    Returns a small XCom summary (the step, pass/fail, the reason, the metrics of the whole run
-    and the step folder); the raw data stays on disk, and a copy of the summary is written beside
-    it as ``step.json`` so a measured step survives whatever happens next.
+    Returns a small XCom summary (the step, its outcome, the reason, the metrics of the whole run,
+    the failed requests by message and the step folder); the raw data stays on disk, and a copy of
+    the summary is written beside it as ``step.json`` so a step survives whatever happens next.
+
+    A step that could not measure the endpoint (no log: the jar exited before writing one; no
+    request; KOs that are mostly setup errors such as unknown host, refused connection, TLS, HTTP
+    403/404; connections refused after the endpoint had answered) is an *error* step: recorded
+    like any other (XCom pushed before failing, so the report names it), then the task fails at
+    once, without retry, with the top messages and their counts in its log.
 
     :param item: the plan's item for this step (templated; mapped).
     :param conf: the validated conf (templated).
@@ -49,35 +62,58 @@ class ParseStepOperator(BaseOperator):
         refused = refusal_file(run_dir, self.item["folder"])
         if refused.is_file():
             return self._refused(step, round_no, json.loads(refused.read_text())["error"])
-        logs = latest_simulation_logs(run_dir, self.item["folder"], int(self.item["injectors"]))
-        if len(logs) < int(self.item["injectors"]):
-            # Parse runs once the load is done (or could not run): a retry would find no more files.
-            raise AirflowFailException(
-                f"round {round_no}: {step.describe()}: found {len(logs)} of {self.item['injectors']} "
-                f"simulation.log files for {self.item['folder']} under {run_dir}: the load did not run "
-                "or did not finish (see this round's deploy and load tasks)"
+        injectors = int(self.item["injectors"])
+        logs = latest_simulation_logs(run_dir, self.item["folder"], injectors)
+        if len(logs) < injectors:
+            # Parse runs once the load is done or failed: a jar that exited before writing its log
+            # (unreachable host, bad settings) did not measure anything, and a retry finds no more.
+            error = (
+                f"the load did not run: found {len(logs)} of {injectors} simulation.log files for "
+                f"{self.item['folder']} (the jar exited before writing its log: see this round's load task)"
+            )
+            return self._error(
+                context,
+                StepResult(step, round_no, False, error, error=error, error_category=ErrorCategory.SETUP),
+                run_dir,
+                None,
             )
         try:
-            metrics = parse_logs(logs, target_tps=step.steady_state_tps)
+            parsed = parse_logs(logs, target_tps=step.steady_state_tps)
         except GatlingLogError as exc:
-            # An unreadable log stays unreadable: fail at once (the message names file and line).
-            raise AirflowFailException(f"round {round_no}: {step.describe()}: {exc}") from exc
-        for warning in metrics.get("warnings", []):
+            # An unreadable log (or one without a request) stays so: the load measured nothing.
+            error = f"the load wrote no usable log: {exc}"
+            return self._error(
+                context,
+                StepResult(step, round_no, False, error, error=error, error_category=ErrorCategory.SETUP),
+                run_dir,
+                logs[0].parent,
+            )
+        for warning in parsed.get("warnings", []):
             self.log.warning("round %s: %s", round_no, warning)
-        passed, reason = check(metrics["all"], self.conf["latency_success_p99"], self.conf["percent_fail"])
-        result = StepResult(
-            step=step,
-            round=round_no,
-            passed=passed,
-            reason=reason,
-            metrics=metrics["all"],
-            folder=str(logs[0].parent.relative_to(run_dir)),
-        )
-        summary = step_result_to_dict(result)
-        (logs[0].parent / "step.json").write_text(json.dumps(summary, indent=2))
+        verdict = judge_failures(parsed)
+        folder = str(logs[0].parent.relative_to(run_dir))
+        failures = verdict.failures[:KEPT_MESSAGES]
+        if verdict.category is not None:
+            result = StepResult(
+                step,
+                round_no,
+                False,
+                str(verdict.error),
+                parsed["all"],
+                folder,
+                verdict.error,
+                verdict.category,
+                failures,
+            )
+            return self._error(context, result, run_dir, logs[0].parent)
+        passed, reason = check(parsed["all"], self.conf["latency_success_p99"], self.conf["percent_fail"])
+        result = StepResult(step, round_no, passed, reason, parsed["all"], folder, failures=failures)
+        summary = self._record(result, logs[0].parent)
         self.log.info(
             "round %s: %s -> %s (%s)", round_no, step.describe(), "PASS" if passed else "FAIL", reason
         )
+        if failures:
+            self.log.info("round %s: failed requests: %s", round_no, describe_failures(failures))
         return summary
 
     def _refused(self, step: StepConfig, round_no: int, error: str) -> dict[str, Any]:
@@ -92,3 +128,33 @@ class ParseStepOperator(BaseOperator):
         )
         self.log.error("round %s: %s -> QUOTA (%s)", round_no, step.describe(), error)
         return step_result_to_dict(result)
+
+    def _record(self, result: StepResult, folder: Path) -> dict[str, Any]:
+        summary = step_result_to_dict(result)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / STEP_FILE).write_text(json.dumps(summary, indent=2))
+        return summary
+
+    def _error(self, context: Context, result: StepResult, run_dir: Path, folder: Path | None) -> NoReturn:
+        """Record an error step where the report finds it, then fail the task for good."""
+        # No step folder (the jar wrote none): the record goes beside where it would have been.
+        target = folder if folder is not None else run_dir
+        name = STEP_FILE if folder is not None else f"{self.item['folder']}.{STEP_FILE}"
+        summary = step_result_to_dict(result)
+        target.mkdir(parents=True, exist_ok=True)
+        (target / name).write_text(json.dumps(summary, indent=2))
+        ti = context.get("ti")
+        if ti is not None:  # a failed task pushes no return value: the report reads this one
+            ti.xcom_push(key=XCOM_RETURN_KEY, value=summary)
+        self.log.error(
+            "round %s: %s -> ERROR (%s): %s",
+            result.round,
+            result.step.describe(),
+            result.error_category,
+            result.error,
+        )
+        for failure in result.failures[:TOP_MESSAGES]:
+            self.log.error("  %6d x %s: %s", failure.count, failure.kind, failure.message)
+        raise AirflowFailException(
+            f"round {result.round}: {result.step.describe()}: {result.error_category} error: {result.error}"
+        )

@@ -119,8 +119,13 @@ class MetricsAccumulator:
         self.base_s: int | None = None  # second offsets are relative to the first start second seen
         self.requests = np.zeros(0, dtype=np.int64)  # per second from base_s (may grow both ways)
         self.errors = np.zeros(0, dtype=np.int64)
+        self.failures: dict[str, list[int]] = {}  # KO message -> [count, first start ms]
 
     def add(self, batch: RequestBatch) -> None:
+        for message, (count, first) in batch.failures.items():
+            seen = self.failures.setdefault(message, [0, first])
+            seen[0] += count
+            seen[1] = min(seen[1], first)
         second = batch.start_ms // 1000
         if self.base_s is None:
             self.base_s = int(second.min())
@@ -164,13 +169,20 @@ class MetricsAccumulator:
         self.requests, self.errors = requests, errors
 
     def summary(self, target_tps: float | None) -> dict[str, Any]:
-        """``all`` and ``by_request`` metrics and the ``per_second`` series."""
+        """``all`` and ``by_request`` metrics, the ``per_second`` series and the KO ``failures``
+        (``{"message", "count", "first_ms"}``, most frequent first)."""
         every = [a for s in self.by_key.values() for a in s.latencies]
         self.all.latencies = [np.concatenate(every)] if every else []
         return {
             "all": self.all.metrics(target_tps),
             "by_request": {key: stats.metrics(None) for key, stats in self.by_key.items()},
             "per_second": self.per_second(),
+            "failures": [
+                {"message": message, "count": count, "first_ms": first}
+                for message, (count, first) in sorted(
+                    self.failures.items(), key=lambda kv: (-kv[1][0], kv[0])
+                )
+            ],
         }
 
     def per_second(self) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import os
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,6 +32,7 @@ MAX_LINE_BYTES = 1 << 20  # no Gatling record is this long: the file is not a te
 _LOOK_AHEAD = 64 << 10  # read past a chunk's end to finish its last line (rarely not enough)
 SCAN_THREADS = 2  # measured: the scan is numpy-bound, two threads nearly halve it
 SLOW_LINES_PER_CHUNK = 2000  # non-OK lines read one by one; beyond (and 5%), the general path
+MESSAGE_BYTES = 256  # a KO message is grouped and kept up to this length
 
 _FIRST_BYTE_OK = np.zeros(256, dtype=np.bool_)
 for _record in RECORD_TYPES:
@@ -49,6 +50,8 @@ class RequestBatch:
     start_ms: npt.NDArray[np.int64]
     end_ms: npt.NDArray[np.int64]
     ok: npt.NDArray[np.bool_]
+    # KO message -> (how many, first start ms): what the failed requests said.
+    failures: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 class _LineFault(Exception):
@@ -232,7 +235,7 @@ class LogScan:
                 keys, key_index, tail.start_ms, tail.end_ms, np.ones(key_index.size, np.bool_)
             )
         known = {k: i for i, k in enumerate(keys)}
-        slow_index, slow_start, slow_end, slow_ok = self._split_lines(
+        slow_index, slow_start, slow_end, slow_ok, failures = self._split_lines(
             data, s[slow], e[slow], lines[slow], known
         )
         return RequestBatch(
@@ -241,14 +244,18 @@ class LogScan:
             np.concatenate([tail.start_ms, slow_start]),
             np.concatenate([tail.end_ms, slow_end]),
             np.concatenate([np.ones(key_index.size, np.bool_), slow_ok]),
+            failures,
         )
 
     def _split_lines(
         self, data: memoryview, s: bytescan.I64, e: bytescan.I64, lines: bytescan.I64, known: dict[str, int]
-    ) -> tuple[npt.NDArray[np.intp], bytescan.I64, bytescan.I64, npt.NDArray[np.bool_]]:
+    ) -> tuple[
+        npt.NDArray[np.intp], bytescan.I64, bytescan.I64, npt.NDArray[np.bool_], dict[str, tuple[int, int]]
+    ]:
         """A few REQUEST lines the plain way (KO ones carry a message); keys are added to ``known``."""
         lay = self.layout
         by_raw: dict[bytes, int] = {}
+        failures: dict[bytes, tuple[int, int]] = {}
         index: list[int] = []
         starts: list[int] = []
         ends: list[int] = []
@@ -272,11 +279,16 @@ class LogScan:
                 k = by_raw[raw_key] = known.setdefault(_request_key(raw_key), len(known))
             index.append(k)
             oks.append(status == b"OK")
+            if status == b"KO":
+                message = fields[lay.status_field + 1][:MESSAGE_BYTES]
+                count, first = failures.get(message, (0, starts[-1]))
+                failures[message] = (count + 1, min(first, starts[-1]))
         return (
             np.array(index, dtype=np.intp),
             np.array(starts, dtype=np.int64),
             np.array(ends, dtype=np.int64),
             np.array(oks, dtype=np.bool_),
+            {_message(raw): value for raw, value in failures.items()},
         )
 
     def _requests(
@@ -317,7 +329,43 @@ class LogScan:
         words = bytescan.key_words(arr, key_begin, key_end)
         reps, inverse = bytescan.group_rows(words)
         keys = [_request_key(words[r].tobytes()[: length[r]]) for r in reps]
-        return RequestBatch(keys, inverse, start_ms, end_ms, ok)
+        failures = (
+            self._messages(arr, tabs, first, ends[lines], ko=~ok, start_ms=start_ms) if not ok.all() else {}
+        )
+        return RequestBatch(keys, inverse, start_ms, end_ms, ok, failures)
+
+    def _messages(
+        self,
+        arr: npt.NDArray[np.uint8],
+        tabs: bytescan.I64,
+        first: bytescan.I64,
+        ends: bytescan.I64,
+        *,
+        ko: npt.NDArray[np.bool_],
+        start_ms: bytescan.I64,
+    ) -> dict[str, tuple[int, int]]:
+        """The KO lines' messages (the field after the status, up to MESSAGE_BYTES), grouped exactly."""
+        lay = self.layout
+        rows = np.flatnonzero(ko)
+        begin = tabs[first[rows] + lay.status_field] + 1
+        end = ends[rows]
+        if lay.extra_fields:  # 2.x: extra info fields may follow the message
+            after = first[rows] + lay.status_field + 1
+            has_next = after < tabs.size
+            next_tab = tabs[np.minimum(after, tabs.size - 1)]
+            end = np.where(has_next & (next_tab < end), next_tab, end)
+        end = end - (arr[np.maximum(end - 1, 0)] == ord("\r"))
+        end = np.minimum(np.maximum(end, begin), begin + MESSAGE_BYTES)
+        if int((end - begin).max()) == 0:
+            return {"": (int(rows.size), int(start_ms[rows].min()))}
+        reps, inverse = bytescan.group_rows(bytescan.key_words(arr, begin, end))
+        counts = np.bincount(inverse, minlength=reps.size)
+        firsts = np.full(reps.size, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(firsts, inverse, start_ms[rows])
+        return {
+            _message(bytes(arr[begin[r] : end[r]])): (int(c), int(f))
+            for r, c, f in zip(reps.tolist(), counts.tolist(), firsts.tolist(), strict=True)
+        }
 
     def _timestamps(
         self, arr: npt.NDArray[np.uint8], begin: bytescan.I64, end: bytescan.I64, lines: bytescan.I64
@@ -341,6 +389,10 @@ class LogScan:
             i = int(np.argmax(bad))
             raise self._fail(int(lines[i]), f"status is not OK or KO: {bytes(arr[begin[i] : end[i]])!r}")
         return np.asarray(ok, dtype=np.bool_)
+
+
+def _message(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace").strip()
 
 
 def _request_key(raw: bytes) -> str:

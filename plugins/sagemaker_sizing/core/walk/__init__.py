@@ -60,25 +60,44 @@ def _kinds(conf: SizingConf, findings: Findings, realtime: WalkGen | None) -> Wa
         yield from serverless.walk(conf, findings)
 
 
-def _replayed(conf: SizingConf, results: Sequence[StepResult]) -> tuple[Findings, list[StepConfig]]:
+def _replayed(
+    conf: SizingConf, results: Sequence[StepResult], *, tolerate_incomplete: bool = False
+) -> tuple[Findings, list[StepConfig]]:
     findings = Findings()
-    batch = replay(_walk(conf, findings), results, findings, stop_on_quota=conf.on_quota == "stop")
+    batch = replay(
+        _walk(conf, findings),
+        results,
+        findings,
+        stop_on_quota=conf.on_quota == "stop",
+        tolerate_incomplete=tolerate_incomplete,
+    )
     return findings, batch
 
 
-def next_batch(conf: SizingConf, results: Sequence[StepResult]) -> list[StepConfig]:
-    """The steps of the next round (tested side by side); [] when the walk is finished."""
-    return _replayed(conf, results)[1]
+def next_batch(
+    conf: SizingConf, results: Sequence[StepResult], *, tolerate_incomplete: bool = False
+) -> list[StepConfig]:
+    """The steps of the next round (tested side by side); [] when the walk is finished.
+
+    ``tolerate_incomplete``: a round with a missing or error step ends the replay (see ``replay``).
+    """
+    return _replayed(conf, results, tolerate_incomplete=tolerate_incomplete)[1]
 
 
 def recommend(conf: SizingConf, results: Sequence[StepResult]) -> Recommendation:
-    """The recommendation the results support (fields None where a phase found nothing)."""
-    return _replayed(conf, results)[0].to_recommendation(conf.price_table)
+    """The recommendation the measured results support (fields None where a phase found nothing).
+
+    Tolerant: a round that was not fully measured (a step missing, or an error step) and everything
+    after it establish nothing, so a run stopped by an error still reports what came before.
+    """
+    return _replayed(conf, results, tolerate_incomplete=True)[0].to_recommendation(conf.price_table)
 
 
 def recommend_serverless(conf: SizingConf, results: Sequence[StepResult]) -> ServerlessFindings | None:
     """What the serverless phase found (None when the conf does not size serverless or it has not run)."""
-    return _replayed(conf, results)[0].serverless if conf.sizes_serverless else None
+    if not conf.sizes_serverless:
+        return None
+    return _replayed(conf, results, tolerate_incomplete=True)[0].serverless
 
 
 def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:

@@ -110,6 +110,7 @@ def replay(
     findings: Findings | None = None,
     *,
     stop_on_quota: bool = False,
+    tolerate_incomplete: bool = False,
 ) -> list[StepConfig]:
     """Feed ``results`` (all rounds so far) into ``walk``; return the next batch, [] when finished.
 
@@ -118,6 +119,13 @@ def replay(
     ``stop_on_quota`` the walk ends after that round instead. ``findings.observed`` gets each
     round's results before the walk receives its outcomes, for a walk that plans from measured
     numbers, not only pass or fail.
+
+    Otherwise only measured steps (pass/fail) are capacity evidence. A round with a planned step
+    missing or not measured (an error step) raises WalkMismatchError, unless
+    ``tolerate_incomplete``: then the replay stops before that round (what the earlier rounds
+    established stands) and returns its batch. The report replays that way, so it renders from
+    whatever was measured; a plan never sees an incomplete round (a failed parse or deploy stops
+    the run before the next plan).
     """
     findings = findings if findings is not None else Findings()
     by_round: dict[int, list[StepResult]] = {}
@@ -126,8 +134,13 @@ def replay(
     try:
         batch = next(walk)
         for round_number in sorted(by_round):
+            try:
+                outcomes = _outcomes(batch, by_round[round_number], round_number)
+            except WalkMismatchError:
+                if tolerate_incomplete:
+                    return batch
+                raise
             findings.observed.update((r.step, r) for r in by_round[round_number])
-            outcomes = _outcomes(batch, by_round[round_number], round_number)
             refused = findings.note_quota(_last_results(by_round[round_number]))
             batch = walk.send(outcomes)
             if refused and stop_on_quota:
@@ -143,14 +156,25 @@ def _last_results(results: list[StepResult]) -> list[StepResult]:
 
 
 def _outcomes(batch: list[StepConfig], results: list[StepResult], round_number: int) -> list[bool]:
-    passed = {result.step: result.passed for result in results}  # a re-run step: its last result
-    missing = [step for step in batch if step not in passed]
+    last = {result.step: result for result in results}  # a re-run step: its last result
+    missing = [step for step in batch if step not in last]
     if missing:
         raise WalkMismatchError(
             f"round {round_number} has no result for planned step(s): "
             + "; ".join(step.describe() for step in missing)
         )
-    return [passed[step] for step in batch]
+    # A quota refusal is no capacity evidence either, but the walk knows it (Findings.note_quota).
+    errors = [
+        step
+        for step in batch
+        if last[step].error is not None and last[step].error_category != ErrorCategory.QUOTA
+    ]
+    if errors:
+        raise WalkMismatchError(
+            f"round {round_number} has step(s) that could not be measured (no capacity evidence): "
+            + "; ".join(f"{step.describe()}: {last[step].error}" for step in errors)
+        )
+    return [last[step].passed for step in batch]
 
 
 def perfsize_target(peak_tps: float, max_instance_count: int) -> int:

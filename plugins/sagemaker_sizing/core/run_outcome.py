@@ -1,0 +1,141 @@
+"""The run's outcome, computed once: its status, its headline (the report's first line) and, for a
+failed run, the category and cause. report.html, recommendation.json, the report task's summary,
+the demo's last lines and the DAG run's state all say what this says.
+
+- ``failed``: a step (or a deploy) could not measure the endpoint: the first such error (an
+  infrastructure one first) names the cause, whatever else was measured;
+- ``budget``: the cost guard stopped the walk (with what was found so far);
+- ``none``: steps were measured and every configuration failed on capacity;
+- ``partial`` / ``recommended``: a type passed; a count was (or was not) proven at peak TPS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sagemaker_sizing.core.cost_guard import NOTE_PREFIX as COST_GUARD_NOTE
+from sagemaker_sizing.core.outcome import ErrorCategory, RunStatus, StepOutcome
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from sagemaker_sizing.core.model import Recommendation, StepResult
+
+_FAILED_WORDS = {
+    ErrorCategory.SETUP: "Run failed: setup error, the load could not measure the endpoint",
+    ErrorCategory.QUOTA: "Run failed: a quota refused the deployment",
+    ErrorCategory.INFRASTRUCTURE: "Run failed: infrastructure, the control plane or the runtime went away",
+    ErrorCategory.LOAD_GENERATOR: "Run failed: the load generator did not offer the step's load",
+}
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    status: RunStatus
+    headline: str  # one line naming the result or the cause
+    category: ErrorCategory | None = None  # set when status is FAILED
+    cause: str | None = None  # what failed, where (FAILED), or what stopped the walk (BUDGET)
+
+    @property
+    def failed(self) -> bool:
+        return self.status is RunStatus.FAILED
+
+    def failure(self) -> dict[str, Any] | None:
+        """recommendation.json's ``failure``: ``{"category", "cause"}`` or None."""
+        if self.category is None:
+            return None
+        return {"category": str(self.category), "cause": self.cause}
+
+
+def run_outcome(
+    results: Sequence[StepResult],
+    recommendation: Recommendation,
+    notes: Sequence[str] = (),
+    serverless: Mapping[str, Any] | None = None,
+    *,
+    quota_skips: bool = False,
+) -> RunOutcome:
+    """The outcome of a run from its step results (error steps included: a failed deploy is one),
+    its recommendation, its notes (the cost guard's note says it stopped the walk) and, when the
+    run sized serverless, the serverless comparison (core.serverless_compare).
+
+    With ``quota_skips`` (the conf's ``on_quota: "skip"``) a step a quota refused made its type
+    unavailable and the walk went on without it (the walk's explanation says so): not a failure.
+    """
+    measured = [r for r in results if r.outcome is not StepOutcome.ERROR]
+    if quota_skips:
+        results = [r for r in results if r.error_category is not ErrorCategory.QUOTA]
+    # The cause is the earliest error, but an infrastructure failure (the runtime or the control
+    # plane went away) comes first: it explains the other lanes' errors of that moment (a jar that
+    # then found no runtime to connect to reads as unreachable, a setup error of its own).
+    errors = sorted(
+        (r for r in results if r.outcome is StepOutcome.ERROR),
+        key=lambda r: (r.error_category is not ErrorCategory.INFRASTRUCTURE, r.round),
+    )
+    if errors:
+        first = errors[0]
+        category = first.error_category or ErrorCategory.SETUP
+        cause = f"round {first.round}, {first.step.describe()}: {first.error}"
+        kept = f" ({len(measured)} measured step(s) kept below)" if measured else ""
+        return RunOutcome(RunStatus.FAILED, f"{_FAILED_WORDS[category]}{kept}. {cause}", category, cause)
+    budget = next((n for n in notes if n.startswith(COST_GUARD_NOTE)), None)
+    if budget is not None:
+        found = _found_so_far(recommendation, measured)
+        return RunOutcome(
+            RunStatus.BUDGET,
+            f"Stopped by the budget (max_test_cost_usd) after {len(measured)} measured step(s): {found}.",
+            cause=budget,
+        )
+    rec = recommendation
+    if rec.instance_type is None and serverless and serverless.get("max_concurrency") is not None:
+        from sagemaker_sizing.core.serverless_compare import summary
+
+        return RunOutcome(RunStatus.RECOMMENDED, f"Recommended (serverless): {summary(dict(serverless))}.")
+    if rec.instance_type is None:
+        if not measured:
+            cause = "no step was measured (see the task logs)"
+            return RunOutcome(
+                RunStatus.FAILED,
+                f"{_FAILED_WORDS[ErrorCategory.SETUP]}: {cause}.",
+                ErrorCategory.SETUP,
+                cause,
+            )
+        return RunOutcome(
+            RunStatus.NONE,
+            f"No configuration met the requirements: {len(measured)} step(s) measured, none passed "
+            "(p99 latency and error rate).",
+        )
+    if rec.max_instance_count is None:
+        return RunOutcome(
+            RunStatus.PARTIAL,
+            f"Partial result: {describe_recommendation(rec)}; no instance count was proven at peak TPS.",
+        )
+    return RunOutcome(RunStatus.RECOMMENDED, f"Recommended: {describe_recommendation(rec)}.")
+
+
+def _found_so_far(rec: Recommendation, measured: Sequence[StepResult]) -> str:
+    if rec.instance_type is not None:
+        return f"so far {describe_recommendation(rec)}"
+    passed = [r for r in measured if r.passed]
+    if not passed:
+        return "nothing passed so far"
+    best = max(passed, key=lambda r: r.step.steady_state_tps / r.step.instance_count)
+    return f"{len(passed)} step(s) passed, the most load held: {best.step.describe()}"
+
+
+def describe_recommendation(rec: Recommendation) -> str:
+    """``ml.m5.large x2 (30 TPS per instance), endurance-tested at 2, $0.23/hour``."""
+    if rec.instance_type is None:
+        return "no configuration was established"
+    text = f"{rec.instance_type} x{rec.instance_count_needed} ({rec.tps_per_instance:g} TPS per instance)"
+    if rec.max_instance_count is not None:
+        text += f", endurance-tested at {rec.max_instance_count}"
+    if rec.min_instance_count is not None:
+        text += (
+            f", autoscaling {rec.min_instance_count}..{rec.max_instance_count}"
+            f" target {rec.invocations_target}"
+        )
+    if rec.hourly_cost_usd is not None:
+        text += f", ${rec.hourly_cost_usd}/hour"
+    return text
