@@ -158,3 +158,14 @@ def test_a_quota_step_fails_the_run_unless_the_conf_skips_quota_refused_types() 
     assert run_outcome([measured(True, 1), refused, other], FULL, quota_skips=True).category is (
         ErrorCategory.SETUP
     )
+
+
+def test_a_run_preflight_refused_names_its_problems_and_a_quota_first() -> None:
+    from sagemaker_sizing.core.run_outcome import preflight_outcome
+
+    model = {"check": "model", "message": "model 'sizing-demo-model' does not exist in us-west-2"}
+    outcome = preflight_outcome([model])
+    assert outcome.status is RunStatus.FAILED and outcome.category is ErrorCategory.SETUP
+    assert "sizing-demo-model" in outcome.headline and "nothing was deployed" in outcome.headline
+    quota = {"check": "quota", "message": "'ml.m5.xlarge for endpoint usage' is 0"}
+    assert preflight_outcome([model, quota]).category is ErrorCategory.QUOTA

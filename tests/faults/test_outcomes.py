@@ -76,17 +76,17 @@ def test_a_closed_port_is_a_setup_error_not_a_capacity_verdict(
     assert_nothing_left(run, local_sagemaker)
 
 
-def test_a_missing_model_is_a_setup_error_with_no_step(
+def test_a_missing_model_is_a_setup_error_found_by_preflight_with_no_step(
     sizing: Sizing, local_sagemaker: LocalSageMakerStatus
 ) -> None:
     run = sizing(
         base_conf(endpoint_name="nomodel", type_walk="ml.m5.large", tps_walk="10", model_name="no-such-model")
     )
     text = assert_failed(run, "setup")
-    assert "deploy failed" in text and "no-such-model" in text, text
-    assert run.states["round_1.deploy"] == ["failed"]
-    [step] = run.steps()  # the deploy's error step: named in the report, nothing measured
-    assert step["outcome"] == "error" and step["count_total"] is None
+    # Preflight finds it before any deploy: the report names it, nothing was deployed or measured.
+    assert "preflight" in text and "no-such-model" in text and "nothing was deployed" in text, text
+    assert run.states["preflight"] == ["failed"]
+    assert "success" not in run.states.get("round_1.deploy", []) and run.steps() == []
     assert_nothing_left(run, local_sagemaker)
 
 

@@ -51,6 +51,10 @@ def validate(raw_conf: Mapping[str, Any]) -> dict[str, Any]:
     return conf_mod.conf_to_dict(sizing_conf)
 
 
+# XCom key of preflight's blocking findings (``[{"check", "message"}]``), pushed before it fails.
+BLOCKING_KEY = "blocking"
+
+
 def preflight(conf: Mapping[str, Any], aws_conn_id: str) -> dict[str, Any]:
     """The account before any spend: every problem at once; fails without retry on a blocking one.
 
@@ -64,6 +68,8 @@ def preflight(conf: Mapping[str, Any], aws_conn_id: str) -> dict[str, Any]:
     result = run_preflight(sizing_conf, aws_conn_id)
     if not result.ok:
         problems = "; ".join(str(f) for f in result.blocking)
+        # A failed task's pushed XComs are kept: the report names these as the run's cause.
+        _push_note([{"check": str(f.check), "message": f.message} for f in result.blocking], key=BLOCKING_KEY)
         raise AirflowFailException(f"preflight: {len(result.blocking)} blocking problem(s): {problems}")
     notes = result.report_notes()
     if result.dropped_types:
@@ -176,7 +182,7 @@ def batch_lanes(batch: Sequence[StepConfig]) -> list[str]:
     return lanes
 
 
-def _push_note(note: str | list[str], key: str = "note") -> None:
+def _push_note(note: str | list[Any], key: str = "note") -> None:
     """A note for the report, as XCom ``key`` of the running task (nothing outside a task)."""
     from airflow.sdk import get_current_context
 
@@ -315,11 +321,15 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
     from sagemaker_sizing.core import serverless_compare
     from sagemaker_sizing.core.report import render_report
     from sagemaker_sizing.core.run_costs import run_costs
-    from sagemaker_sizing.core.run_outcome import run_outcome
+    from sagemaker_sizing.core.run_outcome import preflight_outcome, run_outcome
 
     ti = context["ti"]
-    # The conf the rounds sized (preflight's: on_quota skip may have dropped types).
+    # The conf the rounds sized (preflight's: on_quota skip may have dropped types); a preflight
+    # that refused the run leaves the validated conf and its findings, which the report names.
     conf = ti.xcom_pull(task_ids="preflight")
+    refused = ti.xcom_pull(task_ids="preflight", key=BLOCKING_KEY)
+    if not conf and refused:
+        conf = ti.xcom_pull(task_ids="validate")
     if not conf:
         log.error(
             "no conf passed validation and preflight: nothing was deployed and there is nothing to report"
@@ -357,8 +367,12 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
         recommendation if sizing_conf.sizes_realtime else None,
         walk.recommend_serverless(sizing_conf, results),
     )
-    outcome = run_outcome(
-        results, recommendation, notes, serverless, quota_skips=sizing_conf.on_quota == "skip"
+    outcome = (
+        preflight_outcome(refused)
+        if refused
+        else run_outcome(
+            results, recommendation, notes, serverless, quota_skips=sizing_conf.on_quota == "skip"
+        )
     )
     run_dir = results_dir_of(conf, context["dag"].dag_id, context["run_id"])
     html, json_path = render_report(

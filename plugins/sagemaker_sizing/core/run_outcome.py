@@ -114,6 +114,18 @@ def run_outcome(
     return RunOutcome(RunStatus.RECOMMENDED, f"Recommended: {describe_recommendation(rec)}.")
 
 
+def preflight_outcome(blocking: Sequence[Mapping[str, str]]) -> RunOutcome:
+    """A run preflight refused (``[{"check", "message"}]``): nothing was deployed or measured; a
+    quota among the problems makes it a quota failure, anything else a setup one."""
+    category = (
+        ErrorCategory.QUOTA if any(b.get("check") == "quota" for b in blocking) else ErrorCategory.SETUP
+    )
+    cause = "preflight: " + "; ".join(f"{b.get('check')}: {b.get('message')}" for b in blocking)
+    return RunOutcome(
+        RunStatus.FAILED, f"{_FAILED_WORDS[category]} (nothing was deployed). {cause}", category, cause
+    )
+
+
 def _found_so_far(rec: Recommendation, measured: Sequence[StepResult]) -> str:
     if rec.instance_type is not None:
         return f"so far {describe_recommendation(rec)}"
