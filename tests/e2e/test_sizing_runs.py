@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sagemaker_sizing.core.gatling.jar_kind import PROJECT_MAIN
 from sagemaker_sizing.local import analytical_capacity, load_profile
 
 from tests.e2e.harness import SizingRun, base_conf
@@ -62,11 +64,16 @@ def test_a_sizing_run_finds_the_true_answer_and_cleans_up(sizing: Sizing, strate
 def test_a_failed_step_fails_the_run_but_report_and_teardown_still_run(
     sizing: Sizing, tmp_path: Path
 ) -> None:
-    # A jar java cannot open: the first load fails after the endpoints were deployed.
+    # A jar that passes validation (it names the project's launcher) but whose classes are missing:
+    # java exits non-zero, so the first load fails after the endpoints were deployed.
     broken = tmp_path / "sagemaker-gatling.jar"
-    broken.write_bytes(b"not a jar")
+    with zipfile.ZipFile(broken, "w") as jar:
+        jar.writestr("META-INF/MANIFEST.MF", f"Manifest-Version: 1.0\nMain-Class: {PROJECT_MAIN}\n")
     run = sizing(base_conf(jar_file=str(broken)))
 
     assert run.state == "failed"
     assert "failed" in run.states["round_1.load"]
     check_clean_and_reported(run)
+    # The jar measured nothing: a setup error, never a capacity verdict.
+    assert run.recommendation["status"] == "failed", run.recommendation["headline"]
+    assert run.recommendation["failure"]["category"] == "setup"
