@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sagemaker_sizing.core.conf import ConfError, conf_to_dict, load_conf
 from sagemaker_sizing.core.conf_fields import FIELDS, REQUIRED_FIELDS, params_schema
+from sagemaker_sizing.core.validation import validate_conf
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
 
@@ -17,7 +18,7 @@ def demo_raw() -> dict:
 
 def problems_of(raw: dict, **kwargs) -> dict[str, str]:
     with pytest.raises(ConfError) as info:
-        load_conf(raw, base_dir=EXAMPLES, **kwargs)
+        validate_conf(raw, base_dir=EXAMPLES, **kwargs)
     return {p.field: str(p) for p in info.value.problems}
 
 
@@ -118,7 +119,7 @@ def test_walk_must_fit_the_dags_round_slots_and_the_cost_guard():
     assert "max_rounds" in found and "may need" in found["max_rounds"]
     found = problems_of(demo_raw() | {"max_test_cost_usd": 0.0001})
     assert "cost of the walk's first round" in found["max_test_cost_usd"]
-    assert load_conf(demo_raw(), base_dir=EXAMPLES, max_rounds=100)
+    assert validate_conf(demo_raw(), base_dir=EXAMPLES, max_rounds=100).conf
 
 
 def test_conf_to_dict_is_json_safe_and_round_trips():
