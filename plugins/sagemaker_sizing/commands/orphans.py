@@ -51,7 +51,6 @@ def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.adapters.sagemaker import TeardownError
     from sagemaker_sizing.airflow import settings
     from sagemaker_sizing.airflow.tasks import endpoint_manager
-
     from sagemaker_sizing.commands.demo import fail_orphaned_runs
 
     fail_orphaned_runs(dict(os.environ))  # killed demos: their runs marked failed, servers stopped
