@@ -127,24 +127,27 @@ def run_id_in_log(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def fail_orphaned_runs(env: dict[str, str]) -> None:
+def fail_orphaned_runs(env: dict[str, str], root: Path | None = None) -> list[str]:
     """Mark failed the runs of demos that were killed (their state dirs' owners are gone), after
-    stopping their local SageMakers."""
+    stopping their local SageMakers; returns ``dag_id/run_id`` of the runs marked."""
     from sagemaker_sizing.local.manager import release_stale_state_dirs
 
-    runs = [tuple(run) for owner in release_stale_state_dirs(STATE_NAME) for run in owner.get("runs", [])]
-    if runs:
-        _fail_runs(env, runs)
+    owners = release_stale_state_dirs(STATE_NAME, root)
+    runs = [tuple(run) for owner in owners for run in owner.get("runs", [])]
+    return _fail_runs(env, runs) if runs else []
 
 
-def _fail_runs(env: dict[str, str], runs: list[Any]) -> None:
+def _fail_runs(env: dict[str, str], runs: list[Any]) -> list[str]:
+    env = {"AIRFLOW_HOME": str(PROJECT_ROOT / "airflow_home")} | env
     args = [str(part) for run in runs for part in run]
     command = [sys.executable, "-m", "sagemaker_sizing.airflow.orphaned_runs", *args]
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=PROJECT_ROOT, check=False)
     if done.returncode != 0:
         print(f"warning: could not mark orphaned runs failed: {done.stderr.strip().splitlines()[-1:]}")
-    for name in done.stdout.split():
+    marked = done.stdout.split()
+    for name in marked:
         print(f"marked failed (its process was gone): {name}")
+    return marked
 
 
 def _airflow_dags_test(
