@@ -38,6 +38,9 @@ def test_a_step_line_names_round_configuration_verdict_p99_and_errors() -> None:
     scaled["step"] |= {"scaling_min_instance_count": 1, "scaling_max_instance_count": 2, "ramp_minutes": 1,
                        "ramp_start_tps": 10}  # fmt: skip
     assert "ml.m5.large autoscaling 1..2 at ramp 10->60 TPS" in demo_output.step_line(scaled)
+    serverless = step(7, 60, True)
+    serverless["step"] |= {"memory_size_mb": 2048, "max_concurrency": 20}
+    assert "serverless 2048 MB, max concurrency 20 at 60 TPS" in demo_output.step_line(serverless)
 
 
 def test_the_watcher_reports_each_new_step_once_oldest_first(tmp_path: Path) -> None:
@@ -80,6 +83,9 @@ def test_the_table_lists_the_recommendation_and_costs() -> None:
     assert "  instance_type          ml.m5.large" in table
     assert any(line.split() == ["cost", "hourly", "0.23"] for line in table)
     assert any(line.split() == ["min_instance_count", "-"] for line in table)
+    assert not any("serverless" in line for line in table)
+    with_serverless = demo_output.recommendation_table(data | {"serverless": {"memory_size_mb": 2048}})
+    assert any(line.split() == ["serverless", "memory_size_mb", "2048"] for line in with_serverless)
 
 
 def test_the_run_id_is_read_from_the_dags_test_log() -> None:

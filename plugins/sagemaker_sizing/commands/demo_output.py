@@ -27,6 +27,18 @@ TABLE_KEYS = (
     "hourly_cost_usd",
 )
 
+SERVERLESS_KEYS = (
+    "memory_size_mb",
+    "max_concurrency",
+    "provisioned_concurrency",
+    "p99_ms",
+    "cold_start_p99_ms",
+    "monthly_cost_usd",
+    "realtime_monthly_cost_usd",
+    "break_even_average_tps",
+    "cheaper",
+)
+
 
 def _num(value: Any, digits: int = 0) -> str:
     if value is None:
@@ -41,7 +53,9 @@ def step_line(data: dict[str, Any]) -> str:
     """``round 2  ml.m5.large x1 at 40 TPS for 0.15 min  PASS  p99 41 ms  errors 0.00%``."""
     step = data.get("step") or {}
     size = f"{step.get('instance_type', '?')} x{step.get('instance_count', '?')}"
-    if step.get("scaling_max_instance_count") is not None:
+    if step.get("memory_size_mb") is not None:
+        size = f"serverless {step['memory_size_mb']} MB, max concurrency {step.get('max_concurrency')}"
+    elif step.get("scaling_max_instance_count") is not None:
         size = (
             f"{step.get('instance_type', '?')} autoscaling "
             f"{step.get('scaling_min_instance_count')}..{step.get('scaling_max_instance_count')}"
@@ -103,6 +117,9 @@ def recommendation_table(data: dict[str, Any]) -> list[str]:
     costs = data.get("costs") or {}
     rows = [(key, rec.get(key)) for key in TABLE_KEYS]
     rows += [(f"cost {key}", costs.get(key)) for key in ("hourly", "monthly", "annual")]
+    serverless = data.get("serverless") or {}
+    if serverless:
+        rows += [(f"serverless {key}", serverless.get(key)) for key in SERVERLESS_KEYS]
     width = max(len(key) for key, _ in rows)
     return ["recommendation:"] + [f"  {key:<{width}}  {'-' if v is None else v}" for key, v in rows]
 
