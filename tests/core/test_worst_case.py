@@ -114,3 +114,23 @@ def test_a_huge_peak_is_bounded_and_not_listed() -> None:
     assert out["rounds"] == worst_case(conf).rounds > 100000
     small = budget(make_conf())
     assert small["step_count"] == len(small["steps"])
+
+
+def test_serverless_confs_add_their_phase_to_the_computed_totals() -> None:
+    serverless = {"endpoint_kinds": "realtime,serverless", "serverless_memory_walk": "1024,2048,3072",
+                  "serverless_max_concurrency": 10, "serverless_idle_minutes": 0.3}  # fmt: skip
+    for strategy in ("perfsize", "adaptive"):
+        for kinds in ("realtime,serverless", "serverless"):
+            conf = make_conf(strategy=strategy, **(serverless | {"endpoint_kinds": kinds}))
+            worst = worst_case(conf)
+            rounds, steps, minutes, inst_minutes, cost = listed_totals(conf)
+            assert (worst.rounds, worst.steps, round(float(worst.load_test_minutes), 6)) == (
+                rounds,
+                steps,
+                minutes,
+            )
+            assert float(worst.instance_minutes) == inst_minutes
+            assert abs(worst.test_cost_usd - cost) < Decimal("1e-18") and cost > 0
+    realtime_only = worst_case(make_conf())
+    both = worst_case(make_conf(**serverless))
+    assert both.rounds > realtime_only.rounds and both.test_cost_usd > realtime_only.test_cost_usd
