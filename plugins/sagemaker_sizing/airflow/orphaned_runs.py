@@ -35,9 +35,12 @@ def fail_runs(runs: Iterable[tuple[str, datetime]]) -> list[str]:
             ).one_or_none()
             if run is None or run.state not in (DagRunState.RUNNING, DagRunState.QUEUED):
                 continue
+            started = (TaskInstanceState.RUNNING, TaskInstanceState.QUEUED, TaskInstanceState.DEFERRED)
             for ti in run.get_task_instances(session=session):
-                if ti.state is None or ti.state in State.unfinished:
-                    ti.state = TaskInstanceState.FAILED
+                if ti.state in started:
+                    ti.state = TaskInstanceState.FAILED  # it was running when its process died
+                elif ti.state is None or ti.state in State.unfinished:
+                    ti.state = TaskInstanceState.UPSTREAM_FAILED  # it never started
             run.set_state(DagRunState.FAILED)
             changed.append(f"{dag_id}/{run.run_id}")
     return changed
