@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -118,7 +119,10 @@ def handle(args: argparse.Namespace) -> int:
         # A dags test that died leaves its run "running": say it failed now.
         _fail_runs(base_env, [(DAG_ID, logical_date.isoformat())])
     update_owner_record(state_dir, runs=[])
-    return _print_end(run_dir, rc, leftover, log_path)
+    code = _print_end(run_dir, rc, leftover, log_path)
+    if code == 0:  # kept after a failure: the local SageMaker's logs are there
+        shutil.rmtree(state_dir, ignore_errors=True)
+    return code
 
 
 def run_id_in_log(text: str) -> str | None:

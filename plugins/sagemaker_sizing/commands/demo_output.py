@@ -39,6 +39,15 @@ SERVERLESS_KEYS = (
     "cheaper",
 )
 
+# Until the report writes a ``headline``: words for each RunStatus value (core.outcome).
+FALLBACK_HEADLINES = {
+    "recommended": "recommended: see the table above",
+    "partial": "partial: an instance type passed, but no instance count was proven at the peak",
+    "none": "no configuration met the requirements",
+    "budget": "stopped by the budget (max_test_cost_usd): the table shows what was found so far",
+    "failed": "the run failed: see the log",
+}
+
 
 def _num(value: Any, digits: int = 0) -> str:
     if value is None:
@@ -148,9 +157,5 @@ def outcome(data: dict[str, Any] | None, dag_exit_code: int) -> Outcome:
         # An older report without a headline: the run's own state is the truth.
         status = "failed"
     if not isinstance(headline, str) or not headline:
-        headline = {
-            "failed": "the run failed: see the log",
-            "none": "no configuration met the requirements",
-            "recommended": "recommended: see the table above",
-        }.get(status, status)
+        headline = FALLBACK_HEADLINES.get(status, status)
     return Outcome(status, headline)
