@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -132,3 +133,19 @@ def test_conf_to_dict_is_json_safe_and_round_trips():
 
 def test_unknown_keys_can_be_ignored_for_airflow_params():
     assert load_conf(demo_raw() | {"aws_conn_id": "x"}, base_dir=EXAMPLES, ignore_unknown=True)
+
+
+def test_conf_from_dict_rebuilds_the_validated_conf_without_reading_payloads(tmp_path):
+    from sagemaker_sizing.core.conf import conf_from_dict
+
+    for extra in ({}, {"endpoint_kinds": "realtime,serverless", "strategy": "perfsize"}):
+        conf = load_conf(demo_raw() | extra, base_dir=EXAMPLES)
+        data = json.loads(json.dumps(conf_to_dict(conf)))
+        payload = Path(conf.scenario_requests[0].path)
+        data["scenario_requests"] = [{"path": str(tmp_path / "gone.json"), "weight": 100}]
+        rebuilt = conf_from_dict(data)  # the payload is not read again
+        assert rebuilt == dataclasses.replace(
+            conf, scenario_requests=(type(conf.scenario_requests[0])(str(tmp_path / "gone.json"), 100),)
+        )
+        assert rebuilt.prices == conf.prices and rebuilt.serverless_prices == conf.serverless_prices
+        assert payload.is_file()

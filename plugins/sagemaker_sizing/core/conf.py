@@ -160,17 +160,20 @@ def conf_to_dict(conf: SizingConf) -> dict[str, Any]:
 
 def conf_from_dict(data: Mapping[str, Any]) -> SizingConf:
     """The SizingConf whose ``conf_to_dict`` is ``data`` (a validated conf crossing XCom), rebuilt
-    without validating it again: no payload is read and no walk bound computed, only the prices
-    are looked up."""
-    values = {f.name: data.get(f.name, f.default) for f in FIELDS}
+    without validating it again: no payload or jar is read and no walk bound computed; only the
+    values ``load_conf`` derives (the prices) are derived again, the same way."""
+    values: dict[str, Any] = {}
+    for f in FIELDS:
+        value = data.get(f.name, f.default)
+        values[f.name] = tuple(value) if isinstance(value, list) else value
     values["scenario_requests"] = tuple(
         ScenarioRequest(r["path"], r["weight"]) for r in values["scenario_requests"]
     )
-    for name in ("type_walk", "count_walk", "tps_walk"):
-        values[name] = tuple(values[name])
-    cost_file = values["cost_file"]
-    table = load_cost_table(values["region"], Path(cost_file) if cost_file else None)
-    values["prices"] = tuple((t, table[t]) for t in dict.fromkeys(values["type_walk"]))
+    problems: list[Problem] = []
+    _check_prices(values, problems)
+    check_serverless(values, problems)
+    if problems:  # not a conf validate_conf returned
+        raise ConfError(problems)
     return SizingConf(**values)
 
 
