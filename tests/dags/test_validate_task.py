@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from sagemaker_sizing.paths import INCLUDE_DIR
@@ -14,13 +15,18 @@ def demo_conf(**overrides: object) -> dict[str, object]:
     return raw | overrides
 
 
-def test_the_validate_task_logs_a_worst_case_above_the_budget(capfd: pytest.CaptureFixture[str]) -> None:
-    # Airflow routes the task's logging through structlog to the console: read what it printed.
+def test_the_validate_task_logs_a_worst_case_above_the_budget(
+    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Depending on what configured logging first, Airflow's structlog prints the task's records
+    # to the console or they reach the standard handlers: read both.
     from sagemaker_sizing.airflow import tasks
 
-    out = tasks.validate(demo_conf(max_test_cost_usd=0.05))
+    with caplog.at_level(logging.INFO):
+        out = tasks.validate(demo_conf(max_test_cost_usd=0.05))
     assert out["max_test_cost_usd"] == 0.05
-    printed = "".join(capfd.readouterr())
+    records = [f"[{r.levelname.lower()}] {r.getMessage()}" for r in caplog.records]
+    printed = "".join(capfd.readouterr()) + "\n".join(records)
     warnings = [line for line in printed.splitlines() if "warning" in line]
     assert len(warnings) == 1
     assert (
