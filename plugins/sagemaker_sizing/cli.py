@@ -61,7 +61,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except Exception as exc:
+        message = infrastructure_error(exc)
+        if message is None or args.verbose:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+
+
+def infrastructure_error(exc: BaseException) -> str | None:
+    """One line for an error of the world outside (a server that does not answer, AWS refusing a
+    call, no credentials); None for a bug, which keeps its traceback (as does ``--verbose``)."""
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return f"{exc} (is the server running?)"
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        return None
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"AWS refused {exc.operation_name}: {error.get('Code')}: {error.get('Message')}"
+    if isinstance(exc, BotoCoreError):
+        return str(exc)
+    return None
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 from sagemaker_sizing.core.conf import ConfError, conf_to_dict, load_conf
 from sagemaker_sizing.core.conf_fields import FIELDS, REQUIRED_FIELDS, params_schema
+from sagemaker_sizing.core.validation import validate_conf
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
 
@@ -17,7 +19,7 @@ def demo_raw() -> dict:
 
 def problems_of(raw: dict, **kwargs) -> dict[str, str]:
     with pytest.raises(ConfError) as info:
-        load_conf(raw, base_dir=EXAMPLES, **kwargs)
+        validate_conf(raw, base_dir=EXAMPLES, **kwargs)
     return {p.field: str(p) for p in info.value.problems}
 
 
@@ -118,7 +120,7 @@ def test_walk_must_fit_the_dags_round_slots_and_the_cost_guard():
     assert "max_rounds" in found and "may need" in found["max_rounds"]
     found = problems_of(demo_raw() | {"max_test_cost_usd": 0.0001})
     assert "cost of the walk's first round" in found["max_test_cost_usd"]
-    assert load_conf(demo_raw(), base_dir=EXAMPLES, max_rounds=100)
+    assert validate_conf(demo_raw(), base_dir=EXAMPLES, max_rounds=100).conf
 
 
 def test_conf_to_dict_is_json_safe_and_round_trips():
@@ -131,3 +133,19 @@ def test_conf_to_dict_is_json_safe_and_round_trips():
 
 def test_unknown_keys_can_be_ignored_for_airflow_params():
     assert load_conf(demo_raw() | {"aws_conn_id": "x"}, base_dir=EXAMPLES, ignore_unknown=True)
+
+
+def test_conf_from_dict_rebuilds_the_validated_conf_without_reading_payloads(tmp_path):
+    from sagemaker_sizing.core.conf import conf_from_dict
+
+    for extra in ({}, {"endpoint_kinds": "realtime,serverless", "strategy": "perfsize"}):
+        conf = load_conf(demo_raw() | extra, base_dir=EXAMPLES)
+        data = json.loads(json.dumps(conf_to_dict(conf)))
+        payload = Path(conf.scenario_requests[0].path)
+        data["scenario_requests"] = [{"path": str(tmp_path / "gone.json"), "weight": 100}]
+        rebuilt = conf_from_dict(data)  # the payload is not read again
+        assert rebuilt == dataclasses.replace(
+            conf, scenario_requests=(type(conf.scenario_requests[0])(str(tmp_path / "gone.json"), 100),)
+        )
+        assert rebuilt.prices == conf.prices and rebuilt.serverless_prices == conf.serverless_prices
+        assert payload.is_file()

@@ -1,6 +1,6 @@
-"""Malformed confs: each is rejected by ``load_conf`` (before any AWS call), naming the field.
+"""Malformed confs: each is rejected by ``validate_conf`` (before any AWS call), naming the field.
 
-The same ``load_conf`` runs in ``sagemaker-sizing validate`` and in the DAG's first task, so every
+The same ``validate_conf`` runs in ``sagemaker-sizing validate`` and in the DAG's first task, so every
 case here is refused there too (see tests/faults/test_bad_conf_surfaces.py for those surfaces).
 """
 
@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sagemaker_sizing.core.conf import ConfError, load_conf
+from sagemaker_sizing.core.validation import validate_conf
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
 DROP = object()  # remove the field instead of setting it
@@ -99,7 +100,7 @@ def test_a_malformed_conf_is_rejected_naming_the_field(
         else:
             raw[key] = value
     with pytest.raises(ConfError) as info:
-        load_conf(raw, base_dir=EXAMPLES)
+        validate_conf(raw, base_dir=EXAMPLES)
     problems = {p.field: str(p) for p in info.value.problems}
     assert field in problems, problems
     assert expected in problems[field], problems[field]
@@ -111,7 +112,7 @@ def test_there_are_at_least_25_cases() -> None:
 
 def test_a_walk_too_long_for_the_round_slots_is_rejected() -> None:
     with pytest.raises(ConfError) as info:
-        load_conf(good() | {"strategy": "perfsize"}, base_dir=EXAMPLES, max_rounds=3)
+        validate_conf(good() | {"strategy": "perfsize"}, base_dir=EXAMPLES, max_rounds=3)
     assert [p.field for p in info.value.problems] == ["max_rounds"]
     assert "may need" in str(info.value)
 

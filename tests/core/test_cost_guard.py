@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 from sagemaker_sizing.core import walk
-from sagemaker_sizing.core.conf import ConfError, SizingConf, load_conf
+from sagemaker_sizing.core.conf import ConfError, SizingConf
 from sagemaker_sizing.core.cost_guard import check_round
 from sagemaker_sizing.core.model import StepResult
+from sagemaker_sizing.core.validation import validate_conf
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
 # ml.m5.large is $0.115/hour: one instance for 0.6 minutes costs $0.00115.
@@ -21,7 +22,7 @@ STEP_USD = Decimal("0.115") * Decimal("0.6") / 60
 def conf(**overrides: Any) -> SizingConf:
     raw = json.loads((EXAMPLES / "demo.conf.json").read_text())
     raw |= {"strategy": "perfsize", "type_walk": "ml.m5.large", "duration_minutes": 0.6}
-    return load_conf(raw | overrides, base_dir=EXAMPLES)
+    return validate_conf(raw | overrides, base_dir=EXAMPLES).conf
 
 
 def passed_rounds(sizing: SizingConf, rounds: int) -> list[StepResult]:

@@ -30,7 +30,7 @@ from sagemaker_sizing.airflow.graph import (
     validate_conf,
 )
 from sagemaker_sizing.core import conf as conf_mod
-from sagemaker_sizing.core import drift, history
+from sagemaker_sizing.core import drift, history, validation
 from sagemaker_sizing.core.conf_fields import params_schema
 from sagemaker_sizing.paths import INCLUDE_DIR
 
@@ -84,7 +84,7 @@ def _model(path: Path, name: Any, spec: dict[str, Any], max_rounds: int | None) 
     if not isinstance(spec.get("conf"), dict):
         raise ModelsFileError(f"{where}: field 'conf': expected a mapping of sizing conf fields")
     try:
-        sizing_conf = conf_mod.load_conf(spec["conf"], max_rounds=max_rounds, base_dir=INCLUDE_DIR)
+        sizing_conf = validation.validate_conf(spec["conf"], max_rounds=max_rounds, base_dir=INCLUDE_DIR).conf
     except conf_mod.ConfError as exc:
         fields = "; ".join(f"field {p.field!r}: got {p.value!r}, expected {p.expected}" for p in exc.problems)
         raise ModelsFileError(f"{where}: invalid conf: {fields}") from exc

@@ -26,6 +26,7 @@ from sagemaker_sizing.core import conf as conf_mod
 from sagemaker_sizing.core import cost_guard, walk
 from sagemaker_sizing.core.gatling.jar_kind import PROJECT
 from sagemaker_sizing.core.serde import step_config_from_dict, step_config_to_dict, step_result_from_dict
+from sagemaker_sizing.core.validation import validate_conf
 from sagemaker_sizing.paths import GATLING_JAR, PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 def validate(raw_conf: Mapping[str, Any]) -> dict[str, Any]:
     """Every problem of the conf at once, before anything is deployed or any money is spent."""
     try:
-        sizing_conf = conf_mod.load_conf(
+        valid = validate_conf(
             raw_conf, max_rounds=settings.max_rounds(), base_dir=PROJECT_ROOT, ignore_unknown=True
         )
     except conf_mod.ConfError as exc:
@@ -47,7 +48,16 @@ def validate(raw_conf: Mapping[str, Any]) -> dict[str, Any]:
             log.error("invalid conf: %s", problem)
         # A bad conf stays bad: fail at once, no retry, nothing deployed.
         raise AirflowFailException(f"invalid conf: {len(exc.problems)} problem(s): {exc}") from exc
-    log.info("conf is valid: strategy %s, peak %s TPS", sizing_conf.strategy, sizing_conf.peak_tps)
+    sizing_conf, worst = valid.conf, valid.worst
+    log.info(
+        "conf is valid: strategy %s, peak %s TPS; worst case %s rounds, $%.2f test cost",
+        sizing_conf.strategy,
+        sizing_conf.peak_tps,
+        worst.rounds,
+        worst.test_cost_usd,
+    )
+    for warning in valid.warnings:
+        log.warning("%s", warning)
     return conf_mod.conf_to_dict(sizing_conf)
 
 
@@ -108,7 +118,8 @@ def run_prices(sizing_conf: conf_mod.SizingConf, aws_conn_id: str) -> tuple[str 
 
 
 def load_sizing_conf(conf: Mapping[str, Any]) -> conf_mod.SizingConf:
-    return conf_mod.load_conf(conf, base_dir=PROJECT_ROOT)
+    """The conf the validate task returned, rebuilt (not validated again)."""
+    return conf_mod.conf_from_dict(conf)
 
 
 def flatten_results(previous: Iterable[Iterable[Mapping[str, Any]] | None]) -> list[StepResult]:

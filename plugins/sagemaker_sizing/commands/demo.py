@@ -1,32 +1,45 @@
 """``sagemaker-sizing demo``: size the bundled example model end to end on the local SageMaker.
 
-Starts the local SageMaker (moto control plane + runtime emulator), runs the ``sagemaker_sizing``
-DAG with ``airflow dags test`` on ``include/examples/demo.conf.json``, prints the recommendation
-and the report's path, and stops what it started. No AWS account is involved.
+Validates the conf, starts a local SageMaker of its own (moto control plane + runtime emulator, in
+``.local-sagemaker/demo-<pid>/``, so two demos in one clone never stop or count each other's),
+runs the ``sagemaker_sizing`` DAG with ``airflow dags test`` on ``include/examples/demo.conf.json``
+and prints one line per step as the run goes, the recommendation table, the log's path and the
+run's outcome (``recommendation.json``'s ``status`` and ``headline``); it exits non-zero when the
+run failed. A demo killed before its end leaves a DAG run "running": the next demo (or
+``sagemaker-sizing orphans``) marks it failed and stops that demo's servers.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sagemaker_sizing.commands import demo_output
 from sagemaker_sizing.paths import INCLUDE_DIR, PROJECT_ROOT
 
 if TYPE_CHECKING:
     import argparse
 
+    from sagemaker_sizing.local import LocalSageMakerStatus
+
 DEFAULT_CONF = INCLUDE_DIR / "examples" / "demo.conf.json"
+DAG_ID = "sagemaker_sizing"
+STATE_NAME = "demo"
 SERVERLESS_TIME_COMPRESSION = 10.0
-# Lines of the DAG's own task logs worth showing live; everything goes to the log file.
-_SHOW = re.compile(
-    r"round \d+:|recommendation:|report:|teardown of|invalid conf|preflight|ERROR|Traceback|DagRun Finished"
-)
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+# How often the run folder is looked at for newly measured steps.
+POLL_S = 0.5
+_RUN_CREATED = re.compile(r"creating dag run\b.*?\brun_id=(\S+)")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,101 +61,169 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.airflow.local_run import with_local_env
-    from sagemaker_sizing.commands.validate import read_conf_file
-    from sagemaker_sizing.core.conf import ConfError, conf_to_dict, load_conf
+    from sagemaker_sizing.commands.local import parse_quotas
+    from sagemaker_sizing.commands.validate import dag_max_rounds, print_problems, read_conf_file
+    from sagemaker_sizing.core.conf import ConfError, conf_to_dict
+    from sagemaker_sizing.core.validation import validate_conf
     from sagemaker_sizing.local import LocalSageMaker
+    from sagemaker_sizing.local.manager import claim_state_dir, update_owner_record
 
+    logging.getLogger("sagemaker_sizing.local").setLevel(logging.WARNING)
     raw = read_conf_file(args.conf)
     if isinstance(raw, str):
-        print(f"invalid: {raw}", file=sys.stderr)
-        return 2
+        print(f"invalid: {raw}")
+        return EXIT_INVALID
     if args.strategy:
         raw["strategy"] = args.strategy
     try:
-        conf = load_conf(raw, base_dir=args.conf.resolve().parent)
+        valid = validate_conf(raw, max_rounds=dag_max_rounds(), base_dir=args.conf.resolve().parent)
     except ConfError as exc:
-        print(f"invalid: {args.conf}:\n{exc}", file=sys.stderr)
-        return 2
-    dag_conf = conf_to_dict(conf)  # payload paths are absolute now
+        print_problems(args.conf, exc)
+        return EXIT_INVALID
+    for warning in valid.warnings:
+        print(f"warning: {warning}")
+    dag_conf = conf_to_dict(valid.conf)  # payload paths are absolute now
     results_dir = args.results_dir.resolve()
     dag_conf["perfsize_results_dir"] = str(results_dir)
-    started = time.time()
-    # Serverless (issue 17): cold starts and idle timeouts in seconds, not minutes.
-    compression = SERVERLESS_TIME_COMPRESSION if conf.sizes_serverless else 1.0
-    from sagemaker_sizing.commands.local import parse_quotas
-
-    quotas = parse_quotas(args.quota)
-    with LocalSageMaker(
-        models=(conf.model_name,), creating_delay=1.0, time_compression=compression, quotas=quotas
-    ) as local:
-        print(
-            f"local SageMaker: control plane {local.control_plane_url}, "
-            f"runtime {local.runtime_url} (TLS {local.runtime_tls_url})"
+    base_env = dict(os.environ)
+    base_env.setdefault("AIRFLOW_HOME", str(PROJECT_ROOT / "airflow_home"))
+    fail_orphaned_runs(base_env)
+    # Whole seconds plus this process's pid as microseconds: unique per demo, and a run id
+    # (manual__<logical date>) this demo can find its own run folder by.
+    logical_date = datetime.now(UTC).replace(microsecond=os.getpid() % 1_000_000)
+    state_dir = claim_state_dir(STATE_NAME, runs=[[DAG_ID, logical_date.isoformat()]])
+    log_path = results_dir / f"demo-{logical_date:%Y%m%dT%H%M%S}-{os.getpid()}.log"
+    print(f"sizing {valid.conf.model_name}: strategy {valid.conf.strategy}, peak {valid.conf.peak_tps:g} TPS")
+    try:
+        # Serverless (issue 17): cold starts and idle timeouts in seconds, not minutes.
+        compression = SERVERLESS_TIME_COMPRESSION if valid.conf.sizes_serverless else 1.0
+        local_sagemaker = LocalSageMaker(
+            state_dir,
+            models=(valid.conf.model_name,),
+            creating_delay=1.0,
+            time_compression=compression,
+            quotas=parse_quotas(args.quota),
         )
-        env = with_local_env(os.environ, local)
-        env.setdefault("AIRFLOW_HOME", str(PROJECT_ROOT / "airflow_home"))
-        rc = _airflow_dags_test(dag_conf, env, results_dir / "demo-airflow.log")
-        leftover = local.client("sagemaker").list_endpoints()["Endpoints"]
-    run_dir = _newest_run(results_dir, started)
-    if run_dir is not None and (run_dir / "recommendation.json").is_file():
-        _print_summary(run_dir)
-    print(f"endpoints left on the local SageMaker: {len(leftover)}")
-    return rc or (1 if leftover else 0)
+        with local_sagemaker as local:
+            print(
+                f"local SageMaker: control plane {local.control_plane_url}, "
+                f"runtime {local.runtime_url} (TLS {local.runtime_tls_url})"
+            )
+            env = with_local_env(base_env, local)
+            rc, run_dir = _airflow_dags_test(dag_conf, logical_date, env, log_path, results_dir)
+            leftover = _leftover_endpoints(local)
+    except RuntimeError as exc:  # the local SageMaker did not come up
+        print(f"error: {exc}")
+        return EXIT_FAILED
+    if rc != 0:
+        # A dags test that died leaves its run "running": say it failed now.
+        _fail_runs(base_env, [(DAG_ID, logical_date.isoformat())])
+    update_owner_record(state_dir, runs=[])
+    code = _print_end(run_dir, rc, leftover, log_path)
+    if code == 0:  # kept after a failure: the local SageMaker's logs are there
+        shutil.rmtree(state_dir, ignore_errors=True)
+    return code
 
 
-def _airflow_dags_test(dag_conf: dict[str, object], env: dict[str, str], log_path: Path) -> int:
+def run_id_in_log(text: str) -> str | None:
+    """The run id ``airflow dags test`` logs when it creates the DAG run (``creating dag run``)."""
+    match = _RUN_CREATED.search(text)
+    return match.group(1) if match else None
+
+
+def fail_orphaned_runs(env: dict[str, str], root: Path | None = None) -> list[str]:
+    """Mark failed the runs of demos that were killed (their state dirs' owners are gone), after
+    stopping their local SageMakers; returns ``dag_id/run_id`` of the runs marked."""
+    from sagemaker_sizing.local.manager import release_stale_state_dirs
+
+    owners = release_stale_state_dirs(STATE_NAME, root)
+    runs = [tuple(run) for owner in owners for run in owner.get("runs", [])]
+    return _fail_runs(env, runs) if runs else []
+
+
+def _fail_runs(env: dict[str, str], runs: list[Any]) -> list[str]:
+    env = {"AIRFLOW_HOME": str(PROJECT_ROOT / "airflow_home")} | env
+    args = [str(part) for run in runs for part in run]
+    command = [sys.executable, "-m", "sagemaker_sizing.airflow.orphaned_runs", *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=PROJECT_ROOT, check=False)
+    if done.returncode != 0:
+        print(f"warning: could not mark orphaned runs failed: {done.stderr.strip().splitlines()[-1:]}")
+    marked = done.stdout.split()
+    for name in marked:
+        print(f"marked failed (its process was gone): {name}")
+    return marked
+
+
+def _airflow_dags_test(
+    dag_conf: dict[str, object],
+    logical_date: datetime,
+    env: dict[str, str],
+    log_path: Path,
+    results_dir: Path,
+) -> tuple[int, Path | None]:
+    """Run the DAG, printing each measured step as its ``step.json`` appears in the run's folder
+    (found from the run id in the log); returns the exit code and the run folder."""
+    from sagemaker_sizing.airflow.run_files import run_folder
+
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [str(Path(sys.executable).with_name("airflow")), "dags", "test", "sagemaker_sizing"]
+    command = [
+        str(Path(sys.executable).with_name("airflow")),
+        "dags",
+        "test",
+        DAG_ID,
+        logical_date.isoformat(),
+    ]
     command += ["--conf", json.dumps(dag_conf)]
-    print(f"running the sagemaker_sizing DAG (full log: {log_path})")
+    print(f"running the {DAG_ID} DAG (log: {log_path})")
+    watcher: demo_output.StepWatcher | None = None
     with (
         log_path.open("w") as log,
         subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=PROJECT_ROOT
         ) as proc,
     ):
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            if _SHOW.search(line):
-                print("  " + line.rstrip()[-220:])
-    return proc.returncode
+        while True:
+            finished = proc.poll() is not None
+            if watcher is None and (run_id := run_id_in_log(log_path.read_text(errors="replace"))):
+                watcher = demo_output.StepWatcher(run_folder(results_dir, DAG_ID, run_id))
+            if watcher is not None:
+                _print_lines(watcher.new_lines())
+            if finished:
+                break
+            time.sleep(POLL_S)
+    return proc.returncode, None if watcher is None else watcher.run_dir
 
 
-def _newest_run(results_dir: Path, since: float) -> Path | None:
-    runs = [p for p in results_dir.glob("sagemaker_sizing__*") if p.is_dir() and p.stat().st_mtime >= since]
-    return max(runs, key=lambda p: p.stat().st_mtime, default=None)
+def _print_lines(lines: list[str]) -> None:
+    for line in lines:
+        print("  " + line, flush=True)
 
 
-def _print_summary(run_dir: Path) -> None:
-    data = json.loads((run_dir / "recommendation.json").read_text())
-    rec = data.get("recommendation", {})
-    print("\nrecommendation:")
-    for key in (
-        "instance_type",
-        "instance_count_needed",
-        "max_instance_count",
-        "min_instance_count",
-        "invocations_target",
-        "hourly_cost_usd",
-    ):
-        print(f"  {key}: {rec.get(key)}")
-    costs = data.get("costs", {})
-    for key in ("hourly", "monthly", "annual"):
-        print(f"  cost {key}: {costs.get(key)}")
-    serverless = data.get("serverless")
-    if serverless:
-        print("serverless:")
-        for key in (
-            "memory_size_mb",
-            "max_concurrency",
-            "provisioned_concurrency",
-            "p99_ms",
-            "cold_start_p99_ms",
-            "monthly_cost_usd",
-            "realtime_monthly_cost_usd",
-            "break_even_average_tps",
-            "cheaper",
-        ):
-            print(f"  {key}: {serverless.get(key)}")
-    print(f"report: {run_dir / 'report.html'}")
+def _leftover_endpoints(local: LocalSageMakerStatus) -> list[str] | None:
+    """Endpoints left on this demo's own local SageMaker; None when its control plane is gone."""
+    try:
+        endpoints = local.client("sagemaker").list_endpoints()["Endpoints"]
+    except Exception as exc:  # botocore's connection errors, a dead server: one line, no traceback
+        print(f"error: the local SageMaker's control plane ({local.control_plane_url}) did not answer: {exc}")
+        return None
+    return [e["EndpointName"] for e in endpoints]
+
+
+def _print_end(run_dir: Path | None, rc: int, leftover: list[str] | None, log_path: Path) -> int:
+    data = demo_output.read_recommendation(run_dir)
+    if data is not None and run_dir is not None:
+        print()
+        for line in demo_output.recommendation_table(data):
+            print(line)
+        print(f"report: {run_dir / 'report.html'}")
+    print(f"log: {log_path}")
+    if leftover is None:
+        print("endpoints left: unknown (the control plane did not answer)")
+    else:
+        print(f"endpoints left on this demo's local SageMaker: {len(leftover)}")
+    outcome = demo_output.outcome(data, rc)
+    print(f"outcome: {outcome.status}")
+    print(outcome.headline)
+    if outcome.failed or rc != 0 or leftover is None or leftover:
+        return EXIT_FAILED
+    return 0

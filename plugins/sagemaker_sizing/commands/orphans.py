@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 from datetime import timedelta
 from typing import Any
@@ -50,7 +51,9 @@ def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.adapters.sagemaker import TeardownError
     from sagemaker_sizing.airflow import settings
     from sagemaker_sizing.airflow.tasks import endpoint_manager
+    from sagemaker_sizing.commands.demo import fail_orphaned_runs
 
+    fail_orphaned_runs(dict(os.environ))  # killed demos: their runs marked failed, servers stopped
     if args.delete and args.older_than is None and args.run_id is None:
         # Without a filter, resources of runs still going would be deleted under them.
         print("refusing to --delete every sizing resource: give --older-than or --run-id")

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sagemaker_sizing.commands.validate import EXIT_INVALID, read_conf_file
+from sagemaker_sizing.commands.validate import EXIT_INVALID, print_problems, read_conf_file
 from sagemaker_sizing.core.conf_fields import STRATEGIES
 
 if TYPE_CHECKING:
@@ -42,9 +42,7 @@ def handle(args: argparse.Namespace) -> int:
         else:
             out = simulate(conf, load_capacity_model(args.capacity), args.strategy)
     except ConfError as exc:
-        print(f"invalid: {args.conf}: {len(exc.problems)} problem(s)")
-        for problem in exc.problems:
-            print(f"- {problem}")
+        print_problems(args.conf, exc)
         return EXIT_INVALID
     except CapacityModelError as exc:
         print(f"invalid: {exc}")

@@ -1,8 +1,11 @@
 """A sizing conf: validated all at once into a frozen ``SizingConf``.
 
-The same ``load_conf`` serves ``sagemaker-sizing validate`` and the DAG's plan task, so nothing is
-deployed for a conf the command line would reject. Every problem names the field, the value and
-what was expected, and all problems come back together.
+``load_conf`` checks every field (payload files included: read, non-empty, valid JSON); the checks
+that need the walk (its worst case fits the DAG's round slots, the budget pays its first round)
+sit next to the walk, and ``core.validation.validate_conf`` runs both for ``sagemaker-sizing
+validate``, the demo and the DAG's validate task, so nothing is deployed for a conf the command
+line would reject. Every problem names the field, the value and what was expected, and all
+problems come back together. Later tasks rebuild the validated conf with ``conf_from_dict``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ __all__ = [
     "Problem",
     "ScenarioRequest",
     "SizingConf",
+    "conf_from_dict",
     "conf_to_dict",
     "load_conf",
     "params_schema",
@@ -154,18 +158,36 @@ def conf_to_dict(conf: SizingConf) -> dict[str, Any]:
     return out
 
 
+def conf_from_dict(data: Mapping[str, Any]) -> SizingConf:
+    """The SizingConf whose ``conf_to_dict`` is ``data`` (a validated conf crossing XCom), rebuilt
+    without validating it again: no payload or jar is read and no walk bound computed; only the
+    values ``load_conf`` derives (the prices) are derived again, the same way."""
+    values: dict[str, Any] = {}
+    for f in FIELDS:
+        value = data.get(f.name, f.default)
+        values[f.name] = tuple(value) if isinstance(value, list) else value
+    values["scenario_requests"] = tuple(
+        ScenarioRequest(r["path"], r["weight"]) for r in values["scenario_requests"]
+    )
+    problems: list[Problem] = []
+    _check_prices(values, problems)
+    check_serverless(values, problems)
+    if problems:  # not a conf validate_conf returned
+        raise ConfError(problems)
+    return SizingConf(**values)
+
+
 def load_conf(
     raw: Mapping[str, Any],
     *,
-    max_rounds: int | None = None,
     base_dir: Path | None = None,
     ignore_unknown: bool = False,
 ) -> SizingConf:
-    """Validate ``raw`` into a SizingConf or raise ConfError listing every problem.
+    """Validate ``raw``'s fields into a SizingConf or raise ConfError listing every problem.
 
     ``base_dir`` resolves relative paths (the conf file's folder; default the working directory);
-    ``max_rounds`` is the DAG's number of round slots the walk must fit in; ``ignore_unknown``
-    lets a caller pass a mapping holding other keys too (Airflow params).
+    ``ignore_unknown`` lets a caller pass a mapping holding other keys too (Airflow params).
+    The walk's own checks are ``core.validation.validate_conf``'s.
     """
     base = (base_dir or Path.cwd()).resolve()
     problems: list[Problem] = []
@@ -192,9 +214,7 @@ def load_conf(
         _check_jar(parsed["jar_file"], parsed["jar_kind"], parsed.get("host"), problems)
     if problems:
         raise ConfError(problems)
-    conf = SizingConf(**parsed)
-    _check_walk_fits(conf, max_rounds)
-    return conf
+    return SizingConf(**parsed)
 
 
 def _parse_field(f: Field, value: Any, base: Path, problems: list[Problem]) -> tuple[bool, Any]:
@@ -263,37 +283,6 @@ def resolved_jar_kind(conf: SizingConf) -> str:
     from sagemaker_sizing.core.gatling.jar_kind import PROJECT, jar_kind
 
     return jar_kind(conf.jar_file, conf.jar_kind) if conf.jar_file else PROJECT
-
-
-def _check_walk_fits(conf: SizingConf, max_rounds: int | None) -> None:
-    from sagemaker_sizing.core.cost import load_test_cost
-    from sagemaker_sizing.core.walk import next_batch, worst_case_steps
-
-    problems: list[Problem] = []
-    batches = worst_case_steps(conf)
-    if max_rounds is not None and len(batches) > max_rounds:
-        problems.append(
-            Problem(
-                "max_rounds",
-                max_rounds,
-                f"room for this conf's worst-case walk: strategy {conf.strategy} may need "
-                f"{len(batches)} rounds (shorten the walks, or raise the DAG's round slots)",
-            )
-        )
-    if conf.max_test_cost_usd is not None:
-        # The budget is enforced round by round (core.cost_guard); a budget that cannot pay even
-        # the first round would measure nothing, so it is refused here, before anything is deployed.
-        cost = load_test_cost(next_batch(conf, ()), conf.price_table)
-        if cost > Decimal(str(conf.max_test_cost_usd)):
-            problems.append(
-                Problem(
-                    "max_test_cost_usd",
-                    conf.max_test_cost_usd,
-                    f"at least the load-test cost of the walk's first round, ${math.ceil(cost * 100) / 100}",
-                )
-            )
-    if problems:
-        raise ConfError(problems)
 
 
 def _number(f: Field, value: Any, problems: list[Problem]) -> float | int | None:
@@ -408,8 +397,9 @@ def _scenario_requests(value: Any, base: Path, problems: list[Problem]) -> tuple
             problems.append(Problem(where, item, 'an object {"path": "<file>", "weight": <number>}'))
             continue
         path = (base / item["path"]).resolve()
-        if not path.is_file():
-            problems.append(Problem(f"{where}.path", item["path"], f"an existing file (looked at {path})"))
+        payload_problem = _payload_problem(path)
+        if payload_problem is not None:
+            problems.append(Problem(f"{where}.path", item["path"], payload_problem))
         weight = _as_number(item.get("weight"), integer=False)
         if weight is None or weight < 0:
             problems.append(Problem(f"{where}.weight", item.get("weight"), "a number >= 0"))
@@ -419,3 +409,27 @@ def _scenario_requests(value: Any, base: Path, problems: list[Problem]) -> tuple
     if len(problems) == before and total != 100:
         problems.append(Problem(name, value, f"weights summing to 100 (they sum to {float(total):g})"))
     return tuple(out) if len(problems) == before else None
+
+
+# What both Gatling jars send as the request's Content-Type (the project's jar's default for
+# ``scenario.contentType``, which the load command does not override; the sagemaker-gatling jar's).
+PAYLOAD_CONTENT_TYPE = "application/json"
+
+
+def _payload_problem(path: Path) -> str | None:
+    """Why the payload file cannot be sent as a request body (None when it can): it must be a
+    readable, non-empty file, and valid JSON when the content type is JSON."""
+    if not path.is_file():
+        return f"an existing file (looked at {path})"
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        return f"a readable payload file ({path}: {exc.strerror or exc})"
+    if not body.strip():
+        return f"a non-empty payload file ({path} is empty)"
+    if PAYLOAD_CONTENT_TYPE.endswith("json"):
+        try:
+            json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return f"a JSON payload, as requests are sent as {PAYLOAD_CONTENT_TYPE} ({path}: {exc})"
+    return None

@@ -27,6 +27,8 @@ SAGEMAKER_NAME_RULE = (
     "a SageMaker name: letters, digits and hyphens, starting and ending with a letter or digit, "
     "at most 63 characters"
 )
+# `validate` warns when a conf's worst-case load-test cost is above this (or above its budget).
+WARN_TEST_COST_USD = 100
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,8 @@ FIELDS: tuple[Field, ...] = (
         "scenario_requests",
         (STRING, ARRAY),
         'JSON array (or its string) of request files and weights: [{"path": ..., "weight": 100}]; '
-        "paths relative to the conf file, weights non-negative and summing to 100",
+        "paths relative to the conf file, weights non-negative and summing to 100; each file is read "
+        "by validate: non-empty, and valid JSON (requests are sent as application/json)",
         required=True,
     ),
     Field("peak_tps", (NUMBER,), "required highest TPS", required=True, exclusive_minimum=0),
@@ -141,7 +144,8 @@ FIELDS: tuple[Field, ...] = (
         "max_test_cost_usd",
         (NUMBER, NULL),
         "budget for load tests (USD): a round whose estimated cost (instances x minutes x price) "
-        "would take the spend past it is not started, and the report says so",
+        "would take the spend past it is not started, and the report says so; validate warns when "
+        f"the worst-case test cost is above it (above ${WARN_TEST_COST_USD} when null)",
         minimum=0,
     ),
     Field(

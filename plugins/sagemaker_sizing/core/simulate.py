@@ -6,9 +6,15 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.core.capacity_model import CapacityModelError
-from sagemaker_sizing.core.cost import load_test_cost, step_instance_minutes
+from sagemaker_sizing.core.cost import step_instance_minutes
 from sagemaker_sizing.core.model import StepConfig, StepResult
-from sagemaker_sizing.core.walk import next_batch, recommend, recommend_serverless, worst_case_steps
+from sagemaker_sizing.core.walk import (
+    next_batch,
+    recommend,
+    recommend_serverless,
+    worst_case,
+    worst_case_steps,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -18,6 +24,8 @@ if TYPE_CHECKING:
 
 # A walk that needs more is broken; stop rather than loop.
 MAX_SIMULATED_ROUNDS = 1000
+# The worst case lists its steps only up to this many (its totals are computed either way).
+MAX_LISTED_STEPS = 500
 
 
 def with_strategy(conf: SizingConf, strategy: str | None) -> SizingConf:
@@ -77,22 +85,28 @@ def _serverless_part(conf: SizingConf, results: Sequence[StepResult]) -> dict[st
 
 
 def budget(conf: SizingConf, strategy: str | None = None) -> dict[str, Any]:
-    """Worst case of a real run, before spending money: steps, rounds, minutes and test cost."""
+    """Worst case of a real run, before spending money: steps, rounds, minutes and test cost.
+
+    The totals are computed (``walk.worst_case``), whatever the peak; the steps are listed when
+    there are at most ``MAX_LISTED_STEPS`` of them (``step_count`` says how many there are)."""
     conf = with_strategy(conf, strategy)
-    batches = worst_case_steps(conf)
-    steps = [step for batch in batches for step in batch]
+    worst = worst_case(conf)
+    listed: list[dict[str, Any]] | None = None
+    if worst.steps <= MAX_LISTED_STEPS:
+        listed = [
+            {"round": i, **step_dict(step), "passed": None}
+            for i, batch in enumerate(worst_case_steps(conf), start=1)
+            for step in batch
+        ]
     return {
         "strategy": conf.strategy,
         "worst_case": True,
-        "rounds": len(batches),
-        "steps": [
-            {"round": i, **step_dict(step), "passed": None}
-            for i, batch in enumerate(batches, start=1)
-            for step in batch
-        ],
-        "load_test_minutes": load_test_minutes(batches),
-        "instance_minutes": instance_minutes(steps),
-        "test_cost_usd": float(round(load_test_cost(steps, conf.price_table), 2)),
+        "rounds": worst.rounds,
+        "step_count": worst.steps,
+        "steps": listed,
+        "load_test_minutes": round(float(worst.load_test_minutes), 6),
+        "instance_minutes": float(worst.instance_minutes),
+        "test_cost_usd": float(round(worst.test_cost_usd, 2)),
     }
 
 

@@ -2,15 +2,23 @@
 
 ``<state_dir>/state.json`` holds ports, pids and options; ``credentials.json`` the local test
 credentials (random, made once per state dir, useless anywhere but here); ``*.log`` the logs.
+Start and stop hold a lock on the state dir (``.lock``), so two callers never both start one.
+
+A process that needs a local SageMaker of its own (the demo) claims a per-process state dir under
+the default one (``claim_state_dir``: ``<name>-<pid>/`` with ``owner.json``); the next claimant
+stops and removes the dirs whose owner is gone (``release_stale_state_dirs``), so a killed demo's
+servers do not run on for ever, and two demos never stop or count each other's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -108,6 +116,18 @@ def _credentials(directory: Path) -> dict[str, str]:
     return creds
 
 
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Exclusive lock on the state dir for a start or a stop (released when the process dies)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _read_state(directory: Path) -> dict[str, Any]:
     try:
         return dict(json.loads((directory / "state.json").read_text()))
@@ -186,7 +206,14 @@ def _spawn(module: str, args: list[str], log_path: Path, env: dict[str, str]) ->
     return process.pid
 
 
-def start(
+def start(state_dir: str | Path | None = None, **options: Any) -> LocalSageMakerStatus:
+    """Start both parts and wait until they answer (``_start_unlocked``'s options), holding the
+    state dir's lock: two callers never both start one."""
+    with _locked(_state_dir(state_dir)):
+        return _start_unlocked(state_dir, **options)
+
+
+def _start_unlocked(
     state_dir: str | Path | None = None,
     *,
     control_port: int | None = None,
@@ -214,7 +241,7 @@ def start(
             set_quotas(quotas, state_dir)
         _seed(current, models)
         return current
-    stop(state_dir)  # half up: start clean
+    _stop_unlocked(_state_dir(state_dir), 10.0)  # half up: start clean
     directory = Path(current.state_dir)
     control_port = control_port or _free_port()
     runtime_port = runtime_port or _free_port()
@@ -287,13 +314,19 @@ def start(
             _seed(current, models)
             return current
         time.sleep(0.1)
-    stop(directory)
+    _stop_unlocked(directory, 10.0)
     raise RuntimeError(f"local SageMaker did not answer within {timeout_s:g} s; see logs in {directory}")
 
 
 def stop(state_dir: str | Path | None = None, timeout_s: float = 10.0) -> LocalSageMakerStatus:
     """Stop both parts (only processes this state dir started); harmless when nothing runs."""
     directory = _state_dir(state_dir)
+    with _locked(directory):
+        _stop_unlocked(directory, timeout_s)
+    return status(directory)
+
+
+def _stop_unlocked(directory: Path, timeout_s: float) -> None:
     state = _read_state(directory)
     modules = {"control_plane": CONTROL_MODULE, "runtime": RUNTIME_MODULE}
     for part, pid in state.get("pids", {}).items():
@@ -302,7 +335,6 @@ def stop(state_dir: str | Path | None = None, timeout_s: float = 10.0) -> LocalS
     if state:
         state["pids"] = {}
         (directory / "state.json").write_text(json.dumps(state, indent=2))
-    return status(directory)
 
 
 def _terminate(pid: int, timeout_s: float) -> None:
@@ -384,6 +416,64 @@ def _seed_role(current: LocalSageMakerStatus) -> None:
             ],
         }
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+
+
+OWNER_FILE = "owner.json"
+
+
+def claim_state_dir(name: str, root: str | Path | None = None, **record: Any) -> Path:
+    """A state dir of this process's own, ``<root>/<name>-<pid>/``, with ``owner.json`` (the pid,
+    its start time, and ``record``): nobody else starts, stops or counts what runs there."""
+    directory = _state_dir(root) / f"{name}-{os.getpid()}"
+    directory.mkdir(parents=True, exist_ok=True)
+    update_owner_record(directory, pid=os.getpid(), started=_process_start(os.getpid()), **record)
+    return directory
+
+
+def update_owner_record(directory: Path, **record: Any) -> None:
+    path = directory / OWNER_FILE
+    owner = read_owner_record(directory) | record
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(owner, indent=2))
+    tmp.replace(path)
+
+
+def read_owner_record(directory: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads((directory / OWNER_FILE).read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def _process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (tells a recycled pid from its owner)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _owner_alive(owner: dict[str, Any]) -> bool:
+    pid = owner.get("pid")
+    if not isinstance(pid, int):
+        return False
+    started = _process_start(pid)
+    return started is not None and started == owner.get("started") and not _is_zombie(pid)
+
+
+def release_stale_state_dirs(name: str, root: str | Path | None = None) -> list[dict[str, Any]]:
+    """Stop the servers of every ``<name>-<pid>`` state dir whose owner process is gone, remove the
+    dir, and return their owner records (what the dead process had recorded, e.g. its runs)."""
+    released = []
+    for directory in sorted(_state_dir(root).glob(f"{name}-*")):
+        owner = read_owner_record(directory)
+        if not directory.is_dir() or _owner_alive(owner):
+            continue
+        with _locked(directory):
+            _stop_unlocked(directory, 10.0)
+        shutil.rmtree(directory, ignore_errors=True)
+        released.append(owner)
+    return released
 
 
 class LocalSageMaker:

@@ -7,6 +7,8 @@ interrupted walk), and the worst case that validation and budgeting use.
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.core.walk import adaptive, perfsize, serverless
@@ -15,20 +17,25 @@ from sagemaker_sizing.core.walk.common import (
     ServerlessFindings,
     WalkGen,
     WalkMismatchError,
+    WorstCase,
+    from_batches,
     replay,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf import Problem, SizingConf
     from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
 
 __all__ = [
     "WalkMismatchError",
+    "WorstCase",
+    "fit_problems",
     "next_batch",
     "recommend",
     "recommend_serverless",
+    "worst_case",
     "worst_case_minutes",
     "worst_case_rounds",
     "worst_case_steps",
@@ -38,9 +45,13 @@ _WALKS: dict[str, Callable[[SizingConf, Findings], WalkGen]] = {
     "adaptive": adaptive.walk,
     "perfsize": perfsize.walk,
 }
-_WORST: dict[str, Callable[[SizingConf], list[list[StepConfig]]]] = {
+_WORST_STEPS: dict[str, Callable[[SizingConf], list[list[StepConfig]]]] = {
     "adaptive": adaptive.worst_case_steps,
     "perfsize": perfsize.worst_case_steps,
+}
+_WORST: dict[str, Callable[[SizingConf], WorstCase]] = {
+    "adaptive": adaptive.worst_case,
+    "perfsize": perfsize.worst_case,
 }
 
 
@@ -100,16 +111,59 @@ def recommend_serverless(conf: SizingConf, results: Sequence[StepResult]) -> Ser
     return _replayed(conf, results, tolerate_incomplete=True)[0].serverless
 
 
+def worst_case(conf: SizingConf) -> WorstCase:
+    """Totals of an upper-bound walk (rounds, steps, minutes, cost), computed in time that does not
+    grow with the peak: what validation, budgeting and the round-slot check use. The serverless
+    phase's worst case is short (its memory walk, its retries) and is summed from its listing."""
+    worst = _WORST[conf.strategy](conf) if conf.sizes_realtime else WorstCase()
+    if conf.sizes_serverless:
+        worst = worst + from_batches(serverless.worst_case_steps(conf), conf.price_table)
+    return worst
+
+
 def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
-    """Batches of an upper-bound walk: no real walk needs more rounds, minutes or instance-minutes."""
-    batches = _WORST[conf.strategy](conf) if conf.sizes_realtime else []
+    """Batches of an upper-bound walk, listed (their totals are ``worst_case``); the listing grows
+    with the endurance retries and the walks, so callers check ``worst_case(conf).steps`` first."""
+    batches = _WORST_STEPS[conf.strategy](conf) if conf.sizes_realtime else []
     return batches + (serverless.worst_case_steps(conf) if conf.sizes_serverless else [])
 
 
 def worst_case_rounds(conf: SizingConf) -> int:
-    return len(worst_case_steps(conf))
+    return worst_case(conf).rounds
 
 
 def worst_case_minutes(conf: SizingConf) -> float:
     """Load-test wall-clock minutes of the worst case (the longest step of each round)."""
-    return sum(max(step.load_minutes for step in batch) for batch in worst_case_steps(conf))
+    return float(worst_case(conf).load_test_minutes)
+
+
+def fit_problems(conf: SizingConf, worst: WorstCase, max_rounds: int | None) -> list[Problem]:
+    """What keeps the walk from running as the conf asks, before anything is deployed: a worst case
+    needing more rounds than the DAG's slots, a budget that cannot pay even the first round."""
+    from sagemaker_sizing.core.conf import Problem
+    from sagemaker_sizing.core.cost import load_test_cost
+
+    problems: list[Problem] = []
+    if max_rounds is not None and worst.rounds > max_rounds:
+        problems.append(
+            Problem(
+                "max_rounds",
+                max_rounds,
+                f"room for this conf's worst-case walk: strategy {conf.strategy} may need {worst.rounds} "
+                "rounds; shorten type_walk, count_walk or tps_walk, lower endurance_retries (or raise "
+                "precision, adaptive), or raise the DAG's round slots ([sagemaker_sizing] max_rounds)",
+            )
+        )
+    if conf.max_test_cost_usd is not None:
+        # The budget is enforced round by round (core.cost_guard); a budget that cannot pay even
+        # the first round would measure nothing, so it is refused here, before anything is deployed.
+        cost = load_test_cost(next_batch(conf, ()), conf.price_table)
+        if cost > Decimal(str(conf.max_test_cost_usd)):
+            problems.append(
+                Problem(
+                    "max_test_cost_usd",
+                    conf.max_test_cost_usd,
+                    f"at least the load-test cost of the walk's first round, ${math.ceil(cost * 100) / 100}",
+                )
+            )
+    return problems

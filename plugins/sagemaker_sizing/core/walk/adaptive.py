@@ -28,9 +28,11 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING
 
+from sagemaker_sizing.core.cost import MINUTES_PER_HOUR
 from sagemaker_sizing.core.model import PHASE_MAX, StepConfig
 from sagemaker_sizing.core.walk.common import (
     Findings,
@@ -38,10 +40,14 @@ from sagemaker_sizing.core.walk.common import (
     Rounds,
     StepMaker,
     WalkGen,
+    WorstCase,
     aws_formula_target,
+    count_series,
     instances_for,
     min_search_steps,
     perfsize_target,
+    same_rounds,
+    total,
     worst_guided_min_search_rounds,
 )
 from sagemaker_sizing.core.walk.perfsize import min_template
@@ -262,11 +268,72 @@ def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
     if autoscale:
         costliest = max(conf.type_walk, key=conf.price)
         maker = StepMaker(min_template(conf, costliest, top, 0))
-        rounds = max(
-            worst_guided_min_search_rounds(m, width, fallback_near(width)) for m in range(2, top + 1)
-        )
+        # The search's rounds grow with the maximum, so top is the worst.
+        rounds = worst_guided_min_search_rounds(top, width, fallback_near(width))
         batches += [[maker(max(1, top - 1 - j)) for j in range(min(width, top - 1))] for _ in range(rounds)]
     return batches
+
+
+@cache
+def _worst_lane_rounds(lane: Lane) -> int:
+    """The length of ``_worst_lane_path``; its states are few (growth and shrinking halve, the
+    bisection stops at the precision), so the memo stays small whatever the peak."""
+    nxt = lane.next_tps()
+    if nxt is None:
+        return 0
+    _, tps = nxt
+    return 1 + max(_worst_lane_rounds(lane.record(tps, ok)) for ok in (True, False))
+
+
+def worst_case(conf: SizingConf) -> WorstCase:
+    """The totals of ``worst_case_steps``, computed phase by phase in time independent of the peak."""
+    prices = conf.price_table
+    duration = conf.duration_minutes
+    lanes = [(lane.instance_type, _worst_lane_rounds(lane)) for lane in lanes_for(conf)]
+    explore = total(same_rounds(StepConfig(PHASE_PROBE, t, 1, 1, duration), n, prices) for t, n in lanes)
+    longest = max(n for _, n in lanes)
+    # Lanes run side by side: the phase lasts as many rounds as the longest lane.
+    parts = [dataclasses.replace(explore, rounds=longest, load_test_minutes=Decimal(str(duration)) * longest)]
+    if conf.endurance_steady_state_minutes <= 0:
+        return total(parts)
+    lowest = min(lane.floor for lane in lanes_for(conf))
+    needed = instances_for(conf.peak_tps, lowest)
+    top = needed + conf.endurance_retries
+    width = conf.max_parallel_endpoints
+    autoscale = conf.endurance_ramp_minutes > 0 and top > 1
+    for instance_type in dict.fromkeys(conf.type_walk):
+        fixed = StepConfig(PHASE_MAX, instance_type, 1, conf.peak_tps, conf.endurance_steady_state_minutes)
+        parts.append(count_series(fixed, needed, top, prices))
+        if autoscale and width > 1:
+            parts.append(_speculative(conf, instance_type, needed, top, width - 1))
+    if autoscale:
+        costliest = max(conf.type_walk, key=conf.price)
+        step = StepMaker(min_template(conf, costliest, top, 0))(max(1, top - 1))
+        rounds = worst_guided_min_search_rounds(top, width, fallback_near(width))
+        parts.append(same_rounds(step, rounds, prices, per_round=min(width, top - 1)))
+    return total(parts)
+
+
+def _speculative(conf: SizingConf, instance_type: str, first: int, last: int, most: int) -> WorstCase:
+    """The autoscaling steps riding along with the endurance steps of counts ``first..last``:
+    ``min(count - 1, most)`` steps at count (their maximum) each; they make their round last the
+    ramp longer. Counts up to ``most`` are summed one by one, the rest as an arithmetic series."""
+    ramp = Decimal(str(conf.endurance_ramp_minutes))
+    minutes = Decimal(str(conf.endurance_ramp_minutes + conf.endurance_steady_state_minutes))
+    steps, counts, rounds = 0, Decimal(0), 0
+    for count in range(max(first, 2), min(last, most) + 1):
+        steps += count - 1
+        counts += (count - 1) * count
+        rounds += 1
+    low = max(first, most + 1, 2)
+    if last >= low:
+        n = last - low + 1
+        steps += most * n
+        counts += Decimal(most * (low + last) * n) / 2
+        rounds += n
+    instance_minutes = counts * minutes
+    cost = instance_minutes * conf.price(instance_type) / MINUTES_PER_HOUR
+    return WorstCase(0, steps, ramp * rounds, instance_minutes, cost)
 
 
 __all__ = [
@@ -277,5 +344,6 @@ __all__ = [
     "fallback_near",
     "predicted_minimum",
     "walk",
+    "worst_case",
     "worst_case_steps",
 ]

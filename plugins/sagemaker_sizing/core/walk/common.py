@@ -8,14 +8,13 @@ same batch).
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from typing import Any, TypeVar
 
+from sagemaker_sizing.core.cost import MINUTES_PER_HOUR, step_instance_minutes, step_test_cost
 from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
 from sagemaker_sizing.core.outcome import ErrorCategory
 
@@ -264,29 +263,104 @@ def min_search_steps(
     return search
 
 
-@cache
 def worst_min_search_rounds(upper: int, width: int, lower: int = 0) -> int:
-    """Most rounds a MinSearch can take over every pass/fail pattern (monotone outcomes)."""
-    points = MinSearch(lower, upper, width).points()
-    if not points:
-        return 0
-    bounds = [lower, *points, upper]
-    # A monotone outcome leaves one gap (between the largest failure and the smallest pass) open.
-    return 1 + max(worst_min_search_rounds(hi, width, lo) for lo, hi in itertools.pairwise(bounds))
+    """Most rounds a MinSearch over (lower, upper) can take over every pass/fail pattern.
+
+    Computed, not enumerated: a round's ``width`` evenly spaced points split a gap g into gaps of
+    at most ``ceil(g / (width + 1))`` (and one of them that wide), a monotone outcome leaves one
+    gap open, and a gap of 1 has no point left. By induction the count is non-decreasing in g,
+    so the widest gap is the worst: ``W(g) = 1 + W(ceil(g / (width + 1)))``, ``W(1) = 0``.
+    """
+    gap, rounds = upper - lower, 0
+    while gap > 1:
+        gap = -(-gap // (width + 1))
+        rounds += 1
+    return rounds
 
 
-@cache
 def worst_guided_min_search_rounds(upper: int, width: int, near: int) -> int:
     """A bound of the rounds a MinSearch over (0, ``upper``) takes when its first round has a guess
     with ``near`` points (any guess, any outcome): that round's ``width - near`` evenly spaced points
-    leave a gap of at most ``ceil(upper / (width - near + 1))``, the plain search goes on from there."""
+    leave a gap of at most ``ceil(upper / (width - near + 1))``, the plain search goes on from there
+    (non-decreasing in the gap, so the widest gap is the worst)."""
     if upper <= 1:
         return 0
     spread = width - near
     if spread <= 0:
         raise ValueError("a guided round needs at least one evenly spaced point")
     gap = -(-upper // (spread + 1))
-    return 1 + max((worst_min_search_rounds(s, width) for s in range(1, gap + 1)), default=0)
+    return 1 + worst_min_search_rounds(gap, width)
+
+
+@dataclass(frozen=True)
+class WorstCase:
+    """Totals of an upper-bound walk, computed phase by phase (no walk is enumerated): rounds,
+    steps, wall-clock load minutes (a round lasts as long as its longest step), instance-minutes
+    (autoscaling steps at their maximum) and the load-test cost in USD."""
+
+    rounds: int = 0
+    steps: int = 0
+    load_test_minutes: Decimal = Decimal(0)
+    instance_minutes: Decimal = Decimal(0)
+    test_cost_usd: Decimal = Decimal(0)
+
+    def __add__(self, other: WorstCase) -> WorstCase:
+        return WorstCase(
+            self.rounds + other.rounds,
+            self.steps + other.steps,
+            self.load_test_minutes + other.load_test_minutes,
+            self.instance_minutes + other.instance_minutes,
+            self.test_cost_usd + other.test_cost_usd,
+        )
+
+
+def total(parts: Iterable[WorstCase]) -> WorstCase:
+    return sum(parts, WorstCase())
+
+
+def from_batches(batches: Sequence[Sequence[StepConfig]], prices: Mapping[str, Decimal]) -> WorstCase:
+    """The totals of listed rounds (for a short phase whose listing costs nothing)."""
+    steps = [step for batch in batches for step in batch]
+    return WorstCase(
+        len(batches),
+        len(steps),
+        sum((Decimal(str(max(s.load_minutes for s in batch))) for batch in batches if batch), Decimal(0)),
+        sum((step_instance_minutes(s) for s in steps), Decimal(0)),
+        sum((step_test_cost(s, prices) for s in steps), Decimal(0)),
+    )
+
+
+def same_rounds(
+    step: StepConfig, rounds: int, prices: Mapping[str, Decimal], per_round: int = 1
+) -> WorstCase:
+    """``rounds`` rounds of ``per_round`` steps each costing what ``step`` costs."""
+    if rounds <= 0 or per_round <= 0:
+        return WorstCase()
+    steps = rounds * per_round
+    return WorstCase(
+        rounds,
+        steps,
+        Decimal(str(step.load_minutes)) * rounds,
+        step_instance_minutes(step) * steps,
+        step_test_cost(step, prices) * steps,
+    )
+
+
+def count_series(step: StepConfig, first: int, last: int, prices: Mapping[str, Decimal]) -> WorstCase:
+    """One round per instance count ``first..last`` of ``step`` (a fixed-count step): an arithmetic
+    series, so a long retry range costs nothing to bound."""
+    if last < first:
+        return WorstCase()
+    rounds = last - first + 1
+    counts = Decimal((first + last) * rounds) / 2
+    minutes = counts * Decimal(str(step.load_minutes))
+    return WorstCase(
+        rounds,
+        rounds,
+        Decimal(str(step.load_minutes)) * rounds,
+        minutes,
+        minutes * prices[step.instance_type] / MINUTES_PER_HOUR,
+    )
 
 
 class StepMaker:

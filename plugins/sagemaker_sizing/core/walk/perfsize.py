@@ -18,9 +18,13 @@ from sagemaker_sizing.core.walk.common import (
     Rounds,
     StepMaker,
     WalkGen,
+    WorstCase,
     aws_formula_target,
+    count_series,
     min_search_steps,
     perfsize_target,
+    same_rounds,
+    total,
     worst_min_search_rounds,
 )
 
@@ -147,7 +151,31 @@ def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
         for count in range(needed, top + 1)
     ]
     if conf.endurance_ramp_minutes > 0 and top > 1:
-        rounds = max(worst_min_search_rounds(m, 1) for m in range(2, top + 1))
+        # The search's rounds grow with the maximum (worst_min_search_rounds), so top is the worst.
+        rounds = worst_min_search_rounds(top, 1)
         step = min_template(conf, costliest, top, perfsize_target(conf.peak_tps, top))
         batches += [[StepMaker(step)(max(1, top - 1 - i))] for i in range(rounds)]
     return batches
+
+
+def worst_case(conf: SizingConf) -> WorstCase:
+    """The totals of ``worst_case_steps``, computed phase by phase in time independent of the peak
+    (the endurance counts are an arithmetic series, the autoscaling search's rounds a closed form)."""
+    prices = conf.price_table
+    pairs = [(t, c) for t in conf.type_walk for c in conf.count_walk]
+    first_tps, minutes = conf.tps_walk[0], conf.duration_minutes
+    parts = [same_rounds(StepConfig(PHASE_TYPE, t, c, first_tps, minutes), 1, prices) for t, c in pairs[:-1]]
+    last_type, last_count = max(pairs, key=lambda p: conf.price(p[0]) * p[1])
+    last = StepConfig(PHASE_TYPE, last_type, last_count, first_tps, conf.duration_minutes)
+    parts.append(same_rounds(last, len(conf.tps_walk), prices))
+    if conf.endurance_steady_state_minutes > 0:
+        lowest = Decimal(str(min(conf.tps_walk))) / max(conf.count_walk)
+        needed = math.ceil(Decimal(str(conf.peak_tps)) / lowest)
+        top = needed + conf.endurance_retries
+        costliest = max(conf.type_walk, key=lambda t: (conf.price(t), -conf.type_walk.index(t)))
+        held = StepConfig(PHASE_MAX, costliest, 1, conf.peak_tps, conf.endurance_steady_state_minutes)
+        parts.append(count_series(held, needed, top, prices))
+        if conf.endurance_ramp_minutes > 0 and top > 1:
+            step = min_template(conf, costliest, top, perfsize_target(conf.peak_tps, top))
+            parts.append(same_rounds(step, worst_min_search_rounds(top, 1), prices))
+    return total(parts)

@@ -1,0 +1,161 @@
+"""What ``sagemaker-sizing demo`` prints: one line per step as the run goes, the recommendation
+table, and the run's outcome read from ``recommendation.json`` (``status``, ``headline``).
+
+Pure functions of the run folder's files (``step.json`` beside each step's logs, written by the
+parse task; ``recommendation.json`` by the report task), so the demo never parses Airflow's logs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+STEP_FILE = "step.json"
+RECOMMENDATION_FILE = "recommendation.json"
+# RunStatus values (core.outcome) that mean the run did not reach an answer because something broke.
+FAILED_STATUSES = frozenset({"failed"})
+TABLE_KEYS = (
+    "instance_type",
+    "instance_count_needed",
+    "max_instance_count",
+    "min_instance_count",
+    "invocations_target",
+    "hourly_cost_usd",
+)
+
+SERVERLESS_KEYS = (
+    "memory_size_mb",
+    "max_concurrency",
+    "provisioned_concurrency",
+    "p99_ms",
+    "cold_start_p99_ms",
+    "monthly_cost_usd",
+    "realtime_monthly_cost_usd",
+    "break_even_average_tps",
+    "cheaper",
+)
+
+# Until the report writes a ``headline``: words for each RunStatus value (core.outcome).
+FALLBACK_HEADLINES = {
+    "recommended": "recommended: see the table above",
+    "partial": "partial: an instance type passed, but no instance count was proven at the peak",
+    "none": "no configuration met the requirements",
+    "budget": "stopped by the budget (max_test_cost_usd): the table shows what was found so far",
+    "failed": "the run failed: see the log",
+}
+
+
+def _num(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    try:
+        return f"{float(value):.{digits}f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def step_line(data: dict[str, Any]) -> str:
+    """``round 2  ml.m5.large x1 at 40 TPS for 0.15 min  PASS  p99 41 ms  errors 0.00%``."""
+    step = data.get("step") or {}
+    size = f"{step.get('instance_type', '?')} x{step.get('instance_count', '?')}"
+    if step.get("memory_size_mb") is not None:
+        size = f"serverless {step['memory_size_mb']} MB, max concurrency {step.get('max_concurrency')}"
+    elif step.get("scaling_max_instance_count") is not None:
+        size = (
+            f"{step.get('instance_type', '?')} autoscaling "
+            f"{step.get('scaling_min_instance_count')}..{step.get('scaling_max_instance_count')}"
+        )
+    load = f"{_num(step.get('steady_state_tps'), 0)} TPS"
+    if step.get("ramp_minutes"):
+        load = f"ramp {_num(step.get('ramp_start_tps'))}->{load}"
+    verdict = "ERROR" if data.get("error") else ("PASS" if data.get("passed") else "FAIL")
+    metrics = data.get("metrics") or {}
+    p99 = metrics.get("latency_success_p99")
+    fail = metrics.get("percent_fail")
+    words = [
+        f"round {data.get('round', '?')}",
+        f"{size} at {load}",
+        f"{verdict:<5}",
+        f"p99 {_num(p99)} ms" if p99 is not None else "p99 -",
+        f"errors {_num(fail, 2)}%" if fail is not None else "errors -",
+    ]
+    line = "  ".join(words)
+    if data.get("error"):
+        line += f"  ({data['error']})"
+    return line
+
+
+@dataclass
+class StepWatcher:
+    """Finds the steps measured since the last look (each ``step.json`` once, oldest first)."""
+
+    run_dir: Path
+    seen: set[Path] = field(default_factory=set)
+
+    def new_lines(self) -> list[str]:
+        if not self.run_dir.is_dir():
+            return []
+        fresh = [p for p in self.run_dir.glob(f"*/{STEP_FILE}") if p not in self.seen]
+        lines = []
+        for path in sorted(fresh, key=lambda p: p.stat().st_mtime):
+            try:
+                data = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue  # still being written: next look
+            self.seen.add(path)
+            lines.append(step_line(data))
+        return lines
+
+
+def read_recommendation(run_dir: Path | None) -> dict[str, Any] | None:
+    if run_dir is None:
+        return None
+    try:
+        data = json.loads((run_dir / RECOMMENDATION_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def recommendation_table(data: dict[str, Any]) -> list[str]:
+    rec = data.get("recommendation") or {}
+    costs = data.get("costs") or {}
+    rows = [(key, rec.get(key)) for key in TABLE_KEYS]
+    rows += [(f"cost {key}", costs.get(key)) for key in ("hourly", "monthly", "annual")]
+    serverless = data.get("serverless") or {}
+    if serverless:
+        rows += [(f"serverless {key}", serverless.get(key)) for key in SERVERLESS_KEYS]
+    width = max(len(key) for key, _ in rows)
+    return ["recommendation:"] + [f"  {key:<{width}}  {'-' if v is None else v}" for key, v in rows]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    headline: str
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+
+def outcome(data: dict[str, Any] | None, dag_exit_code: int) -> Outcome:
+    """The run's outcome: recommendation.json's ``status`` and ``headline`` when the report wrote
+    them; otherwise what the DAG run's exit code and the recommendation say."""
+    if data is None:
+        return Outcome("failed", "the run failed before its report was written: see the log")
+    status = data.get("status")
+    headline = data.get("headline")
+    if not isinstance(status, str):
+        rec = data.get("recommendation") or {}
+        status = "failed" if dag_exit_code else ("recommended" if rec.get("instance_type") else "none")
+    if dag_exit_code and status not in FAILED_STATUSES and not headline:
+        # An older report without a headline: the run's own state is the truth.
+        status = "failed"
+    if not isinstance(headline, str) or not headline:
+        headline = FALLBACK_HEADLINES.get(status, status)
+    return Outcome(status, headline)

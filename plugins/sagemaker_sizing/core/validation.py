@@ -1,0 +1,70 @@
+"""A conf's whole validation: its fields (``core.conf``), then what the walk needs (``core.walk``).
+
+``validate_conf`` is what ``sagemaker-sizing validate``, the demo and the DAG's validate task run:
+every problem at once (``ConfError``), or the conf with its worst case and the warnings worth
+printing (a worst-case test cost above ``WARN_TEST_COST_USD`` or above the conf's own budget).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sagemaker_sizing.core import walk
+from sagemaker_sizing.core.conf import ConfError, SizingConf, load_conf
+from sagemaker_sizing.core.conf_fields import WARN_TEST_COST_USD
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+# The DAG's round slots when nobody set [sagemaker_sizing] max_rounds.
+DEFAULT_MAX_ROUNDS = 20
+
+
+@dataclass(frozen=True)
+class ValidConf:
+    conf: SizingConf
+    worst: walk.WorstCase
+    warnings: tuple[str, ...]
+
+
+def validate_conf(
+    raw: Mapping[str, Any],
+    *,
+    max_rounds: int | None = None,
+    base_dir: Path | None = None,
+    ignore_unknown: bool = False,
+) -> ValidConf:
+    """The fields, then the walk: it fits ``max_rounds`` round slots (None: not checked) and the
+    budget pays its first round. Raises ConfError listing every problem."""
+    conf = load_conf(raw, base_dir=base_dir, ignore_unknown=ignore_unknown)
+    worst = walk.worst_case(conf)
+    problems = walk.fit_problems(conf, worst, max_rounds)
+    if problems:
+        raise ConfError(problems)
+    return ValidConf(conf, worst, tuple(cost_warnings(conf, worst)))
+
+
+def cost_warnings(conf: SizingConf, worst: walk.WorstCase) -> list[str]:
+    """Allowed, but said out loud: a worst case costing more than the budget (the cost guard will
+    stop the walk there) or more than ``WARN_TEST_COST_USD``."""
+    cost = worst.test_cost_usd
+    warnings = []
+    if conf.max_test_cost_usd is not None and cost > Decimal(str(conf.max_test_cost_usd)):
+        warnings.append(
+            f"max_test_cost_usd: the worst-case test cost ${_usd(cost)} is above the budget "
+            f"${conf.max_test_cost_usd:g}: the cost guard stops the walk before a round would pass it, "
+            "and the recommendation is then built from the steps measured so far"
+        )
+    elif cost > WARN_TEST_COST_USD:
+        warnings.append(
+            f"worst-case test cost ${_usd(cost)} is above ${WARN_TEST_COST_USD:,}: set max_test_cost_usd "
+            "to cap the spend, or shorten the walks (type_walk, count_walk, tps_walk, endurance_retries)"
+        )
+    return warnings
+
+
+def _usd(amount: Decimal) -> str:
+    return f"{amount.quantize(Decimal('0.01')):,}"

@@ -1,0 +1,100 @@
+"""What the demo prints: one line per measured step, the table, and the outcome it exits by."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING
+
+from sagemaker_sizing.commands import demo_output
+from sagemaker_sizing.commands.demo import run_id_in_log
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def step(round_no: int, tps: float, passed: bool, **extra: object) -> dict[str, object]:
+    return {
+        "step": {"instance_type": "ml.m5.large", "instance_count": 1, "steady_state_tps": tps,
+                 "ramp_minutes": 0, "scaling_max_instance_count": None},
+        "round": round_no,
+        "passed": passed,
+        "metrics": {"latency_success_p99": 41.6, "percent_fail": 0.25},
+        "error": None,
+    } | extra  # fmt: skip
+
+
+def test_a_step_line_names_round_configuration_verdict_p99_and_errors() -> None:
+    assert demo_output.step_line(step(2, 40, True)) == (
+        "round 2  ml.m5.large x1 at 40 TPS  PASS   p99 42 ms  errors 0.25%"
+    )
+    failed = demo_output.step_line(step(3, 80, False))
+    assert failed.startswith("round 3  ml.m5.large x1 at 80 TPS  FAIL ")
+    error = step(1, 10, False, metrics={}, error="connection refused by the runtime")
+    assert demo_output.step_line(error) == (
+        "round 1  ml.m5.large x1 at 10 TPS  ERROR  p99 -  errors -  (connection refused by the runtime)"
+    )
+    scaled = step(5, 60, True)
+    scaled["step"] |= {"scaling_min_instance_count": 1, "scaling_max_instance_count": 2, "ramp_minutes": 1,
+                       "ramp_start_tps": 10}  # fmt: skip
+    assert "ml.m5.large autoscaling 1..2 at ramp 10->60 TPS" in demo_output.step_line(scaled)
+    serverless = step(7, 60, True)
+    serverless["step"] |= {"memory_size_mb": 2048, "max_concurrency": 20}
+    assert "serverless 2048 MB, max concurrency 20 at 60 TPS" in demo_output.step_line(serverless)
+
+
+def test_the_watcher_reports_each_new_step_once_oldest_first(tmp_path: Path) -> None:
+    watcher = demo_output.StepWatcher(tmp_path / "run")
+    assert watcher.new_lines() == []  # the run folder does not exist yet
+    for i, name in enumerate(("b-step", "a-step")):
+        folder = tmp_path / "run" / name
+        folder.mkdir(parents=True)
+        (folder / "step.json").write_text(json.dumps(step(i + 1, 10 * (i + 1), True)))
+        os.utime(folder / "step.json", (1000 + i, 1000 + i))
+    assert [line[:7] for line in watcher.new_lines()] == ["round 1", "round 2"]
+    assert watcher.new_lines() == []
+    (tmp_path / "run" / "c-step").mkdir()
+    (tmp_path / "run" / "c-step" / "step.json").write_text('{"round": 3, "step": {')  # half written
+    assert watcher.new_lines() == []
+    (tmp_path / "run" / "c-step" / "step.json").write_text(json.dumps(step(3, 30, False)))
+    assert [line[:7] for line in watcher.new_lines()] == ["round 3"]
+
+
+def test_the_outcome_comes_from_status_and_headline_with_fallbacks() -> None:
+    written = {"status": "failed", "headline": "Failed: infrastructure: the runtime stopped answering"}
+    assert demo_output.outcome(written, 1) == demo_output.Outcome("failed", written["headline"])
+    assert demo_output.outcome(written, 1).failed
+    ok = {"status": "recommended", "headline": "Recommended: 2 x ml.m5.large", "recommendation": {}}
+    assert not demo_output.outcome(ok, 0).failed
+    # A report without status/headline (before the outcomes change): the exit code decides.
+    old = {"recommendation": {"instance_type": "ml.m5.large"}}
+    assert demo_output.outcome(old, 0).status == "recommended"
+    assert demo_output.outcome(old, 1).failed
+    assert demo_output.outcome({"status": "recommended"}, 1).failed
+    assert demo_output.outcome({"recommendation": {}}, 0).status == "none"
+    assert demo_output.outcome(None, 0).failed  # no report at all
+    partial = demo_output.outcome({"status": "partial"}, 0)
+    assert partial.headline.startswith("partial: an instance type passed")
+
+
+def test_the_table_lists_the_recommendation_and_costs() -> None:
+    data = {"recommendation": {"instance_type": "ml.m5.large", "max_instance_count": 2},
+            "costs": {"hourly": "0.23"}}  # fmt: skip
+    table = demo_output.recommendation_table(data)
+    assert table[0] == "recommendation:"
+    assert "  instance_type          ml.m5.large" in table
+    assert any(line.split() == ["cost", "hourly", "0.23"] for line in table)
+    assert any(line.split() == ["min_instance_count", "-"] for line in table)
+    assert not any("serverless" in line for line in table)
+    with_serverless = demo_output.recommendation_table(data | {"serverless": {"memory_size_mb": 2048}})
+    assert any(line.split() == ["serverless", "memory_size_mb", "2048"] for line in with_serverless)
+
+
+def test_the_run_id_is_read_from_the_dags_test_log() -> None:
+    line = (
+        "2026-11-29T22:47:50Z [info     ] creating dag run   [airflow.serialization.definitions.dag] "
+        "loc=dag.py:615 logical_date=DateTime(2026, 11, 29) run_after=DateTime(2026, 11, 29) "
+        "run_id=manual__2026-11-29T22:47:31.849027+00:00 state=running\n"
+    )
+    assert run_id_in_log("noise\n" + line) == "manual__2026-11-29T22:47:31.849027+00:00"
+    assert run_id_in_log("noise only\n") is None
