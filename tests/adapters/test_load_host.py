@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sagemaker_sizing.airflow.tasks import load_commands
+from sagemaker_sizing.core.conf import conf_to_dict, load_conf
 from sagemaker_sizing.paths import GATLING_JAR, STANDIN_JAR
 
 from tests.core.test_jar_kind import conf
@@ -30,7 +31,8 @@ PLAIN, TLS = "http://127.0.0.1:8080", "https://127.0.0.1:8443"
 
 def host_of(jar: Path, tmp_path: Path, **kwargs: str | None) -> tuple[str, list[str]]:
     raw = conf(jar_file=str(jar), **{k: v for k, v in kwargs.items() if k == "host"})
-    args = shlex.split(load_commands(raw, tmp_path, [ITEM], kwargs.get("runtime"), kwargs.get("tls"))[0])
+    validated = conf_to_dict(load_conf(raw))  # the tasks get the validate task's conf
+    args = shlex.split(load_commands(validated, tmp_path, [ITEM], kwargs.get("runtime"), kwargs.get("tls"))[0])
     return next(a.split("=", 1)[1] for a in args if a.startswith("-Dsagemaker.host=")), args
 
 
