@@ -27,6 +27,9 @@ local-status:
 bench: setup
 	bash bench/run_all.sh
 
+# Also this clone's PostgreSQL and Redis (their data may live outside the clone: scripts/postgres.sh).
 clean:
 	-.venv/bin/sagemaker-sizing local stop
+	-bash scripts/postgres.sh clean
+	-bash scripts/redis.sh clean
 	rm -rf .setup airflow_home .local-sagemaker results
