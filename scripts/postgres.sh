@@ -42,9 +42,9 @@ pg_bin() {
   echo "$dir"
 }
 
-# as_pg CMD...: run as the server's owner.
+# as_pg CMD...: run as the server's owner (from /: it may not enter the clone; paths are absolute).
 as_pg() {
-  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [[ $(id -u) -eq 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 free_port() {
