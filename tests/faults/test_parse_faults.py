@@ -9,6 +9,7 @@ newer folder is the one parsed.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -99,10 +100,17 @@ def test_an_unreadable_log_fails_at_once_naming_the_file(tmp_path: Path, content
 
 def test_a_truncated_log_is_measured_up_to_the_cut(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     data = SAMPLE.read_bytes()
-    write_log(tmp_path, FIRST_TRY, data[: len(data) // 2 + 7])  # cut inside a line
-    summary = parse(tmp_path)
+    path = write_log(tmp_path, FIRST_TRY, data[: len(data) // 2 + 7])  # cut inside a line
+    with caplog.at_level(logging.WARNING):
+        summary = parse(tmp_path)
     full = parse_count(tmp_path / "full", data)
     assert 0 < summary["metrics"]["count_total"] < full
+    # The task log says so, naming the file and the line after the last whole one.
+    lines = data[: len(data) // 2 + 7].count(b"\n")
+    (warning,) = [r for r in caplog.records if "truncated last line ignored" in r.getMessage()]
+    assert warning.levelno == logging.WARNING
+    assert f"{path}:{lines + 1}: truncated last line ignored" in warning.getMessage()
+    assert warning.getMessage().startswith("round 1: ")
 
 
 def parse_count(results: Path, data: bytes) -> int:
