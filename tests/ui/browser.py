@@ -180,6 +180,28 @@ def screenshot(url: str, png: Path, profile_dir: Path) -> subprocess.CompletedPr
     )
 
 
+def dump_dom(url: str, profile_dir: Path) -> str:
+    """The page's DOM as Chromium has it once loaded (after redirects and scripts)."""
+    done = subprocess.run(
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={profile_dir}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    return done.stdout
+
+
 def png_colours(path: Path) -> dict[tuple[int, ...], int]:
     """Pixel counts per colour of an 8-bit RGB/RGBA non-interlaced PNG (what Chromium writes)."""
     data = path.read_bytes()
