@@ -70,3 +70,30 @@ def test_a_deploy_fault_after_measured_steps_fails_the_run_cleanly(
     assert run.recommendation["failure"]["category"] == category
     assert message in run.recommendation["headline"] and "round 2" in run.recommendation["headline"]
     assert_nothing_left(run, local_sagemaker)
+
+
+def test_a_deploy_fault_in_round_1_fails_the_run_before_any_load(
+    sizing: Sizing,
+    faults: Faults,
+    local_sagemaker: LocalSageMakerStatus,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The very first CreateEndpoint is refused: nothing was measured, so there is no step to report
+    and no load ran; the run fails naming the cause, and report and teardown still run."""
+    message = "The account-level service limit 'ml.m5.large for endpoint usage' is 0 Instances"
+    faults.set(
+        [{"action": "CreateEndpoint", "match": "fault", "error": "ResourceLimitExceeded", "message": message}]
+    )
+    run = sizing(CONF)
+
+    assert run.state == "failed", run.states
+    assert run.states["round_1.deploy"] == ["failed"], run.states
+    assert "success" not in run.states.get("round_1.load", []), run.states
+    assert "round_2.deploy" not in run.states or "success" not in run.states["round_2.deploy"], run.states
+    assert message in "".join(capfd.readouterr())
+    assert run.states["report"] == ["success"]
+    assert_steps_reported(run, 0)
+    # No answer. (Which status the run's recommendation.json carries for a cause that is not
+    # capacity evidence is the outcomes work's: recommendation.json's status and headline.)
+    assert run.recommendation["recommendation"]["instance_type"] is None, run.recommendation
+    assert_nothing_left(run, local_sagemaker)
