@@ -78,22 +78,25 @@ def test_a_deploy_fault_in_round_1_fails_the_run_before_any_load(
     local_sagemaker: LocalSageMakerStatus,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    """The very first CreateEndpoint is refused: nothing was measured, so there is no step to report
-    and no load ran; the run fails naming the cause, and report and teardown still run."""
-    message = "The account-level service limit 'ml.m5.large for endpoint usage' is 0 Instances"
-    faults.set(
-        [{"action": "CreateEndpoint", "match": "fault", "error": "ResourceLimitExceeded", "message": message}]
-    )
+    """The very first endpoint never comes into service: nothing was measured, so no load ran and
+    there is no measured step; the run fails naming the cause, and report and teardown still run."""
+    reason = "injected: the primary container did not pass the ping health check"
+    faults.set([{"action": "EndpointStatus", "match": "fault", "status": "Failed", "reason": reason}])
     run = sizing(CONF)
 
     assert run.state == "failed", run.states
     assert run.states["round_1.deploy"] == ["failed"], run.states
     assert "success" not in run.states.get("round_1.load", []), run.states
-    assert "round_2.deploy" not in run.states or "success" not in run.states["round_2.deploy"], run.states
-    assert message in "".join(capfd.readouterr())
+    assert "success" not in run.states.get("round_2.deploy", []), run.states
+    assert reason in "".join(capfd.readouterr())
     assert run.states["report"] == ["success"]
-    assert_steps_reported(run, 0)
-    # No answer. (Which status the run's recommendation.json carries for a cause that is not
-    # capacity evidence is the outcomes work's: recommendation.json's status and headline.)
-    assert run.recommendation["recommendation"]["instance_type"] is None, run.recommendation
+    # The report lists the step as an error that measured nothing (no Gatling folder), not a fail.
+    (step,) = run.steps()
+    assert (step["round"], step["outcome"], step["folder"]) == (1, "error", None), step
+    assert reason in step["error"]
+    rec = run.recommendation
+    assert rec["recommendation"]["instance_type"] is None, rec
+    # Not "no configuration met the requirements": the run failed, and its headline says why.
+    assert rec["status"] == "failed", rec
+    assert reason in rec["headline"], rec["headline"]
     assert_nothing_left(run, local_sagemaker)
