@@ -10,8 +10,12 @@ needs, so nothing slow slips into the inner loop unnoticed.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -82,20 +86,47 @@ def _guard_popen() -> None:
     subprocess.Popen._execute_child = guarded  # type: ignore[attr-defined]
 
 
-def _guard_dag_runs() -> None:
-    """``dag.test()`` runs each task through this function (a bad conf is refused before it)."""
-    from airflow.sdk.definitions import dag
-
+def _guard_dag_run_tasks(dag: Any) -> None:
+    """``dag.test()`` runs each task through ``_run_task`` (a bad conf is refused before it)."""
     original = dag._run_task
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
         if not _ALLOWED["now"]:
-            pytest.fail(
-                "this test runs a DAG's tasks (dag.test()): mark it `e2e` (make check leaves those out)"
-            )
+            pytest.fail("this test runs a DAG's tasks (dag.test()): mark it `e2e` (make check leaves it out)")
         return original(*args, **kwargs)
 
     dag._run_task = guarded
+
+
+class _GuardDagRunsOnImport(importlib.abc.MetaPathFinder):
+    """Guards Airflow's DAG module when something imports it, not before: importing Airflow here
+    would configure its logging earlier than the tests expect."""
+
+    MODULE = "airflow.sdk.definitions.dag"
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if name != self.MODULE:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        exec_module = loader.exec_module
+
+        def exec_and_guard(module: Any) -> None:
+            exec_module(module)
+            _guard_dag_run_tasks(module)
+
+        loader.exec_module = exec_and_guard  # type: ignore[method-assign]
+        return spec
+
+
+def _guard_dag_runs() -> None:
+    if _GuardDagRunsOnImport.MODULE in sys.modules:
+        _guard_dag_run_tasks(sys.modules[_GuardDagRunsOnImport.MODULE])
+    else:
+        sys.meta_path.insert(0, _GuardDagRunsOnImport())
 
 
 def pytest_configure(config: pytest.Config) -> None:
