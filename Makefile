@@ -1,5 +1,5 @@
 # The two commands a newcomer types: `make demo` and `make test`. Both set up first (idempotent).
-.PHONY: setup demo test lint ui local-start local-stop local-status bench clean
+.PHONY: setup demo test check lint ui local-start local-stop local-status bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -9,6 +9,10 @@ demo: setup
 
 test: setup
 	@bash scripts/test.sh
+
+# The inner loop (under 2 minutes): lint, types and the fast tests (no JVM, emulator, DAG run or server).
+check: setup
+	@bash scripts/test.sh --fast
 
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
@@ -27,6 +31,9 @@ local-status:
 bench: setup
 	bash bench/run_all.sh
 
+# Also this clone's PostgreSQL and Redis (their data may live outside the clone: scripts/postgres.sh).
 clean:
 	-.venv/bin/sagemaker-sizing local stop
+	-bash scripts/postgres.sh clean
+	-bash scripts/redis.sh clean
 	rm -rf .setup airflow_home .local-sagemaker results

@@ -10,8 +10,8 @@
 
 Neither client is a Python process. With --pin (the default on a machine with 2+ cores) the
 emulator's threads run on CPU 0 and the load client and the moto control plane on CPU 1, so the
-client does not take the emulator's core. Both clients are installed with apt-get when missing
-(Debian packages wrk and nghttp2-client).
+client does not take the emulator's core. Both clients (Debian packages wrk and nghttp2-client)
+are installed by scripts/setup.sh.
 
 Run: .venv/bin/python bench/emulator_throughput.py [--seconds 5] [--rate 1000] [--no-pin]
 """
@@ -42,16 +42,13 @@ CONNECTIONS = 50  # h2load connections for the open-loop run; each sends rate / 
 
 
 def ensure_tool(binary: str, package: str) -> str:
-    """The path of ``binary``, installing Debian ``package`` with apt-get when it is missing."""
+    """The path of ``binary``; scripts/setup.sh installs Debian ``package`` (a bench installs nothing)."""
     found = shutil.which(binary)
     if found is None:
-        install = ["apt-get", "install", "-y", "-qq", package]
-        if subprocess.run(install, check=False, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
-            subprocess.run(install, check=True, capture_output=True)
-        found = shutil.which(binary)
-    if found is None:
-        raise SystemExit(f"{binary} is not installed (Debian package {package})")
+        raise SystemExit(
+            f"{binary} is not installed: run `make setup` (scripts/setup.sh installs the Debian package"
+            f" {package})"
+        )
     return found
 
 

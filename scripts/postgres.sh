@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
 # A PostgreSQL for the tests' Airflow metadata DB, as in production (SQLite stays the default).
 #
-#   bash scripts/postgres.sh start    # install (apt-get) if missing, init, start; prints the SQLAlchemy URL
+#   bash scripts/postgres.sh start    # init and start this clone's server; prints the SQLAlchemy URL
 #   bash scripts/postgres.sh migrate  # start, then `airflow db migrate` on it (skipped when up to date)
 #   bash scripts/postgres.sh stop
+#   bash scripts/postgres.sh clean    # stop and delete this clone's data (make clean)
+#   bash scripts/postgres.sh dir      # where this clone's data lives
 #
-# Idempotent and fast when already running. Listens on 127.0.0.1 only (port: $SAGEMAKER_SIZING_PG_PORT,
-# else a free one chosen at first start and kept); data, socket and log live in .postgres/ (git-ignored).
-# Run as root, the server runs as the `postgres` user; otherwise as the current user.
+# Idempotent and fast when already running. Listens on 127.0.0.1 only, no Unix socket (port:
+# $SAGEMAKER_SIZING_PG_PORT, else a free one chosen at first start and kept). PostgreSQL is
+# installed by scripts/setup.sh, never here.
+#
+# Where the data lives: the server must reach its data directory whatever the clone's parent
+# permissions are. Run as root, the server runs as the `postgres` user (PostgreSQL refuses root),
+# who cannot enter a clone under a 0700 folder such as /root or a `mktemp -d` folder; so its data
+# goes to a folder of its own, /var/lib/postgresql/sagemaker-sizing/<hash of the clone's path>
+# (one per clone; `origin` there names the clone). Run as another user, the server runs as that
+# user, who can reach its own clone: the data stays in .postgres/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-DATA=$ROOT/.postgres/data
-RUN=$ROOT/.postgres/run
-LOG=$ROOT/.postgres/server.log
+if [[ $(id -u) -eq 0 ]]; then
+  STATE=/var/lib/postgresql/sagemaker-sizing/$(printf '%s' "$ROOT" | sha256sum | cut -c1-16)
+else
+  STATE=$ROOT/.postgres
+fi
+DATA=$STATE/data
+LOG=$STATE/server.log
 DB=airflow_test
 USER_NAME=airflow
 log() { printf '[postgres] %s\n' "$*" >&2; }
@@ -22,18 +35,16 @@ pg_bin() {
   local dir
   dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
   if [[ -z $dir || ! -x $dir/initdb ]]; then
-    log "installing PostgreSQL with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq postgresql >/dev/null
-    dir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    log "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run \`make setup\`" \
+        "(scripts/setup.sh installs the Debian package postgresql)"
+    exit 1
   fi
   echo "$dir"
 }
 
-# as_pg CMD...: run as the server's owner.
+# as_pg CMD...: run as the server's owner (from /: it may not enter the clone; paths are absolute).
 as_pg() {
-  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [[ $(id -u) -eq 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 free_port() {
@@ -49,25 +60,34 @@ running_port() {
   sed -n 4p "$DATA/postmaster.pid"
 }
 
+make_state() {
+  if [[ $(id -u) -eq 0 ]]; then
+    # Owned by postgres from the top, private to it; every parent is world-searchable.
+    install -d -o postgres -g postgres -m 0755 "$(dirname "$STATE")"
+    install -d -o postgres -g postgres -m 0700 "$STATE"
+  else
+    mkdir -p "$STATE"
+  fi
+  [[ -f $STATE/origin ]] || as_pg sh -c 'printf "%s\n" "$1" >"$2"' sh "$ROOT" "$STATE/origin"
+}
+
 start() {
   local bin port
   bin=$(pg_bin)
-  mkdir -p "$RUN"
+  make_state
   if [[ ! -f $DATA/PG_VERSION ]]; then
     log "initialising $DATA"
-    mkdir -p "$DATA"
-    [[ $(id -u) -eq 0 ]] && chown -R postgres: "$ROOT/.postgres"
     # trust on loopback only: a throw-away test database, never reachable from outside.
     as_pg "$bin/initdb" -D "$DATA" -U postgres --auth=trust -E UTF8 >/dev/null
   fi
-  [[ $(id -u) -eq 0 ]] && chown -R postgres: "$ROOT/.postgres"
   if ! port=$(running_port); then
-    port=${SAGEMAKER_SIZING_PG_PORT:-$(cat "$ROOT/.postgres/port" 2>/dev/null || free_port)}
-    log "starting on 127.0.0.1:$port"
+    port=${SAGEMAKER_SIZING_PG_PORT:-$(cat "$STATE/port" 2>/dev/null || free_port)}
+    log "starting on 127.0.0.1:$port (data in $DATA)"
+    # No Unix socket: nothing to reach in a folder, and no 107-byte socket path limit.
     as_pg "$bin/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $RUN -c fsync=off" start >/dev/null \
+      -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c fsync=off" start >/dev/null \
       || { tail -20 "$LOG" >&2; exit 1; }
-    echo "$port" >"$ROOT/.postgres/port"
+    as_pg sh -c 'printf "%s\n" "$1" >"$2"' sh "$port" "$STATE/port"
   fi
   local psql=("$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtA)
   if [[ -z $("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = '$USER_NAME'") ]]; then
@@ -80,15 +100,20 @@ start() {
 }
 
 migrate() {
-  local url stamp sum
+  local url stamp sum migrate_log
   url=$(start)
+  # The stamp and the migration's log are the invoking user's, in the clone.
+  mkdir -p "$ROOT/.postgres"
   stamp=$ROOT/.postgres/migrated
-  sum=$(cat requirements.lock | sha256sum | cut -d' ' -f1)
+  migrate_log=$ROOT/.postgres/db-migrate.log
+  sum=$(sha256sum <requirements.lock | cut -d' ' -f1)
+  # The data folder's creation time: a stamp from a cleaned (re-initialised) server does not count.
+  sum="$sum $(stat -c %Z "$DATA/PG_VERSION")"
   if [[ ! -f $stamp || $(cat "$stamp") != "$url $sum" ]]; then
     log "migrating the Airflow metadata DB on $url"
     AIRFLOW_HOME=${AIRFLOW_HOME:-$ROOT/airflow_home} AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=$url \
-      .venv/bin/airflow db migrate >"$ROOT/.postgres/db-migrate.log" 2>&1 \
-      || { cat "$ROOT/.postgres/db-migrate.log" >&2; exit 1; }
+      .venv/bin/airflow db migrate >"$migrate_log" 2>&1 \
+      || { cat "$migrate_log" >&2; exit 1; }
     echo "$url $sum" >"$stamp"
   fi
   echo "$url"
@@ -103,9 +128,16 @@ stop() {
   fi
 }
 
+clean() {
+  stop
+  rm -rf "$STATE" "$ROOT/.postgres"
+}
+
 case ${1:-} in
   start) start ;;
   migrate) migrate ;;
   stop) stop ;;
-  *) echo "usage: $0 start|migrate|stop" >&2; exit 2 ;;
+  clean) clean ;;
+  dir) echo "$STATE" ;;
+  *) echo "usage: $0 start|migrate|stop|clean|dir" >&2; exit 2 ;;
 esac

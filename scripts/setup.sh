@@ -20,13 +20,48 @@ changed() {
 }
 done_stage() { mv "$STAMPS/$1.pending" "$STAMPS/$1"; }
 
-# 1. Java 17 and Maven (Debian packages) for the Gatling jar.
-if ! command -v java >/dev/null || ! command -v mvn >/dev/null \
-   || ! java -version 2>&1 | grep -qE 'version "(1[7-9]|2[0-9])'; then
-  log "installing Java 17 and Maven with apt-get"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
+# 1. The system (Debian) packages every test, demo and bench needs, installed here and nowhere
+# else: a test or bench that misses one fails with a message pointing here.
+#    Java 17 and Maven: the Gatling jar. postgresql: the DAG tests on a production-like metadata DB
+#    (scripts/postgres.sh). redis-server: the Celery broker of local scale-out runs
+#    (scripts/redis.sh). chromium: the UI's browser test. wrk and nghttp2-client (h2load): the
+#    emulator bench.
+SYSTEM_PACKAGES=(openjdk-17-jdk-headless maven postgresql redis-server chromium wrk nghttp2-client)
+# What each package must put on the machine; the stage re-checks these even when stamped.
+SYSTEM_FILES=(/usr/bin/java /usr/bin/mvn /usr/bin/redis-server /usr/bin/chromium /usr/bin/wrk /usr/bin/h2load)
+system_ready() {
+  local f
+  for f in "${SYSTEM_FILES[@]}"; do [[ -x $f ]] || return 1; done
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+if changed system <(printf '%s\n' "${SYSTEM_PACKAGES[@]}") || ! system_ready; then
+  missing=()
+  for p in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    install=(apt-get install -y -qq --no-install-recommends "${missing[@]}")
+    if [[ $(id -u) -eq 0 ]]; then sudo=()
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo)
+    else
+      log "missing system packages: ${missing[*]}"
+      log "install them as root (then run make setup again): apt-get install --no-install-recommends ${missing[*]}"
+      exit 1
+    fi
+    log "installing system packages with apt-get: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" "${install[@]}" >/dev/null
+  fi
+  if ! system_ready; then
+    log "system packages installed, yet one of ${SYSTEM_FILES[*]} or /usr/lib/postgresql/*/bin/initdb is missing"
+    exit 1
+  fi
+  if ! java -version 2>&1 | grep -qE 'version "(1[7-9]|2[0-9])'; then
+    log "java on PATH is older than 17 ($(command -v java)): select Java 17 (update-alternatives --config java)"
+    exit 1
+  fi
+  [[ -f $STAMPS/system.pending ]] && done_stage system
 fi
 
 # 2. Python virtualenv from the lock file (same versions on every machine).

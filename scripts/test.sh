@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
 # The project's test command (after set-up): lint, type-check, then pytest.
+#
+#   bash scripts/test.sh            # make test: everything, then the DAG tests again on PostgreSQL
+#   bash scripts/test.sh --fast     # make check: the same lint and types, and only the tests without
+#                                   # the markers e2e, gatling, slow (no JVM, emulator, DAG run or
+#                                   # server: tests/conftest.py fails one that starts any unmarked)
+#   bash scripts/test.sh ARGS...    # pytest ARGS after lint and types
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export AIRFLOW_HOME=${AIRFLOW_HOME:-$(pwd)/airflow_home}
+fast=0
+if [[ ${1:-} == --fast ]]; then
+  fast=1
+  shift
+fi
+started=$SECONDS
 status=0
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check . || status=1
 echo "== mypy"; .venv/bin/mypy || status=1
-echo "== pytest"
-.venv/bin/pytest "$@"
+if ((fast)); then
+  echo "== pytest (fast tier: not e2e, gatling or slow)"
+  SAGEMAKER_SIZING_FAST_TIER=1 .venv/bin/pytest -m "not e2e and not gatling and not slow" "$@"
+else
+  echo "== pytest"
+  .venv/bin/pytest "$@"
+fi
 rc=$?
 if [[ $rc -eq 5 ]]; then
   echo "pytest collected no tests: that is a failure here" >&2
@@ -16,7 +33,7 @@ fi
 [[ $rc -ne 0 ]] && status=$rc
 # The DAG tests again with the metadata DB on PostgreSQL, as in production (whole suite only).
 # A separate process: Airflow reads its DB settings once, at import.
-if [[ $# -eq 0 ]]; then
+if [[ $fast -eq 0 && $# -eq 0 ]]; then
   echo "== pytest (Airflow metadata DB on PostgreSQL)"
   if pg_url=$(bash scripts/postgres.sh migrate); then
     SAGEMAKER_SIZING_EXPECT_DB=postgresql AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=$pg_url \
@@ -26,4 +43,5 @@ if [[ $# -eq 0 ]]; then
     status=1
   fi
 fi
+echo "== $( ((status)) && echo FAILED || echo passed ) in $((SECONDS - started)) s"
 exit $status

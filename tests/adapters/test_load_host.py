@@ -32,7 +32,9 @@ PLAIN, TLS = "http://127.0.0.1:8080", "https://127.0.0.1:8443"
 def host_of(jar: Path, tmp_path: Path, **kwargs: str | None) -> tuple[str, list[str]]:
     raw = conf(jar_file=str(jar), **{k: v for k, v in kwargs.items() if k == "host"})
     validated = conf_to_dict(load_conf(raw))  # the tasks get the validate task's conf
-    args = shlex.split(load_commands(validated, tmp_path, [ITEM], kwargs.get("runtime"), kwargs.get("tls"))[0])
+    args = shlex.split(
+        load_commands(validated, tmp_path, [ITEM], kwargs.get("runtime"), kwargs.get("tls"))[0]
+    )
     return next(a.split("=", 1)[1] for a in args if a.startswith("-Dsagemaker.host=")), args
 
 

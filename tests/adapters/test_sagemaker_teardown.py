@@ -175,3 +175,18 @@ def test_delete_orphans_of_a_crashed_run(
     assert theirs["endpoint_name"] not in endpoints(aws)
     assert "foreign" in endpoints(aws)
     assert len(manager.find_orphans(run_id=RUN)) == 5
+
+
+def test_retiring_idle_lanes_deletes_only_this_runs_other_lanes(manager: Any, aws: dict[str, Any]) -> None:
+    kept = deploy(manager, aws, RUN, step("ml.m5.large"))
+    idle = deploy(manager, aws, RUN, step("ml.c5.large", **SCALED))  # autoscaling too
+    other_run = deploy(manager, aws, "other-run", step("ml.c5.large"))
+
+    manager.retire_lanes(RUN, {ownership.lane_for("ml.m5.large")})
+
+    assert endpoints(aws) == {kept["endpoint_name"], other_run["endpoint_name"]}
+    assert configs(aws) == {kept["endpoint_config_name"], other_run["endpoint_config_name"]}
+    assert idle["endpoint_name"] not in {t.split("/")[1] for t in targets(aws)}
+    # Nothing left to retire: a second call (a retried plan) changes nothing.
+    manager.retire_lanes(RUN, {ownership.lane_for("ml.m5.large")})
+    assert endpoints(aws) == {kept["endpoint_name"], other_run["endpoint_name"]}

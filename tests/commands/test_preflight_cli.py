@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 DEMO = Path(__file__).resolve().parents[2] / "include" / "examples" / "demo.conf.json"
 
+pytestmark = pytest.mark.e2e  # a local SageMaker per module (make check leaves it out)
+
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSageMakerStatus]:

@@ -31,8 +31,10 @@ def test_every_dag_has_owner_tags_retries_and_doc(dag_bag) -> None:  # type: ign
         assert dag.doc_md and len(dag.doc_md) > 40, f"{dag_id} has no doc"
         for task in dag.tasks:
             assert task.owner and task.owner != "airflow", f"{dag_id}.{task.task_id} has no owner"
-            assert task.retries is not None and task.retries >= 0
         assert dag.default_args.get("retries", 0) >= 1, f"{dag_id} has no retries by default"
+        for task in dag.tasks:
+            # The default, or none where a retry cannot help (a bad conf stays bad).
+            assert task.retries in (0, dag.default_args["retries"]), (dag_id, task.task_id, task.retries)
 
 
 def test_dags_survive_serialization_with_their_params(dag_bag) -> None:  # type: ignore[no-untyped-def]

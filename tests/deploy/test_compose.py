@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -63,41 +61,15 @@ def test_an_unset_variable_without_default_is_caught() -> None:
     assert interpolate("$${HOSTNAME}", {}, set()) == "${HOSTNAME}"
 
 
-def test_valid_against_the_compose_specification(compose: dict[str, Any], tmp_path: Path) -> None:
-    """Checked by compose_spec (a Compose Specification parser: unknown keys, wrong types), and by
-    `docker compose config` too where the client has the compose plugin (this machine's has not)."""
+def test_valid_against_the_compose_specification(compose: dict[str, Any]) -> None:
+    """Checked by compose_spec (a Compose Specification parser: unknown keys, wrong types), which
+    the lock file installs everywhere; a check through `docker compose config` would run only
+    where a Docker client happens to be, and skip unseen elsewhere, so there is none."""
     from compose_spec import PyCompose
 
     parsed = PyCompose.from_json(json.dumps(compose))
     parsed.validate()
     assert set(parsed.service_names()) == set(compose["services"])
-    if docker_compose_works():
-        env_file = tmp_path / ".env"
-        env_file.write_text(ENV_EXAMPLE.read_text())
-        out = subprocess.run(
-            [
-                "docker",
-                "compose",
-                "-f",
-                str(COMPOSE),
-                "--env-file",
-                str(env_file),
-                "config",
-                "--format",
-                "json",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert set(json.loads(out.stdout)["services"]) == set(compose["services"]) - {"airflow-cli", "flower"}
-
-
-def docker_compose_works() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True, check=False)
-    return probe.returncode == 0
 
 
 def test_the_validator_rejects_a_broken_file(compose: dict[str, Any]) -> None:

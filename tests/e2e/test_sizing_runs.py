@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import zipfile
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from sagemaker_sizing.core.gatling.jar_kind import PROJECT_MAIN
 from sagemaker_sizing.local import analytical_capacity, load_profile
+from sagemaker_sizing.paths import PROJECT_ROOT
 
 from tests.e2e.harness import SizingRun, base_conf
 
@@ -19,17 +21,49 @@ pytestmark = pytest.mark.e2e
 Sizing = Callable[[dict[str, Any]], SizingRun]
 
 
-def true_answer(
-    peak_tps: float, p99_ms: float, types: list[str], prices: dict[str, float]
-) -> tuple[str, int]:
+PRICES = json.loads((PROJECT_ROOT / "resources" / "cost" / "us-west-2.json").read_text())
+# Neither a trivial walk's answer (the first type at count 1) nor each other's: ml.m5.large is
+# listed first, ml.c5.large is cheaper per TPS, and one instance of either cannot carry the peak.
+# No endurance retry and a coarse precision: adaptive's worst case (6 rounds) fits the tests' 8
+# round slots (with one retry and the default precision 0.05 it would need 9).
+CONF = {
+    "peak_tps": 90,
+    "type_walk": "ml.m5.large,ml.c5.large",
+    "tps_walk": "10,40,80",
+    "endurance_retries": 0,
+    "precision": 1.0,
+}
+
+
+def capacity(instance_type: str, count: int, p99_ms: float) -> float:
+    """The TPS the emulator's capacity table (resources/model_profiles.json) gives ``count`` instances."""
+    return float(analytical_capacity(load_profile(), instance_type, count, p99_ms))
+
+
+def true_answer(peak_tps: float, p99_ms: float, types: list[str]) -> tuple[str, int]:
     """The cheapest (type, count) the emulator's capacity model says carries the peak."""
-    profile = load_profile()
     options = []
     for instance_type in types:
-        count = math.ceil(peak_tps / analytical_capacity(profile, instance_type, 1, p99_ms))
-        options.append((prices[instance_type] * count, instance_type, count))
+        count = math.ceil(peak_tps / capacity(instance_type, 1, p99_ms))
+        options.append((PRICES[instance_type] * count, instance_type, count))
     _, instance_type, count = min(options)
     return instance_type, count
+
+
+def perfsize_answer(conf: dict[str, Any]) -> tuple[str, int]:
+    """What perfsizesagemaker's rules give on the emulator's capacity table: the first type that
+    holds the first TPS at a count of count_walk, its TPS per instance quantised by tps_walk, and
+    the first count from ceil(peak / that) on that holds the peak."""
+    p99, peak = conf["latency_success_p99"], conf["peak_tps"]
+    tps_walk = [float(t) for t in conf["tps_walk"].split(",")]
+    counts = [int(c) for c in conf["count_walk"].split(",")]
+    instance_type, count = next(
+        (t, c) for t in conf["type_walk"].split(",") for c in counts if capacity(t, c, p99) >= tps_walk[0]
+    )
+    held = [tps for tps in tps_walk if tps <= capacity(instance_type, count, p99)]
+    needed = math.ceil(peak / (max(held) / count))
+    tried = range(needed, needed + conf["endurance_retries"] + 1)
+    return instance_type, next(n for n in tried if capacity(instance_type, n, p99) >= peak)
 
 
 def check_clean_and_reported(run: SizingRun) -> None:
@@ -42,14 +76,18 @@ def check_clean_and_reported(run: SizingRun) -> None:
 
 @pytest.mark.parametrize("strategy", ["perfsize", "adaptive"])
 def test_a_sizing_run_finds_the_true_answer_and_cleans_up(sizing: Sizing, strategy: str) -> None:
-    run = sizing(base_conf(strategy=strategy))
+    conf = base_conf(strategy=strategy, **CONF)
+    run = sizing(conf)
 
     assert run.state == "success", run.states
     check_clean_and_reported(run)
     rec = run.recommendation["recommendation"]
-    expected = true_answer(
-        40, 500, ["ml.m5.large", "ml.m5.xlarge"], {"ml.m5.large": 0.115, "ml.m5.xlarge": 0.23}
-    )
+    if strategy == "perfsize":  # step for step perfsizesagemaker: the first type, tps_walk's steps
+        expected = perfsize_answer(conf)
+        assert expected == ("ml.m5.large", 3)
+    else:  # the cheapest type for the peak, at the count it needs
+        expected = true_answer(conf["peak_tps"], conf["latency_success_p99"], conf["type_walk"].split(","))
+        assert expected == ("ml.c5.large", 2)
     assert (rec["instance_type"], rec["max_instance_count"]) == expected
     # Every step the report lists passed or failed for a reason, and has its Gatling report.
     steps = run.steps()

@@ -70,3 +70,33 @@ def test_a_deploy_fault_after_measured_steps_fails_the_run_cleanly(
     assert run.recommendation["failure"]["category"] == category
     assert message in run.recommendation["headline"] and "round 2" in run.recommendation["headline"]
     assert_nothing_left(run, local_sagemaker)
+
+
+def test_a_deploy_fault_in_round_1_fails_the_run_before_any_load(
+    sizing: Sizing,
+    faults: Faults,
+    local_sagemaker: LocalSageMakerStatus,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The very first endpoint never comes into service: nothing was measured, so no load ran and
+    there is no measured step; the run fails naming the cause, and report and teardown still run."""
+    reason = "injected: the primary container did not pass the ping health check"
+    faults.set([{"action": "EndpointStatus", "match": "fault", "status": "Failed", "reason": reason}])
+    run = sizing(CONF)
+
+    assert run.state == "failed", run.states
+    assert run.states["round_1.deploy"] == ["failed"], run.states
+    assert "success" not in run.states.get("round_1.load", []), run.states
+    assert "success" not in run.states.get("round_2.deploy", []), run.states
+    assert reason in "".join(capfd.readouterr())
+    assert run.states["report"] == ["success"]
+    # The report lists the step as an error that measured nothing (no Gatling folder), not a fail.
+    (step,) = run.steps()
+    assert (step["round"], step["outcome"], step["folder"]) == (1, "error", None), step
+    assert reason in step["error"]
+    rec = run.recommendation
+    assert rec["recommendation"]["instance_type"] is None, rec
+    # Not "no configuration met the requirements": the run failed, and its headline says why.
+    assert rec["status"] == "failed", rec
+    assert reason in rec["headline"], rec["headline"]
+    assert_nothing_left(run, local_sagemaker)

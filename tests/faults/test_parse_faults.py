@@ -19,6 +19,7 @@ from sagemaker_sizing.airflow.operators.parse import ParseStepOperator
 from sagemaker_sizing.airflow.run_files import run_folder
 from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.core.serde import step_config_to_dict
+from structlog.testing import capture_logs
 
 from tests.conftest import FIXTURES
 
@@ -97,12 +98,26 @@ def test_an_unreadable_log_fails_at_once_naming_the_file(tmp_path: Path, content
     assert "round 1: ml.m5.large x1 at 10 TPS" in str(info.value)
 
 
-def test_a_truncated_log_is_measured_up_to_the_cut(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_truncated_log_is_measured_up_to_the_cut(tmp_path: Path) -> None:
     data = SAMPLE.read_bytes()
-    write_log(tmp_path, FIRST_TRY, data[: len(data) // 2 + 7])  # cut inside a line
-    summary = parse(tmp_path)
+    path = write_log(tmp_path, FIRST_TRY, data[: len(data) // 2 + 7])  # cut inside a line
+    with capture_logs() as logs:  # Airflow's task logging is structlog's
+        summary = parse(tmp_path)
     full = parse_count(tmp_path / "full", data)
     assert 0 < summary["metrics"]["count_total"] < full
+    # The task log says so, naming the file and the line after the last whole one.
+    lines = data[: len(data) // 2 + 7].count(b"\n")
+    texts = [(e["log_level"], render(e)) for e in logs]
+    (warning,) = [(level, text) for level, text in texts if "truncated last line ignored" in text]
+    assert warning[0] == "warning"
+    text = warning[1]
+    assert text.startswith(f"round 1: {path}:{lines + 1}: truncated last line ignored"), text
+
+
+def render(entry: dict[str, Any]) -> str:
+    """A captured log entry's message, its %-placeholders filled as the log would show it."""
+    args = entry.get("positional_args")
+    return str(entry["event"]) % tuple(args) if args else str(entry["event"])
 
 
 def parse_count(results: Path, data: bytes) -> int:

@@ -11,6 +11,7 @@ from sagemaker_sizing.airflow import tasks
 from sagemaker_sizing.core import walk
 from sagemaker_sizing.core.conf import conf_to_dict, load_conf
 from sagemaker_sizing.core.model import StepResult
+from sagemaker_sizing.core.serde import step_result_from_dict, step_result_to_dict
 
 RUN_KEY = "sagemaker_sizing/manual__replay"
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
@@ -37,7 +38,13 @@ def test_a_replanned_round_is_the_same_batch() -> None:
         # The round is measured: the first type passes, the others fail.
         batch = walk.next_batch(sizing_conf, results)
         results += [StepResult(s, round_no, i == 0, "replay") for i, s in enumerate(batch)]
-    assert walk.recommend(sizing_conf, results) == walk.recommend(sizing_conf, list(results))
+    # What the report task replays from: the results as they come back from XCom (JSON). The
+    # answer is the same, and it is the lane that passed every round.
+    from_xcom = [step_result_from_dict(json.loads(json.dumps(step_result_to_dict(r)))) for r in results]
+    assert from_xcom == results
+    answer = walk.recommend(sizing_conf, from_xcom)
+    assert answer == walk.recommend(sizing_conf, results)
+    assert answer is not None and answer.instance_type == sizing_conf.type_walk[0]
 
 
 def test_plan_branches_on_its_batch_and_returns_it(monkeypatch: Any) -> None:

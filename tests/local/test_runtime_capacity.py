@@ -46,7 +46,11 @@ def _service_ms(local: LocalSageMakerStatus, endpoint: str) -> float:
 
 def test_measured_knee_matches_the_analytical_capacity(local_sagemaker: LocalSageMakerStatus) -> None:
     """The knee, bracketed by two steps KNEE_TOLERANCE either side of the analytical capacity: the
-    step below passes (p99 <= limit, no errors), the step above fails.
+    step below passes (p99 <= limit, no errors), the step above fails, both judged on the latency
+    the client measured, as Gatling's and the walk's verdicts are. Judged on the emulator's own
+    latency header instead, the test would pass with an emulator that reports a queue but answers
+    at once (or late): the header is only the model's bookkeeping, the client's clock is what a
+    sizing run sees.
 
     Above the service rate the queue grows by KNEE_TOLERANCE * KNEE_SECONDS seconds of waiting
     over the step (180 ms), so its p99 is ~210 ms against the 150 ms limit. Below it the wait stays
@@ -54,8 +58,10 @@ def test_measured_knee_matches_the_analytical_capacity(local_sagemaker: LocalSag
     requests in a burst after a stall, and at 97% of capacity that backlog takes seconds to drain:
     the step's p99 is then about the service time plus the stall. That can fail the step below,
     never pass the step above. So the limit leaves ~115 ms for stalls and the step below gets up to
-    STEP_TRIES tries; the step above is tried again only if it passed with a client that fell
-    behind its rate. The noise of the service times is seeded per endpoint.
+    STEP_TRIES tries, counting only a pass where the client kept its rate; the step above is tried
+    again only if it passed with a client that fell behind its rate. A stall can also fail the
+    step above on the client's clock alone, so the emulator's header must show that its queue grew
+    (the wait, not the client, failed it). The noise of the service times is seeded per endpoint.
     """
     deploy_endpoint(local_sagemaker, "knee", "ml.c5.large", 2)
     try:
@@ -71,7 +77,10 @@ def test_measured_knee_matches_the_analytical_capacity(local_sagemaker: LocalSag
                 runs.append(run_load(url, "knee", rate, KNEE_SECONDS))
             return runs
 
-        below = tries((1 - KNEE_TOLERANCE) * capacity, lambda run: run.passes(KNEE_P99_LIMIT_MS))
+        below = tries(
+            (1 - KNEE_TOLERANCE) * capacity,
+            lambda run: run.passes(KNEE_P99_LIMIT_MS) and run.offered_rate >= 0.99 * run.rate,
+        )
         # A pass above counts only when the client kept up; a fail counts whatever it offered.
         above_runs = tries(
             (1 + KNEE_TOLERANCE) * capacity,
@@ -81,12 +90,14 @@ def test_measured_knee_matches_the_analytical_capacity(local_sagemaker: LocalSag
         summary = {"below": [_figures(run) for run in below], "above": [_figures(run) for run in above_runs]}
         print(summary)  # offered req/s, model p99, client p99, errors: shown with -s
         assert below[-1].passes(KNEE_P99_LIMIT_MS), summary
+        assert below[-1].offered_rate >= 0.99 * below[-1].rate, summary
         assert not above.passes(KNEE_P99_LIMIT_MS), summary
-        # Above the knee the queue grew through the step: the wait, not the service time, failed it.
+        # Above the knee the queue grew through the step: the wait, not the service time or a
+        # client's stall, failed it.
         service_ms = _service_ms(local_sagemaker, "knee")
         assert above.model_p99_ms > service_ms + 0.5 * KNEE_TOLERANCE * KNEE_SECONDS * 1000.0, summary
-        # The client saw at least the model's latency (the header is not made up).
-        assert above.p99_ms >= above.model_p99_ms
+        # The client waited at least as long as the model says each answer took (it is not made up).
+        assert above.p99_ms >= above.model_p99_ms, summary
     finally:
         delete_endpoint(local_sagemaker, "knee")
 
@@ -100,8 +111,9 @@ def test_concurrent_endpoints_have_their_own_capacity(local_sagemaker: LocalSage
         assert capacities["large"] == pytest.approx(2 * capacities["small"])
         rates = {name: 0.9 * capacities[name] for name in sizes}
         results = run_loads(local_sagemaker.runtime_url or "", rates, 3.0)
-        # Each at 90% of its own capacity: a shared or mixed-up queue would overload one of them.
-        assert all(result.passes(P99_LIMIT_MS) for result in results.values()), {
+        # Each at 90% of its own capacity: a shared or mixed-up queue would overload one of them
+        # (judged on the model's latencies: the queues' independence, not the client's, is tested).
+        assert all(result.model_passes(P99_LIMIT_MS) for result in results.values()), {
             n: (r.model_p99_ms, r.p99_ms, r.errors) for n, r in results.items()
         }
     finally:

@@ -145,6 +145,7 @@ def test_deleted_endpoint_is_not_found_again(local_sagemaker: LocalSageMakerStat
     wait_for(lambda: _post(f"{local_sagemaker.runtime_url}/endpoints/short-lived/invocations")[0] == 400, 3.0)
 
 
+@pytest.mark.e2e  # starts its own local SageMakers
 def test_signed_by_default_creating_delay_restart_and_idempotence(tmp_path: Path) -> None:
     # No option: like AWS, an unsigned invocation is refused.
     with running_local_sagemaker(tmp_path, creating_delay=3.0, models=(MODEL,)) as local:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pytest
 from sagemaker_sizing.core.model import PHASE_MAX, PHASE_TYPE, Recommendation, StepConfig, StepResult
 from sagemaker_sizing.core.report import render_report
 from sagemaker_sizing.paths import PROJECT_ROOT
@@ -146,16 +147,14 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_file: Path) -
 
 
 def chromium() -> str:
-    """Debian's chromium, installed with apt-get when missing (the test stage's only system package)."""
+    """Debian's chromium, which scripts/setup.sh installs (a test never installs anything)."""
     found = shutil.which("chromium")
     if found is None:
-        subprocess.run(
-            ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-            check=True,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        pytest.fail(
+            "chromium is not installed: run `make setup` (scripts/setup.sh installs the Debian package"
+            " chromium)",
+            pytrace=False,
         )
-        found = shutil.which("chromium")
-    assert found, "chromium is not installed and apt-get could not install it"
     return found
 
 
@@ -179,6 +178,28 @@ def screenshot(url: str, png: Path, profile_dir: Path) -> subprocess.CompletedPr
         timeout=180,
         check=False,
     )
+
+
+def dump_dom(url: str, profile_dir: Path) -> str:
+    """The page's DOM as Chromium has it once loaded (after redirects and scripts)."""
+    done = subprocess.run(
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={profile_dir}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    return done.stdout
 
 
 def png_colours(path: Path) -> dict[tuple[int, ...], int]:

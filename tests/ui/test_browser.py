@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.ui.browser import png_colours, render_sample_report, running_api_server, screenshot
+from tests.ui.browser import dump_dom, png_colours, render_sample_report, running_api_server, screenshot
 
 RUN = "sagemaker_sizing__manual__2026-02-03T04_05_06.000000_00_00"
 
@@ -47,8 +47,14 @@ def test_chromium_shows_the_final_report_through_the_api_server(tmp_path: Path) 
         assert {v["name"] for v in ours["external_views"]} == {"Sizing runs", "Sizing report"}
 
         png = tmp_path / "report.png"
-        done = screenshot(f"{url}/auth/token/login?next={report_path}", png, tmp_path / "chromium-profile")
+        login = f"{url}/auth/token/login?next={report_path}"
+        done = screenshot(login, png, tmp_path / "chromium-profile")
+        # Where the browser ended after the login redirect: the report, not a login form.
+        dom = dump_dom(login, tmp_path / "chromium-profile-dom")
 
+    assert "<title>browser-model - Endpoint Sizing Results</title>" in dom, dom[:2000]
+    assert dom.count("<svg") >= 2 and "ml.m5.large" in dom
+    assert 'type="password"' not in dom
     assert png.is_file() and png.stat().st_size > 10_000, done.stderr[-2000:]
     colours = png_colours(png)
     background, most = max(colours.items(), key=lambda kv: kv[1])
@@ -56,5 +62,15 @@ def test_chromium_shows_the_final_report_through_the_api_server(tmp_path: Path) 
     # A page with a table and two charts: many colours, and far from one flat background.
     assert len(colours) > 50, len(colours)
     assert most / total < 0.95, (background, most / total)
+    # The report's own colours (report.html.j2): its page background and table headers, and the
+    # pass and fail cells of its step table (three steps passed, one failed). A login page has
+    # none of them.
+    report_colours = {
+        "page": colours.get((0xF1, 0xF6, 0xFB), 0),
+        "pass": colours.get((0xE5, 0xFF, 0xE5), 0),
+        "fail": colours.get((0xFF, 0xEA, 0xE5), 0),
+    }
+    print(report_colours)
+    assert all(count > 20 for count in report_colours.values()), report_colours
     # Keep it where a person can look at it (pytest keeps the last few tmp dirs).
     print(f"screenshot: {png}")
