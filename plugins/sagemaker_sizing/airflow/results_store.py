@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from airflow.sdk import ObjectStoragePath
+    from typing_extensions import TypeIs
 
     StorePath = Path | ObjectStoragePath
 
@@ -59,7 +60,7 @@ def open_location(location: str, conn_id: str | None) -> StorePath:
     return ObjectStoragePath(location, conn_id=conn_id)
 
 
-def is_local(path: StorePath) -> bool:
+def is_local(path: StorePath) -> TypeIs[Path]:
     return isinstance(path, Path) and not hasattr(path, "protocol")
 
 
