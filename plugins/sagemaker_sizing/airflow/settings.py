@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from sagemaker_sizing.airflow.results_store import StorePath
 
 SECTION = "sagemaker_sizing"
+# The conf field's default (conf_fields): "the deployment's results dir".
+RESULTS_DIR_DEFAULT = "perfsize-results-dir"
 
 
 def max_rounds() -> int:
@@ -63,10 +65,17 @@ def results_roots() -> list[StorePath]:
     """
     from sagemaker_sizing.airflow.results_store import open_location
 
-    raw = str(conf.get(SECTION, "results_roots", fallback="perfsize-results-dir,results"))
+    raw = str(conf.get(SECTION, "results_roots", fallback=f"{results_dir()},results"))
     parts = list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
     roots = [open_location(part, aws_conn_id()) for part in parts]
     return list(dict.fromkeys(roots))
+
+
+def results_dir() -> str:
+    """The deployment's results folder or object-store URL (``s3://bucket/prefix``): where a run
+    whose conf leaves ``perfsize_results_dir`` at its default writes. Several Celery hosts share
+    an object store (or one volume mounted at the same path on every host)."""
+    return str(conf.get(SECTION, "results_dir", fallback=RESULTS_DIR_DEFAULT) or RESULTS_DIR_DEFAULT)
 
 
 def staging_dir() -> Path:

@@ -333,7 +333,10 @@ def injector_start(items: Sequence[Mapping[str, Any]], now_s: float | None = Non
 
 def results_dir_of(conf: Mapping[str, Any], dag_id: str, run_id: str) -> StorePath:
     """The run's folder where its results are kept: local, or on the object store (shared)."""
-    root = results_store.open_location(str(conf["perfsize_results_dir"]), settings.aws_conn_id())
+    location = str(conf["perfsize_results_dir"])
+    if location == settings.RESULTS_DIR_DEFAULT:
+        location = settings.results_dir()  # the conf left it to the deployment
+    root = results_store.open_location(location, settings.aws_conn_id())
     return run_folder(root, dag_id, run_id)
 
 

@@ -218,7 +218,7 @@ def airflow_env(
         "AIRFLOW__CORE__HOSTNAME_CALLABLE": "sagemaker_sizing.airflow.worker_host.hostname",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db_url,
         "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + db_url.replace("+psycopg2", ""),
+        "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + db_url,
         # One task at a time per worker, none held in reserve: a step's two injectors run on both.
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
         "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
