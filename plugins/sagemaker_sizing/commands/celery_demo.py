@@ -6,7 +6,8 @@ results go to), then Airflow's API server, scheduler, DAG processor, triggerer a
 workers with distinct hostnames, all with the CeleryExecutor. It triggers one sizing over the
 REST API whose steps are split over two injectors, waits for its end, stops everything it
 started (also on Ctrl-C or a failure), and prints one JSON object as its last line:
-``{"state", "workers", "max_start_skew_s", "achieved_tps_ratio", "results", "report"}``.
+``{"state", "workers", "max_start_skew_s", "achieved_tps_ratio", "results", "report",
+"served_by_ui"}`` (the last: the UI plugin served the report and a Gatling report from S3).
 """
 
 from __future__ import annotations
@@ -161,6 +162,13 @@ class Api:
             self.token = str(self._request("GET", f"{self.server}/auth/token")["access_token"])
         return self._request(method, f"{self.server}/api/v2{path}", body)
 
+    def raw(self, path: str) -> bytes:
+        """A page of the API server (``path`` from its root), with the token."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        request = urllib.request.Request(f"{self.server}{path}", headers=headers)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return bytes(response.read())
+
     def _request(self, method: str, url: str, body: Any = None) -> Any:
         headers = {"Content-Type": "application/json"}
         if self.token:
@@ -300,7 +308,31 @@ def run_demo(work: Path, local: LocalSageMakerStatus, services: Services, timeou
     workers = sorted(
         {ti["hostname"] for ti in instances if ti["task_id"].endswith(".load") and ti["hostname"]}
     )
-    return summarize(local, state, workers, run_id, instances)
+    answer = summarize(local, state, workers, run_id, instances)
+    answer["served_by_ui"] = served_by_ui(api, run_id, instances)
+    return answer
+
+
+def served_by_ui(api: Api, run_id: str, instances: list[dict[str, Any]]) -> bool:
+    """The API server's UI plugin serves the run's report and a load's Gatling report from S3."""
+    from sagemaker_sizing.airflow.run_files import run_folder
+    from sagemaker_sizing.airflow.ui import URL_PREFIX
+
+    run_name = urllib.parse.quote(run_folder(Path(), DAG_ID, run_id).name, safe="")
+    quoted = urllib.parse.quote(run_id, safe="")
+    load = next((ti for ti in instances if ti["task_id"].endswith(".load")), None)
+    if load is None:
+        return False
+    try:
+        report = api.raw(f"{URL_PREFIX}/runs/{run_name}/report.html")
+        links = api.call(
+            "GET", f"/dags/{DAG_ID}/dagRuns/{quoted}/taskInstances/{load['task_id']}/links?map_index=0"
+        )["extra_links"]
+        gatling = api.raw(links["Gatling report"])
+    except (urllib.error.URLError, KeyError, TypeError) as exc:
+        log(f"the UI plugin did not serve the run's reports: {exc}")
+        return False
+    return b"Endpoint Sizing Results" in report and b"Gatling" in gatling
 
 
 def summarize(
@@ -361,6 +393,7 @@ def handle(args: argparse.Namespace) -> int:
         "achieved_tps_ratio": None,
         "results": None,
         "report": None,
+        "served_by_ui": False,
     }
     local_sagemaker = LocalSageMaker(
         args.local_state_dir or work / "local", models=(MODEL,), creating_delay=1.0
