@@ -42,7 +42,7 @@ def test_celery_demo_runs_load_on_both_workers_in_step_and_keeps_results_on_s3(t
         assert answer["workers"] == ["worker1", "worker2"]
         assert answer["max_start_skew_s"] is not None and 0 <= answer["max_start_skew_s"] < 1
         assert abs(answer["achieved_tps_ratio"] - 1) <= 0.02
-        assert answer["served_by_ui"] is True
+        assert answer["served_by_ui"] is True, done.stderr[-3000:]
         results = answer["results"]
         assert results.startswith(f"s3://{BUCKET}/") and answer["report"] == f"{results}/report.html"
         prefix = results.removeprefix(f"s3://{BUCKET}/")

@@ -320,13 +320,16 @@ def served_by_ui(api: Api, run_id: str, instances: list[dict[str, Any]]) -> bool
 
     run_name = urllib.parse.quote(run_folder(Path(), DAG_ID, run_id).name, safe="")
     quoted = urllib.parse.quote(run_id, safe="")
-    load = next((ti for ti in instances if ti["task_id"].endswith(".load")), None)
+    load = next(
+        (ti for ti in instances if ti["task_id"].endswith(".load") and ti["state"] == "success"), None
+    )
     if load is None:
         return False
     try:
         report = api.raw(f"{URL_PREFIX}/runs/{run_name}/report.html")
         links = api.call(
-            "GET", f"/dags/{DAG_ID}/dagRuns/{quoted}/taskInstances/{load['task_id']}/links?map_index=0"
+            "GET",
+            f"/dags/{DAG_ID}/dagRuns/{quoted}/taskInstances/{load['task_id']}/links?map_index={load['map_index']}",
         )["extra_links"]
         gatling = api.raw(links["Gatling report"])
     except (urllib.error.URLError, KeyError, TypeError) as exc:
