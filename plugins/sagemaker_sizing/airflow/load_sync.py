@@ -57,6 +57,14 @@ def wait_for_foreign_jar(
     return delay
 
 
+def ensure_results_folder(bash_command: str) -> None:
+    """Make the ``-rf`` folder on this host: the commands task made it only on its own host."""
+    args = _args(bash_command)
+    folder = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "-rf"), None)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+
+
 def mirror_refusal(bash_command: str, conf: Mapping[str, Any], context: Any) -> None:
     """A quota-refused step's marker, from the store to this worker's staging folder, where the
     command's guard looks for it (deploy wrote it to the store, the shared results folder)."""

@@ -52,6 +52,7 @@ class GatlingLoadOperator(BashOperator):
         from sagemaker_sizing.airflow import load_sync
 
         GatlingReportLink.persist(context, str(self.bash_command))
+        load_sync.ensure_results_folder(str(self.bash_command))
         load_sync.mirror_refusal(str(self.bash_command), self.conf or {}, context)
         load_sync.wait_for_foreign_jar(str(self.bash_command))
         try:
