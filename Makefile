@@ -40,4 +40,4 @@ clean:
 	-.venv/bin/sagemaker-sizing local stop
 	-bash scripts/postgres.sh clean
 	-bash scripts/redis.sh clean
-	rm -rf .setup airflow_home .local-sagemaker results
+	rm -rf .setup airflow_home .local-sagemaker results .celery-demo
