@@ -1,11 +1,15 @@
 # The two commands a newcomer types: `make demo` and `make test`. Both set up first (idempotent).
-.PHONY: setup demo test check lint ui local-start local-stop local-status bench clean
+.PHONY: setup demo celery-demo test check lint ui local-start local-stop local-status bench clean
 
 setup:
 	@bash scripts/setup.sh
 
 demo: setup
 	.venv/bin/sagemaker-sizing demo
+
+# The distributed path without Docker: redis, PostgreSQL, two Celery workers, results on S3 (moto).
+celery-demo: setup
+	.venv/bin/sagemaker-sizing celery-demo
 
 test: setup
 	@bash scripts/test.sh
@@ -36,4 +40,4 @@ clean:
 	-.venv/bin/sagemaker-sizing local stop
 	-bash scripts/postgres.sh clean
 	-bash scripts/redis.sh clean
-	rm -rf .setup airflow_home .local-sagemaker results
+	rm -rf .setup airflow_home .local-sagemaker results .celery-demo

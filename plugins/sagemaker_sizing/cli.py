@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sagemaker_sizing.commands.demo",
     "sagemaker_sizing.commands.orphans",
     "sagemaker_sizing.commands.ui",
+    "sagemaker_sizing.commands.celery_demo",
 )
 
 

@@ -136,7 +136,8 @@ def test_a_run_triggered_through_the_rest_api_succeeds_and_its_logs_read_back(
     reports = list((work / "results").glob("sagemaker_sizing__*/report.html"))
     assert reports
 
-    # Round 2 (30 TPS) ran as two injector tasks; parse merged both logs into one step.
+    # Round 2 (30 TPS) ran as two injector tasks, started together; parse merged both logs into
+    # one step, judged on the window in which both were sending.
     assert [i for i in by_id if i[0] == "round_2.load"] == [("round_2.load", 0), ("round_2.load", 1)]
     run_dir = reports[0].parent
     logs = sorted(run_dir.glob("*-30TPS-inj*of2-*/simulation.log"))
@@ -145,7 +146,8 @@ def test_a_run_triggered_through_the_rest_api_succeeds_and_its_logs_read_back(
     step_30 = next(s for s in steps if s["steady_state_tps"] == 30)
     per_injector = [parse_log(log)["all"]["count_total"] for log in logs]
     assert min(per_injector) > 0
-    assert step_30["count_total"] == sum(per_injector)
+    assert step_30["injectors"] == 2 and 0 <= step_30["start_skew_s"] < 1
+    assert 0.8 * sum(per_injector) <= step_30["count_total"] <= sum(per_injector)
 
     # The operator extra links, read back through the REST API, open the reports in the UI.
     server = api.base.removesuffix("/api/v2")

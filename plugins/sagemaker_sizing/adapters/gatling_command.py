@@ -33,6 +33,9 @@ _RESULT_SUFFIX = re.compile(r"-\d{17}$")
 # Properties that would put a secret on the command line (process lists, task logs).
 _SECRET_OPTS = re.compile(r"^-D(auth\.|aws\.(accessKeyId|secretAccessKey|sessionToken)\b)", re.IGNORECASE)
 
+# The shared start instant of a step's injectors, in epoch milliseconds.
+START_AT_PROPERTY = "-Dscenario.startAtEpochMs="
+
 Number = int | float | Decimal
 
 
@@ -68,6 +71,9 @@ class GatlingStep:
     simulation: str = SCENARIO
     warm_up_seconds: Number = DEFAULT_WARM_UP_SECONDS
     class_data_archive: str | Path | None = AUTO
+    # The instant (epoch ms) the step's injectors start together (-Dscenario.startAtEpochMs): the
+    # project's jar waits for it once its JVM is up; for another jar the load task waits before it.
+    start_at_epoch_ms: int | None = None
 
 
 def format_number(value: Number) -> str:
@@ -122,6 +128,7 @@ def gatling_args(step: GatlingStep) -> list[str]:
         *_archive_opts(step),
         *step.jvm_opts,
         *([f"-Dscenario.warmUpSeconds={warm_up}"] if Decimal(warm_up) > 0 else []),
+        *([f"{START_AT_PROPERTY}{step.start_at_epoch_ms}"] if step.start_at_epoch_ms is not None else []),
         f"-Dgatling.core.outputDirectoryBaseName={step.output_base_name}",
         f"-Dsagemaker.host={step.host}",
         f"-Dsagemaker.region={step.region}",
@@ -152,6 +159,13 @@ def _archive_opts(step: GatlingStep) -> list[str]:
 def gatling_shell_command(step: GatlingStep) -> str:
     """The same command as one shell string, every argument quoted (for a BashOperator)."""
     return shlex.join(gatling_args(step))
+
+
+def start_instant(args: Sequence[str]) -> tuple[int | None, str | None]:
+    """The start instant (epoch ms) and the jar of a Gatling argument list, when they are given."""
+    start = next((a[len(START_AT_PROPERTY) :] for a in args if a.startswith(START_AT_PROPERTY)), None)
+    jar = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "-jar"), None)
+    return (int(start) if start is not None and start.isdigit() else None), jar
 
 
 def result_folder(results_dir: str | Path, base_name: str) -> Path | None:

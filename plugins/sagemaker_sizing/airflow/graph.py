@@ -1,8 +1,9 @@
 """The sizing DAG's shape: validate, N round slots, then report, teardown and an honest end.
 
 Each round: ``plan`` (a BranchPythonOperator: the core's walk gives the next batch; into the
-round, or stop when it is empty) → ``deploy`` (mapped over the batch) beside ``commands`` (the Gatling
-command of each injector) → ``load`` (mapped over injectors) → ``parse`` (mapped over the batch).
+round, or stop when it is empty) → ``deploy`` (mapped over the batch) → ``commands`` (the Gatling
+command of each injector, with the instant a split step's injectors start together) → ``load``
+(mapped over injectors) → ``parse`` (mapped over the batch).
 The number of slots is fixed at parse time; validation rejects a conf whose walk could need more.
 """
 
@@ -92,21 +93,29 @@ def _add_round(round_no: int, conf: XComArg, previous: list[XComArg]) -> XComArg
     @task(task_id="commands")
     def commands(conf: Any, items: Any) -> list[str]:
         context = get_current_context()
-        run_dir = tasks.results_dir_of(conf, context["dag"].dag_id, context["run_id"])
-        run_dir.mkdir(parents=True, exist_ok=True)
+        load_dir = tasks.load_dir_of(conf, context["dag"].dag_id, context["run_id"])
+        load_dir.mkdir(parents=True, exist_ok=True)
         conn_id = settings.aws_conn_id()
+        # Set once the endpoints are InService: the split steps' injectors start together then.
+        start_at = tasks.injector_start(list(items))
         return tasks.load_commands(
-            conf, run_dir, list(items), tasks.runtime_url_of(conn_id), tasks.runtime_tls_url_of(conn_id)
+            conf,
+            load_dir,
+            list(items),
+            tasks.runtime_url_of(conn_id),
+            tasks.runtime_tls_url_of(conn_id),
+            start_at_epoch_ms=start_at,
         )
 
+    load_commands = commands(conf, items)
     load = GatlingLoadOperator.partial(task_id="load", aws_conn_id=settings.aws_conn_id(), conf=conf).expand(
-        bash_command=commands(conf, items)
+        bash_command=load_commands
     )
     # Runs after a failed load too, so the lanes that were measured keep their results.
     parse = ParseStepOperator.partial(
         task_id="parse", conf=conf, trigger_rule=TriggerRule.NONE_SKIPPED
     ).expand(item=items)
-    deploy >> load >> parse
+    deploy >> load_commands >> load >> parse
     return parse.output
 
 

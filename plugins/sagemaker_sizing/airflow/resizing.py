@@ -16,13 +16,12 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import DAG, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from sagemaker_sizing.airflow import settings
+from sagemaker_sizing.airflow import results_store, settings, tasks
 from sagemaker_sizing.airflow.graph import (
     add_report_and_teardown,
     add_rounds,
@@ -33,6 +32,9 @@ from sagemaker_sizing.core import conf as conf_mod
 from sagemaker_sizing.core import drift, history, validation
 from sagemaker_sizing.core.conf_fields import params_schema
 from sagemaker_sizing.paths import INCLUDE_DIR
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -142,22 +144,27 @@ def record_history(threshold: float) -> dict[str, Any]:
     reported = ti.xcom_pull(task_ids="report")
     if not reported:
         raise AirflowFailException("the report task wrote no report: nothing to record")
-    run_dir = Path(reported["recommendation"]).parent
     dag_id = context["dag"].dag_id
+    # Where the report task wrote: a local folder or the object store every worker shares.
+    run_dir = tasks.results_dir_of(ti.xcom_pull(task_ids="validate"), dag_id, context["run_id"])
     index = history.index_path(run_dir.parent, dag_id)
-    report_context = json.loads(run_dir.joinpath(RECOMMENDATION_FILE).read_text(encoding="utf-8"))
+    report_context = json.loads((run_dir / RECOMMENDATION_FILE).read_text(encoding="utf-8"))
     current = drift.snapshot(report_context, report=f"{run_dir.name}/{REPORT_FILE}")
     result = drift.compare(history.previous_snapshot(index, current.run_id), current, threshold)
     for note in result.notes:
         (log.warning if note.startswith("DRIFT") else log.info)("%s", note)
     report_context["notes"] = [*report_context.get("notes", []), *result.notes]
     report_context["drift"] = result.to_dict()
-    history.write_atomically(run_dir / RECOMMENDATION_FILE, json.dumps(report_context, indent=2) + "\n")
-    history.write_atomically(run_dir / REPORT_FILE, render_html(report_context))
+    results_store.write_text(run_dir / RECOMMENDATION_FILE, json.dumps(report_context, indent=2) + "\n")
+    results_store.write_text(run_dir / REPORT_FILE, render_html(report_context))
     history.record(
-        index, dag_id, current, {"drifted": result.drifted, "capacity_change": result.capacity_change}
+        index,
+        dag_id,
+        current,
+        {"drifted": result.drifted, "capacity_change": result.capacity_change},
+        write=results_store.write_text,
     )
-    log.info("recorded in %s", index)
+    log.info("recorded in %s", results_store.describe(index))
     return result.to_dict()
 
 

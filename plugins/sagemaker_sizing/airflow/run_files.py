@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from sagemaker_sizing.adapters.gatling_command import output_base_name, result_folder
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from pathlib import Path, PurePath
+
+    from airflow.sdk import ObjectStoragePath
 
     from sagemaker_sizing.core.model import StepConfig
 
+_P = TypeVar("_P", bound="PurePath | ObjectStoragePath")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 
 
-def run_folder(results_dir: Path, dag_id: str, run_id: str) -> Path:
+def run_folder(results_dir: _P, dag_id: str, run_id: str) -> _P:
     """One folder per DAG run; Airflow run ids hold ``:`` and ``+``, which we keep out of paths."""
-    return results_dir / _UNSAFE.sub("_", f"{dag_id}__{run_id}")
+    return cast("_P", results_dir / _UNSAFE.sub("_", f"{dag_id}__{run_id}"))
 
 
 def step_base_name(step: StepConfig, unix: int) -> str:
@@ -32,9 +35,9 @@ def step_base_name(step: StepConfig, unix: int) -> str:
     )
 
 
-def refusal_file(run_dir: Path, base: str) -> Path:
+def refusal_file(run_dir: _P, base: str) -> _P:
     """Where deploy records that a quota refused a step (load skips it, parse reports it)."""
-    return run_dir / f"{base}.quota-refused.json"
+    return cast("_P", run_dir / f"{base}.quota-refused.json")
 
 
 def injector_base_name(base: str, injector: int, injectors: int) -> str:

@@ -5,13 +5,20 @@ Each can be set in airflow.cfg or as ``AIRFLOW__SAGEMAKER_SIZING__<NAME>``.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from airflow.sdk.configuration import conf
 
 from sagemaker_sizing.paths import PROJECT_ROOT
 
+if TYPE_CHECKING:
+    from sagemaker_sizing.airflow.results_store import StorePath
+
 SECTION = "sagemaker_sizing"
+# The conf field's default (conf_fields): "the deployment's results dir".
+RESULTS_DIR_DEFAULT = "perfsize-results-dir"
 
 
 def max_rounds() -> int:
@@ -50,11 +57,43 @@ def defer_after() -> float:
     return float(conf.getfloat(SECTION, "defer_after", fallback=0.0))
 
 
-def results_roots() -> list[Path]:
-    """Folders the UI plugin serves run folders from: the conf's default results dir and the demo's."""
-    raw = str(conf.get(SECTION, "results_roots", fallback="perfsize-results-dir,results"))
-    roots = [resolve(part.strip()) for part in raw.split(",") if part.strip()]
+def results_roots() -> list[StorePath]:
+    """Folders the UI plugin serves run folders from: the conf's default results dir and the demo's.
+
+    Each is a path or an object-store URL (``s3://bucket/prefix``, read with ``aws_conn_id``'s
+    connection unless the URL names one), like ``perfsize_results_dir``.
+    """
+    from sagemaker_sizing.airflow.results_store import open_location
+
+    raw = str(conf.get(SECTION, "results_roots", fallback=f"{results_dir()},results"))
+    parts = list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    roots = [open_location(part, aws_conn_id()) for part in parts]
     return list(dict.fromkeys(roots))
+
+
+def results_dir() -> str:
+    """The deployment's results folder or object-store URL (``s3://bucket/prefix``): where a run
+    whose conf leaves ``perfsize_results_dir`` at its default writes. Several Celery hosts share
+    an object store (or one volume mounted at the same path on every host)."""
+    return str(conf.get(SECTION, "results_dir", fallback=RESULTS_DIR_DEFAULT) or RESULTS_DIR_DEFAULT)
+
+
+def staging_dir() -> Path:
+    """Local folder where Gatling writes before a load uploads to an object-store results dir."""
+    raw = str(conf.get(SECTION, "staging_dir", fallback="") or "")
+    return resolve(raw) if raw else Path(tempfile.gettempdir()) / "sagemaker-sizing-staging"
+
+
+def injector_start_lead() -> float:
+    """Seconds ahead of the ``commands`` task at which a step's injectors start together: enough for
+    every worker to pick its load task up and start its JVM. Only steps with several injectors wait."""
+    return float(conf.getfloat(SECTION, "injector_start_lead", fallback=15.0))
+
+
+def injector_start_tolerance() -> float:
+    """Seconds the first requests of a step's injectors may lie apart before the step is a
+    load-generator error (the endpoint never saw the step's TPS from all of them at once)."""
+    return float(conf.getfloat(SECTION, "injector_start_tolerance", fallback=1.0))
 
 
 def models_file() -> str:

@@ -8,6 +8,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -20,7 +21,7 @@ from sagemaker_sizing.adapters.gatling_command import (
     gatling_shell_command,
 )
 from sagemaker_sizing.adapters.ownership import endpoint_name, lane_for
-from sagemaker_sizing.airflow import settings
+from sagemaker_sizing.airflow import results_store, settings
 from sagemaker_sizing.airflow.run_files import injector_base_name, refusal_file, run_folder, step_base_name
 from sagemaker_sizing.core import conf as conf_mod
 from sagemaker_sizing.core import cost_guard, walk
@@ -30,8 +31,7 @@ from sagemaker_sizing.core.validation import validate_conf
 from sagemaker_sizing.paths import GATLING_JAR, PROJECT_ROOT
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
+    from sagemaker_sizing.airflow.results_store import StorePath
     from sagemaker_sizing.core.model import StepConfig, StepResult
 
 log = logging.getLogger(__name__)
@@ -211,10 +211,14 @@ def load_commands(
     items: Sequence[Mapping[str, Any]],
     runtime_url: str | None = None,
     runtime_tls_url: str | None = None,
+    *,
+    start_at_epoch_ms: int | None = None,
 ) -> list[str]:
     """One Gatling command per injector process; a step above one injector's TPS is split evenly.
 
     Each item's endpoint is the one its plan named (deploy makes it InService under that name).
+    The injectors of a split step share ``start_at_epoch_ms`` (see ``injector_start``); a step
+    with one injector starts when its task does.
 
     The host is the conf's, else the connection's ``sagemaker-runtime`` endpoint (the local
     SageMaker), else the region's public runtime host, in the form the jar's kind expects: the
@@ -246,6 +250,7 @@ def load_commands(
                 jvm_opts=tuple(settings.java_opts().split()),
                 # A foreign jar gets perfsizesagemaker's exact command line.
                 warm_up_seconds=DEFAULT_WARM_UP_SECONDS if kind == PROJECT else 0,
+                start_at_epoch_ms=start_at_epoch_ms if injectors > 1 else None,
             )
             if step.serverless:  # it measures its cold starts: no silent warm-up requests first
                 gatling_step = dataclasses.replace(gatling_step, warm_up_seconds=0)
@@ -317,8 +322,31 @@ def runtime_url_of(aws_conn_id: str) -> str | None:
     return str(url) if url else None
 
 
-def results_dir_of(conf: Mapping[str, Any], dag_id: str, run_id: str) -> Path:
-    return run_folder(settings.resolve(str(conf["perfsize_results_dir"])), dag_id, run_id)
+def injector_start(items: Sequence[Mapping[str, Any]], now_s: float | None = None) -> int | None:
+    """The instant (epoch ms) a round's split steps start: ``injector_start_lead`` seconds from now,
+    time for every worker to pick its load task up and start its JVM. None when no step is split."""
+    if all(int(item["injectors"]) <= 1 for item in items):
+        return None
+    now = time.time() if now_s is None else now_s
+    return int((now + settings.injector_start_lead()) * 1000)
+
+
+def results_dir_of(conf: Mapping[str, Any], dag_id: str, run_id: str) -> StorePath:
+    """The run's folder where its results are kept: local, or on the object store (shared)."""
+    location = str(conf["perfsize_results_dir"])
+    if location == settings.RESULTS_DIR_DEFAULT:
+        location = settings.results_dir()  # the conf left it to the deployment
+    root = results_store.open_location(location, settings.aws_conn_id())
+    return run_folder(root, dag_id, run_id)
+
+
+def load_dir_of(conf: Mapping[str, Any], dag_id: str, run_id: str) -> Path:
+    """Where Gatling writes: the run folder itself when local, else this host's staging folder
+    (the load task uploads its step folder to the store when the JVM is done)."""
+    run_dir = results_dir_of(conf, dag_id, run_id)
+    if results_store.is_local(run_dir):
+        return Path(str(run_dir))
+    return results_store.staging_folder(run_dir.name)
 
 
 def report(context: Any, rounds: int) -> dict[str, Any] | None:
@@ -386,24 +414,30 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
         )
     )
     run_dir = results_dir_of(conf, context["dag"].dag_id, context["run_id"])
-    html, json_path = render_report(
-        run_id=context["run_id"],
-        conf=conf,
-        results=results,
-        recommendation=recommendation,
-        costs=costs,
-        notes=notes,
-        results_dir=run_dir,
-        serverless=serverless,
-        outcome=outcome,
-    )
+    with results_store.scratch_dir() as scratch:
+        local_dir = Path(str(run_dir)) if results_store.is_local(run_dir) else Path(scratch)
+        html, json_path = render_report(
+            run_id=context["run_id"],
+            conf=conf,
+            results=results,
+            recommendation=recommendation,
+            costs=costs,
+            notes=notes,
+            results_dir=local_dir,
+            serverless=serverless,
+            outcome=outcome,
+        )
+        if not results_store.is_local(run_dir):
+            for written in (json_path, html):
+                results_store.upload_file(written, run_dir / written.name)
+    report_file, recommendation_file = run_dir / html.name, run_dir / json_path.name
     (log.error if outcome.failed else log.info)("%s", outcome.headline)
     if serverless is not None:
         log.info("recommendation: serverless %s", serverless_compare.summary(serverless))
-    log.info("report: %s", html)
+    log.info("report: %s", results_store.describe(report_file))
     return {
-        "report": str(html),
-        "recommendation": str(json_path),
+        "report": results_store.describe(report_file),
+        "recommendation": results_store.describe(recommendation_file),
         "status": str(outcome.status),
         "summary": outcome.headline,
     }

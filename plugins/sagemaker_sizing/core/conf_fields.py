@@ -106,7 +106,13 @@ FIELDS: tuple[Field, ...] = (
         minimum=0,
     ),
     Field("endurance_retries", (INTEGER,), "number of times to retry endurance test", 3, minimum=0),
-    Field("perfsize_results_dir", (STRING,), "directory for saving test results", "perfsize-results-dir"),
+    Field(
+        "perfsize_results_dir",
+        (STRING,),
+        "directory or object-store URL (s3://bucket/prefix) for saving test results; "
+        "the default: the deployment's results_dir setting",
+        "perfsize-results-dir",
+    ),
     Field(
         "cost_file",
         (STRING, NULL),

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 from sagemaker_sizing.core.drift import SizingSnapshot
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 INDEX_FILE = "index.json"
 
 
-def index_path(results_dir: Path, dag_id: str) -> Path:
+def index_path(results_dir: Any, dag_id: str) -> Any:
+    """``results_dir`` a local Path or an object-store path (same ``/`` operator): of the same kind."""
     return results_dir / dag_id / INDEX_FILE
 
 
@@ -33,11 +35,21 @@ def previous_snapshot(path: Path, run_id: str) -> SizingSnapshot | None:
     return earlier[-1] if earlier else None
 
 
-def record(path: Path, dag_id: str, entry: SizingSnapshot, drift: dict[str, Any] | None = None) -> None:
-    """Append (or, for a retried run, replace) this run's snapshot."""
+def record(
+    path: Path,
+    dag_id: str,
+    entry: SizingSnapshot,
+    drift: dict[str, Any] | None = None,
+    write: Callable[[Any, str], None] | None = None,
+) -> None:
+    """Append (or, for a retried run, replace) this run's snapshot.
+
+    ``path`` is a local path or any path-like with ``is_file``/``read_text`` (an object-store
+    path); ``write(path, text)`` stores the whole index (default: a local atomic write).
+    """
     runs = [e for e in _entries(path) if e.get("run_id") != entry.run_id]
     runs.append({**entry.to_dict(), "drift": drift})
-    write_atomically(path, json.dumps({"dag_id": dag_id, "runs": runs}, indent=2) + "\n")
+    (write or write_atomically)(path, json.dumps({"dag_id": dag_id, "runs": runs}, indent=2) + "\n")
 
 
 def _entries(path: Path) -> list[dict[str, Any]]:

@@ -284,6 +284,9 @@ def _step_row(index: int, result: StepResult, results_dir: Path) -> dict[str, An
     achieved = (result.metrics.get(k) for k in ACHIEVED_TPS_KEYS)
     row["achieved_tps"] = next((n for n in map(number, achieved) if n is not None), None)
     row["target_tps"] = step.steady_state_tps
+    # A split step: how many injectors sent it, and how far apart their first requests were.
+    row["injectors"] = number(result.metrics.get("injectors"))
+    row["start_skew_s"] = number(result.metrics.get("start_skew_s"))
     row["folder"] = result.folder
     row["report_link"] = _report_link(result.folder, results_dir)
     return row

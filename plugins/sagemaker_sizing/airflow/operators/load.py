@@ -49,11 +49,18 @@ class GatlingLoadOperator(BashOperator):
         self._auth_file: str | None = None
 
     def execute(self, context: Context) -> Any:
+        from sagemaker_sizing.airflow import load_sync
+
         GatlingReportLink.persist(context, str(self.bash_command))
+        load_sync.ensure_results_folder(str(self.bash_command))
+        load_sync.mirror_refusal(str(self.bash_command), self.conf or {}, context)
+        load_sync.wait_for_foreign_jar(str(self.bash_command))
         try:
             return super().execute(context)
         finally:
             self._remove_auth_file()
+            # Also after a failed load: its log and report are what the user reads to see why.
+            load_sync.upload_step_folder(str(self.bash_command), self.conf or {}, context)
 
     def on_kill(self) -> None:
         self._remove_auth_file()

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from sagemaker_sizing.airflow.run_files import latest_simulation_logs, refusal_file
+from sagemaker_sizing.airflow import results_store, settings, step_logs
+from sagemaker_sizing.airflow.run_files import refusal_file
 from sagemaker_sizing.airflow.tasks import results_dir_of
 from sagemaker_sizing.core.failures import TOP_MESSAGES, describe_failures, judge_failures
 from sagemaker_sizing.core.model import StepResult
@@ -16,10 +17,9 @@ from sagemaker_sizing.core.outcome import ErrorCategory
 from sagemaker_sizing.core.serde import step_config_from_dict, step_result_to_dict
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from airflow.sdk import Context
 
+    from sagemaker_sizing.airflow.results_store import StorePath
     from sagemaker_sizing.core.model import StepConfig
 
 STEP_FILE = "step.json"
@@ -36,7 +36,9 @@ class ParseStepOperator(BaseOperator):
 
     A step that could not measure the endpoint (no log: the jar exited before writing one; no
     request; KOs that are mostly setup errors such as unknown host, refused connection, TLS, HTTP
-    403/404; connections refused after the endpoint had answered) is an *error* step: recorded
+    403/404; connections refused after the endpoint had answered; a split step's injectors that
+    did not send together, judged on the window in which all of them were sending: a
+    *load-generator* error) is an *error* step: recorded
     like any other (XCom pushed before failing, so the report names it), then the task fails at
     once, without retry, with the top messages and their counts in its log.
 
@@ -53,7 +55,7 @@ class ParseStepOperator(BaseOperator):
         self.conf = conf
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from sagemaker_sizing.core.gatling import GatlingLogError, parse_logs  # numpy: not at DAG parse time
+        from sagemaker_sizing.core.gatling import GatlingLogError  # numpy: not at DAG parse time
         from sagemaker_sizing.core.requirements import check
 
         run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
@@ -63,7 +65,7 @@ class ParseStepOperator(BaseOperator):
         if refused.is_file():
             return self._refused(step, round_no, json.loads(refused.read_text())["error"])
         injectors = int(self.item["injectors"])
-        logs = latest_simulation_logs(run_dir, self.item["folder"], injectors)
+        logs = step_logs.step_logs(run_dir, self.item["folder"], injectors)
         if len(logs) < injectors:
             # Parse runs once the load is done or failed: a jar that exited before writing its log
             # (unreachable host, bad settings) did not measure anything, and a retry finds no more.
@@ -78,7 +80,10 @@ class ParseStepOperator(BaseOperator):
                 None,
             )
         try:
-            parsed = parse_logs(logs, target_tps=step.steady_state_tps)
+            with step_logs.local_logs(logs) as paths:  # downloaded when the results are on a store
+                measured = step_logs.measure(
+                    paths, step.steady_state_tps, settings.injector_start_tolerance()
+                )
         except GatlingLogError as exc:
             # An unreadable log (or one without a request) stays so: the load measured nothing.
             error = f"the load wrote no usable log: {exc}"
@@ -88,10 +93,29 @@ class ParseStepOperator(BaseOperator):
                 run_dir,
                 logs[0].parent,
             )
+        parsed = measured.metrics
         for warning in parsed.get("warnings", []):
             self.log.warning("round %s: %s", round_no, warning)
+        folder = logs[0].parent.name
+        if measured.start_skew_s is not None:
+            self.log.info(
+                "round %s: %s injectors, start skew %.3f s", round_no, injectors, measured.start_skew_s
+            )
+        if measured.load_generator_problems:
+            # The endpoint never saw the step's TPS from all injectors at once: no capacity verdict.
+            error = f"load generator: {'; '.join(measured.load_generator_problems)}"
+            result = StepResult(
+                step,
+                round_no,
+                False,
+                error,
+                parsed["all"],
+                folder,
+                error,
+                ErrorCategory.LOAD_GENERATOR,
+            )
+            return self._error(context, result, run_dir, logs[0].parent)
         verdict = judge_failures(parsed)
-        folder = str(logs[0].parent.relative_to(run_dir))
         failures = verdict.failures[:KEPT_MESSAGES]
         if verdict.category is not None:
             result = StepResult(
@@ -129,20 +153,20 @@ class ParseStepOperator(BaseOperator):
         self.log.error("round %s: %s -> QUOTA (%s)", round_no, step.describe(), error)
         return step_result_to_dict(result)
 
-    def _record(self, result: StepResult, folder: Path) -> dict[str, Any]:
+    def _record(self, result: StepResult, folder: StorePath) -> dict[str, Any]:
         summary = step_result_to_dict(result)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / STEP_FILE).write_text(json.dumps(summary, indent=2))
+        _write_json(folder, STEP_FILE, summary)
         return summary
 
-    def _error(self, context: Context, result: StepResult, run_dir: Path, folder: Path | None) -> NoReturn:
+    def _error(
+        self, context: Context, result: StepResult, run_dir: StorePath, folder: StorePath | None
+    ) -> NoReturn:
         """Record an error step where the report finds it, then fail the task for good."""
         # No step folder (the jar wrote none): the record goes beside where it would have been.
         target = folder if folder is not None else run_dir
         name = STEP_FILE if folder is not None else f"{self.item['folder']}.{STEP_FILE}"
         summary = step_result_to_dict(result)
-        target.mkdir(parents=True, exist_ok=True)
-        (target / name).write_text(json.dumps(summary, indent=2))
+        _write_json(target, name, summary)
         ti = context.get("ti")
         if ti is not None:  # a failed task pushes no return value: the report reads this one
             ti.xcom_push(key=XCOM_RETURN_KEY, value=summary)
@@ -158,3 +182,10 @@ class ParseStepOperator(BaseOperator):
         raise AirflowFailException(
             f"round {result.round}: {result.step.describe()}: {result.error_category} error: {result.error}"
         )
+
+
+def _write_json(folder: StorePath, name: str, summary: dict[str, Any]) -> None:
+    """``folder/name``, in a local folder or on the object store (no folders to make there)."""
+    if results_store.is_local(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+    results_store.write_text(folder / name, json.dumps(summary, indent=2))

@@ -14,29 +14,34 @@ Unknown runs and files are 404; nothing outside a run folder is ever served.
 from __future__ import annotations
 
 import functools
+import mimetypes
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from sagemaker_sizing.airflow import results_store
 from sagemaker_sizing.airflow.ui import results_files
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from sagemaker_sizing.airflow.results_store import StorePath
+
 # Served files come from Gatling and our templates; never let a browser guess another type.
 _HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
 
 
-def create_app(roots: Sequence[Path], *, dependencies: Sequence[Any] = ()) -> FastAPI:
-    """An app serving the run folders under ``roots`` (searched in order).
+def create_app(roots: Sequence[StorePath | str], *, dependencies: Sequence[Any] = ()) -> FastAPI:
+    """An app serving the run folders under ``roots`` (searched in order): local folders, or
+    object-store folders (``ObjectStoragePath``, see ``airflow.results_store``).
 
     ``dependencies`` guard every route (the plugin passes Airflow's "is authenticated" check).
     """
-    roots = tuple(Path(r) for r in roots)
+    served: tuple[StorePath, ...] = tuple(Path(r) if isinstance(r, str) else r for r in roots)
     app = FastAPI(
         title="SageMaker sizing results",
         dependencies=list(dependencies),
@@ -47,9 +52,9 @@ def create_app(roots: Sequence[Path], *, dependencies: Sequence[Any] = ()) -> Fa
 
     @app.get("/", response_class=HTMLResponse, name="index")
     def index(request: Request) -> HTMLResponse:
-        runs = results_files.list_runs(roots)
+        runs = results_files.list_runs(served)
         html = _template("index.html.j2").render(
-            runs=runs, roots=roots, modified=_timestamp, base=str(request.url_for("index"))
+            runs=runs, roots=served, modified=_timestamp, base=str(request.url_for("index"))
         )
         return HTMLResponse(html, headers=_HEADERS)
 
@@ -58,32 +63,36 @@ def create_app(roots: Sequence[Path], *, dependencies: Sequence[Any] = ()) -> Fa
         from sagemaker_sizing.airflow.run_files import run_folder
 
         name = run_folder(Path(), dag_id, run_id).name
-        _run_dir(roots, name)
+        _run_dir(served, name)
         return RedirectResponse(str(request.url_for("run_file", run=name, path="report.html")))
 
     @app.get("/runs/{run}/steps/{base}", name="step")
     def step(request: Request, run: str, base: str) -> RedirectResponse:
-        folder = results_files.newest_step_folder(_run_dir(roots, run), base)
+        folder = results_files.newest_step_folder(_run_dir(served, run), base)
         if folder is None:
             raise HTTPException(404, f"no Gatling report for step {base} of run {run} (yet)")
         return RedirectResponse(str(request.url_for("run_file", run=run, path=f"{folder.name}/index.html")))
 
     @app.get("/runs/{run}/", name="run")
     def run_index(request: Request, run: str) -> RedirectResponse:
-        _run_dir(roots, run)
+        _run_dir(served, run)
         return RedirectResponse(str(request.url_for("run_file", run=run, path="report.html")))
 
     @app.get("/runs/{run}/{path:path}", name="run_file")
-    def run_file(run: str, path: str) -> FileResponse:
-        target = results_files.find_file(_run_dir(roots, run), path)
+    def run_file(run: str, path: str) -> Response:
+        target = results_files.find_file(_run_dir(served, run), path)
         if target is None:
             raise HTTPException(404, f"no file {path!r} in run {run}")
-        return FileResponse(target, headers=_HEADERS)
+        if results_store.is_local(target):
+            return FileResponse(target, headers=_HEADERS)
+        # From the object store: Gatling's files are small (the log stays a download for parse).
+        media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return Response(target.read_bytes(), media_type=media_type, headers=_HEADERS)
 
     return app
 
 
-def _run_dir(roots: Sequence[Path], run: str) -> Path:
+def _run_dir(roots: Sequence[StorePath], run: str) -> StorePath:
     folder = results_files.find_run(roots, run)
     if folder is None:
         raise HTTPException(404, f"no run {run!r}")

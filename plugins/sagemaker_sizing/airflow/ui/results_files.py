@@ -3,6 +3,10 @@
 A run is a folder ``<dag_id>__<run_id sanitized>`` directly under a root (see
 ``airflow.run_files.run_folder``). Every path a client names is resolved (symlinks included)
 and must stay inside its run folder, which must itself stay inside its root.
+
+A root may be an object store (``s3://bucket/prefix``, see ``airflow.results_store``): there a
+path has no symlinks to follow, and a client's path is refused when any part of it is empty,
+``.`` or ``..``.
 """
 
 from __future__ import annotations
@@ -13,9 +17,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sagemaker_sizing.airflow import results_store
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
+
+    from sagemaker_sizing.airflow.results_store import StorePath
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +36,7 @@ class RunEntry:
     """One run folder, with what its recommendation.json says (when there is one)."""
 
     name: str
-    folder: Path
+    folder: StorePath
     modified: float
     has_report: bool
     status: str | None = None
@@ -40,31 +48,46 @@ def is_run_name(name: str) -> bool:
     return bool(_RUN_NAME.match(name)) and ".." not in name
 
 
-def find_run(roots: Sequence[Path], name: str) -> Path | None:
+def find_run(roots: Sequence[StorePath], name: str) -> StorePath | None:
     """The run folder called ``name`` in the first root that has it; None for anything else."""
     if not is_run_name(name):
         return None
     for root in roots:
+        if not results_store.is_local(root):
+            if _store_is_dir(root / name):
+                return root / name
+            continue
         folder = _inside(root, root / name)
         if folder is not None and folder.is_dir():
             return folder
     return None
 
 
-def find_file(run_dir: Path, relative: str) -> Path | None:
+def find_file(run_dir: StorePath, relative: str) -> StorePath | None:
     """The file ``relative`` of a run (a folder gives its index.html); None if absent or outside."""
     if not relative or relative.startswith(("/", "\\")) or "\x00" in relative:
         return None
+    if not results_store.is_local(run_dir):
+        relative = relative.removesuffix("/")  # a folder's URL ends with its slash
+        parts = relative.split("/")
+        if any(part in {"", ".", ".."} or "\\" in part for part in parts):
+            return None
+        found = run_dir / relative
+        if _store_is_dir(found):
+            found = found / "index.html"
+        return found if _store_is_file(found) else None
     target = _inside(run_dir, run_dir / relative)
     if target is not None and target.is_dir():
         target = _inside(run_dir, target / "index.html")
     return target if target is not None and target.is_file() else None
 
 
-def newest_step_folder(run_dir: Path, base: str) -> Path | None:
+def newest_step_folder(run_dir: StorePath, base: str) -> StorePath | None:
     """Gatling names a step's folder ``<base>-<timestamp>``; a retried load leaves older ones."""
     if "/" in base or "\\" in base or base in {"", ".", ".."}:
         return None
+    if not results_store.is_local(run_dir):
+        return results_store.newest_step_folder(run_dir, base)
     candidates = [
         p
         for p in run_dir.glob(f"{_glob_escape(base)}-*")
@@ -73,10 +96,15 @@ def newest_step_folder(run_dir: Path, base: str) -> Path | None:
     return max(candidates, key=lambda p: p.name, default=None)
 
 
-def list_runs(roots: Sequence[Path]) -> list[RunEntry]:
+def list_runs(roots: Sequence[StorePath]) -> list[RunEntry]:
     """Every run folder under the roots, newest first (a name in two roots: the first root wins)."""
     seen: dict[str, RunEntry] = {}
     for root in roots:
+        if not results_store.is_local(root):
+            for child in _store_children(root):
+                if child.name not in seen and is_run_name(child.name) and _store_is_dir(child):
+                    seen[child.name] = _entry(child.name, child)
+            continue
         if not root.is_dir():
             continue
         for child in root.iterdir():
@@ -89,7 +117,7 @@ def list_runs(roots: Sequence[Path]) -> list[RunEntry]:
     return sorted(seen.values(), key=lambda e: (e.modified, e.name), reverse=True)
 
 
-def _entry(name: str, folder: Path) -> RunEntry:
+def _entry(name: str, folder: StorePath) -> RunEntry:
     rec = _read_json(folder / "recommendation.json")
     summary = rec.get("recommendation") or {}
     text = None
@@ -99,7 +127,7 @@ def _entry(name: str, folder: Path) -> RunEntry:
     return RunEntry(
         name=name,
         folder=folder,
-        modified=folder.stat().st_mtime,
+        modified=_modified(folder),
         has_report=(folder / "report.html").is_file(),
         status=rec.get("status"),
         recommendation=text,
@@ -107,7 +135,7 @@ def _entry(name: str, folder: Path) -> RunEntry:
     )
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: StorePath) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -130,3 +158,37 @@ def _inside(parent: Path, path: Path) -> Path | None:
 
 def _glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _modified(folder: StorePath) -> float:
+    """A local folder's mtime; on a store (no folder objects), its report's or 0 when absent."""
+    if results_store.is_local(folder):
+        return folder.stat().st_mtime
+    for name in ("recommendation.json", "report.html"):
+        try:
+            return float((folder / name).stat().st_mtime)
+        except (OSError, AttributeError, TypeError, ValueError):
+            continue
+    return 0.0
+
+
+def _store_children(root: StorePath) -> list[StorePath]:
+    try:
+        return list(root.iterdir()) if root.is_dir() else []
+    except OSError as exc:
+        log.warning("cannot list %s: %s", results_store.describe(root), exc)
+        return []
+
+
+def _store_is_dir(path: StorePath) -> bool:
+    try:
+        return bool(path.is_dir())
+    except OSError:
+        return False
+
+
+def _store_is_file(path: StorePath) -> bool:
+    try:
+        return bool(path.is_file())
+    except OSError:
+        return False

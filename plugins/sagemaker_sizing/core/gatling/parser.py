@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from sagemaker_sizing.core.gatling.errors import GatlingLogError
 from sagemaker_sizing.core.gatling.layouts import (
@@ -18,7 +21,7 @@ from sagemaker_sizing.core.gatling.layouts import (
     layout_for_run_record,
 )
 from sagemaker_sizing.core.gatling.metrics import BEHIND_RATIO, MetricsAccumulator
-from sagemaker_sizing.core.gatling.scanner import LogScan
+from sagemaker_sizing.core.gatling.scanner import LogScan, RequestBatch
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -29,8 +32,15 @@ log = logging.getLogger(__name__)
 HEAD_BYTES = 256 << 10  # the RUN record and the first REQUEST lie well inside this
 
 
-def parse_logs(paths: Sequence[Path | str], target_tps: float | None = None) -> dict[str, Any]:
+def parse_logs(
+    paths: Sequence[Path | str], target_tps: float | None = None, window_ms: tuple[int, int] | None = None
+) -> dict[str, Any]:
     """Merge the REQUEST records of ``paths``: ``{"all", "by_request", "per_second", "warnings", "files"}``.
+
+    Each ``files`` entry says when that log's requests started (``first_request_ms``,
+    ``last_request_ms``: epoch ms of the first and last request start), window or not.
+    ``window_ms`` (epoch ms, both ends included) keeps only the requests that started inside it:
+    the span in which every injector of a step was sending (core.gatling.injectors).
 
     Raises GatlingLogError (naming file and line) for an empty, binary or malformed log, or when
     the logs hold no request at all. A truncated last line (run killed mid-write) is skipped and
@@ -46,9 +56,18 @@ def parse_logs(paths: Sequence[Path | str], target_tps: float | None = None) -> 
         layout, version = detect_layout(path)
         scan = LogScan(path, layout)
         before = acc.all.count_ok + acc.all.count_ko
+        first: int | None = None
+        last: int | None = None
         try:
             for batch in scan.batches():
-                acc.add(batch)
+                if batch.start_ms.size == 0:
+                    continue
+                lo, hi = int(batch.start_ms.min()), int(batch.start_ms.max())
+                first = lo if first is None else min(first, lo)
+                last = hi if last is None else max(last, hi)
+                kept = batch if window_ms is None else _inside_window(batch, window_ms)
+                if kept is not None:
+                    acc.add(kept)
         except ValueError as exc:
             if isinstance(exc, GatlingLogError):
                 raise
@@ -67,6 +86,8 @@ def parse_logs(paths: Sequence[Path | str], target_tps: float | None = None) -> 
                 "lines": scan.lines,
                 "requests": requests,
                 "truncated_last_line": scan.truncated is not None,
+                "first_request_ms": first,
+                "last_request_ms": last,
             }
         )
         log.debug("parsed %s: Gatling %s, %s lines, %s requests", path, version, scan.lines, requests)
@@ -79,6 +100,25 @@ def parse_logs(paths: Sequence[Path | str], target_tps: float | None = None) -> 
     result["warnings"] = warnings
     result["files"] = files
     return result
+
+
+def _inside_window(batch: RequestBatch, window_ms: tuple[int, int]) -> RequestBatch | None:
+    """The requests of ``batch`` that started inside ``window_ms``; None when none did."""
+    keep = (batch.start_ms >= window_ms[0]) & (batch.start_ms <= window_ms[1])
+    if keep.all():
+        return batch
+    if not keep.any():
+        return None
+    # Keys whose every request fell outside go (the accumulator expects each key to have rows).
+    used, key_index = np.unique(batch.key_index[keep], return_inverse=True)
+    return replace(
+        batch,
+        keys=[batch.keys[int(k)] for k in used],
+        key_index=key_index.astype(np.intp),
+        start_ms=batch.start_ms[keep],
+        end_ms=batch.end_ms[keep],
+        ok=batch.ok[keep],
+    )
 
 
 def parse_log(path: Path | str, target_tps: float | None = None) -> dict[str, Any]:

@@ -78,6 +78,8 @@ public class SageMakerSimulation extends Simulation {
               .andThen(measured);
     }
     setUp(measured).protocols(protocol);
+    // Last: everything above (settings, payloads, signing warm-up) is done before the wait.
+    StartInstant.await(System.getProperty(StartInstant.PROPERTY));
   }
 
   static List<OpenInjectionStep> injection(ScenarioSettings s) {

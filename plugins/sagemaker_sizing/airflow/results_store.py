@@ -1,0 +1,141 @@
+"""Where results live: a local folder (the default) or an object store shared by every worker.
+
+``perfsize_results_dir`` (and ``results_roots``) is a path, relative to the project's root or
+absolute, or an object-store URL such as ``s3://bucket/prefix``, opened with Airflow's
+``ObjectStoragePath`` and the run's AWS connection (or the connection named in the URL,
+``s3://<conn_id>@bucket/prefix``). On an object store, Gatling still writes to the local disk of
+the worker that runs it (a staging folder), and the load task uploads its folder when the JVM is
+done; parse downloads each injector's ``simulation.log``; the report is rendered locally and
+uploaded. A local folder is used in place, exactly as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from airflow.sdk import ObjectStoragePath
+    from typing_extensions import TypeIs
+
+    StorePath = Path | ObjectStoragePath
+
+log = logging.getLogger(__name__)
+
+# Gatling names a results folder <outputDirectoryBaseName>-<yyyyMMddHHmmssSSS>.
+_RESULT_SUFFIX = re.compile(r"-\d{17}")
+
+
+def is_result_folder_of(name: str, base: str) -> bool:
+    return name.startswith(base) and _RESULT_SUFFIX.fullmatch(name[len(base) :]) is not None
+
+
+def is_object_store(location: str) -> bool:
+    """``s3://...`` and the like; a plain path (or ``file://``) is a local folder."""
+    scheme = urlsplit(str(location)).scheme
+    return len(scheme) > 1 and scheme != "file"
+
+
+def open_location(location: str, conn_id: str | None) -> StorePath:
+    """The folder ``location`` names: a resolved local Path, or an ObjectStoragePath on the store.
+
+    The connection gives the store's credentials and endpoint (the local SageMaker's moto server
+    serves S3 too): ``conn_id`` unless the URL names its own (``s3://conn@bucket/prefix``).
+    """
+    from sagemaker_sizing.airflow import settings
+
+    if not is_object_store(location):
+        return settings.resolve(location)
+    from airflow.sdk import ObjectStoragePath
+
+    if "@" in urlsplit(location).netloc or conn_id is None:
+        return ObjectStoragePath(location)
+    return ObjectStoragePath(location, conn_id=conn_id)
+
+
+def is_local(path: StorePath) -> TypeIs[Path]:
+    return isinstance(path, Path) and not hasattr(path, "protocol")
+
+
+def staging_folder(run_name: str) -> Path:
+    """The local folder Gatling writes a run's steps to before they are uploaded (one per host)."""
+    from sagemaker_sizing.airflow import settings
+
+    return settings.staging_dir() / run_name
+
+
+def newest_step_folder(run_dir: StorePath, base: str) -> StorePath | None:
+    """The newest Gatling results folder ``<base>-<timestamp>`` of a run, local or on the store."""
+    try:
+        children: list[StorePath] = list(run_dir.iterdir()) if run_dir.is_dir() else []
+    except FileNotFoundError:
+        return None
+    found = [child for child in children if is_result_folder_of(child.name, base)]
+    return max(found, key=lambda p: p.name, default=None)
+
+
+def files_under(folder: Path) -> Iterator[Path]:
+    return (p for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+def upload_folder(local: Path, remote: StorePath) -> int:
+    """Copy every file under ``local`` to ``remote`` (same relative paths); the number of files."""
+    count = 0
+    for path in files_under(local):
+        target = remote / path.relative_to(local).as_posix()
+        with path.open("rb") as source, target.open("wb") as sink:
+            shutil.copyfileobj(source, sink, 1 << 20)
+        count += 1
+    log.info("uploaded %s files of %s to %s", count, local, remote)
+    return count
+
+
+def upload_file(local: Path, remote: StorePath) -> None:
+    with local.open("rb") as source, remote.open("wb") as sink:
+        shutil.copyfileobj(source, sink, 1 << 20)
+
+
+def download_file(remote: StorePath, local: Path) -> Path:
+    local.parent.mkdir(parents=True, exist_ok=True)
+    with remote.open("rb") as source, local.open("wb") as sink:
+        shutil.copyfileobj(source, sink, 1 << 20)
+    return local
+
+
+def local_copies(files: list[StorePath], scratch: Path) -> list[Path]:
+    """Local paths of ``files``: themselves when local, else downloads into ``scratch``."""
+    out: list[Path] = []
+    for index, remote in enumerate(files):
+        if is_local(remote):
+            out.append(Path(str(remote)))
+        else:
+            out.append(download_file(remote, scratch / str(index) / remote.parent.name / remote.name))
+    return out
+
+
+def scratch_dir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="sagemaker-sizing-")
+
+
+def write_text(path: StorePath, text: str) -> None:
+    """A whole object at once (a put is atomic on S3); locally, through a temp file and rename."""
+    if is_local(path):
+        from sagemaker_sizing.core.history import write_atomically
+
+        write_atomically(Path(str(path)), text)
+        return
+    path.write_text(text, encoding="utf-8")
+
+
+def describe(path: Any) -> str:
+    """``s3://bucket/key`` for a store path (no connection id), the path for a local one."""
+    if is_local(path):
+        return str(path)
+    return f"{path.protocol}://{path.path}" if hasattr(path, "path") else str(path)
