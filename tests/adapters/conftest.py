@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.waiter
 import pytest
 from moto.core.responses import ActionResult
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -121,17 +123,26 @@ def aws(moto_url: str) -> Iterator[dict[str, Any]]:
 def shared_manager(moto_url: str) -> Any:
     """One manager for the session: building boto3 clients costs about a second each time."""
     from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
-    from sagemaker_sizing.adapters.sagemaker import Backoff, EndpointManager
+    from sagemaker_sizing.adapters.sagemaker import EndpointManager
 
-    return EndpointManager(SageMakerHook(aws_conn_id=CONN_ID), backoff=Backoff(first_delay=1, timeout=60))
+    return EndpointManager(SageMakerHook(aws_conn_id=CONN_ID), waiter_delay=1, waiter_max_attempts=60)
 
 
 @pytest.fixture
-def manager(aws: dict[str, Any], shared_manager: Any) -> Any:
-    """The shared manager with sleeping recorded, not done: moto answers at once, tests must not wait."""
+def manager(aws: dict[str, Any], shared_manager: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The shared manager, with botocore's waiters sleeping recorded, not done: moto answers at
+    once, tests must not wait. ``manager.sleeps`` lists the waiters' sleeps; a test may set
+    ``manager.on_sleep`` to change the endpoint between checks."""
     sleeps: list[float] = []
-    shared_manager._sleep = sleeps.append
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if shared_manager.on_sleep is not None:
+            shared_manager.on_sleep(seconds)
+
+    monkeypatch.setattr(botocore.waiter, "time", SimpleNamespace(sleep=sleep))
     shared_manager.sleeps = sleeps
+    shared_manager.on_sleep = None
     return shared_manager
 
 

@@ -268,16 +268,14 @@ def test_waiting_reports_failure_with_sagemakers_reason(
 def test_waiting_polls_until_in_service(manager: Any, aws: dict[str, Any], set_status: Any) -> None:
     name = deploy(manager, aws, step(count=1))["endpoint_name"]
     set_status(name, "Creating")
-    polls: list[float] = []
 
-    def fake_sleep(seconds: float) -> None:
-        polls.append(seconds)
-        if len(polls) == 3:
+    def settle_on_third_check(seconds: float) -> None:
+        if len(manager.sleeps) == 3:
             set_status(name, "InService")
 
-    manager._sleep = fake_sleep
+    manager.on_sleep = settle_on_third_check
     assert manager.wait_in_service(name)["EndpointStatus"] == "InService"
-    assert polls == [1, 1.5, 2.25]  # growing delays
+    assert manager.sleeps == [1, 1, 1]  # the WaiterConfig's delay between checks
 
 
 def test_waiting_gives_up_after_the_timeout(manager: Any, aws: dict[str, Any], set_status: Any) -> None:
@@ -286,7 +284,18 @@ def test_waiting_gives_up_after_the_timeout(manager: Any, aws: dict[str, Any], s
 
     with pytest.raises(TimeoutError, match=name):
         manager.wait_in_service(name)
-    assert sum(manager.sleeps) >= 60
+    assert len(manager.sleeps) == 59  # 60 checks (WaiterConfig MaxAttempts), a sleep between each
+
+
+def test_watching_a_transitional_endpoint_briefly(manager: Any, aws: dict[str, Any], set_status: Any) -> None:
+    name = deploy(manager, aws, step(count=1))["endpoint_name"]
+    set_status(name, "Creating")
+    assert manager.in_service_within(name, 2, interval=0.5) is False
+    assert manager.sleeps == [0.5] * 4
+
+    manager.on_sleep = lambda seconds: set_status(name, "Failed", "CapacityError: none left")
+    with pytest.raises(EndpointFailedError, match="CapacityError"):
+        manager.in_service_within(name, 2, interval=0.5)
 
 
 def test_start_and_finish_split_the_deploy_for_deferral(manager: Any, aws: dict[str, Any]) -> None:
@@ -304,12 +313,6 @@ def test_start_and_finish_split_the_deploy_for_deferral(manager: Any, aws: dict[
 
     result = manager.finish_deploy(RUN, LANE, autoscaling_step(), aws["variant"], started)
     assert result["status"] == "InService" and len(scalable_targets(aws)) == 1
-
-
-def test_can_defer_tells_whether_the_async_triggers_can_run(manager: Any) -> None:
-    import importlib.util
-
-    assert manager.can_defer() is (importlib.util.find_spec("aiobotocore") is not None)
 
 
 def test_a_refusal_changes_nothing_even_on_our_failed_endpoint(

@@ -1,12 +1,12 @@
-"""The control plane throttles DescribeEndpoint: the deploy outlasts it (botocore's retries, then the
-adapter's own back-off) and ends InService; the teardown then leaves nothing."""
+"""The control plane throttles DescribeEndpoint: the deploy outlasts it (botocore's standard retry
+mode) and ends InService; the teardown then leaves nothing."""
 
 from __future__ import annotations
 
 import pytest
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from sagemaker_sizing.adapters.ownership import lane_for
-from sagemaker_sizing.adapters.sagemaker import Backoff, EndpointManager
+from sagemaker_sizing.adapters.sagemaker import EndpointManager
 from sagemaker_sizing.airflow.local_run import LOCAL_CONN_ID
 from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.local import LocalSageMakerStatus
@@ -23,7 +23,7 @@ def test_throttled_describes_are_retried_until_in_service(
 ) -> None:
     apply_env(monkeypatch, sizing_env(local_sagemaker))
     manager = EndpointManager(
-        SageMakerHook(aws_conn_id=LOCAL_CONN_ID), backoff=Backoff(first_delay=0.5, max_delay=1, timeout=60)
+        SageMakerHook(aws_conn_id=LOCAL_CONN_ID), waiter_delay=0.5, waiter_max_attempts=120
     )
     faults.set(
         [

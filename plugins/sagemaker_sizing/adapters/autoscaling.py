@@ -2,7 +2,7 @@
 
 Works on a boto3 ``application-autoscaling`` client (made by ``EndpointManager`` from the provider's
 ``AwsBaseHook``, so the same Airflow connection and endpoint_url apply). Throttling is left to the
-client's botocore retry configuration.
+client's botocore retry configuration, paging to botocore's paginators.
 """
 
 from __future__ import annotations
@@ -86,22 +86,15 @@ class VariantAutoscaling:
         if not endpoint_names:
             return []
         found: list[str] = []
-        token: str | None = None
-        seen_tokens: set[str] = set()
-        while True:
-            kwargs: dict[str, Any] = {"ServiceNamespace": NAMESPACE, "ScalableDimension": DIMENSION}
-            if token:
-                kwargs["NextToken"] = token
-            page = self.client.describe_scalable_targets(**kwargs)
+        pages = self.client.get_paginator("describe_scalable_targets").paginate(
+            ServiceNamespace=NAMESPACE, ScalableDimension=DIMENSION
+        )
+        for page in pages:
             for target in page.get("ScalableTargets", []):
                 rid = target["ResourceId"]
                 if endpoint_of(rid) in endpoint_names and rid not in found:
                     found.append(rid)
-            token = page.get("NextToken")
-            # A repeated token would loop forever (moto's paging can repeat one): stop instead.
-            if not token or token in seen_tokens:
-                return found
-            seen_tokens.add(token)
+        return found
 
     def is_registered(self, endpoint_name: str, variant_name: str) -> bool:
         rid = resource_id(endpoint_name, variant_name)

@@ -87,7 +87,7 @@ def delete_resources(manager: EndpointManager, resources: list[dict[str, Any]]) 
         _attempt(result, rid, _remove_scaling, manager, rid, result)
     for name in endpoints:
         _attempt(result, name, _delete_endpoint, manager, name, result)
-    for name in endpoints:
+    for name in list(result["endpoints"]):  # those whose deletion was issued
         _attempt(result, name, manager.wait_deleted, name)
     for name in configs:
         _attempt(result, name, _delete_config, manager, name, result)

@@ -9,16 +9,16 @@ it works after a crash.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
-import itertools
 import logging
-import time
-from dataclasses import dataclass
+import math
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
+from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from sagemaker_sizing.adapters import cleanup, ownership
 from sagemaker_sizing.adapters.autoscaling import VariantAutoscaling
@@ -27,53 +27,27 @@ from sagemaker_sizing.adapters.ownership import OwnershipError
 from sagemaker_sizing.adapters.variants import production_variant
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Iterator
+    from collections.abc import Callable, Collection
     from datetime import datetime, timedelta
 
     from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
     from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
+    from botocore.waiter import Waiter
 
     from sagemaker_sizing.core.model import StepConfig
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Backoff", "EndpointFailedError", "EndpointManager", "OwnershipError", "TeardownError"]
+__all__ = ["EndpointFailedError", "EndpointManager", "OwnershipError", "TeardownError"]
 
-# The provider's list (SageMakerHook.endpoint_non_terminal_states): wait these out.
-TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"})
-THROTTLING = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-    }
-)
-# Used only when the connection's botocore config sets no retry policy of its own.
+# Used only when the connection's botocore config sets no retry policy of its own. botocore's
+# standard mode retries throttling (and transient) errors with jittered exponential back-off.
 DEFAULT_RETRY_MODE = "standard"
 DEFAULT_MAX_ATTEMPTS = 10
 
 
 class EndpointFailedError(RuntimeError):
     """The endpoint ended in a state other than InService (the message carries SageMaker's reason)."""
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Polling and throttling back-off; ``timeout`` counts seconds slept, not wall-clock time."""
-
-    first_delay: float = 2.0
-    max_delay: float = 30.0
-    factor: float = 1.5
-    timeout: float = 3600.0
-    throttle_retries: int = 8
-
-    def delays(self) -> Iterator[float]:
-        delay = self.first_delay
-        while True:
-            yield delay
-            delay = min(delay * self.factor, self.max_delay)
 
 
 def with_retries(config: Config | None) -> Config:
@@ -85,6 +59,45 @@ def with_retries(config: Config | None) -> Config:
     return config.merge(Config(retries={"mode": DEFAULT_RETRY_MODE, "max_attempts": DEFAULT_MAX_ATTEMPTS}))
 
 
+def transitional_states() -> frozenset[str]:
+    """The provider's non-terminal endpoint states (an operation is in flight: wait it out)."""
+    from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
+
+    return frozenset(SageMakerHook.endpoint_non_terminal_states)
+
+
+def settled_waiter(client: Any) -> Waiter:
+    """A botocore waiter for "no operation in flight": any EndpointStatus outside the provider's
+    non-terminal states (from the service model's enum), or the endpoint gone."""
+    statuses = client.meta.service_model.shape_for("EndpointStatus").enum
+    settled = [status for status in statuses if status not in transitional_states()]
+    model = WaiterModel(
+        {
+            "version": 2,
+            "waiters": {
+                "EndpointSettled": {
+                    "operation": "DescribeEndpoint",
+                    "delay": 30,
+                    "maxAttempts": 120,
+                    "acceptors": [
+                        *(
+                            {
+                                "matcher": "path",
+                                "argument": "EndpointStatus",
+                                "state": "success",
+                                "expected": s,
+                            }
+                            for s in settled
+                        ),
+                        {"matcher": "error", "state": "success", "expected": "ValidationException"},
+                    ],
+                }
+            },
+        }
+    )
+    return create_waiter_with_client("EndpointSettled", model, client)
+
+
 class EndpointManager:
     """Deploys, waits for, and deletes the endpoints of sizing runs."""
 
@@ -92,14 +105,14 @@ class EndpointManager:
         self,
         hook: SageMakerHook,
         *,
-        backoff: Backoff | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        waiter_delay: float = 30,
+        waiter_max_attempts: int = 120,
         scale_in_cooldown: int = 300,
         scale_out_cooldown: int = 60,
     ) -> None:
         self.hook = hook
-        self.backoff = backoff or Backoff()
-        self._sleep = sleep
+        # botocore's WaiterConfig for every wait in place (the trigger gets the same delay).
+        self.waiter_config = {"Delay": waiter_delay, "MaxAttempts": waiter_max_attempts}
         self._cooldowns = {"scale_in_cooldown": scale_in_cooldown, "scale_out_cooldown": scale_out_cooldown}
 
     @cached_property
@@ -118,10 +131,10 @@ class EndpointManager:
             client_type="application-autoscaling",
             region_name=self.hook.region_name,
             verify=self.hook.verify,
-            config=with_retries(self.hook.config),
         )
         aas.__dict__["conn_config"] = self.hook.conn_config  # a cached_property: share the wrapper
-        return VariantAutoscaling(aas.get_conn(), **self._cooldowns)
+        client = aas.get_client_type(region_name=self.hook.region_name, config=with_retries(self.hook.config))
+        return VariantAutoscaling(client, **self._cooldowns)
 
     # ---- deploy -------------------------------------------------------------------------------
 
@@ -256,49 +269,72 @@ class EndpointManager:
             verify=self.hook.verify,
         )
 
-    # ---- waiting ------------------------------------------------------------------------------
+    # ---- waiting (botocore's waiters) ----------------------------------------------------------
 
     def wait_in_service(self, endpoint_name: str) -> dict[str, Any]:
-        """Poll (first check at once, then with growing delays) until InService; raise on failure."""
-        return _in_service(endpoint_name, self.wait_settled(endpoint_name))
+        """botocore's ``endpoint_in_service`` waiter; raise with SageMaker's reason on failure."""
+        try:
+            self._wait(self.client.get_waiter("endpoint_in_service"), endpoint_name, self.waiter_config)
+        except WaiterError:
+            # Failed, gone, or still transitional: say which, in words.
+            endpoint = self._describe_endpoint(endpoint_name)
+            self._raise_if_transitional(endpoint_name, endpoint)
+            raise EndpointFailedError(_failure_text(endpoint_name, endpoint)) from None
+        return _in_service(endpoint_name, self._describe_endpoint(endpoint_name))
 
     def in_service_within(self, endpoint_name: str, seconds: float, interval: float = 0.5) -> bool:
-        """Watch a transitional endpoint for ``seconds`` of polling: True once InService, False while
+        """Watch a transitional endpoint for about ``seconds``: True once InService, False while
         it is still transitional at the end; raises when it settles in any other state."""
-        endpoint, _ = self._watch(endpoint_name, itertools.repeat(interval), seconds)
-        if endpoint is not None and endpoint["EndpointStatus"] in TRANSITIONAL:
+        attempts = max(1, math.ceil(seconds / interval)) + 1
+        endpoint = self.wait_settled(
+            endpoint_name, {"Delay": interval, "MaxAttempts": attempts}, timeout=False
+        )
+        if endpoint is not None and endpoint["EndpointStatus"] in transitional_states():
             return False
         _in_service(endpoint_name, endpoint)
         return True
 
     def wait_deleted(self, endpoint_name: str) -> None:
-        endpoint = self.wait_settled(endpoint_name)
-        if endpoint is not None:
+        """botocore's ``endpoint_deleted`` waiter (after a delete was issued)."""
+        try:
+            self._wait(self.client.get_waiter("endpoint_deleted"), endpoint_name, self.waiter_config)
+        except WaiterError:
+            endpoint = self._describe_endpoint(endpoint_name)
+            if endpoint is None:
+                return
+            self._raise_if_transitional(endpoint_name, endpoint)
             raise EndpointFailedError(
                 f"endpoint {endpoint_name} is {endpoint['EndpointStatus']} instead of deleted"
-            )
+            ) from None
 
-    def wait_settled(self, endpoint_name: str) -> dict[str, Any] | None:
-        endpoint, slept = self._watch(endpoint_name, self.backoff.delays(), self.backoff.timeout)
-        if endpoint is not None and endpoint["EndpointStatus"] in TRANSITIONAL:
-            raise TimeoutError(f"endpoint {endpoint_name} still transitional after {slept:.0f} s of waiting")
+    def wait_settled(
+        self, endpoint_name: str, waiter_config: dict[str, Any] | None = None, *, timeout: bool = True
+    ) -> dict[str, Any] | None:
+        """The endpoint once no operation is in flight (None when it does not exist)."""
+        # Out of checks, or an error: the description below says which (or raises the error).
+        with contextlib.suppress(WaiterError):
+            self._wait(settled_waiter(self.client), endpoint_name, waiter_config or self.waiter_config)
+        endpoint = self._describe_endpoint(endpoint_name)
+        if timeout:
+            self._raise_if_transitional(endpoint_name, endpoint)
         return endpoint
 
-    def _watch(
-        self, endpoint_name: str, delays: Iterator[float], budget: float
-    ) -> tuple[dict[str, Any] | None, float]:
-        """Describe the endpoint, sleeping ``delays`` between checks, until it is not transitional
-        or ``budget`` seconds have been slept: its last description and the seconds slept."""
-        slept = 0.0
-        while True:
-            endpoint = self._describe_endpoint(endpoint_name)
-            if endpoint is None or endpoint["EndpointStatus"] not in TRANSITIONAL or slept >= budget:
-                return endpoint, slept
-            delay = next(delays)
+    @staticmethod
+    def _wait(waiter: Waiter, endpoint_name: str, config: dict[str, Any]) -> None:
+        log.info(
+            "Waiting for endpoint %s (%s: every %g s, at most %s checks)",
+            endpoint_name,
+            waiter.name,
+            config["Delay"],
+            config["MaxAttempts"],
+        )
+        waiter.wait(EndpointName=endpoint_name, WaiterConfig=config)
+
+    def _raise_if_transitional(self, endpoint_name: str, endpoint: dict[str, Any] | None) -> None:
+        if endpoint is not None and endpoint["EndpointStatus"] in transitional_states():
+            waited = self.waiter_config["Delay"] * self.waiter_config["MaxAttempts"]
             status = endpoint["EndpointStatus"]
-            log.info("Endpoint %s is %s; next check in %g s", endpoint_name, status, delay)
-            self._sleep(delay)
-            slept += delay
+            raise TimeoutError(f"endpoint {endpoint_name} still {status} after about {waited:g} s of waiting")
 
     # ---- helpers ------------------------------------------------------------------------------
 
@@ -337,43 +373,23 @@ class EndpointManager:
 
     def _describe(self, call: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any] | None:
         try:
-            return self._call(call, **kwargs)
+            return call(**kwargs)
         except ClientError as error:
             if is_not_found(error):
                 return None
             raise
 
     def tags(self, arn: str) -> dict[str, str]:
-        """The resource's tags; empty when it vanished between listing and asking."""
+        """The resource's tags (botocore's paginator); empty when it vanished between listing and asking."""
         tags: dict[str, str] = {}
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"ResourceArn": arn, **({"NextToken": token} if token else {})}
-            try:
-                page = self._call(self.client.list_tags, **kwargs)
-            except ClientError as error:
-                if is_not_found(error):
-                    return {}
-                raise
-            tags.update(ownership.tag_map(page.get("Tags", [])))
-            token = page.get("NextToken")
-            if not token:
-                return tags
-
-    def _call(self, call: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
-        """One API call that outlasts throttling beyond botocore's own retries."""
-        delays = self.backoff.delays()
-        for attempt in range(self.backoff.throttle_retries + 1):
-            try:
-                return call(**kwargs)
-            except ClientError as error:
-                code = error.response["Error"]["Code"]
-                if code not in THROTTLING or attempt == self.backoff.throttle_retries:
-                    raise
-                delay = next(delays)
-                log.warning("Throttled (%s); retrying in %.0f s", code, delay)
-                self._sleep(delay)
-        raise AssertionError("unreachable")
+        try:
+            for page in self.client.get_paginator("list_tags").paginate(ResourceArn=arn):
+                tags.update(ownership.tag_map(page.get("Tags", [])))
+        except ClientError as error:
+            if is_not_found(error):
+                return {}
+            raise
+        return tags
 
     # ---- teardown and orphans (the work is in cleanup.py) ---------------------------------------
 
@@ -412,7 +428,7 @@ class EndpointManager:
     def delete_if_exists(self, call: Callable[..., dict[str, Any]], **kwargs: Any) -> bool:
         """Run a SageMaker delete; False when the resource was already gone."""
         try:
-            self._call(call, **kwargs)
+            call(**kwargs)
         except ClientError as error:
             if is_not_found(error):
                 return False

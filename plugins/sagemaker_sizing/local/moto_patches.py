@@ -10,8 +10,11 @@
   answers ``sagemaker`` with the applied values (moto serves only ``vpc``); see ``quotas``.
 - ``iam:SimulatePrincipalPolicy`` (moto has none): everything allowed, as the local SageMaker
   enforces no IAM, so preflight's permission check runs end to end.
+- Application Auto Scaling's ``DescribeScalableTargets`` paging: moto answers every page after the
+  first with the same ``NextToken`` (the page's length, not its end), which botocore's paginator
+  rightly refuses; the patch returns the index of the page's last target.
 
-Autoscaling needs no patch: the runtime emulator applies scaling decisions through moto's own
+Autoscaling decisions need no patch: the runtime emulator applies them through moto's own
 ``UpdateEndpointWeightsAndCapacities``, the call AWS Application Auto Scaling itself makes.
 """
 
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from moto.applicationautoscaling import responses as aas_responses
 from moto.core.responses import ActionResult
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
@@ -159,6 +163,23 @@ def _delete_endpoint_forgetting(method: Any) -> Any:
     return wrapper
 
 
+def _describe_scalable_targets(self: aas_responses.ApplicationAutoScalingResponse) -> str:
+    """moto's own, with a ``NextToken`` that moves forward (see the module's docstring)."""
+    self._validate_params()
+    found = self.applicationautoscaling_backend.describe_scalable_targets(
+        self._get_param("ServiceNamespace"),
+        self._get_param("ResourceIds"),
+        self._get_param("ScalableDimension"),
+    )
+    max_results = self._get_int_param("MaxResults") or 50
+    marker = self._get_param("NextToken")
+    start = int(marker) + 1 if marker else 0
+    page = found[start : start + max_results]
+    next_token = str(start + len(page) - 1) if len(found) > start + max_results else None
+    targets = [aas_responses._build_target(t) for t in page]
+    return json.dumps({"ScalableTargets": targets, "NextToken": next_token})
+
+
 def _list_service_quotas(self: Any) -> str:
     params = json.loads(self.body or "{}")
     if params.get("ServiceCode") != "sagemaker":
@@ -210,6 +231,8 @@ def apply(
 
     iam_response: Any = IamResponse
     iam_response.simulate_principal_policy = _simulate_principal_policy
+    aas: Any = aas_responses.ApplicationAutoScalingResponse
+    aas.describe_scalable_targets = _describe_scalable_targets
     _APPLIED.add("sagemaker")
 
 
