@@ -254,7 +254,12 @@ class EndpointManager:
         return importlib.util.find_spec("aiobotocore") is not None
 
     def endpoint_trigger(
-        self, endpoint_name: str, *, waiter_delay: int = 30, waiter_max_attempts: int = 480
+        self,
+        endpoint_name: str,
+        *,
+        waiter_delay: int = 30,
+        waiter_max_attempts: int = 480,
+        botocore_config: dict[str, Any] | None = None,
     ) -> SageMakerTrigger:
         """The provider's trigger that waits for InService in the triggerer (job_type ``endpoint``)."""
         from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
@@ -267,6 +272,7 @@ class EndpointManager:
             aws_conn_id=self.hook.aws_conn_id,
             region_name=self.hook.region_name,
             verify=self.hook.verify,
+            botocore_config=botocore_config,
         )
 
     # ---- waiting (botocore's waiters) ----------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
+from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from sagemaker_sizing.core.failures import ENDPOINT_FAILED, deploy_error_category
@@ -41,7 +43,7 @@ def run_key(context: Context) -> str:
     return f"{context['dag'].dag_id}/{context['run_id']}"
 
 
-class DeployStepOperator(BaseOperator):
+class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
     """Deploys one plan item: creates or updates the lane's endpoint (only this run's, by tag),
     waits for InService in the triggerer when deferrable, then applies or removes autoscaling.
 
@@ -50,13 +52,18 @@ class DeployStepOperator(BaseOperator):
     :param item: the plan's item for this step (templated; mapped).
     :param conf: the validated conf (templated).
     :param aws_conn_id: the AWS connection (real AWS, or the local SageMaker via ``endpoint_url``).
-    :param deferrable: wait in the triggerer instead of holding a worker slot.
-    :param waiter_delay: seconds between status checks.
+    :param region_name: the region (default: the conf's ``region``).
+    :param verify: whether to verify SSL certificates (as every AWS operator).
+    :param botocore_config: botocore client configuration (a dict), also given to the trigger.
+    :param deferrable: wait in the triggerer instead of holding a worker slot (when the provider's
+        async triggers can run here: see ``can_defer``).
+    :param waiter_delay: seconds between status checks (in the worker and in the triggerer).
     :param defer_after: seconds to watch a transitional endpoint in the worker before deferring
         (an endpoint that settles sooner costs no trip through the triggerer).
     """
 
-    template_fields = ("item", "conf")
+    aws_hook_class = SageMakerHook
+    template_fields = aws_template_fields("item", "conf")
     ui_color = "#cce5ff"
 
     def __init__(
@@ -64,7 +71,6 @@ class DeployStepOperator(BaseOperator):
         *,
         item: Any,
         conf: Any,
-        aws_conn_id: str | None = "aws_default",
         deferrable: bool = True,
         waiter_delay: int = 30,
         defer_after: float = 0.0,
@@ -73,18 +79,26 @@ class DeployStepOperator(BaseOperator):
         super().__init__(**kwargs)
         self.item = item
         self.conf = conf
-        self.aws_conn_id = aws_conn_id
         self.deferrable = deferrable
         self.waiter_delay = waiter_delay
         self.defer_after = defer_after
 
+    @property
+    def _hook_parameters(self) -> dict[str, Any]:
+        return {**super()._hook_parameters, "region_name": self.region_name or self.conf["region"]}
+
     def _manager(self) -> EndpointManager:
-        # Imported here: boto3 and the provider's hooks would slow every parse of the DAG file.
-        from sagemaker_sizing.adapters.aws_session import sagemaker_hook
+        # Imported here: boto3 would slow every parse of the DAG file.
+        from sagemaker_sizing.adapters.aws_session import with_role
         from sagemaker_sizing.adapters.sagemaker import EndpointManager
 
-        hook = sagemaker_hook(self.aws_conn_id, self.conf["region"], self.conf.get("iam_role_arn"))
-        return EndpointManager(hook)
+        return EndpointManager(
+            with_role(self.hook, self.conf.get("iam_role_arn")), waiter_delay=self.waiter_delay
+        )
+
+    def _can_defer(self, manager: EndpointManager) -> bool:
+        # The provider's trigger knows the connection, not the conf's role: wait here then.
+        return self.deferrable and manager.can_defer() and not self.conf.get("iam_role_arn")
 
     def execute(self, context: Context) -> dict[str, Any]:
         with self._errors_recorded(context):
@@ -105,10 +119,11 @@ class DeployStepOperator(BaseOperator):
             self.defer_after > 0 and manager.in_service_within(name, self.defer_after)
         )
         if not settled:
-            # The provider's trigger knows the connection, not the conf's role: wait here then.
-            if self.deferrable and not self.conf.get("iam_role_arn"):
+            if self._can_defer(manager):
                 self.defer(
-                    trigger=manager.endpoint_trigger(name, waiter_delay=self.waiter_delay),
+                    trigger=manager.endpoint_trigger(
+                        name, waiter_delay=self.waiter_delay, botocore_config=self.botocore_config
+                    ),
                     method_name="execute_complete",
                     kwargs={"started": started},
                 )
