@@ -153,9 +153,9 @@ def run_scheduler(work: Path) -> tuple[str, str]:
     import subprocess
     import urllib.request
 
-    from sagemaker_sizing.airflow.local_run import write_airflow_cfg
     from sagemaker_sizing.commands.ui import standalone_env
     from sagemaker_sizing.local import start, stop
+    from sagemaker_sizing.local.airflow_env import write_airflow_cfg
 
     from tests.e2e.harness import ROUNDS, base_conf
     from tests.e2e.test_scheduler_path import Api, _free_port

@@ -121,7 +121,7 @@ export AIRFLOW_HOME=$ROOT/airflow_home
 mkdir -p "$AIRFLOW_HOME"
 if changed airflow_cfg scripts/airflow.cfg.template; then
   .venv/bin/python -c 'import sys; from pathlib import Path
-from sagemaker_sizing.airflow.local_run import write_airflow_cfg
+from sagemaker_sizing.local.airflow_env import write_airflow_cfg
 write_airflow_cfg(Path(sys.argv[1]), Path(sys.argv[2]))' "$AIRFLOW_HOME" "$ROOT"
   done_stage airflow_cfg
   rm -f "$STAMPS/airflow_db"

@@ -58,3 +58,13 @@ def test_older_than_leaves_young_resources(
     assert main(["orphans", "--aws-conn-id", CONN_ID, "--older-than", "2h", "--delete"]) == 0
     assert "0 sizing resource(s) found" in capsys.readouterr().out
     assert len(endpoints(aws)) == 4
+
+
+def test_a_region_flag_lists_in_that_region(
+    aws: dict[str, Any], two_runs_and_a_stranger: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Was: 'str' object has no attribute 'get' (the region was passed where a conf was expected).
+    assert main(["orphans", "--aws-conn-id", CONN_ID, "--region", "us-west-2"]) == 0
+    assert "7 sizing resource(s) found" in capsys.readouterr().out
+    assert main(["orphans", "--aws-conn-id", CONN_ID, "--region", "eu-west-1"]) == 0
+    assert "0 sizing resource(s) found" in capsys.readouterr().out  # moto keeps regions apart

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sagemaker_sizing.adapters import ownership
-from sagemaker_sizing.adapters.sagemaker import EndpointFailedError, OwnershipError
+from sagemaker_sizing.adapters.errors import EndpointFailedError, OwnershipError
 from sagemaker_sizing.core.model import StepConfig
 
 RUN = "manual__2025-01-01T00:00:00+00:00"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sagemaker_sizing.adapters import ownership
-from sagemaker_sizing.adapters.sagemaker import TeardownError
+from sagemaker_sizing.adapters import cleanup, ownership
+from sagemaker_sizing.adapters.errors import TeardownError
 from sagemaker_sizing.core.model import StepConfig
 
 RUN = "manual__2025-01-01T00:00:00+00:00"
@@ -74,7 +74,7 @@ def test_teardown_deletes_only_this_runs_resources(
     our_configs = {r["endpoint_config_name"] for r in ours}
     assert len(our_endpoints) == 2 and len(our_configs) == 3
 
-    deleted = manager.teardown(RUN)
+    deleted = cleanup.teardown(manager, RUN)
 
     assert set(deleted["endpoints"]) == our_endpoints
     assert set(deleted["endpoint_configs"]) == our_configs
@@ -88,17 +88,17 @@ def test_teardown_deletes_only_this_runs_resources(
 def test_teardown_twice_is_harmless(
     manager: Any, aws: dict[str, Any], two_runs_and_a_stranger: dict[str, Any]
 ) -> None:
-    manager.teardown(RUN)
+    cleanup.teardown(manager, RUN)
     left = (endpoints(aws), configs(aws), targets(aws))
 
-    again = manager.teardown(RUN)
+    again = cleanup.teardown(manager, RUN)
 
     assert again == {"scaling": [], "endpoints": [], "endpoint_configs": [], "errors": []}
     assert (endpoints(aws), configs(aws), targets(aws)) == left
 
 
 def test_teardown_of_a_run_that_made_nothing(manager: Any, aws: dict[str, Any]) -> None:
-    assert manager.teardown("never-ran")["endpoints"] == []
+    assert cleanup.teardown(manager, "never-ran")["endpoints"] == []
 
 
 def test_teardown_finds_a_config_whose_endpoint_was_never_created(manager: Any, aws: dict[str, Any]) -> None:
@@ -111,7 +111,7 @@ def test_teardown_finds_a_config_whose_endpoint_was_never_created(manager: Any, 
         Tags=ownership.run_tags(RUN, "ml-m5-large"),
     )
 
-    assert manager.teardown(RUN)["endpoint_configs"] == [name]
+    assert cleanup.teardown(manager, RUN)["endpoint_configs"] == [name]
     assert configs(aws) == set()
 
 
@@ -135,22 +135,22 @@ def test_teardown_keeps_going_and_then_fails_when_a_delete_fails(
 
     monkeypatch.setattr(manager.client, "delete_endpoint_config", delete_config)
     with pytest.raises(TeardownError, match=failing):
-        manager.teardown(RUN)
+        cleanup.teardown(manager, RUN)
     assert failing in configs(aws)
     assert not {r["endpoint_name"] for r in two_runs_and_a_stranger["ours"]} & endpoints(aws)
 
     monkeypatch.undo()  # the retried teardown task finishes the job
-    assert manager.teardown(RUN)["endpoint_configs"] == [failing]
+    assert cleanup.teardown(manager, RUN)["endpoint_configs"] == [failing]
 
 
 def test_orphans_are_found_by_tag(
     manager: Any, aws: dict[str, Any], two_runs_and_a_stranger: dict[str, Any]
 ) -> None:
-    found = manager.find_orphans()
+    found = cleanup.find_orphans(manager)
 
-    assert {r["run_id"] for r in found} == {RUN, OTHER_RUN}
+    assert {r["run_key"] for r in found} == {RUN, OTHER_RUN}
     assert "foreign" not in {r["name"] for r in found}
-    assert {(r["kind"], r["name"]) for r in manager.find_orphans(run_id=OTHER_RUN)} == {
+    assert {(r["kind"], r["name"]) for r in cleanup.find_orphans(manager, run_key=OTHER_RUN)} == {
         ("endpoint", two_runs_and_a_stranger["theirs"]["endpoint_name"]),
         ("endpoint_config", two_runs_and_a_stranger["theirs"]["endpoint_config_name"]),
     }
@@ -158,9 +158,9 @@ def test_orphans_are_found_by_tag(
 
 def test_orphans_by_age(manager: Any, aws: dict[str, Any], two_runs_and_a_stranger: dict[str, Any]) -> None:
     now = datetime.now(UTC)
-    assert manager.find_orphans(older_than=timedelta(hours=1), now=now) == []
+    assert cleanup.find_orphans(manager, older_than=timedelta(hours=1), now=now) == []
     later = now + timedelta(hours=2)
-    assert len(manager.find_orphans(older_than=timedelta(hours=1), now=later)) == 7
+    assert len(cleanup.find_orphans(manager, older_than=timedelta(hours=1), now=later)) == 7
 
 
 def test_delete_orphans_of_a_crashed_run(
@@ -168,13 +168,13 @@ def test_delete_orphans_of_a_crashed_run(
 ) -> None:
     theirs = two_runs_and_a_stranger["theirs"]
 
-    deleted = manager.delete_orphans(run_id=OTHER_RUN)
+    deleted = cleanup.delete_resources(manager, cleanup.find_orphans(manager, run_key=OTHER_RUN))
 
     assert deleted["endpoints"] == [theirs["endpoint_name"]]
     assert deleted["endpoint_configs"] == [theirs["endpoint_config_name"]]
     assert theirs["endpoint_name"] not in endpoints(aws)
     assert "foreign" in endpoints(aws)
-    assert len(manager.find_orphans(run_id=RUN)) == 5
+    assert len(cleanup.find_orphans(manager, run_key=RUN)) == 5
 
 
 def test_retiring_idle_lanes_deletes_only_this_runs_other_lanes(manager: Any, aws: dict[str, Any]) -> None:
@@ -182,11 +182,11 @@ def test_retiring_idle_lanes_deletes_only_this_runs_other_lanes(manager: Any, aw
     idle = deploy(manager, aws, RUN, step("ml.c5.large", **SCALED))  # autoscaling too
     other_run = deploy(manager, aws, "other-run", step("ml.c5.large"))
 
-    manager.retire_lanes(RUN, {ownership.lane_for("ml.m5.large")})
+    cleanup.retire_lanes(manager, RUN, {ownership.lane_for("ml.m5.large")})
 
     assert endpoints(aws) == {kept["endpoint_name"], other_run["endpoint_name"]}
     assert configs(aws) == {kept["endpoint_config_name"], other_run["endpoint_config_name"]}
     assert idle["endpoint_name"] not in {t.split("/")[1] for t in targets(aws)}
     # Nothing left to retire: a second call (a retried plan) changes nothing.
-    manager.retire_lanes(RUN, {ownership.lane_for("ml.m5.large")})
+    cleanup.retire_lanes(manager, RUN, {ownership.lane_for("ml.m5.large")})
     assert endpoints(aws) == {kept["endpoint_name"], other_run["endpoint_name"]}

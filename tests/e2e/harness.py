@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sagemaker_sizing.airflow.local_run import local_airflow_env
 from sagemaker_sizing.local import LocalSageMakerStatus
+from sagemaker_sizing.local.airflow_env import local_airflow_env
 from sagemaker_sizing.paths import INCLUDE_DIR, PROJECT_ROOT
 
 DAG_FILE = PROJECT_ROOT / "dags" / "sizing.py"

@@ -11,11 +11,11 @@ import pytest
 from airflow.sdk.exceptions import TaskDeferred
 from sagemaker_sizing.adapters.ownership import lane_for
 from sagemaker_sizing.airflow import tasks
-from sagemaker_sizing.airflow.local_run import LOCAL_CONN_ID
 from sagemaker_sizing.airflow.operators.deploy import DeployStepOperator, run_key
 from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.core.serde import step_config_to_dict
 from sagemaker_sizing.local import LocalSageMakerStatus
+from sagemaker_sizing.local.airflow_env import LOCAL_CONN_ID
 
 from tests.e2e.harness import MODEL, apply_env, sizing_env
 

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sagemaker_sizing.airflow.local_run import write_airflow_cfg
 from sagemaker_sizing.commands.ui import standalone_env
 from sagemaker_sizing.core.gatling import parse_log
 from sagemaker_sizing.local import start, stop
+from sagemaker_sizing.local.airflow_env import write_airflow_cfg
 
 from tests.e2e.harness import MODEL, ROUNDS, base_conf
 

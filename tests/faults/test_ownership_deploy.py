@@ -7,12 +7,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sagemaker_sizing.adapters.ownership import OwnershipError, endpoint_name, lane_for
-from sagemaker_sizing.airflow.local_run import LOCAL_CONN_ID
+from sagemaker_sizing.adapters.errors import OwnershipError
+from sagemaker_sizing.adapters.ownership import endpoint_name, lane_for
 from sagemaker_sizing.airflow.operators.deploy import DeployStepOperator
 from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.core.serde import step_config_to_dict
 from sagemaker_sizing.local import LocalSageMakerStatus
+from sagemaker_sizing.local.airflow_env import LOCAL_CONN_ID
 
 from tests.e2e.harness import MODEL, apply_env, sizing_env
 

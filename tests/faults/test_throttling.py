@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
+from sagemaker_sizing.adapters import cleanup
 from sagemaker_sizing.adapters.ownership import lane_for
 from sagemaker_sizing.adapters.sagemaker import EndpointManager
-from sagemaker_sizing.airflow.local_run import LOCAL_CONN_ID
 from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.local import LocalSageMakerStatus
+from sagemaker_sizing.local.airflow_env import LOCAL_CONN_ID
 
 from tests.e2e.harness import MODEL, apply_env, sizing_env
 from tests.faults.checks import injected, scaling_targets_left
@@ -45,7 +46,7 @@ def test_throttled_describes_are_retried_until_in_service(
 
     assert deployed["status"] == "InService"
     assert injected(local_sagemaker, "DescribeEndpoint") == before + 4
-    manager.teardown(RUN)
+    cleanup.teardown(manager, RUN)
     sagemaker = local_sagemaker.client("sagemaker")
     assert [e for e in sagemaker.list_endpoints()["Endpoints"] if "throttled" in e["EndpointName"]] == []
     assert [

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from sagemaker_sizing.adapters import ownership
+from sagemaker_sizing.adapters.errors import EndpointFailedError, TeardownError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection
 
     from sagemaker_sizing.adapters.sagemaker import EndpointManager
 
@@ -34,8 +35,35 @@ _LISTINGS = (
 )
 
 
-class TeardownError(RuntimeError):
-    """Some resources could not be deleted; everything else was (the task should be retried)."""
+def teardown(manager: EndpointManager, run_key: str) -> dict[str, Any]:
+    """Delete every endpoint, endpoint config and scaling target tagged with this run key.
+
+    Idempotent; returns what it deleted; raises ``TeardownError`` after deleting all it could.
+    """
+    return delete_resources(manager, select(managed_resources(manager), run_key=run_key))
+
+
+def retire_lanes(manager: EndpointManager, run_key: str, keep: Collection[str]) -> dict[str, Any]:
+    """Delete this run's endpoints and configs on lanes the next round does not use.
+
+    An idle endpoint bills by the hour like a busy one; a lane that comes back is redeployed.
+    """
+    idle = [r for r in select(managed_resources(manager), run_key=run_key) if r["lane"] not in keep]
+    return delete_resources(manager, idle)
+
+
+def find_orphans(
+    manager: EndpointManager,
+    older_than: timedelta | None = None,
+    run_key: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Our resources (by tag): one run's, and/or those created at least ``older_than`` ago.
+
+    With neither filter this is every managed resource, including those of runs still going.
+    """
+    return select(managed_resources(manager), older_than=older_than, run_key=run_key, now=now)
 
 
 def managed_resources(manager: EndpointManager) -> list[dict[str, Any]]:
@@ -50,7 +78,7 @@ def managed_resources(manager: EndpointManager) -> list[dict[str, Any]]:
                         {
                             "kind": kind,
                             "name": item[name_key],
-                            "run_id": tags.get(ownership.RUN_ID_KEY, ""),
+                            "run_key": tags.get(ownership.RUN_ID_KEY, ""),
                             "lane": tags.get(ownership.LANE_KEY, ""),
                             "created": _utc(item["CreationTime"]).isoformat(),
                         }
@@ -62,7 +90,7 @@ def select(
     resources: list[dict[str, Any]],
     *,
     older_than: timedelta | None = None,
-    run_id: str | None = None,
+    run_key: str | None = None,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Only one run's resources, and/or only those created at least ``older_than`` ago."""
@@ -70,7 +98,7 @@ def select(
     return [
         r
         for r in resources
-        if (run_id is None or r["run_id"] == run_id)
+        if (run_key is None or r["run_key"] == run_key)
         and (cutoff is None or datetime.fromisoformat(r["created"]) <= cutoff)
     ]
 
@@ -124,8 +152,6 @@ def _delete_config(manager: EndpointManager, name: str, result: dict[str, Any]) 
 
 
 def _attempt(result: dict[str, Any], name: str, action: Callable[..., object], *args: Any) -> None:
-    from sagemaker_sizing.adapters.sagemaker import EndpointFailedError
-
     try:
         action(*args)
     except (ClientError, EndpointFailedError, TimeoutError) as error:

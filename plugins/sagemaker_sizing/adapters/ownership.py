@@ -27,13 +27,9 @@ _NOT_NAME_CHAR = re.compile(r"[^a-zA-Z0-9-]+")
 RUN_HASH_LENGTH = 8
 
 
-class OwnershipError(RuntimeError):
-    """A resource with the name we need exists but was not created by this run: we leave it alone."""
-
-
-def run_hash(run_id: str) -> str:
-    """Short, stable digest of the Airflow run id: names stay short and two runs never collide."""
-    return hashlib.sha256(run_id.encode()).hexdigest()[:RUN_HASH_LENGTH]
+def run_hash(run_key: str) -> str:
+    """Short, stable digest of the run key (`<dag_id>/<run_id>`): short names, no two runs collide."""
+    return hashlib.sha256(run_key.encode()).hexdigest()[:RUN_HASH_LENGTH]
 
 
 def lane_for(instance_type: str) -> str:
@@ -41,14 +37,14 @@ def lane_for(instance_type: str) -> str:
     return _clean(instance_type)
 
 
-def endpoint_name(base: str, run_id: str, lane: str) -> str:
+def endpoint_name(base: str, run_key: str, lane: str) -> str:
     """``<base>-<run hash>-<lane>``, shortened on the base side to fit SageMaker's 63 characters."""
-    return _compose(base, f"{run_hash(run_id)}-{_clean(lane)}")
+    return _compose(base, f"{run_hash(run_key)}-{_clean(lane)}")
 
 
-def endpoint_config_name(base: str, run_id: str, lane: str, step: StepConfig) -> str:
+def endpoint_config_name(base: str, run_key: str, lane: str, step: StepConfig) -> str:
     """One name per (run, lane, deployment): steps that differ only in TPS share it."""
-    tail = f"{run_hash(run_id)}-{_clean(lane)}-x{step.instance_count}"
+    tail = f"{run_hash(run_key)}-{_clean(lane)}-x{step.instance_count}"
     if step.autoscaling:
         tail += (
             f"-as{step.scaling_min_instance_count or step.instance_count}"
@@ -59,15 +55,15 @@ def endpoint_config_name(base: str, run_id: str, lane: str, step: StepConfig) ->
     return _compose(base, tail)
 
 
-def scaling_policy_name(run_id: str) -> str:
-    return f"sagemaker-sizing-{run_hash(run_id)}-invocations"
+def scaling_policy_name(run_key: str) -> str:
+    return f"sagemaker-sizing-{run_hash(run_key)}-invocations"
 
 
-def run_tags(run_id: str, lane: str) -> list[dict[str, str]]:
+def run_tags(run_key: str, lane: str) -> list[dict[str, str]]:
     """The tags every resource of the run carries, in the SageMaker ``[{Key, Value}]`` shape."""
     return [
         {"Key": MANAGED_BY_KEY, "Value": MANAGED_BY_VALUE},
-        {"Key": RUN_ID_KEY, "Value": run_id},
+        {"Key": RUN_ID_KEY, "Value": run_key},
         {"Key": LANE_KEY, "Value": lane},
     ]
 
@@ -80,8 +76,8 @@ def is_managed(tags: Mapping[str, str]) -> bool:
     return tags.get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
 
 
-def belongs_to(tags: Mapping[str, str], run_id: str) -> bool:
-    return is_managed(tags) and tags.get(RUN_ID_KEY) == run_id
+def belongs_to(tags: Mapping[str, str], run_key: str) -> bool:
+    return is_managed(tags) and tags.get(RUN_ID_KEY) == run_key
 
 
 def _clean(text: str) -> str:

@@ -1,4 +1,5 @@
-"""SageMaker endpoints for a sizing run: deploy a step's configuration, tear a run down, clean orphans.
+"""SageMaker endpoints for a sizing run: deploy a step's configuration, wait, delete (cleanup.py
+builds teardown and orphans on these).
 
 The only code that talks to SageMaker and Application Auto Scaling. Built on the Amazon provider's
 ``SageMakerHook`` (``aws_conn_id``), so a connection whose extra holds ``endpoint_url`` points it at
@@ -20,15 +21,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, WaiterError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
-from sagemaker_sizing.adapters import cleanup, ownership
+from sagemaker_sizing.adapters import ownership
 from sagemaker_sizing.adapters.autoscaling import VariantAutoscaling
-from sagemaker_sizing.adapters.cleanup import TeardownError
-from sagemaker_sizing.adapters.ownership import OwnershipError
+from sagemaker_sizing.adapters.errors import EndpointFailedError, OwnershipError
 from sagemaker_sizing.adapters.variants import production_variant
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection
-    from datetime import datetime, timedelta
+    from collections.abc import Callable
 
     from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
     from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EndpointFailedError", "EndpointManager", "OwnershipError", "TeardownError"]
+__all__ = ["EndpointManager", "endpoint_manager"]
 
 # Used only when the connection's botocore config sets no retry policy of its own. botocore's
 # standard mode retries throttling (and transient) errors with jittered exponential back-off.
@@ -46,8 +45,13 @@ DEFAULT_RETRY_MODE = "standard"
 DEFAULT_MAX_ATTEMPTS = 10
 
 
-class EndpointFailedError(RuntimeError):
-    """The endpoint ended in a state other than InService (the message carries SageMaker's reason)."""
+def endpoint_manager(
+    aws_conn_id: str | None, region: str | None, iam_role_arn: str | None = None, **kwargs: Any
+) -> EndpointManager:
+    """A run's manager: the Airflow connection, the run's region and, if given, the conf's IAM role."""
+    from sagemaker_sizing.adapters.aws_session import sagemaker_hook
+
+    return EndpointManager(sagemaker_hook(aws_conn_id, region, iam_role_arn), **kwargs)
 
 
 def with_retries(config: Config | None) -> Config:
@@ -140,7 +144,7 @@ class EndpointManager:
 
     def deploy(
         self,
-        run_id: str,
+        run_key: str,
         lane: str,
         step: StepConfig,
         model_name: str,
@@ -149,13 +153,15 @@ class EndpointManager:
         endpoint_base: str | None = None,
     ) -> dict[str, Any]:
         """Create or update the lane's endpoint for ``step``, wait for InService, apply autoscaling."""
-        started = self.start_deploy(run_id, lane, step, model_name, variant_name, endpoint_base=endpoint_base)
+        started = self.start_deploy(
+            run_key, lane, step, model_name, variant_name, endpoint_base=endpoint_base
+        )
         self.wait_in_service(started["endpoint_name"])
-        return self.finish_deploy(run_id, lane, step, variant_name, started)
+        return self.finish_deploy(run_key, lane, step, variant_name, started)
 
     def start_deploy(
         self,
-        run_id: str,
+        run_key: str,
         lane: str,
         step: StepConfig,
         model_name: str,
@@ -168,16 +174,16 @@ class EndpointManager:
         A deferring operator defers to ``endpoint_trigger`` when ``status`` is not InService.
         """
         base = endpoint_base or model_name
-        name = ownership.endpoint_name(base, run_id, lane)
-        config_name = ownership.endpoint_config_name(base, run_id, lane, step)
-        tags = ownership.run_tags(run_id, lane)
+        name = ownership.endpoint_name(base, run_key, lane)
+        config_name = ownership.endpoint_config_name(base, run_key, lane, step)
+        tags = ownership.run_tags(run_key, lane)
         # Check both names before changing anything: a refusal must leave the account as it was.
         endpoint = self._describe_endpoint(name)
         if endpoint is not None:
-            self._require_owned(endpoint["EndpointArn"], run_id, "endpoint", name)
+            self._require_owned(endpoint["EndpointArn"], run_key, "endpoint", name)
         config = self._describe_config(config_name)
         if config is not None:
-            self._require_owned(config["EndpointConfigArn"], run_id, "endpoint config", config_name)
+            self._require_owned(config["EndpointConfigArn"], run_key, "endpoint config", config_name)
         if endpoint is not None:
             endpoint = self._settle_or_replace(name)
         created: list[str] = []
@@ -213,7 +219,7 @@ class EndpointManager:
         }
 
     def finish_deploy(
-        self, run_id: str, lane: str, step: StepConfig, variant_name: str, started: dict[str, Any]
+        self, run_key: str, lane: str, step: StepConfig, variant_name: str, started: dict[str, Any]
     ) -> dict[str, Any]:
         """After InService: put autoscaling in place (or take it away) and describe the result."""
         name = started["endpoint_name"]
@@ -228,8 +234,8 @@ class EndpointManager:
                 min_capacity=step.scaling_min_instance_count or step.instance_count,
                 max_capacity=int(step.scaling_max_instance_count or step.instance_count),
                 invocations_target=int(step.invocations_target or 0),
-                policy_name=ownership.scaling_policy_name(run_id),
-                tags=ownership.run_tags(run_id, lane),
+                policy_name=ownership.scaling_policy_name(run_key),
+                tags=ownership.run_tags(run_key, lane),
             )
         else:
             self._remove_scaling(name)
@@ -356,12 +362,12 @@ class EndpointManager:
             return None
         return endpoint
 
-    def _require_owned(self, arn: str, run_id: str, kind: str, name: str) -> None:
+    def _require_owned(self, arn: str, run_key: str, kind: str, name: str) -> None:
         tags = self.tags(arn)
-        if not ownership.belongs_to(tags, run_id):
+        if not ownership.belongs_to(tags, run_key):
             owner = tags.get(ownership.RUN_ID_KEY) if ownership.is_managed(tags) else "someone else"
             raise OwnershipError(
-                f"{kind} {name} exists but was not created by sizing run {run_id!r} "
+                f"{kind} {name} exists but was not created by sizing run {run_key!r} "
                 f"(owner: {owner}); refusing to change it. Delete or rename it, or use another endpoint_name."
             )
 
@@ -396,40 +402,6 @@ class EndpointManager:
                 return {}
             raise
         return tags
-
-    # ---- teardown and orphans (the work is in cleanup.py) ---------------------------------------
-
-    def teardown(self, run_id: str) -> dict[str, Any]:
-        """Delete every endpoint, endpoint config and scaling target tagged with this run id.
-
-        Idempotent; returns what it deleted; raises ``TeardownError`` after deleting all it could.
-        """
-        return cleanup.delete_resources(self, cleanup.select(self.managed_resources(), run_id=run_id))
-
-    def retire_lanes(self, run_id: str, keep: Collection[str]) -> dict[str, Any]:
-        """Delete this run's endpoints and configs on lanes the next round does not use.
-
-        An idle endpoint bills by the hour like a busy one; a lane that comes back is redeployed.
-        """
-        idle = [r for r in cleanup.select(self.managed_resources(), run_id=run_id) if r["lane"] not in keep]
-        return cleanup.delete_resources(self, idle)
-
-    def find_orphans(
-        self, older_than: timedelta | None = None, run_id: str | None = None, *, now: datetime | None = None
-    ) -> list[dict[str, Any]]:
-        """Our resources (by tag): one run's, and/or those created at least ``older_than`` ago.
-
-        With neither filter this is every managed resource, including those of runs still going.
-        """
-        return cleanup.select(self.managed_resources(), older_than=older_than, run_id=run_id, now=now)
-
-    def delete_orphans(
-        self, older_than: timedelta | None = None, run_id: str | None = None, *, now: datetime | None = None
-    ) -> dict[str, Any]:
-        return cleanup.delete_resources(self, self.find_orphans(older_than, run_id, now=now))
-
-    def managed_resources(self) -> list[dict[str, Any]]:
-        return cleanup.managed_resources(self)
 
     def delete_if_exists(self, call: Callable[..., dict[str, Any]], **kwargs: Any) -> bool:
         """Run a SageMaker delete; False when the resource was already gone."""

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from sagemaker_sizing.adapters import cleanup
 from sagemaker_sizing.adapters.gatling_command import (
     DEFAULT_WARM_UP_SECONDS,
     GatlingStep,
@@ -31,6 +32,7 @@ from sagemaker_sizing.core.validation import validate_conf
 from sagemaker_sizing.paths import GATLING_JAR, PROJECT_ROOT
 
 if TYPE_CHECKING:
+    from sagemaker_sizing.adapters.sagemaker import EndpointManager
     from sagemaker_sizing.airflow.results_store import StorePath
     from sagemaker_sizing.core.model import StepConfig, StepResult
 
@@ -449,13 +451,12 @@ def end(reported: Mapping[str, Any] | None) -> None:
         raise AirflowFailException(str(reported.get("summary")))
 
 
-def endpoint_manager(aws_conn_id: str, conf: Mapping[str, Any] | None) -> Any:
+def run_manager(aws_conn_id: str, conf: Mapping[str, Any] | None) -> EndpointManager:
     """The run's EndpointManager: the connection, the conf's region and, if given, its IAM role."""
-    from sagemaker_sizing.adapters.aws_session import sagemaker_hook
-    from sagemaker_sizing.adapters.sagemaker import EndpointManager
+    from sagemaker_sizing.adapters.sagemaker import endpoint_manager
 
     conf = conf or {}
-    return EndpointManager(sagemaker_hook(aws_conn_id, conf.get("region"), conf.get("iam_role_arn")))
+    return endpoint_manager(aws_conn_id, conf.get("region"), conf.get("iam_role_arn"))
 
 
 def retire_idle_lanes(
@@ -475,14 +476,14 @@ def retire_idle_lanes(
     if not previous - {item["lane"] for item in items}:
         log.debug("no idle lane to retire: the batch keeps %s", sorted(previous))
         return
-    retired = endpoint_manager(aws_conn_id, conf).retire_lanes(key, {item["lane"] for item in items})
+    retired = cleanup.retire_lanes(run_manager(aws_conn_id, conf), key, {item["lane"] for item in items})
     if retired.get("endpoints"):
         log.info("retired idle endpoints: %s", ", ".join(retired["endpoints"]))
 
 
 def teardown(key: str, aws_conn_id: str, conf: Mapping[str, Any] | None) -> dict[str, Any]:
     """Everything tagged with this run goes, found by tag (so also after a crash)."""
-    deleted: dict[str, Any] = endpoint_manager(aws_conn_id, conf).teardown(key)
+    deleted = cleanup.teardown(run_manager(aws_conn_id, conf), key)
     log.info("teardown of %s: %s", key, deleted)
     return deleted
 

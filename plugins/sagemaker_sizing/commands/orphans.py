@@ -5,7 +5,7 @@ endpoint somebody else made is never listed. The same code deletes them as the D
 
     sagemaker-sizing orphans                       # every sizing resource, with run id and age
     sagemaker-sizing orphans --older-than 2h       # only those created at least 2 hours ago
-    sagemaker-sizing orphans --run-id 'sagemaker_sizing/manual__2025-...' --delete
+    sagemaker-sizing orphans --run-key 'sagemaker_sizing/manual__2025-...' --delete
 """
 
 from __future__ import annotations
@@ -36,9 +36,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "orphans", help="list (or --delete) endpoints and configs left by crashed sizing runs (by tag)"
     )
     parser.add_argument("--older-than", type=duration, default=None, help="only resources at least this old")
-    parser.add_argument("--run-id", default=None, help="only this run's (the tag value: '<dag_id>/<run_id>')")
     parser.add_argument(
-        "--delete", action="store_true", help="delete them (needs --older-than or --run-id: runs may be live)"
+        "--run-key",
+        "--run-id",
+        dest="run_key",
+        default=None,
+        help="only this run's (the run key the resources are tagged with: '<dag_id>/<run_id>')",
+    )
+    parser.add_argument(
+        "--delete",
+        action="store_true",
+        help="delete them (needs --older-than or --run-key: runs may be live)",
     )
     parser.add_argument(
         "--aws-conn-id", default=None, help="Airflow AWS connection (default: [sagemaker_sizing] aws_conn_id)"
@@ -48,29 +56,37 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def handle(args: argparse.Namespace) -> int:
-    from sagemaker_sizing.adapters.sagemaker import TeardownError
-    from sagemaker_sizing.airflow import settings
-    from sagemaker_sizing.airflow.tasks import endpoint_manager
+    # Core and adapters only: the CLI does not import the Airflow layer (sagemaker_sizing.airflow).
+    from sagemaker_sizing.adapters import cleanup
+    from sagemaker_sizing.adapters.errors import TeardownError
+    from sagemaker_sizing.adapters.sagemaker import endpoint_manager
     from sagemaker_sizing.commands.demo import fail_orphaned_runs
 
     fail_orphaned_runs(dict(os.environ))  # killed demos: their runs marked failed, servers stopped
-    if args.delete and args.older_than is None and args.run_id is None:
+    if args.delete and args.older_than is None and args.run_key is None:
         # Without a filter, resources of runs still going would be deleted under them.
-        print("refusing to --delete every sizing resource: give --older-than or --run-id")
+        print("refusing to --delete every sizing resource: give --older-than or --run-key")
         return EXIT_USAGE
-    manager = endpoint_manager(args.aws_conn_id or settings.aws_conn_id(), args.region)
-    found: list[dict[str, Any]] = manager.find_orphans(args.older_than, args.run_id)
+    manager = endpoint_manager(args.aws_conn_id or configured_conn_id(), args.region)
+    found: list[dict[str, Any]] = cleanup.find_orphans(manager, args.older_than, args.run_key)
     for resource in found:
         print(
-            f"{resource['kind']:<16} {resource['name']:<64} {resource['created']}  run {resource['run_id']}"
+            f"{resource['kind']:<16} {resource['name']:<64} {resource['created']}  run {resource['run_key']}"
         )
     print(f"{len(found)} sizing resource(s) found")
     if not args.delete or not found:
         return 0
     try:
-        deleted = manager.delete_orphans(args.older_than, args.run_id)
+        deleted = cleanup.delete_resources(manager, found)
     except TeardownError as exc:
         print(f"some could not be deleted: {exc}")
         return EXIT_ERROR
     print("deleted: " + json.dumps(deleted))
     return 0
+
+
+def configured_conn_id() -> str:
+    """``[sagemaker_sizing] aws_conn_id`` of Airflow's config, as the DAG reads it."""
+    from airflow.configuration import conf
+
+    return str(conf.get("sagemaker_sizing", "aws_conn_id", fallback="aws_default"))

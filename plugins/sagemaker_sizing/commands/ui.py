@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def standalone_env(local: LocalSageMakerStatus, port: int) -> dict[str, str]:
     """The environment of ``airflow standalone`` on the local SageMaker, UI on 127.0.0.1:port."""
-    from sagemaker_sizing.airflow.local_run import with_local_env
+    from sagemaker_sizing.local.airflow_env import with_local_env
 
     bin_dir = str(Path(sys.executable).parent)
     env = with_local_env(os.environ, local)

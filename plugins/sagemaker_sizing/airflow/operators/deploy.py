@@ -135,7 +135,7 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
     ) -> dict[str, Any]:
         with self._errors_recorded(context):
             if not event or event.get("status") != "success":
-                from sagemaker_sizing.adapters.sagemaker import EndpointFailedError
+                from sagemaker_sizing.adapters.errors import EndpointFailedError
 
                 raise EndpointFailedError(f"waiting for the endpoint failed: {event}")
             manager = self._manager()
@@ -152,7 +152,7 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
         except TaskDeferred:
             raise
         except Exception as exc:
-            from sagemaker_sizing.adapters.sagemaker import EndpointFailedError
+            from sagemaker_sizing.adapters.errors import EndpointFailedError
 
             code = _error_code(exc)
             if isinstance(exc, EndpointFailedError):
