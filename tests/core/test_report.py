@@ -455,3 +455,25 @@ def test_money_for_people() -> None:
     assert fmt_money("5361.12") == "$5,361.12"
     assert fmt_money("0.115") == "$0.115"
     assert fmt_money(None) == "—"
+
+
+def test_the_invocations_target_is_the_recommendations_own(tmp_path: Path) -> None:
+    # perfsizesagemaker computes int(4 / 3 * 60 * 0.5) in Decimal: 39 (in float it would be 40).
+    from sagemaker_sizing.core.walk.common import perfsize_target
+
+    target = perfsize_target(4, 3)
+    assert target == 39
+    rec = Recommendation("ml.m5.large", 2.0, 2, 3, 1, target, 90, Decimal("0.115"))
+    html_path, json_path = render_report(
+        run_id="r4",
+        conf={**CONF, "peak_tps": 4},
+        results=[],
+        recommendation=rec,
+        costs={},
+        results_dir=tmp_path,
+    )
+    table = parse(html_path).one("table", id="recommendation-table")
+    assert "int(4 / 3 * 60 * 0.5) = 39" in table.text()
+    assert "= 40" not in table.text()
+    data = json.loads(json_path.read_text())["recommendation"]
+    assert data["invocations_target_formula"].endswith("= 39") and data["invocations_target"] == 39

@@ -65,7 +65,6 @@ IGNORED_COST_KEYS = ("instance_type", "instance_count")
 RUN_COST_KEYS = ("test_cost_usd", "load_test_minutes", "instance_minutes")
 STEP_METRICS = ("count_total", "percent_fail", "latency_success_p50", "latency_success_p99")
 ACHIEVED_TPS_KEYS = ("achieved_tps", "tps_achieved", "tps")
-PERFSIZE_SAFETY_FACTOR = 0.5
 
 # recommendation.json's ``status`` is a core.outcome.RunStatus value, from core.run_outcome.
 STATUS_RECOMMENDED = str(RunStatus.RECOMMENDED)
@@ -132,7 +131,7 @@ def build_report_context(
         outcome = run_outcome(results, recommendation, notes)
     rec = recommendation_to_dict(recommendation)
     peak_tps = number(conf.get("peak_tps"))
-    rec["invocations_target_formula"] = _perfsize_formula(peak_tps, recommendation.max_instance_count)
+    rec["invocations_target_formula"] = _perfsize_formula(peak_tps, recommendation)
     rec["aws_formula_invocations_target_formula"] = _aws_formula(
         recommendation, number(conf.get("safety_factor"))
     )
@@ -228,12 +227,14 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _perfsize_formula(peak_tps: float | None, max_count: int | None) -> str:
+def _perfsize_formula(peak_tps: float | None, rec: Recommendation) -> str:
+    """The formula with the walk's numbers, ending in the recommendation's own value (computed once,
+    in Decimal as perfsizesagemaker does: recomputed here in float it could differ by one)."""
     formula = "int(peak_tps / max_instance_count * 60 * 0.5)"
-    if peak_tps is None or not max_count:
+    if peak_tps is None or not rec.max_instance_count or rec.invocations_target is None:
         return formula
-    value = int(peak_tps / max_count * 60 * PERFSIZE_SAFETY_FACTOR)
-    return f"{formula} = int({fmt_num(peak_tps)} / {max_count} * 60 * 0.5) = {value}"
+    numbers = f"int({fmt_num(peak_tps)} / {rec.max_instance_count} * 60 * 0.5)"
+    return f"{formula} = {numbers} = {rec.invocations_target}"
 
 
 def _aws_formula(rec: Recommendation, safety_factor: float | None) -> str:
