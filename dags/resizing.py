@@ -12,9 +12,9 @@ dropped by more than the model's `drift_threshold` (default 20%), so the run's a
 from __future__ import annotations
 
 from sagemaker_sizing.airflow import settings
-from sagemaker_sizing.airflow.resizing import build_dag, load_models, models_file
+from sagemaker_sizing.airflow.resizing import build_dag, load_models
 
 ROUNDS = settings.max_rounds()
 
-for _model in load_models(models_file(), max_rounds=ROUNDS):
+for _model in load_models(settings.models_file(), max_rounds=ROUNDS):
     globals()[_model.dag_id] = build_dag(_model, ROUNDS, __doc__ or "")

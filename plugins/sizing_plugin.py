@@ -14,8 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
-
-URL_PREFIX = "/sagemaker-sizing"  # == sagemaker_sizing.airflow.ui.URL_PREFIX (kept import-free here)
+from sagemaker_sizing.airflow.ui import URL_PREFIX  # a constant: the package imports nothing else
 
 
 class SagemakerSizingPlugin(AirflowPlugin):

@@ -15,10 +15,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sagemaker_sizing.core.conf import ScenarioRequest
 from sagemaker_sizing.paths import GATLING_JAR
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+__all__ = [
+    "GatlingStep",
+    "ScenarioRequest",
+    "format_number",
+    "gatling_args",
+    "gatling_shell_command",
+    "output_base_name",
+    "requests_json",
+    "result_folder",
+]
 
 SCENARIO = "GenericSageMakerScenario"
 # Seconds of unrecorded load before the clock starts (-Dscenario.warmUpSeconds, a property of the
@@ -37,14 +49,6 @@ _SECRET_OPTS = re.compile(r"^-D(auth\.|aws\.(accessKeyId|secretAccessKey|session
 START_AT_PROPERTY = "-Dscenario.startAtEpochMs="
 
 Number = int | float | Decimal
-
-
-@dataclass(frozen=True)
-class ScenarioRequest:
-    """One payload file and the percentage of requests that carry it."""
-
-    path: str
-    weight: int
 
 
 @dataclass(frozen=True)
@@ -89,9 +93,12 @@ def requests_json(requests: Sequence[ScenarioRequest]) -> str:
     """The ``scenario.requests`` value; weights are whole percentages totalling 100."""
     if not requests:
         raise ValueError("scenario requests: at least one payload file is needed")
-    if any(r.weight < 0 for r in requests) or sum(r.weight for r in requests) != 100:
+    weights = [int(r.weight) for r in requests]
+    if any(w < 0 for w in weights) or sum(weights) != 100:
         raise ValueError(f"scenario requests: weights must be >= 0 and total 100, got {requests}")
-    return json.dumps([{"path": r.path, "weight": r.weight} for r in requests], separators=(",", ":"))
+    return json.dumps(
+        [{"path": r.path, "weight": w} for r, w in zip(requests, weights, strict=True)], separators=(",", ":")
+    )
 
 
 def output_base_name(

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import DAG, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from sagemaker_sizing.airflow import results_store, settings, tasks
+from sagemaker_sizing.airflow import results_store, tasks
 from sagemaker_sizing.airflow.graph import (
     add_report_and_teardown,
     add_rounds,
@@ -175,7 +175,3 @@ def drift_check(result: Any) -> None:
         drifts = [n for n in result["notes"] if n.startswith("DRIFT")]
         raise AirflowFailException("; ".join(drifts))
     log.info("no drift beyond %.0f%%", 100 * float(result["threshold"]))
-
-
-def models_file() -> Path:
-    return settings.resolve(settings.models_file())

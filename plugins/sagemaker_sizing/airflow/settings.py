@@ -96,6 +96,6 @@ def injector_start_tolerance() -> float:
     return float(conf.getfloat(SECTION, "injector_start_tolerance", fallback=1.0))
 
 
-def models_file() -> str:
+def models_file() -> Path:
     """The models to re-size periodically (one DAG each); relative paths are from the project root."""
-    return str(conf.get(SECTION, "models_file", fallback="include/models.yaml"))
+    return resolve(str(conf.get(SECTION, "models_file", fallback="include/models.yaml")))

@@ -18,7 +18,6 @@ from sagemaker_sizing.adapters import cleanup
 from sagemaker_sizing.adapters.gatling_command import (
     DEFAULT_WARM_UP_SECONDS,
     GatlingStep,
-    ScenarioRequest,
     gatling_shell_command,
 )
 from sagemaker_sizing.adapters.ownership import endpoint_name, lane_for
@@ -231,7 +230,6 @@ def load_commands(
     kind = conf_mod.resolved_jar_kind(sizing_conf)
     host = load_host(sizing_conf, kind, runtime_url, runtime_tls_url)
     jar = settings.resolve(sizing_conf.jar_file) if sizing_conf.jar_file else GATLING_JAR
-    requests = [ScenarioRequest(path=r.path, weight=int(r.weight)) for r in sizing_conf.scenario_requests]
     commands = []
     for item in items:
         step = step_config_from_dict(item["step"])
@@ -245,7 +243,7 @@ def load_commands(
                 ramp_minutes=step.ramp_minutes,
                 steady_state_tps=step.steady_state_tps / injectors,
                 steady_state_minutes=step.steady_state_minutes,
-                requests=requests,
+                requests=sizing_conf.scenario_requests,
                 output_base_name=injector_base_name(item["folder"], injector, injectors),
                 results_dir=run_dir,
                 jar=jar,

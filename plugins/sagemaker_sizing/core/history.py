@@ -7,11 +7,10 @@ atomic, so a retried task never leaves half an index.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.core.drift import SizingSnapshot
+from sagemaker_sizing.core.files import write_atomically
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -57,16 +56,3 @@ def _entries(path: Path) -> list[dict[str, Any]]:
         return []
     runs = json.loads(path.read_text(encoding="utf-8")).get("runs", [])
     return [e for e in runs if isinstance(e, dict)]
-
-
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

@@ -25,7 +25,6 @@ import functools
 import json
 import logging
 import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +34,7 @@ import jinja2
 
 from sagemaker_sizing.core import charts, serverless_chart
 from sagemaker_sizing.core.failures import TOP_MESSAGES
+from sagemaker_sizing.core.files import write_atomically
 from sagemaker_sizing.core.outcome import FailureKind, RunStatus, StepOutcome
 from sagemaker_sizing.core.report_format import fmt_input, fmt_money, fmt_num, money_str, number, opt_str
 from sagemaker_sizing.core.run_outcome import RunOutcome, run_outcome
@@ -103,8 +103,8 @@ def render_report(
     results_dir.mkdir(parents=True, exist_ok=True)
     html_path = results_dir / REPORT_FILE
     json_path = results_dir / RECOMMENDATION_FILE
-    _write_atomically(json_path, json.dumps(context, indent=2, allow_nan=False) + "\n")
-    _write_atomically(html_path, html)
+    write_atomically(json_path, json.dumps(context, indent=2, allow_nan=False) + "\n")
+    write_atomically(html_path, html)
     log.info("Report written to %s and %s (status %s)", html_path, json_path, context["status"])
     return html_path, json_path
 
@@ -338,15 +338,3 @@ def _normalise_costs(costs: Mapping[str, Any], rec: Recommendation) -> dict[str,
         for name, entry in per_type.items()
     }
     return out
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the Airflow UI may serve it as another user
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
