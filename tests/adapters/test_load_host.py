@@ -6,7 +6,7 @@ import shlex
 from pathlib import Path
 
 import pytest
-from sagemaker_sizing.airflow.tasks import load_commands
+from sagemaker_sizing.airflow.callables import load_commands
 from sagemaker_sizing.core.conf import conf_to_dict, load_conf
 from sagemaker_sizing.paths import GATLING_JAR, STANDIN_JAR
 

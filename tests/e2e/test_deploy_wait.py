@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 from sagemaker_sizing.adapters.ownership import lane_for
-from sagemaker_sizing.airflow import tasks
+from sagemaker_sizing.airflow import callables
 from sagemaker_sizing.airflow.operators.deploy import DeployStepOperator, run_key
 from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.core.serde import step_config_to_dict
@@ -62,7 +62,7 @@ def test_a_quick_endpoint_is_finished_in_the_worker(
             name = deferred.value.kwargs["started"]["endpoint_name"]
             assert deferred.value.kwargs["started"]["status"] == "Creating"
     finally:
-        tasks.teardown(run_key(context), LOCAL_CONN_ID, {"region": local_sagemaker.region})
+        callables.teardown(run_key(context), LOCAL_CONN_ID, {"region": local_sagemaker.region})
     assert name and name not in [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]]
 
 

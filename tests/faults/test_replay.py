@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sagemaker_sizing.airflow import tasks
+from sagemaker_sizing.airflow import callables
 from sagemaker_sizing.core import walk
 from sagemaker_sizing.core.conf import conf_to_dict, load_conf
 from sagemaker_sizing.core.model import StepResult
@@ -29,11 +29,11 @@ def without_stamp(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def test_a_replanned_round_is_the_same_batch() -> None:
     validated = conf()
-    sizing_conf = tasks.load_sizing_conf(validated)
+    sizing_conf = callables.load_sizing_conf(validated)
     results: list[StepResult] = []
     for round_no in (1, 2, 3):
-        first = tasks.plan_round(round_no, validated, results, RUN_KEY)
-        again = tasks.plan_round(round_no, validated, results, RUN_KEY)  # the task cleared and re-run
+        first = callables.plan_round(round_no, validated, results, RUN_KEY)
+        again = callables.plan_round(round_no, validated, results, RUN_KEY)  # the task cleared and re-run
         assert first and without_stamp(first) == without_stamp(again)
         # The round is measured: the first type passes, the others fail.
         batch = walk.next_batch(sizing_conf, results)

@@ -10,7 +10,7 @@ from sagemaker_sizing.adapters.gatling_command import (
     ScenarioRequest,
     gatling_shell_command,
 )
-from sagemaker_sizing.airflow import tasks
+from sagemaker_sizing.airflow import callables
 from sagemaker_sizing.airflow.load_sync import wait_for_foreign_jar
 from sagemaker_sizing.paths import GATLING_JAR
 
@@ -59,8 +59,8 @@ def test_a_foreign_jar_is_started_at_the_instant_the_projects_jar_waits_itself()
 
 
 def test_only_rounds_with_a_split_step_get_an_instant_ahead_of_now() -> None:
-    assert tasks.injector_start([{"injectors": 1}, {"injectors": 1}], now_s=100.0) is None
-    assert tasks.injector_start([{"injectors": 1}, {"injectors": 3}], now_s=100.0) == 115_000
+    assert callables.injector_start([{"injectors": 1}, {"injectors": 1}], now_s=100.0) is None
+    assert callables.injector_start([{"injectors": 1}, {"injectors": 3}], now_s=100.0) == 115_000
 
 
 def test_a_worker_makes_the_results_folder_the_commands_task_made_on_another_host(tmp_path: Path) -> None:

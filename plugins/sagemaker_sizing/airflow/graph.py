@@ -1,4 +1,5 @@
-"""The sizing DAG's shape: validate, N round slots, then report, teardown and an honest end.
+"""The sizing DAG's shape and its tasks: validate, N round slots, then report, teardown and an honest
+end. The tasks here are thin: the work of each is a function of ``callables.py``.
 
 Each round: ``plan`` (a BranchPythonOperator: the core's walk gives the next batch; into the
 round, or stop when it is empty) → ``deploy`` (mapped over the batch) → ``commands`` (the Gatling
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Param, TaskGroup, TriggerRule, get_current_context, task
 
-from sagemaker_sizing.airflow import settings, tasks
+from sagemaker_sizing.airflow import callables, settings
 from sagemaker_sizing.airflow.links import FinalReportLink
 from sagemaker_sizing.airflow.operators.deploy import DeployStepOperator, run_key
 from sagemaker_sizing.airflow.operators.load import GatlingLoadOperator
@@ -48,13 +49,13 @@ def shared_schema_param(**schema: Any) -> Param:
 @task(task_id="validate")
 def validate_conf() -> dict[str, Any]:
     """Validate the run's conf (the DAG's Params) with the core: every problem at once."""
-    return tasks.validate(dict(get_current_context()["params"]))
+    return callables.validate(dict(get_current_context()["params"]))
 
 
 @task(task_id="preflight", retries=0)
 def preflight_account(conf: Any) -> dict[str, Any]:
     """The account before any spend (quotas, permissions, the model, prices): the conf the rounds size."""
-    return tasks.preflight(conf, settings.aws_conn_id())
+    return callables.preflight(conf, settings.aws_conn_id())
 
 
 def add_rounds(conf: XComArg, rounds: int) -> BaseOperator:
@@ -74,9 +75,9 @@ def add_rounds(conf: XComArg, rounds: int) -> BaseOperator:
 def _add_round(round_no: int, conf: XComArg, previous: list[XComArg]) -> XComArg:
     def plan(conf: Any, previous: Any) -> list[dict[str, Any]]:
         key = run_key(get_current_context())
-        results = tasks.flatten_results(previous)
-        items = tasks.plan_round(round_no, conf, results, key)
-        tasks.retire_idle_lanes(key, items, settings.aws_conn_id(), conf, results)
+        results = callables.flatten_results(previous)
+        items = callables.plan_round(round_no, conf, results, key)
+        callables.retire_idle_lanes(key, items, settings.aws_conn_id(), conf, results)
         return items
 
     # Into the round (deploy, and the load commands beside it) or, once the walk is complete, stop.
@@ -93,17 +94,17 @@ def _add_round(round_no: int, conf: XComArg, previous: list[XComArg]) -> XComArg
     @task(task_id="commands")
     def commands(conf: Any, items: Any) -> list[str]:
         context = get_current_context()
-        load_dir = tasks.load_dir_of(conf, context["dag"].dag_id, context["run_id"])
+        load_dir = callables.load_dir_of(conf, context["dag"].dag_id, context["run_id"])
         load_dir.mkdir(parents=True, exist_ok=True)
         conn_id = settings.aws_conn_id()
         # Set once the endpoints are InService: the split steps' injectors start together then.
-        start_at = tasks.injector_start(list(items))
-        return tasks.load_commands(
+        start_at = callables.injector_start(list(items))
+        return callables.load_commands(
             conf,
             load_dir,
             list(items),
-            tasks.runtime_url_of(conn_id),
-            tasks.runtime_tls_url_of(conn_id),
+            callables.runtime_url_of(conn_id),
+            callables.runtime_tls_url_of(conn_id),
             start_at_epoch_ms=start_at,
         )
 
@@ -123,7 +124,7 @@ def _add_round(round_no: int, conf: XComArg, previous: list[XComArg]) -> XComArg
 def report(rounds: int) -> dict[str, Any] | None:
     """Render report.html and recommendation.json from every measured step, whatever happened."""
     context = get_current_context()
-    return tasks.report(context, rounds)
+    return callables.report(context, rounds)
 
 
 @task(task_id="teardown")
@@ -132,13 +133,13 @@ def teardown_run() -> dict[str, Any]:
     context = get_current_context()
     # The conf (region, role) when validation passed; without it nothing was deployed.
     conf = context["ti"].xcom_pull(task_ids="validate")
-    return tasks.teardown(run_key(context), settings.aws_conn_id(), conf)
+    return callables.teardown(run_key(context), settings.aws_conn_id(), conf)
 
 
 @task(task_id="end")
 def end_run(reported: Any) -> None:
     """The run's state says what its report says: a failed outcome fails the run (after the report)."""
-    tasks.end(reported)
+    callables.end(reported)
 
 
 def add_report_and_teardown(validated: XComArg, walk_done: BaseOperator, rounds: int) -> XComArg:

@@ -176,8 +176,8 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
         this step's load (skipped) and parse (a "quota" step); the walk decides what follows."""
         import json
 
+        from sagemaker_sizing.airflow.callables import results_dir_of
         from sagemaker_sizing.airflow.run_files import refusal_file
-        from sagemaker_sizing.airflow.tasks import results_dir_of
 
         message = quota_message(error)
         run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])

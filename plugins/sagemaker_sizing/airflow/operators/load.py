@@ -67,7 +67,7 @@ class GatlingLoadOperator(BashOperator):
         super().on_kill()
 
     def get_env(self, context: Context) -> dict[str, str]:
-        from sagemaker_sizing.airflow.tasks import load_sizing_conf
+        from sagemaker_sizing.airflow.callables import load_sizing_conf
         from sagemaker_sizing.core.conf import resolved_jar_kind
         from sagemaker_sizing.core.gatling.jar_kind import PROJECT
 

@@ -1,4 +1,5 @@
-"""The Python callables of a sizing run's tasks: each reads like a paragraph over core + adapters."""
+"""What each task of a sizing run does, as plain functions over core + adapters (each reads like a
+paragraph); ``graph.py`` makes them into tasks (``@task``, the operators) and wires the DAG."""
 
 from __future__ import annotations
 
