@@ -69,11 +69,11 @@ if [[ ! -x .venv/bin/python ]]; then
   log "creating .venv"
   "$PY" -m venv .venv
 fi
-if changed python requirements.lock pyproject.toml; then
-  log "installing Python packages from requirements.lock"
+if changed python requirements.lock requirements-local.lock pyproject.toml; then
+  log "installing Python packages from requirements.lock and requirements-local.lock (the [local] extra)"
   .venv/bin/python -m pip install -q --disable-pip-version-check "uv==0.13.8"
-  .venv/bin/uv pip sync -q --compile-bytecode --python .venv/bin/python requirements.lock
-  .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
+  .venv/bin/uv pip sync -q --compile-bytecode --python .venv/bin/python requirements.lock requirements-local.lock
+  .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e ".[local]"
   done_stage python
 fi
 

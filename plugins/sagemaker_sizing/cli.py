@@ -64,6 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith(("moto", "sagemaker_sizing.local")):
+            raise
+        # The production install (and image) leaves out the local SageMaker: an extra.
+        print(
+            f"{args.command} needs the local SageMaker: pip install 'sagemaker-sizing[local]'",
+            file=sys.stderr,
+        )
+        return 2
     except Exception as exc:
         message = infrastructure_error(exc)
         if message is None or args.verbose:
