@@ -479,9 +479,12 @@ def release_stale_state_dirs(name: str, root: str | Path | None = None) -> list[
 class LocalSageMaker:
     """Object form of start/stop/status for one state dir, usable as a context manager."""
 
-    def __init__(self, state_dir: str | Path | None = None, **options: Any) -> None:
+    def __init__(
+        self, state_dir: str | Path | None = None, *, stop_timeout_s: float = 10.0, **options: Any
+    ) -> None:
         self.state_dir = _state_dir(state_dir)
         self.options = options
+        self.stop_timeout_s = stop_timeout_s  # per server: SIGTERM, then SIGKILL
         self._started_here = False
 
     def start(self) -> LocalSageMakerStatus:
@@ -491,7 +494,7 @@ class LocalSageMaker:
         return current
 
     def stop(self) -> LocalSageMakerStatus:
-        return stop(self.state_dir)
+        return stop(self.state_dir, self.stop_timeout_s)
 
     def status(self) -> LocalSageMakerStatus:
         return status(self.state_dir)
