@@ -41,8 +41,13 @@ class SagemakerSizingPlugin(AirflowPlugin):
         from fastapi import Depends
         from sagemaker_sizing.airflow import settings
         from sagemaker_sizing.airflow.ui.app import create_app
+        from sagemaker_sizing.airflow.ui.run_states import airflow_run_states
 
-        app = create_app(settings.results_roots(), dependencies=[Depends(requires_authenticated())])
+        app = create_app(
+            settings.results_roots(),
+            dependencies=[Depends(requires_authenticated())],
+            run_states=airflow_run_states,
+        )
         return [{"app": app, "url_prefix": URL_PREFIX, "name": "SageMaker sizing results"}]
 
     @property

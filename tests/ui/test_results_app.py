@@ -167,3 +167,31 @@ def test_encoded_traversal_reaches_the_containment_check(
     assert client.get(f"/runs/{RUN}/%2e%2e/%2e%2e/secret.txt").status_code == 404
     assert client.get(f"/runs/{RUN}/..%2f..%2fsecret.txt").status_code == 404
     assert asked == ["../../secret.txt", "../../secret.txt"]
+
+
+def test_index_shows_each_runs_airflow_state(tree: ResultsTree) -> None:
+    asked: list[list[str]] = []
+
+    def states(names: list[str]) -> dict[str, str]:
+        asked.append(list(names))
+        return {RUN: "failed"}
+
+    page = TestClient(create_app([tree.root], run_states=states)).get("/")
+    assert asked and RUN in asked[0]
+    row = next(line for line in page.text.split("<tr>") if RUN in line)
+    assert 'data-state="failed">failed<' in row
+    assert "running or failed early" not in page.text
+
+
+def test_run_states_map_dag_runs_to_their_sanitized_folders() -> None:
+    from sagemaker_sizing.airflow.ui.run_states import states_by_folder
+
+    class State:  # Airflow's DagRunState is an Enum: its value is what is shown
+        value = "running"
+
+    rows = [
+        ("sagemaker_sizing", "manual__2026-01-02T03:04:05.000000+00:00", State()),
+        ("sagemaker_sizing", "manual__other", "success"),
+        ("another_dag", "manual__2026-01-02T03:04:05.000000+00:00", "failed"),
+    ]
+    assert states_by_folder(rows, [RUN]) == {RUN: "running"}

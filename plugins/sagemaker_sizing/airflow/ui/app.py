@@ -27,7 +27,7 @@ from sagemaker_sizing.airflow import results_store
 from sagemaker_sizing.airflow.ui import results_files
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from sagemaker_sizing.airflow.results_store import StorePath
 
@@ -35,11 +35,17 @@ if TYPE_CHECKING:
 _HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
 
 
-def create_app(roots: Sequence[StorePath | str], *, dependencies: Sequence[Any] = ()) -> FastAPI:
+def create_app(
+    roots: Sequence[StorePath | str],
+    *,
+    dependencies: Sequence[Any] = (),
+    run_states: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
+) -> FastAPI:
     """An app serving the run folders under ``roots`` (searched in order): local folders, or
     object-store folders (``ObjectStoragePath``, see ``airflow.results_store``).
 
-    ``dependencies`` guard every route (the plugin passes Airflow's "is authenticated" check).
+    ``dependencies`` guard every route (the plugin passes Airflow's "is authenticated" check);
+    ``run_states`` gives each run folder's Airflow DAG run state (the plugin reads the metadata DB).
     """
     served: tuple[StorePath, ...] = tuple(Path(r) if isinstance(r, str) else r for r in roots)
     app = FastAPI(
@@ -53,8 +59,9 @@ def create_app(roots: Sequence[StorePath | str], *, dependencies: Sequence[Any] 
     @app.get("/", response_class=HTMLResponse, name="index")
     def index(request: Request) -> HTMLResponse:
         runs = results_files.list_runs(served)
+        states = run_states([r.name for r in runs]) if run_states and runs else {}
         html = _template("index.html.j2").render(
-            runs=runs, roots=served, modified=_timestamp, base=str(request.url_for("index"))
+            runs=runs, states=states, roots=served, modified=_timestamp, base=str(request.url_for("index"))
         )
         return HTMLResponse(html, headers=_HEADERS)
 
