@@ -195,3 +195,12 @@ def test_run_states_map_dag_runs_to_their_sanitized_folders() -> None:
         ("another_dag", "manual__2026-01-02T03:04:05.000000+00:00", "failed"),
     ]
     assert states_by_folder(rows, [RUN]) == {RUN: "running"}
+
+
+def test_the_report_tab_of_a_run_without_report_says_so_in_words(tree: ResultsTree) -> None:
+    client = TestClient(create_app([tree.root], run_states=lambda names: dict.fromkeys(names, "running")))
+    page = client.get("/dags/sagemaker_sizing/runs/manual__not-yet")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "No sizing report for this run yet" in page.text and ">running<" in page.text
+    assert "manual__not-yet" in page.text

@@ -65,12 +65,17 @@ def create_app(
         )
         return HTMLResponse(html, headers=_HEADERS)
 
-    @app.get("/dags/{dag_id}/runs/{run_id}", name="dag_run")
-    def dag_run(request: Request, dag_id: str, run_id: str) -> RedirectResponse:
+    @app.get("/dags/{dag_id}/runs/{run_id}", name="dag_run", response_model=None)
+    def dag_run(request: Request, dag_id: str, run_id: str) -> RedirectResponse | HTMLResponse:
         from sagemaker_sizing.airflow.run_files import run_folder
 
         name = run_folder(Path(), dag_id, run_id).name
-        _run_dir(served, name)
+        folder = results_files.find_run(served, name)
+        if folder is None or results_files.find_file(folder, "report.html") is None:
+            # The "Sizing report" tab of a run without a report yet: a page in words, not JSON.
+            state = (run_states([name]) if run_states else {}).get(name)
+            html = _template("no_report.html.j2").render(dag_id=dag_id, run_id=run_id, state=state)
+            return HTMLResponse(html, status_code=404, headers=_HEADERS)
         return RedirectResponse(str(request.url_for("run_file", run=name, path="report.html")))
 
     @app.get("/runs/{run}/steps/{base}", name="step")
