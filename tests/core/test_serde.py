@@ -127,3 +127,21 @@ def test_passed_must_be_a_real_boolean() -> None:
     data["passed"] = "false"
     with pytest.raises(ValueError, match="passed"):
         step_result_from_dict(data)
+
+
+def test_plan_item_round_trip_and_what_a_hand_written_item_needs() -> None:
+    from sagemaker_sizing.core.model import PlanItem
+    from sagemaker_sizing.core.serde import plan_item_from_dict, plan_item_to_dict
+
+    step = StepConfig("type", "ml.m5.large", 2, 30.0, 1)
+    item = PlanItem(
+        1, "ml-m5-large", step, "churn-1a2b3c4d-ml-m5-large", "1700000000-ml.m5.large-2-30TPS", 3, 1
+    )
+    data = plan_item_to_dict(item)
+    assert json.loads(json.dumps(data)) == data  # XCom-safe
+    assert plan_item_from_dict(data) == item
+    assert (data["lane"], data["injectors"], data["step"]["instance_count"]) == ("ml-m5-large", 3, 2)
+    # Round, lane and step are required; the rest has defaults.
+    assert plan_item_from_dict({"round": 2, "lane": "x", "step": data["step"]}).injectors == 1
+    with pytest.raises(ValueError, match="lane"):
+        plan_item_from_dict({"round": 2, "step": data["step"]})

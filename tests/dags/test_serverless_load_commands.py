@@ -7,15 +7,15 @@ from pathlib import Path
 
 from sagemaker_sizing.airflow import callables
 from sagemaker_sizing.core.conf import conf_to_dict, load_conf
-from sagemaker_sizing.core.model import StepConfig
-from sagemaker_sizing.core.serde import step_config_to_dict
+from sagemaker_sizing.core.model import PlanItem, StepConfig
+from sagemaker_sizing.core.serde import plan_item_to_dict
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
 
 
 def command_of(step: StepConfig, tmp_path: Path) -> str:
     conf = load_conf(json.loads((EXAMPLES / "serverless.conf.json").read_text()), base_dir=EXAMPLES)
-    item = {"step": step_config_to_dict(step), "endpoint_name": "e", "folder": "f", "injectors": 1}
+    item = plan_item_to_dict(PlanItem(1, "lane", step, endpoint_name="e", folder="f", injectors=1))
     (command,) = callables.load_commands(conf_to_dict(conf), tmp_path, [item], "http://127.0.0.1:1")
     return command
 

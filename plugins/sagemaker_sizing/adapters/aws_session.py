@@ -28,6 +28,13 @@ else:
 ROLE_SESSION_NAME = "sagemaker-sizing"
 
 
+def configured_conn_id() -> str:
+    """``[sagemaker_sizing] aws_conn_id`` of Airflow's config (what the DAG uses), for the commands."""
+    from airflow.configuration import conf
+
+    return str(conf.get("sagemaker_sizing", "aws_conn_id", fallback="aws_default"))
+
+
 def with_role(hook: HookT, iam_role_arn: str | None) -> HookT:
     """``hook``, made to assume ``iam_role_arn``; unchanged when there is no role.
 

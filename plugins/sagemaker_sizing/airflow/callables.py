@@ -27,7 +27,8 @@ from sagemaker_sizing.airflow.run_files import injector_base_name, refusal_file,
 from sagemaker_sizing.core import conf as conf_mod
 from sagemaker_sizing.core import cost_guard, walk
 from sagemaker_sizing.core.gatling.jar_kind import PROJECT
-from sagemaker_sizing.core.serde import step_config_from_dict, step_config_to_dict, step_result_from_dict
+from sagemaker_sizing.core.model import PlanItem
+from sagemaker_sizing.core.serde import plan_item_from_dict, plan_item_to_dict, step_result_from_dict
 from sagemaker_sizing.core.validation import validate_conf
 from sagemaker_sizing.paths import GATLING_JAR, PROJECT_ROOT
 
@@ -150,17 +151,16 @@ def plan_round(
     base = conf.get("endpoint_name") or conf["model_name"]
     items = []
     for index, (step, lane) in enumerate(zip(batch, batch_lanes(batch), strict=True)):
-        items.append(
-            {
-                "round": round_no,
-                "index": index,
-                "lane": lane,
-                "endpoint_name": endpoint_name(base, run_key, lane),
-                "step": step_config_to_dict(step),
-                "folder": step_base_name(step, unix),
-                "injectors": max(1, math.ceil(step.steady_state_tps / settings.injector_max_tps())),
-            }
+        item = PlanItem(
+            round=round_no,
+            lane=lane,
+            step=step,
+            endpoint_name=endpoint_name(base, run_key, lane),
+            folder=step_base_name(step, unix),
+            injectors=max(1, math.ceil(step.steady_state_tps / settings.injector_max_tps())),
+            index=index,
         )
+        items.append(plan_item_to_dict(item))
         log.info("round %s: will test %s", round_no, step.describe())
     if not items:
         log.info("round %s: the walk is complete, nothing left to test", round_no)
@@ -232,20 +232,20 @@ def load_commands(
     host = load_host(sizing_conf, kind, runtime_url, runtime_tls_url)
     jar = settings.resolve(sizing_conf.jar_file) if sizing_conf.jar_file else GATLING_JAR
     commands = []
-    for item in items:
-        step = step_config_from_dict(item["step"])
-        injectors = int(item["injectors"])
+    for planned in items:
+        item = plan_item_from_dict(planned)
+        step, injectors = item.step, item.injectors
         for injector in range(injectors):
             gatling_step = GatlingStep(
                 host=host,
                 region=sizing_conf.region,
-                endpoint=item["endpoint_name"],
+                endpoint=str(item.endpoint_name),
                 ramp_start_tps=step.ramp_start_tps / injectors,
                 ramp_minutes=step.ramp_minutes,
                 steady_state_tps=step.steady_state_tps / injectors,
                 steady_state_minutes=step.steady_state_minutes,
                 requests=sizing_conf.scenario_requests,
-                output_base_name=injector_base_name(item["folder"], injector, injectors),
+                output_base_name=injector_base_name(item.folder, injector, injectors),
                 results_dir=run_dir,
                 jar=jar,
                 jvm_opts=tuple(settings.java_opts().split()),
@@ -255,9 +255,7 @@ def load_commands(
             )
             if step.serverless:  # it measures its cold starts: no silent warm-up requests first
                 gatling_step = dataclasses.replace(gatling_step, warm_up_seconds=0)
-            command = _unless_refused(
-                refusal_file(run_dir, item["folder"]), gatling_shell_command(gatling_step)
-            )
+            command = _unless_refused(refusal_file(run_dir, item.folder), gatling_shell_command(gatling_step))
             if step.idle_minutes > 0:  # a serverless cold-start step: the endpoint idles first
                 command = f"sleep {step.idle_minutes * 60:g} && {command}"
             commands.append(command)
@@ -472,10 +470,11 @@ def retire_idle_lanes(
     """
     last_round = max((r.round for r in results), default=None)
     previous = set(batch_lanes([r.step for r in results if r.round == last_round]))
-    if not previous - {item["lane"] for item in items}:
+    lanes = {plan_item_from_dict(item).lane for item in items}
+    if not previous - lanes:
         log.debug("no idle lane to retire: the batch keeps %s", sorted(previous))
         return
-    retired = cleanup.retire_lanes(run_manager(aws_conn_id, conf), key, {item["lane"] for item in items})
+    retired = cleanup.retire_lanes(run_manager(aws_conn_id, conf), key, lanes)
     if retired.get("endpoints"):
         log.info("retired idle endpoints: %s", ", ".join(retired["endpoints"]))
 

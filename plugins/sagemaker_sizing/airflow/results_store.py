@@ -127,7 +127,7 @@ def scratch_dir() -> tempfile.TemporaryDirectory[str]:
 def write_text(path: StorePath, text: str) -> None:
     """A whole object at once (a put is atomic on S3); locally, through a temp file and rename."""
     if is_local(path):
-        from sagemaker_sizing.core.history import write_atomically
+        from sagemaker_sizing.core.files import write_atomically
 
         write_atomically(Path(str(path)), text)
         return

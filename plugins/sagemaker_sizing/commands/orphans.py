@@ -58,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def handle(args: argparse.Namespace) -> int:
     # Core and adapters only: the CLI does not import the Airflow layer (sagemaker_sizing.airflow).
     from sagemaker_sizing.adapters import cleanup
+    from sagemaker_sizing.adapters.aws_session import configured_conn_id
     from sagemaker_sizing.adapters.errors import TeardownError
     from sagemaker_sizing.adapters.sagemaker import endpoint_manager
     from sagemaker_sizing.commands.demo import fail_orphaned_runs
@@ -83,10 +84,3 @@ def handle(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     print("deleted: " + json.dumps(deleted))
     return 0
-
-
-def configured_conn_id() -> str:
-    """``[sagemaker_sizing] aws_conn_id`` of Airflow's config, as the DAG reads it."""
-    from airflow.configuration import conf
-
-    return str(conf.get("sagemaker_sizing", "aws_conn_id", fallback="aws_default"))

@@ -95,11 +95,11 @@ def _connection(args: argparse.Namespace) -> str | None:
     """The connection to check through; ``--local``: the local SageMaker's, set in this process's
     environment as the demo sets it for Airflow (None when it is not running)."""
     if not args.local:
-        from sagemaker_sizing.airflow import settings
+        from sagemaker_sizing.adapters.aws_session import configured_conn_id
 
-        return str(args.aws_conn_id or settings.aws_conn_id())
-    from sagemaker_sizing.airflow.local_run import LOCAL_CONN_ID, local_airflow_env
+        return str(args.aws_conn_id or configured_conn_id())
     from sagemaker_sizing.local import status
+    from sagemaker_sizing.local.airflow_env import LOCAL_CONN_ID, local_airflow_env
 
     local = status(args.state_dir)
     if not local.up:

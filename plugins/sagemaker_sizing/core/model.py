@@ -92,6 +92,20 @@ class StepConfig:
 
 
 @dataclass(frozen=True)
+class PlanItem:
+    """One configuration of a round's batch: what plan hands to deploy, the load commands and parse
+    (through XCom, as ``serde.plan_item_to_dict``)."""
+
+    round: int
+    lane: str  # the endpoint slot it deploys to (``ml-m5-large``, ``ml-m5-large-2``, ...)
+    step: StepConfig
+    endpoint_name: str | None = None  # as planned; deploy refuses to deploy under another name
+    folder: str = ""  # perfsizesagemaker's step folder base name (Gatling appends a stamp)
+    injectors: int = 1  # Gatling processes sharing the step's TPS
+    index: int = 0  # position in the batch
+
+
+@dataclass(frozen=True)
 class StepResult:
     """What one step measured and whether it met the requirements.
 

@@ -21,7 +21,7 @@ from enum import Enum
 from pathlib import PurePath
 from typing import Any
 
-from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
+from sagemaker_sizing.core.model import PlanItem, Recommendation, StepConfig, StepResult
 from sagemaker_sizing.core.outcome import ErrorCategory, FailureCount, FailureKind
 
 JsonValue = Any  # a nest of dict[str, ...], list, str, int, float, bool, None
@@ -103,6 +103,34 @@ def step_config_from_dict(data: Mapping[str, Any]) -> StepConfig:
         max_concurrency=_opt_int(data.get("max_concurrency")),
         provisioned_concurrency=_opt_int(data.get("provisioned_concurrency")),
         idle_minutes=float(data.get("idle_minutes", 0.0)),
+    )
+
+
+# --- PlanItem ---------------------------------------------------------------------------------
+
+
+def plan_item_to_dict(item: PlanItem) -> dict[str, JsonValue]:
+    return {
+        "round": item.round,
+        "index": item.index,
+        "lane": item.lane,
+        "endpoint_name": item.endpoint_name,
+        "step": step_config_to_dict(item.step),
+        "folder": item.folder,
+        "injectors": item.injectors,
+    }
+
+
+def plan_item_from_dict(data: Mapping[str, Any]) -> PlanItem:
+    _require(data, PlanItem)
+    return PlanItem(
+        round=int(data["round"]),
+        lane=str(data["lane"]),
+        step=step_config_from_dict(data["step"]),
+        endpoint_name=_opt_str(data.get("endpoint_name")),
+        folder=str(data.get("folder", "")),
+        injectors=int(data.get("injectors", 1)),
+        index=int(data.get("index", 0)),
     )
 
 

@@ -13,7 +13,7 @@ from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 from sagemaker_sizing.core.failures import ENDPOINT_FAILED, deploy_error_category
 from sagemaker_sizing.core.model import StepResult
 from sagemaker_sizing.core.outcome import ErrorCategory
-from sagemaker_sizing.core.serde import step_config_from_dict, step_result_to_dict
+from sagemaker_sizing.core.serde import plan_item_from_dict, step_result_to_dict
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from sagemaker_sizing.adapters.sagemaker import EndpointManager
+    from sagemaker_sizing.core.model import PlanItem
 
 
 def is_quota_refusal(exc: BaseException) -> bool:
@@ -84,6 +85,11 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
         self.defer_after = defer_after
 
     @property
+    def planned(self) -> PlanItem:
+        """The plan's item (rendered from XCom) as the core's PlanItem."""
+        return plan_item_from_dict(self.item)
+
+    @property
     def _hook_parameters(self) -> dict[str, Any]:
         return {**super()._hook_parameters, "region_name": self.region_name or self.conf["region"]}
 
@@ -105,8 +111,8 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
             return self._deploy(context)
 
     def _deploy(self, context: Context) -> dict[str, Any]:
-        step = step_config_from_dict(self.item["step"])
-        self.log.info("round %s: deploying %s", self.item["round"], step.describe())
+        step = self.planned.step
+        self.log.info("round %s: deploying %s", self.planned.round, step.describe())
         manager = self._manager()
         try:
             started = self._start(context, manager)
@@ -159,12 +165,10 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
                 code = ENDPOINT_FAILED
             category = deploy_error_category(code)
             error = f"deploy failed ({code or type(exc).__name__}): {exc}"
-            step = step_config_from_dict(self.item["step"])
-            result = StepResult(
-                step, int(self.item["round"]), False, error, error=error, error_category=category
-            )
+            step = self.planned.step
+            result = StepResult(step, self.planned.round, False, error, error=error, error_category=category)
             context["ti"].xcom_push(key=DEPLOY_ERROR_KEY, value=step_result_to_dict(result))
-            self.log.error("round %s: %s: %s error: %s", self.item["round"], step.describe(), category, error)
+            self.log.error("round %s: %s: %s error: %s", self.planned.round, step.describe(), category, error)
             if category is ErrorCategory.QUOTA or (
                 category is ErrorCategory.SETUP and code != ENDPOINT_FAILED
             ):
@@ -182,32 +186,32 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
         message = quota_message(error)
         run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
         run_dir.mkdir(parents=True, exist_ok=True)
-        refusal_file(run_dir, self.item["folder"]).write_text(json.dumps({"error": message}))
-        self.log.error("round %s: a quota refused the deployment: %s", self.item["round"], message)
-        return {"endpoint_name": self.item.get("endpoint_name"), "action": "refused", "quota": message}
+        refusal_file(run_dir, self.planned.folder).write_text(json.dumps({"error": message}))
+        self.log.error("round %s: a quota refused the deployment: %s", self.planned.round, message)
+        return {"endpoint_name": self.planned.endpoint_name, "action": "refused", "quota": message}
 
     def _start(self, context: Context, manager: EndpointManager) -> dict[str, Any]:
         return manager.start_deploy(
             run_key(context),
-            self.item["lane"],
-            step_config_from_dict(self.item["step"]),
+            self.planned.lane,
+            self.planned.step,
             self.conf["model_name"],
             self.conf["variant_name"],
             endpoint_base=self.conf.get("endpoint_name") or None,
         )
 
     def _finish(self, context: Context, manager: EndpointManager, started: dict[str, Any]) -> dict[str, Any]:
-        step = step_config_from_dict(self.item["step"])
-        planned = self.item.get("endpoint_name")
+        step = self.planned.step
+        planned = self.planned.endpoint_name
         if planned and planned != started["endpoint_name"]:
             # The load commands were made for the planned name while this task ran.
             raise RuntimeError(f"deployed {started['endpoint_name']}, but the plan named {planned}")
         deployed = manager.finish_deploy(
-            run_key(context), self.item["lane"], step, self.conf["variant_name"], started
+            run_key(context), self.planned.lane, step, self.conf["variant_name"], started
         )
         self.log.info(
             "round %s: endpoint %s %s and InService (%s)",
-            self.item["round"],
+            self.planned.round,
             deployed["endpoint_name"],
             deployed["action"],
             deployed["endpoint_config_name"],

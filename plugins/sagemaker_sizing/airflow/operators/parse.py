@@ -14,7 +14,7 @@ from sagemaker_sizing.airflow.run_files import refusal_file
 from sagemaker_sizing.core.failures import TOP_MESSAGES, describe_failures, judge_failures
 from sagemaker_sizing.core.model import StepResult
 from sagemaker_sizing.core.outcome import ErrorCategory
-from sagemaker_sizing.core.serde import step_config_from_dict, step_result_to_dict
+from sagemaker_sizing.core.serde import plan_item_from_dict, step_result_to_dict
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -59,19 +59,19 @@ class ParseStepOperator(BaseOperator):
         from sagemaker_sizing.core.requirements import check
 
         run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
-        step = step_config_from_dict(self.item["step"])
-        round_no = int(self.item["round"])
-        refused = refusal_file(run_dir, self.item["folder"])
+        item = plan_item_from_dict(self.item)
+        step, round_no = item.step, item.round
+        refused = refusal_file(run_dir, item.folder)
         if refused.is_file():
             return self._refused(step, round_no, json.loads(refused.read_text())["error"])
-        injectors = int(self.item["injectors"])
-        logs = step_logs.step_logs(run_dir, self.item["folder"], injectors)
+        injectors = item.injectors
+        logs = step_logs.step_logs(run_dir, item.folder, injectors)
         if len(logs) < injectors:
             # Parse runs once the load is done or failed: a jar that exited before writing its log
             # (unreachable host, bad settings) did not measure anything, and a retry finds no more.
             error = (
                 f"the load did not run: found {len(logs)} of {injectors} simulation.log files for "
-                f"{self.item['folder']} (the jar exited before writing its log: see this round's load task)"
+                f"{item.folder} (the jar exited before writing its log: see this round's load task)"
             )
             return self._error(
                 context,
@@ -164,7 +164,7 @@ class ParseStepOperator(BaseOperator):
         """Record an error step where the report finds it, then fail the task for good."""
         # No step folder (the jar wrote none): the record goes beside where it would have been.
         target = folder if folder is not None else run_dir
-        name = STEP_FILE if folder is not None else f"{self.item['folder']}.{STEP_FILE}"
+        name = STEP_FILE if folder is not None else f"{plan_item_from_dict(self.item).folder}.{STEP_FILE}"
         summary = step_result_to_dict(result)
         _write_json(target, name, summary)
         ti = context.get("ti")
