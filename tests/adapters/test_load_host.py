@@ -13,6 +13,8 @@ from sagemaker_sizing.paths import GATLING_JAR, STANDIN_JAR
 from tests.core.test_jar_kind import conf
 
 ITEM = {
+    "round": 1,
+    "lane": "ml-m5-large",
     "endpoint_name": "ep",
     "injectors": 1,
     "folder": "1700000000-ml.m5.large-1-10TPS",
