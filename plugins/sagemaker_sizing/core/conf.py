@@ -32,6 +32,7 @@ from sagemaker_sizing.core.conf_fields import (
     params_schema,
 )
 from sagemaker_sizing.core.cost import CostTableError, load_cost_table
+from sagemaker_sizing.core.problems import ConfError, Problem
 from sagemaker_sizing.core.serverless_conf import check_serverless, parse_endpoint_kinds, parse_memory_walk
 from sagemaker_sizing.core.serverless_cost import ServerlessPrices  # noqa: TC001 (a dataclass field type)
 
@@ -46,24 +47,6 @@ __all__ = [
     "load_conf",
     "params_schema",
 ]
-
-
-@dataclass(frozen=True)
-class Problem:
-    field: str
-    value: Any
-    expected: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: got {self.value!r}, expected {self.expected}"
-
-
-class ConfError(ValueError):
-    """An invalid conf; ``problems`` lists every problem found, not just the first."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("invalid sizing conf:\n" + "\n".join(f"- {p}" for p in problems))
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,12 @@ each naming its field, before anything is deployed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sagemaker_sizing.core.conf_fields import ENDPOINT_KINDS
 from sagemaker_sizing.core.cost import SERVERLESS_PRICE_KEY, CostTableError
+from sagemaker_sizing.core.problems import Problem
 from sagemaker_sizing.core.serverless_cost import load_serverless_prices
-
-if TYPE_CHECKING:
-    from sagemaker_sizing.core.conf import Problem
 
 MEMORY_SIZES_MB = (1024, 2048, 3072, 4096, 5120, 6144)  # what SageMaker accepts for MemorySizeInMB
 
@@ -28,7 +26,6 @@ def _items(value: Any) -> list[Any] | None:
 
 
 def parse_endpoint_kinds(value: Any, problems: list[Problem]) -> tuple[str, ...] | None:
-    from sagemaker_sizing.core.conf import Problem
 
     items = _items(value)
     expected = f"a comma-separated string or list of {' and/or '.join(ENDPOINT_KINDS)}"
@@ -39,7 +36,6 @@ def parse_endpoint_kinds(value: Any, problems: list[Problem]) -> tuple[str, ...]
 
 
 def parse_memory_walk(value: Any, problems: list[Problem]) -> tuple[int, ...] | None:
-    from sagemaker_sizing.core.conf import Problem
 
     items = _items(value)
     expected = f"memory sizes in MB, each one of {', '.join(map(str, MEMORY_SIZES_MB))}"
@@ -62,7 +58,6 @@ def parse_memory_walk(value: Any, problems: list[Problem]) -> tuple[int, ...] | 
 
 def check_serverless(parsed: dict[str, Any], problems: list[Problem]) -> None:
     """Checks across fields; sets ``serverless_prices`` when serverless is sized."""
-    from sagemaker_sizing.core.conf import Problem
 
     provisioned = parsed.get("serverless_provisioned_concurrency")
     maximum = parsed.get("serverless_max_concurrency")
