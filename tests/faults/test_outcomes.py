@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sagemaker_sizing.airflow.local_run import LOCAL_CONN_ID
 from sagemaker_sizing.local import LocalSageMakerStatus, running_local_sagemaker
+from sagemaker_sizing.local.airflow_env import LOCAL_CONN_ID
 
 from tests.e2e.harness import MODEL, SizingRun, base_conf, make_sizing
 from tests.faults.checks import assert_nothing_left
