@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from sagemaker_sizing.adapters.gatling_command import output_base_name, result_folder
+from sagemaker_sizing.core.files import run_folder_name
 
 if TYPE_CHECKING:
     from pathlib import Path, PurePath
@@ -15,12 +15,11 @@ if TYPE_CHECKING:
     from sagemaker_sizing.core.model import StepConfig
 
 _P = TypeVar("_P", bound="PurePath | ObjectStoragePath")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 
 
 def run_folder(results_dir: _P, dag_id: str, run_id: str) -> _P:
     """One folder per DAG run; Airflow run ids hold ``:`` and ``+``, which we keep out of paths."""
-    return cast("_P", results_dir / _UNSAFE.sub("_", f"{dag_id}__{run_id}"))
+    return cast("_P", results_dir / run_folder_name(dag_id, run_id))
 
 
 def step_base_name(step: StepConfig, unix: int) -> str:

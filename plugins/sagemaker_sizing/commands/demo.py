@@ -163,7 +163,7 @@ def _airflow_dags_test(
 ) -> tuple[int, Path | None]:
     """Run the DAG, printing each measured step as its ``step.json`` appears in the run's folder
     (found from the run id in the log); returns the exit code and the run folder."""
-    from sagemaker_sizing.airflow.run_files import run_folder
+    from sagemaker_sizing.core.files import run_folder_name
 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -185,7 +185,7 @@ def _airflow_dags_test(
         while True:
             finished = proc.poll() is not None
             if watcher is None and (run_id := run_id_in_log(log_path.read_text(errors="replace"))):
-                watcher = demo_output.StepWatcher(run_folder(results_dir, DAG_ID, run_id))
+                watcher = demo_output.StepWatcher(results_dir / run_folder_name(DAG_ID, run_id))
             if watcher is not None:
                 _print_lines(watcher.new_lines())
             if finished:

@@ -1,10 +1,19 @@
-"""Writing result files so that a reader (the UI, another task) never sees half of one."""
+"""Result files: the run folder's name, and writing files so that a reader (the UI, another task)
+never sees half of one."""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+
+
+def run_folder_name(dag_id: str, run_id: str) -> str:
+    """One folder per DAG run; Airflow run ids hold ``:`` and ``+``, which we keep out of paths."""
+    return _UNSAFE.sub("_", f"{dag_id}__{run_id}")
 
 
 def write_atomically(path: Path, text: str) -> None:
