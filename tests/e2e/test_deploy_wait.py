@@ -83,7 +83,7 @@ def test_with_a_conf_role_the_deploy_waits_in_the_worker(
         status = sagemaker.describe_endpoint(EndpointName=deployed["endpoint_name"])["EndpointStatus"]
         assert status == "InService"
     finally:
-        tasks.teardown(run_key(context), LOCAL_CONN_ID, {"region": local_sagemaker.region})
+        callables.teardown(run_key(context), LOCAL_CONN_ID, {"region": local_sagemaker.region})
     assert deployed["endpoint_name"] not in [
         e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]
     ]
