@@ -246,7 +246,7 @@ def create_bucket(local: LocalSageMakerStatus) -> None:
 
 
 def run_demo(work: Path, local: LocalSageMakerStatus, services: Services, timeout_s: float) -> dict[str, Any]:
-    from sagemaker_sizing.airflow.local_run import write_airflow_cfg
+    from sagemaker_sizing.local.airflow_env import write_airflow_cfg
 
     airflow = str(Path(sys.executable).with_name("airflow"))
     create_bucket(local)
@@ -315,10 +315,10 @@ def run_demo(work: Path, local: LocalSageMakerStatus, services: Services, timeou
 
 def served_by_ui(api: Api, run_id: str, instances: list[dict[str, Any]]) -> bool:
     """The API server's UI plugin serves the run's report and a load's Gatling report from S3."""
-    from sagemaker_sizing.airflow.run_files import run_folder
     from sagemaker_sizing.airflow.ui import URL_PREFIX
+    from sagemaker_sizing.core.files import run_folder_name
 
-    run_name = urllib.parse.quote(run_folder(Path(), DAG_ID, run_id).name, safe="")
+    run_name = urllib.parse.quote(run_folder_name(DAG_ID, run_id), safe="")
     quoted = urllib.parse.quote(run_id, safe="")
     load = next(
         (ti for ti in instances if ti["task_id"].endswith(".load") and ti["state"] == "success"), None
@@ -346,9 +346,9 @@ def summarize(
     instances: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """The demo's answer, from the run's recommendation.json in the bucket."""
-    from sagemaker_sizing.airflow.run_files import run_folder
+    from sagemaker_sizing.core.files import run_folder_name
 
-    run_name = run_folder(Path(), DAG_ID, run_id).name
+    run_name = run_folder_name(DAG_ID, run_id)
     key = f"{PREFIX}/{run_name}/recommendation.json"
     steps: list[dict[str, Any]] = []
     try:
