@@ -39,12 +39,12 @@ class SagemakerSizingPlugin(AirflowPlugin):
     def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]
         from airflow.api_fastapi.core_api.security import requires_authenticated
         from fastapi import Depends
-        from sagemaker_sizing.airflow import settings
+        from sagemaker_sizing.airflow import results_store
         from sagemaker_sizing.airflow.ui.app import create_app
         from sagemaker_sizing.airflow.ui.run_states import airflow_run_states
 
         app = create_app(
-            settings.results_roots(),
+            results_store.results_roots(),
             dependencies=[Depends(requires_authenticated())],
             run_states=airflow_run_states,
         )

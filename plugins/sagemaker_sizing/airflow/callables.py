@@ -23,7 +23,7 @@ from sagemaker_sizing.adapters.gatling_command import (
 )
 from sagemaker_sizing.adapters.ownership import endpoint_name, lane_for
 from sagemaker_sizing.airflow import results_store, settings
-from sagemaker_sizing.airflow.run_files import injector_base_name, refusal_file, run_folder, step_base_name
+from sagemaker_sizing.airflow.run_files import injector_base_name, refusal_file, step_base_name
 from sagemaker_sizing.core import conf as conf_mod
 from sagemaker_sizing.core import cost_guard, walk
 from sagemaker_sizing.core.gatling.jar_kind import PROJECT
@@ -34,7 +34,6 @@ from sagemaker_sizing.paths import GATLING_JAR, PROJECT_ROOT
 
 if TYPE_CHECKING:
     from sagemaker_sizing.adapters.sagemaker import EndpointManager
-    from sagemaker_sizing.airflow.results_store import StorePath
     from sagemaker_sizing.core.model import StepConfig, StepResult
 
 log = logging.getLogger(__name__)
@@ -330,19 +329,10 @@ def injector_start(items: Sequence[Mapping[str, Any]], now_s: float | None = Non
     return int((now + settings.injector_start_lead()) * 1000)
 
 
-def results_dir_of(conf: Mapping[str, Any], dag_id: str, run_id: str) -> StorePath:
-    """The run's folder where its results are kept: local, or on the object store (shared)."""
-    location = str(conf["perfsize_results_dir"])
-    if location == settings.RESULTS_DIR_DEFAULT:
-        location = settings.results_dir()  # the conf left it to the deployment
-    root = results_store.open_location(location, settings.aws_conn_id())
-    return run_folder(root, dag_id, run_id)
-
-
 def load_dir_of(conf: Mapping[str, Any], dag_id: str, run_id: str) -> Path:
     """Where Gatling writes: the run folder itself when local, else this host's staging folder
     (the load task uploads its step folder to the store when the JVM is done)."""
-    run_dir = results_dir_of(conf, dag_id, run_id)
+    run_dir = results_store.results_dir_of(conf, dag_id, run_id)
     if results_store.is_local(run_dir):
         return Path(str(run_dir))
     return results_store.staging_folder(run_dir.name)
@@ -412,7 +402,7 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
             results, recommendation, notes, serverless, quota_skips=sizing_conf.on_quota == "skip"
         )
     )
-    run_dir = results_dir_of(conf, context["dag"].dag_id, context["run_id"])
+    run_dir = results_store.results_dir_of(conf, context["dag"].dag_id, context["run_id"])
     with results_store.scratch_dir() as scratch:
         local_dir = Path(str(run_dir)) if results_store.is_local(run_dir) else Path(scratch)
         html, json_path = render_report(

@@ -68,7 +68,7 @@ def ensure_results_folder(bash_command: str) -> None:
 def mirror_refusal(bash_command: str, conf: Mapping[str, Any], context: Any) -> None:
     """A quota-refused step's marker, from the store to this worker's staging folder, where the
     command's guard looks for it (deploy wrote it to the store, the shared results folder)."""
-    from sagemaker_sizing.airflow.callables import results_dir_of
+    from sagemaker_sizing.airflow.results_store import results_dir_of
     from sagemaker_sizing.airflow.run_files import refusal_file
 
     if not conf.get("perfsize_results_dir"):
@@ -90,7 +90,7 @@ def mirror_refusal(bash_command: str, conf: Mapping[str, Any], context: Any) -> 
 
 def upload_step_folder(bash_command: str, conf: Mapping[str, Any], context: Any) -> None:
     """Copy this injector's newest Gatling folder from the staging folder to the store (if any)."""
-    from sagemaker_sizing.airflow.callables import results_dir_of
+    from sagemaker_sizing.airflow.results_store import results_dir_of
 
     if not conf.get("perfsize_results_dir"):
         return

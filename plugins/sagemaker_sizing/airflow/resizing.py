@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import DAG, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from sagemaker_sizing.airflow import callables, results_store
+from sagemaker_sizing.airflow import results_store
 from sagemaker_sizing.airflow.graph import (
     add_report_and_teardown,
     add_rounds,
@@ -146,7 +146,7 @@ def record_history(threshold: float) -> dict[str, Any]:
         raise AirflowFailException("the report task wrote no report: nothing to record")
     dag_id = context["dag"].dag_id
     # Where the report task wrote: a local folder or the object store every worker shares.
-    run_dir = callables.results_dir_of(ti.xcom_pull(task_ids="validate"), dag_id, context["run_id"])
+    run_dir = results_store.results_dir_of(ti.xcom_pull(task_ids="validate"), dag_id, context["run_id"])
     index = history.index_path(run_dir.parent, dag_id)
     report_context = json.loads((run_dir / RECOMMENDATION_FILE).read_text(encoding="utf-8"))
     current = drift.snapshot(report_context, report=f"{run_dir.name}/{REPORT_FILE}")

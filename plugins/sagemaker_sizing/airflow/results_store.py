@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
     from airflow.sdk import ObjectStoragePath
     from typing_extensions import TypeIs
@@ -58,6 +58,31 @@ def open_location(location: str, conn_id: str | None) -> StorePath:
     if "@" in urlsplit(location).netloc or conn_id is None:
         return ObjectStoragePath(location)
     return ObjectStoragePath(location, conn_id=conn_id)
+
+
+def results_roots() -> list[StorePath]:
+    """Folders the UI plugin serves run folders from: the deployment's results dir and the demo's.
+
+    Each is a path or an object-store URL (``s3://bucket/prefix``, read with ``aws_conn_id``'s
+    connection unless the URL names one), like ``perfsize_results_dir``
+    (setting ``[sagemaker_sizing] results_roots``).
+    """
+    from sagemaker_sizing.airflow import settings
+
+    parts = list(dict.fromkeys(part.strip() for part in settings.results_roots_setting().split(",")))
+    roots = [open_location(part, settings.aws_conn_id()) for part in parts if part]
+    return list(dict.fromkeys(roots))
+
+
+def results_dir_of(conf: Mapping[str, Any], dag_id: str, run_id: str) -> StorePath:
+    """The run's folder where its results are kept: local, or on the object store (shared)."""
+    from sagemaker_sizing.airflow import settings
+    from sagemaker_sizing.airflow.run_files import run_folder
+
+    location = str(conf["perfsize_results_dir"])
+    if location == settings.RESULTS_DIR_DEFAULT:
+        location = settings.results_dir()  # the conf left it to the deployment
+    return run_folder(open_location(location, settings.aws_conn_id()), dag_id, run_id)
 
 
 def is_local(path: StorePath) -> TypeIs[Path]:

@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from airflow.sdk.configuration import conf
 
 from sagemaker_sizing.paths import PROJECT_ROOT
-
-if TYPE_CHECKING:
-    from sagemaker_sizing.airflow.results_store import StorePath
 
 SECTION = "sagemaker_sizing"
 # The conf field's default (conf_fields): "the deployment's results dir".
@@ -57,18 +53,10 @@ def defer_after() -> float:
     return float(conf.getfloat(SECTION, "defer_after", fallback=0.0))
 
 
-def results_roots() -> list[StorePath]:
-    """Folders the UI plugin serves run folders from: the conf's default results dir and the demo's.
-
-    Each is a path or an object-store URL (``s3://bucket/prefix``, read with ``aws_conn_id``'s
-    connection unless the URL names one), like ``perfsize_results_dir``.
-    """
-    from sagemaker_sizing.airflow.results_store import open_location
-
-    raw = str(conf.get(SECTION, "results_roots", fallback=f"{results_dir()},results"))
-    parts = list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
-    roots = [open_location(part, aws_conn_id()) for part in parts]
-    return list(dict.fromkeys(roots))
+def results_roots_setting() -> str:
+    """``results_roots``: comma-separated folders or object-store URLs the UI serves runs from
+    (opened by ``results_store.results_roots``)."""
+    return str(conf.get(SECTION, "results_roots", fallback=f"{results_dir()},results"))
 
 
 def results_dir() -> str:

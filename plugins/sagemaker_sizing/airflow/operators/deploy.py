@@ -182,7 +182,7 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
         this step's load (skipped) and parse (a "quota" step); the walk decides what follows."""
         import json
 
-        from sagemaker_sizing.airflow.callables import results_dir_of
+        from sagemaker_sizing.airflow.results_store import results_dir_of
         from sagemaker_sizing.airflow.run_files import refusal_file
 
         message = quota_message(error)

@@ -9,7 +9,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from sagemaker_sizing.airflow import results_store, settings, step_logs
-from sagemaker_sizing.airflow.callables import results_dir_of
+from sagemaker_sizing.airflow.results_store import results_dir_of
 from sagemaker_sizing.airflow.run_files import refusal_file
 from sagemaker_sizing.core.failures import TOP_MESSAGES, describe_failures, judge_failures
 from sagemaker_sizing.core.model import StepResult
