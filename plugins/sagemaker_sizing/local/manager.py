@@ -66,7 +66,10 @@ class LocalSageMakerStatus:
         return self.control_plane_up and self.runtime_up
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
+        """What ``local start|stop|status`` print: the secret stays in the state folder's
+        credentials file (mode 0600), never on a terminal or in a log."""
+        shown = asdict(self) | {"aws_secret_access_key": "(not shown: credentials.json of the state folder)"}
+        return json.dumps(shown, indent=2, sort_keys=True)
 
     def aws_env(self) -> dict[str, str]:
         """Environment for boto3 / the Gatling jar: the local creds and region."""
