@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -370,16 +370,4 @@ class StepMaker:
         self.template = template
 
     def __call__(self, minimum: int) -> StepConfig:
-        t = self.template
-        return StepConfig(
-            phase=t.phase,
-            instance_type=t.instance_type,
-            instance_count=minimum,
-            steady_state_tps=t.steady_state_tps,
-            steady_state_minutes=t.steady_state_minutes,
-            ramp_start_tps=t.ramp_start_tps,
-            ramp_minutes=t.ramp_minutes,
-            scaling_min_instance_count=minimum,
-            scaling_max_instance_count=t.scaling_max_instance_count,
-            invocations_target=t.invocations_target,
-        )
+        return replace(self.template, instance_count=minimum, scaling_min_instance_count=minimum)
