@@ -168,7 +168,7 @@ def screenshot(url: str, png: Path, profile_dir: Path) -> subprocess.CompletedPr
             "--disable-dev-shm-usage",
             "--hide-scrollbars",
             f"--user-data-dir={profile_dir}",
-            "--window-size=1280,1800",
+            "--window-size=1280,2800",  # the whole report down to its step table
             "--virtual-time-budget=5000",
             f"--screenshot={png}",
             url,

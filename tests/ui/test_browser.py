@@ -52,7 +52,9 @@ def test_chromium_shows_the_final_report_through_the_api_server(tmp_path: Path) 
         # Where the browser ended after the login redirect: the report, not a login form.
         dom = dump_dom(login, tmp_path / "chromium-profile-dom")
 
-    assert "<title>browser-model - Endpoint Sizing Results</title>" in dom, dom[:2000]
+    # The report's heading, and its title with the run's headline (a recommendation here).
+    assert "<h1>browser-model - Endpoint Sizing Results</h1>" in dom, dom[:2000]
+    assert "<title>browser-model - Recommended: ml.m5.large" in dom, dom[:2000]
     assert dom.count("<svg") >= 2 and "ml.m5.large" in dom
     assert 'type="password"' not in dom
     assert png.is_file() and png.stat().st_size > 10_000, done.stderr[-2000:]
