@@ -16,7 +16,7 @@ import shlex
 import shutil
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sagemaker_sizing.adapters.gatling_command import start_instant
 from sagemaker_sizing.airflow import results_store
@@ -25,7 +25,16 @@ from sagemaker_sizing.paths import GATLING_JAR
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from sagemaker_sizing.airflow.results_store import StorePath
+
 log = logging.getLogger(__name__)
+
+
+class _StoreStep(NamedTuple):
+    run_dir: StorePath  # the run's folder on the store
+    base: str  # the injector's Gatling output base name
+    staging: Path  # this host's folder Gatling wrote to
+
 
 _BASE_NAME_PROPERTY = "-Dgatling.core.outputDirectoryBaseName="
 _INJECTOR_SUFFIX = re.compile(r"-inj\d+of\d+$")  # run_files.injector_base_name
@@ -65,44 +74,43 @@ def ensure_results_folder(bash_command: str) -> None:
         Path(folder).mkdir(parents=True, exist_ok=True)
 
 
-def mirror_refusal(bash_command: str, conf: Mapping[str, Any], context: Any) -> None:
-    """A quota-refused step's marker, from the store to this worker's staging folder, where the
-    command's guard looks for it (deploy wrote it to the store, the shared results folder)."""
-    from sagemaker_sizing.airflow.results_store import results_dir_of
-    from sagemaker_sizing.airflow.run_files import refusal_file
-
+def _store_step(bash_command: str, conf: Mapping[str, Any], context: Any) -> _StoreStep | None:
+    """Where this injector's step lives on the store and on this host; None for local results."""
     if not conf.get("perfsize_results_dir"):
-        return
-    run_dir = results_dir_of(conf, context["dag"].dag_id, context["run_id"])
+        return None
+    run_dir = results_store.results_dir_of(conf, context["dag"].dag_id, context["run_id"])
     if results_store.is_local(run_dir):
-        return
+        return None
     args = _args(bash_command)
     base = next((a[len(_BASE_NAME_PROPERTY) :] for a in args if a.startswith(_BASE_NAME_PROPERTY)), None)
     staging = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "-rf"), None)
     if not base or not staging:
+        log.warning("no results folder in the command: nothing to sync with the store")
+        return None
+    return _StoreStep(run_dir, base, Path(staging))
+
+
+def mirror_refusal(bash_command: str, conf: Mapping[str, Any], context: Any) -> None:
+    """A quota-refused step's marker, from the store to this worker's staging folder, where the
+    command's guard looks for it (deploy wrote it to the store, the shared results folder)."""
+    from sagemaker_sizing.airflow.run_files import refusal_file
+
+    step = _store_step(bash_command, conf, context)
+    if step is None:
         return
-    step_base = _INJECTOR_SUFFIX.sub("", base)
-    if refusal_file(run_dir, step_base).is_file():
-        marker = refusal_file(Path(staging), step_base)
+    step_base = _INJECTOR_SUFFIX.sub("", step.base)
+    if refusal_file(step.run_dir, step_base).is_file():
+        marker = refusal_file(step.staging, step_base)
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(refusal_file(run_dir, step_base).read_text())
+        marker.write_text(refusal_file(step.run_dir, step_base).read_text())
 
 
 def upload_step_folder(bash_command: str, conf: Mapping[str, Any], context: Any) -> None:
     """Copy this injector's newest Gatling folder from the staging folder to the store (if any)."""
-    from sagemaker_sizing.airflow.results_store import results_dir_of
-
-    if not conf.get("perfsize_results_dir"):
+    step = _store_step(bash_command, conf, context)
+    if step is None:
         return
-    run_dir = results_dir_of(conf, context["dag"].dag_id, context["run_id"])
-    if results_store.is_local(run_dir):
-        return
-    args = _args(bash_command)
-    base = next((a[len(_BASE_NAME_PROPERTY) :] for a in args if a.startswith(_BASE_NAME_PROPERTY)), None)
-    staging = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "-rf"), None)
-    if not base or not staging:
-        log.warning("no results folder in the command: nothing to upload")
-        return
+    run_dir, base, staging = step
     folder = results_store.newest_step_folder(Path(staging), base)
     if folder is None:
         log.warning("Gatling wrote no folder %s-* under %s: nothing to upload", base, staging)
