@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def handle(args: argparse.Namespace) -> int:
-    from sagemaker_sizing.commands.validate import read_conf_file
+    from sagemaker_sizing.commands.validate import print_problems, read_conf_file
     from sagemaker_sizing.core.conf import ConfError, load_conf
 
     raw = read_conf_file(args.conf)
@@ -48,9 +48,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         conf = load_conf(raw, base_dir=args.conf.resolve().parent)
     except ConfError as exc:
-        print(f"invalid: {args.conf}: {len(exc.problems)} problem(s)")
-        for problem in exc.problems:
-            print(f"- {problem}")
+        print_problems(args.conf, exc)
         return EXIT_INVALID
     conn_id = _connection(args)
     if conn_id is None:
