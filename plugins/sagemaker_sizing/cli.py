@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing import __version__
+from sagemaker_sizing.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import MutableMapping, Sequence
 
 # Subcommand modules, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -62,6 +64,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    saved = os.environ.copy()  # the command's settings end with it (main also runs inside tests)
+    in_process = getattr(args, "airflow_in_process", False)
+    airflow_environment(os.environ, in_process=in_process, verbose=args.verbose)
+    try:
+        return _run(args)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except ModuleNotFoundError as exc:
@@ -79,6 +92,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {message}", file=sys.stderr)
         return 1
+
+
+def airflow_environment(env: MutableMapping[str, str], *, in_process: bool, verbose: bool) -> None:
+    """Point Airflow at the project's home and keep its INFO lines out of a command's output.
+
+    Without ``AIRFLOW_HOME`` Airflow reads ``~/airflow``, which has neither the project's settings
+    nor its connections: the checkout's ``airflow_home`` (written by ``make setup``) is what the
+    Makefile and the demo use, so the command line uses it too. Airflow configures its logging at
+    INFO when first imported, and the Amazon provider then logs every connection lookup: a command
+    that runs Airflow in its own process (``in_process``) gets WARNING unless ``--verbose``.
+    Commands that start Airflow processes keep INFO, as their children's output is read.
+    A value the user set is never overridden.
+    """
+    home = PROJECT_ROOT / "airflow_home"
+    if (home / "airflow.cfg").is_file():
+        env.setdefault("AIRFLOW_HOME", str(home))
+    if in_process and not verbose:
+        level = env.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING").upper()
+        logging.getLogger("airflow").setLevel(level)  # its lines before it configures its own logging
 
 
 def infrastructure_error(exc: BaseException) -> str | None:

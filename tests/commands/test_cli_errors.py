@@ -63,3 +63,22 @@ def test_the_demo_counting_leftovers_on_a_dead_control_plane_says_so(monkeypatch
         f"error: the local SageMaker's control plane (http://127.0.0.1:{port}) did not answer"
     )
     assert "Traceback" not in out and out.count("\n") == 1
+
+
+def test_the_cli_uses_the_checkouts_airflow_home_and_keeps_what_the_user_set(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(cli, "PROJECT_ROOT", tmp_path)
+    env: dict[str, str] = {}
+    cli.airflow_environment(env, in_process=False, verbose=False)
+    assert env == {}  # no airflow_home set up: Airflow's own default stays
+    (tmp_path / "airflow_home").mkdir()
+    (tmp_path / "airflow_home" / "airflow.cfg").write_text("[core]\n")
+    cli.airflow_environment(env, in_process=False, verbose=False)
+    assert env == {"AIRFLOW_HOME": str(tmp_path / "airflow_home")}  # a command that starts Airflow: INFO
+    cli.airflow_environment(env, in_process=True, verbose=True)
+    assert "AIRFLOW__LOGGING__LOGGING_LEVEL" not in env
+    mine = {"AIRFLOW_HOME": "/mine", "AIRFLOW__LOGGING__LOGGING_LEVEL": "debug"}
+    cli.airflow_environment(mine, in_process=True, verbose=False)
+    assert mine == {"AIRFLOW_HOME": "/mine", "AIRFLOW__LOGGING__LOGGING_LEVEL": "debug"}
+    env.clear()
+    cli.airflow_environment(env, in_process=True, verbose=False)
+    assert env["AIRFLOW__LOGGING__LOGGING_LEVEL"] == "WARNING"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -92,3 +95,26 @@ def test_an_invalid_conf_exits_2(
     conf.write_text(json.dumps(raw))
     rc, out = preflight(local, conf, capsys)
     assert rc == 2 and "endpoint_name" in out and "SageMaker name" in out
+
+
+def test_the_console_script_prints_each_finding_once_without_airflow_noise(
+    local: LocalSageMakerStatus,
+) -> None:
+    """Run as a user types it: no AIRFLOW_HOME (the checkout's airflow_home is used, not ~/airflow),
+    no logging settings. Airflow's INFO lines (config read, the provider's "credentials retrieved"
+    per client) and the task-log copy of each finding stay out of the command's output."""
+    env = {k: v for k, v in os.environ.items() if k != "AIRFLOW_HOME" and not k.startswith("AIRFLOW__")}
+    script = Path(sys.executable).with_name("sagemaker-sizing")
+    done = subprocess.run(
+        [str(script), "preflight", "--local", "--state-dir", str(local.state_dir), "--conf", str(DEMO)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert output.count("'ml.m5.xlarge for endpoint usage' is 0") == 1, output
+    assert "credentials retrieved" not in output
+    assert "Reading the config" not in output

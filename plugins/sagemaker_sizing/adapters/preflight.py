@@ -267,7 +267,4 @@ def run_preflight(conf: SizingConf, aws_conn_id: str | None) -> PreflightResult:
         *check_payloads(conf),
         *check_prices(conf),
     ]
-    for finding in findings:
-        level = logging.ERROR if finding.severity is Severity.BLOCKING else logging.WARNING
-        log.log(level, "preflight: %s", finding)
     return PreflightResult(tuple(findings), tuple(dropped))

@@ -74,10 +74,13 @@ def preflight(conf: Mapping[str, Any], aws_conn_id: str) -> dict[str, Any]:
     cannot hold even their first step (the report says why, from this task's ``notes``).
     """
     from sagemaker_sizing.adapters.preflight import run_preflight
-    from sagemaker_sizing.core.preflight import without_types
+    from sagemaker_sizing.core.preflight import Severity, without_types
 
     sizing_conf = load_sizing_conf(conf)
     result = run_preflight(sizing_conf, aws_conn_id)
+    for finding in result.findings:  # the task log (the command line prints them itself)
+        level = logging.ERROR if finding.severity is Severity.BLOCKING else logging.WARNING
+        log.log(level, "preflight: %s", finding)
     if not result.ok:
         problems = "; ".join(str(f) for f in result.blocking)
         # A failed task's pushed XComs are kept: the report names these as the run's cause.

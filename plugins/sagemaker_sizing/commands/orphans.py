@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--aws-conn-id", default=None, help="Airflow AWS connection (default: [sagemaker_sizing] aws_conn_id)"
     )
     parser.add_argument("--region", default=None, help="region (default: the connection's)")
-    parser.set_defaults(func=handle)
+    parser.set_defaults(func=handle, airflow_in_process=True)
 
 
 def handle(args: argparse.Namespace) -> int:

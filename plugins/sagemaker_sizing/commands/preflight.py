@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--local", action="store_true", help="check the running local SageMaker")
     parser.add_argument("--state-dir", default=None, help="--local: its state dir (default: the project's)")
-    parser.set_defaults(func=handle)
+    parser.set_defaults(func=handle, airflow_in_process=True)
 
 
 def handle(args: argparse.Namespace) -> int:
