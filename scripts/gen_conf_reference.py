@@ -40,7 +40,7 @@ separated string: `"ml.m5.large,ml.m5.xlarge"` and `["ml.m5.large", "ml.m5.xlarg
 
 Besides each option, `validate` (the command and the DAG's first task) computes the walk's worst
 case (rounds, load-test minutes, test cost) and rejects a walk that could need more rounds than the
-DAG's round slots (`[sagemaker_sizing] max_rounds`, default 20; the problem names the options to
+DAG's round slots (`[sagemaker_sizing] max_rounds`, default 24; the problem names the options to
 change) or a `max_test_cost_usd` below the cost of the first round. A worst-case test cost above
 `max_test_cost_usd`, or above $100 when no budget is set, is allowed but printed as a warning.
 """

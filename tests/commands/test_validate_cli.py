@@ -49,7 +49,7 @@ def test_plain_validate_checks_the_dags_round_slots(tmp_path, capsys, monkeypatc
     long_walk = write_conf(tmp_path, strategy="perfsize", tps_walk=",".join(str(t) for t in range(1, 40)))
     assert main(["validate", str(long_walk)]) == 2
     out = capsys.readouterr().out
-    assert "max_rounds: got 20" in out and "may need" in out
+    assert "max_rounds: got 24" in out and "may need" in out
     assert "tps_walk" in out and "[sagemaker_sizing] max_rounds" in out
     monkeypatch.setenv("AIRFLOW__SAGEMAKER_SIZING__MAX_ROUNDS", "80")
     assert main(["validate", str(long_walk)]) == 0

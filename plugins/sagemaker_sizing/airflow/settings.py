@@ -10,6 +10,7 @@ from pathlib import Path
 
 from airflow.sdk.configuration import conf
 
+from sagemaker_sizing.core.validation import DEFAULT_MAX_ROUNDS
 from sagemaker_sizing.paths import PROJECT_ROOT
 
 SECTION = "sagemaker_sizing"
@@ -19,7 +20,7 @@ RESULTS_DIR_DEFAULT = "perfsize-results-dir"
 
 def max_rounds() -> int:
     """Round slots of the DAG, fixed when it is parsed; validation rejects a walk that needs more."""
-    return int(conf.getint(SECTION, "max_rounds", fallback=20))
+    return int(conf.getint(SECTION, "max_rounds", fallback=DEFAULT_MAX_ROUNDS))
 
 
 def injector_max_tps() -> float:

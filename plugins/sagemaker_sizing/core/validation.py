@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-# The DAG's round slots when nobody set [sagemaker_sizing] max_rounds.
-DEFAULT_MAX_ROUNDS = 20
+# The DAG's round slots when nobody set [sagemaker_sizing] max_rounds: room for perfsizesagemaker's
+# own walk of its README's sizes (three types, ten TPS steps, three endurance retries: 22 rounds).
+DEFAULT_MAX_ROUNDS = 24
 
 
 @dataclass(frozen=True)
