@@ -95,7 +95,7 @@ def test_to_jsonable_dispatches_and_is_plain_json() -> None:
     value = to_jsonable(
         {"results": [RESULT], "rec": REC, "cost": Decimal("1.10"), "where": Path("/tmp/x"), "t": (1, 2)}
     )
-    assert value["results"][0] == step_result_to_dict(RESULT)
+    assert step_result_from_dict(value["results"][0]) == RESULT
     assert value["rec"]["hourly_cost_usd"] == "0.805"
     assert value["cost"] == "1.10"
     assert value["where"] == "/tmp/x"
@@ -145,3 +145,20 @@ def test_plan_item_round_trip_and_what_a_hand_written_item_needs() -> None:
     assert plan_item_from_dict({"round": 2, "lane": "x", "step": data["step"]}).injectors == 1
     with pytest.raises(ValueError, match="lane"):
         plan_item_from_dict({"round": 2, "step": data["step"]})
+
+
+def test_unknown_keys_are_ignored_and_every_missing_field_is_named_at_once() -> None:
+    data = step_result_to_dict(RESULT) | {"written_by_a_newer_version": 1}
+    assert step_result_from_dict(data) == RESULT
+    with pytest.raises(ValueError) as info:
+        step_config_from_dict({"phase": "type", "instance_type": "ml.m5.large"})
+    for name in ("instance_count", "steady_state_tps", "steady_state_minutes"):
+        assert name in str(info.value)
+
+
+def test_a_value_of_the_wrong_type_is_named() -> None:
+    data = step_config_to_dict(FIXED) | {"instance_count": "two"}
+    with pytest.raises(ValueError, match="instance_count"):
+        step_config_from_dict(data)
+    with pytest.raises(ValueError, match="hourly_cost_usd"):
+        recommendation_from_dict(recommendation_to_dict(REC) | {"hourly_cost_usd": "cheap"})
