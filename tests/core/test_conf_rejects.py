@@ -50,7 +50,7 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("tps_walk negative", {"tps_walk": "10,-20"}, "tps_walk", "TPS numbers > 0"),
     ("tps_walk words", {"tps_walk": "ten,twenty"}, "tps_walk", "TPS numbers > 0"),
     ("strategy unknown", {"strategy": "greedy"}, "strategy", "one of adaptive, perfsize"),
-    ("strategy empty", {"strategy": ""}, "strategy", "a non-empty string"),
+    ("strategy empty", {"strategy": ""}, "strategy", "one of adaptive, perfsize"),
     ("region unknown", {"region": "mars-north-1"}, "region", "no cost table for region"),
     ("region missing", {"region": DROP}, "region", "a value"),
     ("model_name a number", {"model_name": 42}, "model_name", "a non-empty string"),

@@ -11,29 +11,20 @@ problems come back together. Later tasks rebuild the validated conf with ``conf_
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sagemaker_sizing.core.conf_fields import (
-    BOOLEAN,
-    FIELD_NAMES,
-    FIELDS,
-    INTEGER,
-    NULL,
-    NUMBER,
-    SAGEMAKER_NAME_RULE,
-    Field,
-    defaults,
-    params_schema,
-)
+from pydantic import ValidationError
+
+from sagemaker_sizing.core import conf_types
+from sagemaker_sizing.core.conf_fields import FIELD_NAMES, FIELDS, defaults, params_schema
+from sagemaker_sizing.core.conf_types import ScenarioRequest
 from sagemaker_sizing.core.cost import CostTableError, load_cost_table
 from sagemaker_sizing.core.problems import ConfError, Problem
-from sagemaker_sizing.core.serverless_conf import check_serverless, parse_endpoint_kinds, parse_memory_walk
+from sagemaker_sizing.core.serverless_conf import check_serverless
 from sagemaker_sizing.core.serverless_cost import ServerlessPrices  # noqa: TC001 (a dataclass field type)
 
 __all__ = [
@@ -47,12 +38,6 @@ __all__ = [
     "load_conf",
     "params_schema",
 ]
-
-
-@dataclass(frozen=True)
-class ScenarioRequest:
-    path: str  # absolute
-    weight: float
 
 
 @dataclass(frozen=True)
@@ -172,24 +157,27 @@ def load_conf(
     ``ignore_unknown`` lets a caller pass a mapping holding other keys too (Airflow params).
     The walk's own checks are ``core.validation.validate_conf``'s.
     """
-    base = (base_dir or Path.cwd()).resolve()
-    problems: list[Problem] = []
     if not isinstance(raw, Mapping):
         raise ConfError([Problem("conf", raw, "a JSON object of conf fields")])
+    problems: list[Problem] = []
     if not ignore_unknown:
         for name in sorted(set(raw) - FIELD_NAMES):
             problems.append(
                 Problem(name, raw[name], "no such field (see `sagemaker-sizing validate --help`)")
             )
     values = {**defaults(), **{k: v for k, v in raw.items() if k in FIELD_NAMES}}
+    context = {"base": (base_dir or Path.cwd()).resolve()}
     parsed: dict[str, Any] = {}
     for f in FIELDS:
         if f.name not in values:
             problems.append(Problem(f.name, None, f"a value ({f.description})"))
             continue
-        ok, value = _parse_field(f, values[f.name], base, problems)
-        if ok:
-            parsed[f.name] = value
+        try:
+            parsed[f.name] = conf_types.adapter(f).validate_python(values[f.name], context=context)
+        except ValidationError as exc:
+            problems.extend(conf_types.problems(f, values[f.name], exc))
+    if "scenario_requests" in parsed:
+        _check_weights(parsed, values["scenario_requests"], problems)
     if {"region", "cost_file", "type_walk"} <= parsed.keys():
         _check_prices(parsed, problems)
     check_serverless(parsed, problems)
@@ -200,30 +188,12 @@ def load_conf(
     return SizingConf(**parsed)
 
 
-def _parse_field(f: Field, value: Any, base: Path, problems: list[Problem]) -> tuple[bool, Any]:
-    before = len(problems)
-    if value is None:
-        if NULL in f.types:
-            return True, None
-        problems.append(Problem(f.name, value, f"a {' or '.join(f.types)}"))
-        return False, None
-    if f.types == (BOOLEAN,):
-        if not isinstance(value, bool):
-            problems.append(Problem(f.name, value, "true or false"))
-        result: Any = value
-    elif f.name == "scenario_requests":
-        result = _scenario_requests(value, base, problems)
-    elif f.name == "endpoint_kinds":
-        result = parse_endpoint_kinds(value, problems)
-    elif f.name == "serverless_memory_walk":
-        result = parse_memory_walk(value, problems)
-    elif f.name.endswith("_walk"):
-        result = _walk(f.name, value, problems)
-    elif NUMBER in f.types or INTEGER in f.types:
-        result = _number(f, value, problems)
-    else:
-        result = _text(f, value, base, problems)
-    return len(problems) == before, result
+def _check_weights(parsed: dict[str, Any], value: Any, problems: list[Problem]) -> None:
+    total = sum(Decimal(str(request.weight)) for request in parsed["scenario_requests"])
+    if total != 100:
+        problems.append(
+            Problem("scenario_requests", value, f"weights summing to 100 (they sum to {float(total):g})")
+        )
 
 
 def _check_prices(parsed: dict[str, Any], problems: list[Problem]) -> None:
@@ -266,153 +236,3 @@ def resolved_jar_kind(conf: SizingConf) -> str:
     from sagemaker_sizing.core.gatling.jar_kind import PROJECT, jar_kind
 
     return jar_kind(conf.jar_file, conf.jar_kind) if conf.jar_file else PROJECT
-
-
-def _number(f: Field, value: Any, problems: list[Problem]) -> float | int | None:
-    """Numbers, or numeric strings as perfsizesagemaker's command line passes them."""
-    integer = INTEGER in f.types
-    expected = "an integer" if integer else "a number"
-    number = _as_number(value, integer)
-    if number is None:
-        problems.append(Problem(f.name, value, expected))
-        return None
-    bounds = []
-    if f.minimum is not None and number < f.minimum:
-        bounds.append(f">= {f.minimum:g}")
-    if f.exclusive_minimum is not None and number <= f.exclusive_minimum:
-        bounds.append(f"> {f.exclusive_minimum:g}")
-    if f.maximum is not None and number > f.maximum:
-        bounds.append(f"<= {f.maximum:g}")
-    if bounds:
-        problems.append(Problem(f.name, value, f"{expected} {' and '.join(bounds)}"))
-        return None
-    return number
-
-
-def _as_number(value: Any, integer: bool) -> float | int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    if integer:
-        return int(value) if float(value).is_integer() else None
-    return float(value)
-
-
-_PATH_FIELDS = ("cost_file", "jar_file", "logging_config")
-
-
-def _text(f: Field, value: Any, base: Path, problems: list[Problem]) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        problems.append(Problem(f.name, value, "a non-empty string"))
-        return None
-    if f.enum is not None and value not in f.enum:
-        problems.append(Problem(f.name, value, f"one of {', '.join(map(str, f.enum))}"))
-        return None
-    if f.pattern is not None and not re.fullmatch(f.pattern, value):
-        problems.append(Problem(f.name, value, f"{SAGEMAKER_NAME_RULE} (pattern {f.pattern})"))
-        return None
-    if f.name in _PATH_FIELDS:
-        path = (base / value).resolve()
-        if not path.is_file():
-            problems.append(Problem(f.name, value, f"an existing file (looked at {path})"))
-            return None
-        return str(path)
-    return value.strip()
-
-
-def _walk(name: str, value: Any, problems: list[Problem]) -> tuple[Any, ...] | None:
-    """A comma-separated string (perfsizesagemaker's form) or a JSON list."""
-    items: list[Any]
-    if isinstance(value, str):
-        items = [item.strip() for item in value.split(",")]
-    elif isinstance(value, list | tuple):
-        items = list(value)
-    else:
-        problems.append(Problem(name, value, "a comma-separated string or a list"))
-        return None
-    if not items or items == [""]:
-        problems.append(Problem(name, value, "at least one value"))
-        return None
-    out: list[Any] = []
-    for item in items:
-        if name == "type_walk":
-            ok = isinstance(item, str) and item.startswith("ml.")
-            expected, parsed = "instance types like ml.m5.large", item
-        elif name == "count_walk":
-            parsed = _as_number(item, integer=True)
-            ok = parsed is not None and parsed >= 1
-            expected = "integer counts >= 1"
-        else:
-            parsed = _as_number(item, integer=False)
-            ok = parsed is not None and parsed > 0
-            expected = "TPS numbers > 0"
-        if not ok:
-            problems.append(Problem(name, value, f"{expected}; {item!r} is not"))
-            return None
-        out.append(parsed)
-    return tuple(out)
-
-
-def _scenario_requests(value: Any, base: Path, problems: list[Problem]) -> tuple[ScenarioRequest, ...] | None:
-    name = "scenario_requests"
-    items = value
-    if isinstance(value, str):
-        try:
-            items = json.loads(value)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(name, value, f"a JSON array ({exc})"))
-            return None
-    if not isinstance(items, list) or not items:
-        problems.append(Problem(name, value, 'a non-empty list of {"path": ..., "weight": ...}'))
-        return None
-    before = len(problems)
-    out: list[ScenarioRequest] = []
-    total = Decimal(0)
-    for index, item in enumerate(items):
-        where = f"{name}[{index}]"
-        if not isinstance(item, Mapping) or not isinstance(item.get("path"), str):
-            problems.append(Problem(where, item, 'an object {"path": "<file>", "weight": <number>}'))
-            continue
-        path = (base / item["path"]).resolve()
-        payload_problem = _payload_problem(path)
-        if payload_problem is not None:
-            problems.append(Problem(f"{where}.path", item["path"], payload_problem))
-        weight = _as_number(item.get("weight"), integer=False)
-        if weight is None or weight < 0:
-            problems.append(Problem(f"{where}.weight", item.get("weight"), "a number >= 0"))
-            continue
-        total += Decimal(str(weight))
-        out.append(ScenarioRequest(str(path), weight))
-    if len(problems) == before and total != 100:
-        problems.append(Problem(name, value, f"weights summing to 100 (they sum to {float(total):g})"))
-    return tuple(out) if len(problems) == before else None
-
-
-# What both Gatling jars send as the request's Content-Type (the project's jar's default for
-# ``scenario.contentType``, which the load command does not override; the sagemaker-gatling jar's).
-PAYLOAD_CONTENT_TYPE = "application/json"
-
-
-def _payload_problem(path: Path) -> str | None:
-    """Why the payload file cannot be sent as a request body (None when it can): it must be a
-    readable, non-empty file, and valid JSON when the content type is JSON."""
-    if not path.is_file():
-        return f"an existing file (looked at {path})"
-    try:
-        body = path.read_bytes()
-    except OSError as exc:
-        return f"a readable payload file ({path}: {exc.strerror or exc})"
-    if not body.strip():
-        return f"a non-empty payload file ({path} is empty)"
-    if PAYLOAD_CONTENT_TYPE.endswith("json"):
-        try:
-            json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return f"a JSON payload, as requests are sent as {PAYLOAD_CONTENT_TYPE} ({path}: {exc})"
-    return None

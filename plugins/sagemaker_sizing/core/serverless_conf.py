@@ -1,4 +1,5 @@
-"""The serverless fields of a sizing conf: parsing and the checks across fields (issue 17).
+"""The serverless fields of a sizing conf: the checks across fields (issue 17; each field's own
+type is in ``core.conf_types``).
 
 ``core.conf`` calls these from ``load_conf``, so serverless problems come back with all the others,
 each naming its field, before anything is deployed.
@@ -9,51 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sagemaker_sizing.core.conf_fields import ENDPOINT_KINDS
 from sagemaker_sizing.core.cost import SERVERLESS_PRICE_KEY, CostTableError
 from sagemaker_sizing.core.problems import Problem
 from sagemaker_sizing.core.serverless_cost import load_serverless_prices
-
-MEMORY_SIZES_MB = (1024, 2048, 3072, 4096, 5120, 6144)  # what SageMaker accepts for MemorySizeInMB
-
-
-def _items(value: Any) -> list[Any] | None:
-    if isinstance(value, str):
-        return [item.strip() for item in value.split(",")]
-    if isinstance(value, list | tuple):
-        return list(value)
-    return None
-
-
-def parse_endpoint_kinds(value: Any, problems: list[Problem]) -> tuple[str, ...] | None:
-
-    items = _items(value)
-    expected = f"a comma-separated string or list of {' and/or '.join(ENDPOINT_KINDS)}"
-    if not items or items == [""] or any(item not in ENDPOINT_KINDS for item in items):
-        problems.append(Problem("endpoint_kinds", value, expected))
-        return None
-    return tuple(kind for kind in ENDPOINT_KINDS if kind in items)  # canonical order, no repeats
-
-
-def parse_memory_walk(value: Any, problems: list[Problem]) -> tuple[int, ...] | None:
-
-    items = _items(value)
-    expected = f"memory sizes in MB, each one of {', '.join(map(str, MEMORY_SIZES_MB))}"
-    if not items or items == [""]:
-        problems.append(Problem("serverless_memory_walk", value, expected))
-        return None
-    sizes: list[int] = []
-    for item in items:
-        try:
-            size = int(str(item).strip()) if not isinstance(item, bool) else None
-        except ValueError:
-            size = None
-        if size not in MEMORY_SIZES_MB:
-            problems.append(Problem("serverless_memory_walk", value, f"{expected}; {item!r} is not"))
-            return None
-        assert size is not None
-        sizes.append(size)
-    return tuple(sorted(set(sizes)))
 
 
 def check_serverless(parsed: dict[str, Any], problems: list[Problem]) -> None:
