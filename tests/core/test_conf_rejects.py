@@ -128,3 +128,56 @@ def test_not_an_object_at_all() -> None:
     with pytest.raises(ConfError) as info:
         load_conf(["peak_tps", 60], base_dir=EXAMPLES)  # type: ignore[arg-type]
     assert info.value.problems[0].field == "conf"
+
+
+def test_all_errors_at_once_across_fields_of_every_kind() -> None:
+    """Numbers, booleans, walk items, enums, names, files and each request of the list: one
+    ConfError lists every problem, each naming its field, the value and what was expected."""
+    raw = good() | {
+        "peak_tps": True,  # a boolean is not a number (pydantic alone would read 1)
+        "latency_success_p99": "NaN",
+        "live_prices": "yes",
+        "count_walk": [1, True],
+        "tps_walk": "10,inf",
+        "strategy": None,
+        "model_name": "my_model",
+        "cost_file": "no-such-prices.json",
+        "endpoint_kinds": "realtime,lambda",
+        "scenario_requests": [
+            {"path": "no-such-payload.json", "weight": 50},
+            {"path": "sample.input.json", "weight": -50},
+            {"weight": 100},
+        ],
+    }
+    with pytest.raises(ConfError) as info:
+        load_conf(raw, base_dir=EXAMPLES)
+    found = {p.field: str(p) for p in info.value.problems}
+    assert found == {
+        "peak_tps": "peak_tps: got True, expected a number",
+        "latency_success_p99": "latency_success_p99: got 'NaN', expected a number",
+        "live_prices": "live_prices: got 'yes', expected true or false",
+        "count_walk": "count_walk: got [1, True], expected integer counts >= 1; True is not",
+        "tps_walk": "tps_walk: got '10,inf', expected TPS numbers > 0; 'inf' is not",
+        "strategy": "strategy: got None, expected one of adaptive, perfsize",
+        "model_name": found["model_name"],
+        "cost_file": found["cost_file"],
+        "endpoint_kinds": "endpoint_kinds: got 'realtime,lambda', expected realtime and/or serverless; "
+        "'lambda' is not",
+        "scenario_requests[0].path": found["scenario_requests[0].path"],
+        "scenario_requests[1].weight": "scenario_requests[1].weight: got -50, expected a number >= 0",
+        "scenario_requests[2]": 'scenario_requests[2]: got {\'weight\': 100}, expected an object {"path": '
+        '"<file>", "weight": <number>}',
+    }
+    assert "SageMaker name" in found["model_name"]
+    assert "an existing file" in found["cost_file"] and "no-such-prices.json" in found["cost_file"]
+    assert "an existing file" in found["scenario_requests[0].path"]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-Infinity", float("nan")])
+def test_a_non_finite_number_is_not_a_number_whatever_its_bounds(value: Any) -> None:
+    with pytest.raises(ConfError) as info:
+        load_conf(good() | {"peak_tps": value, "average_tps": value}, base_dir=EXAMPLES)
+    assert {p.field: p.expected for p in info.value.problems} == {
+        "peak_tps": "a number",
+        "average_tps": "a number",
+    }
