@@ -165,7 +165,7 @@ def test_all_errors_at_once_across_fields_of_every_kind() -> None:
         "'lambda' is not",
         "scenario_requests[0].path": found["scenario_requests[0].path"],
         "scenario_requests[1].weight": "scenario_requests[1].weight: got -50, expected a number >= 0",
-        "scenario_requests[2]": 'scenario_requests[2]: got {\'weight\': 100}, expected an object {"path": '
+        "scenario_requests[2]": "scenario_requests[2]: got {'weight': 100}, expected an object {\"path\": "
         '"<file>", "weight": <number>}',
     }
     assert "SageMaker name" in found["model_name"]

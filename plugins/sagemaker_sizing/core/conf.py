@@ -1,6 +1,7 @@
 """A sizing conf: validated all at once into a frozen ``SizingConf``.
 
-``load_conf`` checks every field (payload files included: read, non-empty, valid JSON); the checks
+``load_conf`` checks every field with its pydantic type (``core.conf_types``, built from the
+``conf_fields.FIELDS`` table; payload files included: read, non-empty, valid JSON); the checks
 that need the walk (its worst case fits the DAG's round slots, the budget pays its first round)
 sit next to the walk, and ``core.validation.validate_conf`` runs both for ``sagemaker-sizing
 validate``, the demo and the DAG's validate task, so nothing is deployed for a conf the command
@@ -24,6 +25,7 @@ from sagemaker_sizing.core.conf_fields import FIELD_NAMES, FIELDS, defaults, par
 from sagemaker_sizing.core.conf_types import ScenarioRequest
 from sagemaker_sizing.core.cost import CostTableError, load_cost_table
 from sagemaker_sizing.core.problems import ConfError, Problem
+from sagemaker_sizing.core.serde import to_jsonable
 from sagemaker_sizing.core.serverless_conf import check_serverless
 from sagemaker_sizing.core.serverless_cost import ServerlessPrices  # noqa: TC001 (a dataclass field type)
 
@@ -115,15 +117,7 @@ class SizingConf:
 
 def conf_to_dict(conf: SizingConf) -> dict[str, Any]:
     """JSON-safe dict of every field (for XCom); ``load_conf`` of it gives the same conf back."""
-    out: dict[str, Any] = {}
-    for f in FIELDS:
-        value = getattr(conf, f.name)
-        if f.name == "scenario_requests":
-            value = [{"path": r.path, "weight": r.weight} for r in value]
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[f.name] = value
-    return out
+    return {f.name: to_jsonable(getattr(conf, f.name)) for f in FIELDS}
 
 
 def conf_from_dict(data: Mapping[str, Any]) -> SizingConf:
