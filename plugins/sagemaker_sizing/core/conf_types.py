@@ -57,13 +57,9 @@ def _number(integer: bool, gt: float | None = None, ge: float | None = None, le:
     return Annotated[int if integer else float, BeforeValidator(_no_bool), finite, bounds]
 
 
-def _resolved(path: str, info: ValidationInfo) -> Path:
-    base: Path = info.context["base"] if info.context else Path.cwd()  # load_conf's base_dir
-    return (base / path).resolve()
-
-
 def _existing_file(value: str, info: ValidationInfo) -> str:
-    path = _resolved(value, info)
+    base: Path = info.context["base"] if info.context else Path.cwd()  # load_conf's base_dir
+    path = (base / value).resolve()
     if not path.is_file():
         raise ValueError(f"an existing file (looked at {path})")
     return str(path)
@@ -90,7 +86,10 @@ def _payload(value: str, info: ValidationInfo) -> str:
 
 @dataclass(frozen=True)
 class ScenarioRequest:
-    """One request file of the scenario and its share of the load (pydantic reads the annotations)."""
+    """One request file of the scenario and its share of the load.
+
+    Building one checks nothing; validating one with pydantic (``load_conf``) reads its file.
+    """
 
     path: Annotated[str, AfterValidator(_payload)]  # absolute once validated
     weight: Annotated[float, BeforeValidator(_no_bool), Constraints(allow_inf_nan=False), Constraints(ge=0)]
