@@ -73,10 +73,14 @@ def test_the_override_wins_but_not_over_a_binary_log_gatling(tmp_path: Path) -> 
         jar_kind(unknown)
     assert jar_kind(unknown, SAGEMAKER_GATLING) == SAGEMAKER_GATLING
     binary = make_jar(
-        tmp_path / "b.jar", "io.gatling.app.Gatling", "GenericSageMakerScenario.class", "3.12.0"
+        tmp_path / "b.jar", "io.gatling.app.Gatling", "GenericSageMakerScenario.class", "3.13.0"
     )
-    with pytest.raises(JarKindError, match=r"Gatling 3\.11 or older.*3\.12\.0"):
+    with pytest.raises(JarKindError, match=r"3\.12 and older write a text simulation\.log.*Gatling 3\.13\.0"):
         jar_kind(binary, SAGEMAKER_GATLING)
+    last_text = make_jar(
+        tmp_path / "t.jar", "io.gatling.app.Gatling", "GenericSageMakerScenario.class", "3.12.0"
+    )
+    assert jar_kind(last_text) == SAGEMAKER_GATLING  # 3.12.0 still writes the text log
     not_a_jar = tmp_path / "n.jar"
     not_a_jar.write_text("hello")
     with pytest.raises(JarKindError, match="a readable jar"):

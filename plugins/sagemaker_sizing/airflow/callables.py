@@ -42,9 +42,7 @@ log = logging.getLogger(__name__)
 def validate(raw_conf: Mapping[str, Any]) -> dict[str, Any]:
     """Every problem of the conf at once, before anything is deployed or any money is spent."""
     try:
-        valid = validate_conf(
-            raw_conf, max_rounds=settings.max_rounds(), base_dir=PROJECT_ROOT, ignore_unknown=True
-        )
+        valid = validate_conf(raw_conf, max_rounds=settings.max_rounds(), base_dir=PROJECT_ROOT)
     except conf_mod.ConfError as exc:
         for problem in exc.problems:
             log.error("invalid conf: %s", problem)

@@ -18,8 +18,9 @@ def register(subparsers: Any) -> None:
         "parse",
         help="parse Gatling simulation.log files into perfsizesagemaker's metrics (JSON)",
         description=(
-            "Merge one or more Gatling text simulation.log files (Gatling 2.0 - 3.12) and print "
-            '{"all", "by_request", "per_second", "warnings", "files"} as JSON.'
+            "Merge one or more Gatling text simulation.log files (Gatling 2.0 - 3.12; 3.13 and later "
+            'write a binary log, which is refused) and print {"all", "by_request", "per_second", '
+            '"warnings", "files"} as JSON.'
         ),
     )
     parser.add_argument("logs", nargs="+", metavar="LOG", help="simulation.log file(s) of one step")

@@ -9,11 +9,13 @@ round slots: ``--max-rounds``, else the DAG's setting (``AIRFLOW__SAGEMAKER_SIZI
 
 from __future__ import annotations
 
+import codecs
 import configparser
 import json
+import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.paths import PROJECT_ROOT
 
@@ -34,15 +36,81 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=handle)
 
 
+class _JsonLiteral:
+    """A JSON-like literal that is no JSON number (NaN, Infinity, 1e309): kept as written, so the
+    field it stands in is reported with what the file said, and no check takes it for a number."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _float_or_literal(text: str) -> float | _JsonLiteral:
+    value = float(text)
+    return value if math.isfinite(value) else _JsonLiteral(text)
+
+
+def _object_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
 def read_conf_file(path: Path) -> dict[str, object] | str:
-    """The conf file's object, or why it cannot be read."""
+    """The conf file's object, or why it cannot be read (the file and what was expected)."""
+    expected = "expected a JSON object of conf fields"
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return f"{path}: {exc}"
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"{path}: {expected}, but the file cannot be read ({exc.strerror or exc})"
+    if data.startswith(codecs.BOM_UTF8):
+        return (
+            f"{path}: {expected} in UTF-8 without a byte order mark "
+            "(the file starts with one; save it as plain UTF-8)"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"{path}: {expected} in UTF-8 text (byte {exc.start} is not UTF-8)"
+    if not text.strip():
+        return f"{path}: {expected}, but the file is empty"
+    try:
+        raw = json.loads(
+            text, parse_float=_float_or_literal, parse_constant=_JsonLiteral, object_pairs_hook=_object_once
+        )
+    except json.JSONDecodeError as exc:
+        hint = " (JSON has no comments)" if text.lstrip().startswith(("//", "/*", "#")) else ""
+        return (
+            f"{path}: {expected}, got invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{hint}"
+        )
+    except _DuplicateKey as exc:
+        return f"{path}: {expected}, each field once; {exc.args[0]!r} is given twice"
+    except RecursionError:
+        return f"{path}: {expected}, got JSON nested too deeply to read"
     if not isinstance(raw, dict):
-        return f"{path}: expected a JSON object of conf fields"
+        return f"{path}: {expected}, got a JSON {_json_kind(raw)}"
     return raw
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    return "number"
 
 
 def dag_max_rounds() -> int:

@@ -8,8 +8,8 @@
   config keys ``auth.*`` only.
 
 The Gatling version comes from ``gatling-version.properties`` (Gatling 3.x) or the Maven
-``pom.properties`` of gatling-core; 3.12 and later write a binary ``simulation.log`` that the
-parser cannot read.
+``pom.properties`` of gatling-core; 3.13 and later write a binary ``simulation.log`` that the
+parser cannot read (Gatling's LogFileDataWriter: text up to v3.12.0, binary from v3.13.0).
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.core.conf_fields import JAR_KINDS
+from sagemaker_sizing.core.gatling.layouts import BINARY_LOG_RULE, BINARY_LOG_SINCE
+
+__all__ = ["BINARY_LOG_SINCE", "JarInfo", "JarKindError", "inspect_jar", "jar_kind"]
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -31,8 +34,6 @@ AUTO = "auto"
 PROJECT_MAIN = "sagemakersizing.gatling.Launcher"
 GATLING_MAIN = "io.gatling.app.Gatling"
 SCENARIO_CLASS = "GenericSageMakerScenario.class"
-# The first Gatling line whose simulation.log is binary.
-BINARY_LOG_SINCE = (3, 12)
 _VERSION_FILES = ("gatling-version.properties", "META-INF/maven/io.gatling/gatling-core/pom.properties")
 
 
@@ -89,7 +90,7 @@ def jar_kind(path: str | Path, override: str = AUTO) -> str:
     info = inspect_jar(path)
     if info.binary_log:
         raise JarKindError(
-            "a jar of Gatling 3.11 or older (text simulation.log); "
+            f"a jar of a Gatling that writes a text simulation.log ({BINARY_LOG_RULE}); "
             f"this one is Gatling {info.gatling_version}"
         )
     if override != AUTO:

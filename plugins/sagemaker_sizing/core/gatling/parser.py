@@ -1,4 +1,4 @@
-"""Parse Gatling text simulation.log files (2.0 - 3.12) into perfsizesagemaker's metrics, XCom-safe.
+"""Parse Gatling text simulation.log files (Gatling 2.0 - 3.12) into perfsizesagemaker's metrics, XCom-safe.
 
 Several logs are merged into one set of metrics: a step's load may be split over several injector
 processes. Only stdlib and numpy are imported, so a parse is fast from interpreter start.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from sagemaker_sizing.core.gatling.errors import GatlingLogError
 from sagemaker_sizing.core.gatling.layouts import (
+    BINARY_LOG_RULE,
     RECORD_TYPES,
     Layout,
     fits,
@@ -132,14 +134,18 @@ def detect_layout(path: str) -> tuple[Layout, str]:
         head = stream.read(HEAD_BYTES)
     if not head:
         raise GatlingLogError(path, "empty file: the load test wrote nothing")
+    binary_version = binary_log_version(head)
+    if binary_version is not None:
+        raise GatlingLogError(
+            path,
+            f"a binary simulation.log written by Gatling {binary_version}: {BINARY_LOG_RULE}, and only "
+            "the text one is read; run the load with a Gatling 3.12 or older jar",
+        )
     if b"\0" in head[:4096] or (
         not head.startswith(tuple(r for r in RECORD_TYPES)) and b"\tRUN\t" not in head
     ):
         raise GatlingLogError(
-            path,
-            "not a text Gatling simulation.log (binary or other content; Gatling 3.13+ writes a binary "
-            "log, which is not supported)",
-            1,
+            path, f"not a text Gatling simulation.log (binary or other content; {BINARY_LOG_RULE})", 1
         )
     lines = head.split(b"\n")
     if len(lines) > 1:
@@ -167,6 +173,22 @@ def detect_layout(path: str) -> tuple[Layout, str]:
     if found is None:
         raise GatlingLogError(path, "no RUN record: not a Gatling simulation.log", 1)
     return found
+
+
+def binary_log_version(head: bytes) -> str | None:
+    """The Gatling version a binary simulation.log (3.13+) announces, or None for any other content.
+
+    Its first record is the run: a 0 header byte, then the version as a Java string (big-endian
+    int32 length, the bytes, one coder byte; Gatling's LogFileDataWriter since v3.13.0).
+    """
+    if len(head) < 6 or head[0] != 0:
+        return None
+    length = int.from_bytes(head[1:5], "big")
+    raw = head[5 : 5 + length]
+    if not 0 < length <= 32 or len(raw) != length:
+        return None
+    version = raw.decode("latin-1")
+    return version if re.fullmatch(r"\d+\.\d+[\w.\-]*", version) else None
 
 
 def _load_warnings(result: dict[str, Any], target_tps: float | None) -> list[str]:

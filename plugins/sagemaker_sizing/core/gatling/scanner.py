@@ -25,7 +25,7 @@ from sagemaker_sizing.core.gatling.errors import GatlingLogError
 from sagemaker_sizing.core.gatling.layouts import RECORD_TYPES, Layout
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 CHUNK_BYTES = 4 << 20  # measured: 4-8 MiB best here (buffers stay in the L3 cache)
 MAX_LINE_BYTES = 1 << 20  # no Gatling record is this long: the file is not a text log
@@ -39,6 +39,9 @@ for _record in RECORD_TYPES:
     _FIRST_BYTE_OK[_record[0]] = True
 _FIRST_BYTE_OK[ord("\n")] = True  # an empty line is harmless
 _R, _Q, _O, _K = (ord(c) for c in "RQOK")
+# A record's first bytes (up to eight: one 64-bit word), its type and the tab after it.
+_RECORD_PREFIXES = tuple(r + b"\t" if len(r) < 8 else r[:8] for r in RECORD_TYPES)
+_ERROR_PREFIX = b"ERROR\t"
 
 
 @dataclass(frozen=True)
@@ -156,16 +159,27 @@ class LogScan:
         cut = end + 1 - start
         if cut <= 0:
             return _Chunk(None, 0, truncated)
-        batch, lines = self._scan_chunk(view[start:n], n - start, cut, newlines)
+        batch, lines = self._scan_chunk(
+            view[start:n], n - start, cut, newlines, lambda: begin > 0 and _ends_in_error(fd, at + start)
+        )
         return _Chunk(batch, lines, truncated)
 
     def _fail(self, line_in_chunk: int, message: str) -> _LineFault:
         return _LineFault(line_in_chunk, message)
 
     def _scan_chunk(
-        self, data: memoryview, size: int, cut: int, newlines: npt.NDArray[np.bool_]
+        self,
+        data: memoryview,
+        size: int,
+        cut: int,
+        newlines: npt.NDArray[np.bool_],
+        preceded_by_error: Callable[[], bool],
     ) -> tuple[RequestBatch | None, int]:
-        """The REQUEST records of ``data[:cut]`` (whole lines) and its number of lines."""
+        """The REQUEST records of ``data[:cut]`` (whole lines) and its number of lines.
+
+        ``preceded_by_error``: whether the last record before the chunk is an ERROR one (asked
+        only when the chunk starts with lines that are no record).
+        """
         arr = np.frombuffer(data, dtype=np.uint8, count=size)
         body = arr[:cut]
         ends = np.flatnonzero(np.equal(body, ord("\n"), out=newlines[:cut]))
@@ -176,6 +190,8 @@ class LogScan:
         if self.layout.type_field == 0:
             first = arr[starts]
             bad = ~_FIRST_BYTE_OK[first]
+            if bad.any():
+                bad &= ~_error_continuations(arr, starts, preceded_by_error)
             if bad.any():
                 raise self._fail(int(np.argmax(bad)), "not a Gatling record (unknown record type)")
             lines = np.flatnonzero((first == _R) & (arr[np.minimum(starts + 2, cut - 1)] == _Q))
@@ -389,6 +405,46 @@ class LogScan:
             i = int(np.argmax(bad))
             raise self._fail(int(lines[i]), f"status is not OK or KO: {bytes(arr[begin[i] : end[i]])!r}")
         return np.asarray(ok, dtype=np.bool_)
+
+
+def _record_starts(words: bytescan.U64, prefixes: tuple[bytes, ...]) -> npt.NDArray[np.bool_]:
+    """Rows whose first word starts with one of ``prefixes`` (each at most eight bytes)."""
+    found = np.zeros(words.size, dtype=np.bool_)
+    for prefix in prefixes:
+        found |= (words & bytescan.TAIL_MASKS[len(prefix)]) == np.uint64(int.from_bytes(prefix, "little"))
+    return found
+
+
+def _error_continuations(
+    arr: npt.NDArray[np.uint8], starts: bytescan.I64, preceded_by_error: Callable[[], bool]
+) -> npt.NDArray[np.bool_]:
+    """Lines that continue an ERROR record: its message is not sanitised, so it may hold line breaks.
+
+    A line belongs to the ERROR record when the last line before it that starts with a record type
+    (``ERROR<TAB>``, ``REQUEST<TAB>``, ...) is an ERROR one, in this chunk or before it.
+    """
+    words = bytescan.gather_words(arr, starts, 1)[:, 0]
+    error = _record_starts(words, (_ERROR_PREFIX,))
+    index = np.arange(starts.size)
+    last_record = np.maximum.accumulate(np.where(_record_starts(words, _RECORD_PREFIXES), index, -1))
+    inside = error[np.maximum(last_record, 0)] & (last_record >= 0)
+    if (last_record < 0).any() and preceded_by_error():
+        inside |= last_record < 0
+    return np.asarray(inside, dtype=np.bool_)
+
+
+def _ends_in_error(fd: int, offset: int) -> bool:
+    """Whether the last record that starts before byte ``offset`` (a line start) is an ERROR one.
+
+    Reads back at most _LOOK_AHEAD bytes; an ERROR message longer than that is taken as going on.
+    """
+    begin = max(0, offset - _LOOK_AHEAD)
+    for line in reversed(os.pread(fd, offset - begin, begin).split(b"\n")[:-1]):
+        if line.startswith(_ERROR_PREFIX):
+            return True
+        if line.startswith(_RECORD_PREFIXES):
+            return False
+    return begin > 0
 
 
 def _message(raw: bytes) -> str:
