@@ -123,3 +123,18 @@ def test_a_sagemaker_gatling_jar_cannot_take_an_http_host(tmp_path: Path) -> Non
         load_conf(conf(jar_file=str(intuit), host="http://127.0.0.1:8080"))
     assert [p.field for p in caught.value.problems] == ["host"]
     assert load_conf(conf(jar_file=str(intuit), host="runtime.sagemaker.us-west-2.amazonaws.com")).host
+
+
+def test_a_jar_that_cannot_run_or_lacks_gatling_is_refused(tmp_path: Path) -> None:
+    no_gatling = tmp_path / "g.jar"
+    with zipfile.ZipFile(no_gatling, "w") as jar:
+        jar.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nMain-Class: com.example.Main\r\n\r\n")
+        jar.writestr("GenericSageMakerScenario.class", b"\xca\xfe\xba\xbe")
+    with pytest.raises(JarKindError, match="holding Gatling itself"):
+        jar_kind(no_gatling)
+    with pytest.raises(JarKindError, match="holding Gatling itself"):
+        jar_kind(no_gatling, SAGEMAKER_GATLING)
+    not_runnable = make_jar(tmp_path / "n.jar", None, "GenericSageMakerScenario.class", "3.10.5")
+    for kind in ("auto", PROJECT, SAGEMAKER_GATLING):
+        with pytest.raises(JarKindError, match="a runnable jar, with a Main-Class"):
+            jar_kind(not_runnable, kind)

@@ -33,6 +33,7 @@ AUTO = "auto"
 
 PROJECT_MAIN = "sagemakersizing.gatling.Launcher"
 GATLING_MAIN = "io.gatling.app.Gatling"
+GATLING_CLASS = "io/gatling/app/Gatling.class"
 SCENARIO_CLASS = "GenericSageMakerScenario.class"
 _VERSION_FILES = ("gatling-version.properties", "META-INF/maven/io.gatling/gatling-core/pom.properties")
 
@@ -46,6 +47,7 @@ class JarInfo:
     main_class: str | None
     has_scenario: bool
     gatling_version: str | None
+    has_gatling: bool = True  # Gatling's own classes are inside (a fat jar)
 
     @property
     def detected_kind(self) -> str | None:
@@ -68,6 +70,7 @@ def inspect_jar(path: str | Path) -> JarInfo:
             manifest = jar.read("META-INF/MANIFEST.MF") if "META-INF/MANIFEST.MF" in names else b""
             main_class = _main_class(manifest.decode("utf-8", "replace"))
             has_scenario = any(n == SCENARIO_CLASS or n.endswith("/" + SCENARIO_CLASS) for n in names)
+            has_gatling = GATLING_CLASS in names
             version = None
             for name in _VERSION_FILES:
                 if name in names:
@@ -76,7 +79,7 @@ def inspect_jar(path: str | Path) -> JarInfo:
                         break
     except (OSError, zipfile.BadZipFile) as exc:
         raise JarKindError(f"a readable jar file ({exc})") from exc
-    return JarInfo(main_class, has_scenario, version)
+    return JarInfo(main_class, has_scenario, version, has_gatling)
 
 
 def jar_kind(path: str | Path, override: str = AUTO) -> str:
@@ -93,9 +96,22 @@ def jar_kind(path: str | Path, override: str = AUTO) -> str:
             f"a jar of a Gatling that writes a text simulation.log ({BINARY_LOG_RULE}); "
             f"this one is Gatling {info.gatling_version}"
         )
-    if override != AUTO:
-        return override
-    kind = info.detected_kind
+    if info.main_class is None:
+        thin = (
+            ": a thin jar? Maven's shade plugin leaves it beside the runnable one as original-*.jar"
+            if info.has_scenario
+            else ""
+        )
+        raise JarKindError(
+            f"a runnable jar, with a Main-Class in META-INF/MANIFEST.MF (the load step runs java -jar); "
+            f"this one has none{thin}"
+        )
+    kind = override if override != AUTO else info.detected_kind
+    if kind == SAGEMAKER_GATLING and not info.has_gatling:
+        raise JarKindError(
+            f"a sagemaker-gatling jar holding Gatling itself ({GATLING_CLASS}, as its assembly jar does); "
+            "this one does not"
+        )
     if kind is None:
         raise JarKindError(
             f"a Gatling jar with main class {PROJECT_MAIN} or {GATLING_MAIN} and a GenericSageMakerScenario "
