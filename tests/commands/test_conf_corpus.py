@@ -145,7 +145,7 @@ def test_a_bad_field_is_refused_naming_the_field(
     path.write_text(conf_text(case))
     code, out = run_validate(path, capsys)
     assert code == 2, out
-    assert f"invalid: {path}: 1 problem(s)" in out
+    assert f"invalid: {path}: " in out and " problem(s)" in out
     for words in expected:
         assert words in out
     assert "Traceback" not in out
@@ -238,3 +238,14 @@ def test_the_dags_validate_task_refuses_a_missing_payload_file(sizing_dag: Any) 
     said = dag_entry(sizing_dag, good(scenario_requests=[{"path": "no/such/payload.json", "weight": 100}]))
     assert said.startswith("validate task failed")
     assert "scenario_requests[0].path: got 'no/such/payload.json', expected an existing file" in said
+
+
+def test_a_walk_with_two_empty_items_is_one_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "conf.json"
+    path.write_text(text(type_walk="ml.m5.large,,"))
+    code, out = run_validate(path, capsys)
+    assert code == 2
+    assert f"invalid: {path}: 1 problem(s)" in out
+    assert out.count("- type_walk: got 'ml.m5.large,,'") == 1

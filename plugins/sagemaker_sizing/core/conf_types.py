@@ -9,6 +9,7 @@ comma-separated string or a list; path fields are resolved against the validatio
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -45,9 +46,11 @@ _REQUEST = 'an object {"path": "<file>", "weight": <number>}'
 
 
 def _no_bool(value: Any) -> Any:
-    """pydantic would read true as 1."""
+    """pydantic would read true as 1 (and its finiteness check overflows on an int beyond any float)."""
     if isinstance(value, bool):
         raise PydanticCustomError("bool_number", "a boolean is not a number")
+    if isinstance(value, int) and abs(value) > sys.float_info.max:
+        raise PydanticCustomError("huge_number", "an integer beyond any float")
     return value
 
 
@@ -209,5 +212,7 @@ def problems(f: Field, value: Any, error: ValidationError) -> list[Problem]:
             expected = f"{expected} {_BOUNDS[kind]} {limit:g}"
         elif kind == "string_pattern_mismatch":
             expected = f"{SAGEMAKER_NAME_RULE} (pattern {f.pattern})"
-        found.append(Problem(where, got, expected))
+        problem = Problem(where, got, expected)
+        if problem not in found:  # two empty items of one walk are one problem
+            found.append(problem)
     return found
