@@ -146,3 +146,13 @@ def test_an_error_record_split_over_chunks_reads_the_same(
     chunked = parse_log(log_of("3.11.5"))
     assert chunked["by_request"] == whole["by_request"]
     assert chunked["failures"] == whole["failures"]
+
+
+def test_many_assertions_before_the_run_record_are_read_past(tmp_path: Path) -> None:
+    # Gatling 3.x writes every assertion of the simulation before its RUN record.
+    text = log_of("3.11.5").read_bytes()
+    assertion = text.split(b"\n", 1)[0] + b"\n"
+    assert assertion.startswith(b"ASSERTION\t")
+    many = tmp_path / "simulation.log"
+    many.write_bytes(assertion * 200 + text)
+    assert parse_log(many)["all"]["count_total"] == 6 * USERS

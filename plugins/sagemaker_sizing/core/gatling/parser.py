@@ -151,11 +151,13 @@ def detect_layout(path: str) -> tuple[Layout, str]:
     if len(lines) > 1:
         lines = lines[:-1]  # the last piece may be cut by HEAD_BYTES
     found: tuple[Layout, str] | None = None
+    before_run = 0  # lines before the RUN record other than ASSERTION ones (3.x writes those first)
     for number, raw in enumerate(lines, start=1):
         fields = raw.decode("utf-8", "replace").rstrip("\r").split("\t")
         if found is None:
             found = layout_for_run_record(fields)
-            if found is None and (b"REQUEST" in raw or number > 50):
+            before_run += not raw.startswith(b"ASSERTION\t")
+            if found is None and (raw.startswith(b"REQUEST\t") or b"\tREQUEST\t" in raw or before_run > 50):
                 raise GatlingLogError(
                     path, "no RUN record before the requests: not a Gatling simulation.log", number
                 )
