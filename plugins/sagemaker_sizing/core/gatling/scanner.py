@@ -5,7 +5,9 @@ their first bytes. Gatling 3.x OK lines are then read at fixed offsets from thei
 the few other lines (KO ones carry a message) are split one by one. Gatling 2.x logs, and chunks
 where most lines are not OK, take the general path: every field addressed through a tab index.
 Timestamps are parsed eight digits at a time, request names grouped by exact comparison of
-gathered words. Only per-request numbers leave a chunk, so memory stays flat.
+gathered words. Only per-request numbers leave a chunk, so memory stays flat. A line that starts
+with no record type is refused, unless it continues an ERROR record (Gatling writes an ERROR's
+message unsanitised, line breaks included).
 """
 
 from __future__ import annotations
