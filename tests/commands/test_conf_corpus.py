@@ -249,3 +249,18 @@ def test_a_walk_with_two_empty_items_is_one_problem(
     assert code == 2
     assert f"invalid: {path}: 1 problem(s)" in out
     assert out.count("- type_walk: got 'ml.m5.large,,'") == 1
+
+
+def test_a_payload_that_is_not_utf8_json_is_refused_naming_the_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sizing_dag: Any
+) -> None:
+    payload = tmp_path / "payload.bin"
+    payload.write_bytes(b"\xff\xfe\x00binary\x80")
+    path = tmp_path / "conf.json"
+    path.write_text(text(scenario_requests=[{"path": str(payload), "weight": 100}]))
+    code, out = run_validate(path, capsys)
+    assert code == 2
+    assert f"- scenario_requests[0].path: got '{payload}', expected a JSON payload" in out
+    assert "Traceback" not in out
+    said = dag_entry(sizing_dag, good(scenario_requests=[{"path": str(payload), "weight": 100}]))
+    assert said.startswith("validate task failed") and "scenario_requests[0].path" in said
