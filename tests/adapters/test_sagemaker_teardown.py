@@ -190,3 +190,28 @@ def test_retiring_idle_lanes_deletes_only_this_runs_other_lanes(manager: Any, aw
     # Nothing left to retire: a second call (a retried plan) changes nothing.
     cleanup.retire_lanes(manager, RUN, {ownership.lane_for("ml.m5.large")})
     assert endpoints(aws) == {kept["endpoint_name"], other_run["endpoint_name"]}
+
+
+def test_teardown_of_a_run_whose_conf_never_validated_needs_no_region(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A conf refused by validate (it may name no region, or an impossible one) deployed nothing:
+    with a connection that has no region either, teardown says so and succeeds instead of failing
+    (and retrying) on botocore's NoRegionError; a region the params name is still swept."""
+    import json
+
+    from sagemaker_sizing.airflow import callables
+
+    from tests.adapters.conftest import CONN_ID
+
+    regionless = "sizing_no_region"
+    conn = {"conn_type": "aws", "login": "testing", "password": "testing", "extra": {"endpoint_url": "x"}}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{regionless.upper()}", json.dumps(conn))
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    assert callables.teardown(RUN, regionless, None) == {}
+    assert callables.teardown(RUN, regionless, {"region": "not a region!"}) == {}
+    deployed = deploy(callables.run_manager(CONN_ID, {"region": "us-west-2"}), aws, RUN, step())
+    swept = callables.teardown(RUN, CONN_ID, {"region": "us-west-2"})  # the params' region
+    assert deployed["endpoint_name"] in swept["endpoints"], swept
+    assert endpoints(aws) == set()

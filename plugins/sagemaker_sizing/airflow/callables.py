@@ -471,8 +471,19 @@ def retire_idle_lanes(
 
 
 def teardown(key: str, aws_conn_id: str, conf: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Everything tagged with this run goes, found by tag (so also after a crash)."""
-    deleted = cleanup.teardown(run_manager(aws_conn_id, conf), key)
+    """Everything tagged with this run goes, found by tag (so also after a crash).
+
+    ``conf`` is the validated conf, or ``{"region": ...}`` as the run's params name it when
+    validation failed (a cleared run may have deployed in an earlier attempt: its region is swept).
+    """
+    from botocore.exceptions import InvalidRegionError, NoRegionError
+
+    try:
+        deleted = cleanup.teardown(run_manager(aws_conn_id, conf), key)
+    except (NoRegionError, InvalidRegionError) as exc:
+        # A validated conf names a valid region: this one never validated, so no deploy had it.
+        log.warning("teardown of %s: %s (the conf never validated): nothing to delete", key, exc)
+        return {}
     log.info("teardown of %s: %s", key, deleted)
     return deleted
 

@@ -131,8 +131,11 @@ def report(rounds: int) -> dict[str, Any] | None:
 def teardown_run() -> dict[str, Any]:
     """Delete every endpoint, endpoint config and scaling policy this run created (found by tag)."""
     context = get_current_context()
-    # The conf (region, role) when validation passed; without it nothing was deployed.
+    # The conf (region, role) when validation passed; else the region the run's params name.
     conf = context["ti"].xcom_pull(task_ids="validate")
+    if conf is None:
+        region = context["params"].get("region")
+        conf = {"region": region.strip()} if isinstance(region, str) and region.strip() else None
     return callables.teardown(run_key(context), settings.aws_conn_id(), conf)
 
 
