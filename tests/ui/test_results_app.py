@@ -204,3 +204,20 @@ def test_the_report_tab_of_a_run_without_report_says_so_in_words(tree: ResultsTr
     assert page.headers["content-type"].startswith("text/html")
     assert "No sizing report for this run yet" in page.text and ">running<" in page.text
     assert "manual__not-yet" in page.text
+
+
+def test_the_step_link_and_the_loader_pick_the_same_step_folder(tree: ResultsTree) -> None:
+    # Where the old rules differed: the UI took any digits after the base ('-9' sorts after
+    # '-2026...') and the loader took any entry with a 17-digit suffix, a file included.
+    from sagemaker_sizing.airflow.step_logs import step_logs
+
+    short = tree.run_dir / f"{STEP_BASE}-9"  # not a Gatling timestamp
+    short.mkdir()
+    (tree.run_dir / f"{STEP_BASE}-20991231235959999").write_text("a file, not a step folder")
+    for folder in (short, tree.step_dir):
+        (folder / "simulation.log").write_text(f"log of {folder.name}")
+
+    (log,) = step_logs(tree.run_dir, STEP_BASE, 1)
+    page = TestClient(create_app([tree.root])).get(f"/runs/{RUN}/steps/{STEP_BASE}")
+    assert log.parent == tree.step_dir
+    assert page.status_code == 200 and f"Gatling {tree.step_dir.name}" in page.text

@@ -13,20 +13,22 @@ import shlex
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sagemaker_sizing.core.conf import ScenarioRequest
 from sagemaker_sizing.paths import GATLING_JAR
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 __all__ = [
+    "Folder",
     "GatlingStep",
     "ScenarioRequest",
     "format_number",
     "gatling_args",
     "gatling_shell_command",
+    "is_result_folder_of",
     "output_base_name",
     "requests_json",
     "result_folder",
@@ -41,7 +43,7 @@ DEFAULT_WARM_UP_SECONDS = 3
 # one for the project's jar); a JVM started with it skips most class loading.
 AUTO = "auto"
 # Gatling names a results folder <outputDirectoryBaseName>-<yyyyMMddHHmmssSSS>.
-_RESULT_SUFFIX = re.compile(r"-\d{17}$")
+_RESULT_SUFFIX = re.compile(r"-\d{17}")
 # Properties that would put a secret on the command line (process lists, task logs).
 _SECRET_OPTS = re.compile(r"^-D(auth\.|aws\.(accessKeyId|secretAccessKey|sessionToken)\b)", re.IGNORECASE)
 
@@ -175,17 +177,42 @@ def start_instant(args: Sequence[str]) -> tuple[int | None, str | None]:
     return (int(start) if start is not None and start.isdigit() else None), jar
 
 
-def result_folder(results_dir: str | Path, base_name: str) -> Path | None:
-    """The newest Gatling results folder ``<base_name>-<timestamp>`` under results_dir, if any."""
-    root = Path(results_dir)
-    if not root.is_dir():
+class Folder(Protocol):
+    """What the step-folder rule needs of a folder: a local ``Path`` or an object-store path."""
+
+    @property
+    def name(self) -> str: ...
+
+    def is_dir(self) -> bool: ...
+
+    def iterdir(self) -> Iterator[Any]: ...
+
+
+_F = TypeVar("_F", bound=Folder)
+
+
+def is_result_folder_of(name: str, base_name: str) -> bool:
+    """Whether ``name`` is Gatling's results folder of ``base_name``: ``<base>-<yyyyMMddHHmmssSSS>``."""
+    return name.startswith(base_name) and _RESULT_SUFFIX.fullmatch(name[len(base_name) :]) is not None
+
+
+def result_folder(results_dir: _F, base_name: str) -> _F | None:
+    """The newest Gatling results folder of a step directly under ``results_dir``, if any.
+
+    The one rule for every reader (parse, the upload of a staged step, the UI's step link): a
+    *folder* named ``<base_name>-<yyyyMMddHHmmssSSS>`` (Gatling's timestamp: 17 digits, so the
+    newest sorts last by name); a retried load leaves older ones. ``results_dir`` may be a local
+    folder or an object-store folder (``ObjectStoragePath``).
+    """
+    if not base_name or "/" in base_name or "\\" in base_name or base_name in {".", ".."}:
         return None
-    found = [
-        p
-        for p in root.iterdir()
-        if p.is_dir() and p.name.startswith(base_name) and _RESULT_SUFFIX.fullmatch(p.name[len(base_name) :])
-    ]
-    return max(found, key=lambda p: p.name, default=None)
+    try:
+        children = list(results_dir.iterdir()) if results_dir.is_dir() else []
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    named = sorted((c for c in children if is_result_folder_of(c.name, base_name)), key=lambda c: c.name)
+    # Newest first; a file with a step folder's name (a stray upload, a copy) is not a step folder.
+    return next((c for c in reversed(named) if c.is_dir()), None)
 
 
 def auth_config(access_key: str, secret_key: str, session_token: str) -> str:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sagemaker_sizing.adapters.gatling_command import start_instant
+from sagemaker_sizing.adapters.gatling_command import result_folder, start_instant
 from sagemaker_sizing.airflow import results_store
 from sagemaker_sizing.paths import GATLING_JAR
 
@@ -111,7 +111,7 @@ def upload_step_folder(bash_command: str, conf: Mapping[str, Any], context: Any)
     if step is None:
         return
     run_dir, base, staging = step
-    folder = results_store.newest_step_folder(Path(staging), base)
+    folder = result_folder(Path(staging), base)
     if folder is None:
         log.warning("Gatling wrote no folder %s-* under %s: nothing to upload", base, staging)
         return

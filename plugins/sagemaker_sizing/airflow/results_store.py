@@ -12,7 +12,6 @@ uploaded. A local folder is used in place, exactly as before.
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,13 +27,6 @@ if TYPE_CHECKING:
     StorePath = Path | ObjectStoragePath
 
 log = logging.getLogger(__name__)
-
-# Gatling names a results folder <outputDirectoryBaseName>-<yyyyMMddHHmmssSSS>.
-_RESULT_SUFFIX = re.compile(r"-\d{17}")
-
-
-def is_result_folder_of(name: str, base: str) -> bool:
-    return name.startswith(base) and _RESULT_SUFFIX.fullmatch(name[len(base) :]) is not None
 
 
 def is_object_store(location: str) -> bool:
@@ -94,16 +86,6 @@ def staging_folder(run_name: str) -> Path:
     from sagemaker_sizing.airflow import settings
 
     return settings.staging_dir() / run_name
-
-
-def newest_step_folder(run_dir: StorePath, base: str) -> StorePath | None:
-    """The newest Gatling results folder ``<base>-<timestamp>`` of a run, local or on the store."""
-    try:
-        children: list[StorePath] = list(run_dir.iterdir()) if run_dir.is_dir() else []
-    except FileNotFoundError:
-        return None
-    found = [child for child in children if is_result_folder_of(child.name, base)]
-    return max(found, key=lambda p: p.name, default=None)
 
 
 def files_under(folder: Path) -> Iterator[Path]:

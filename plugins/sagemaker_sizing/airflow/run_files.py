@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from sagemaker_sizing.adapters.gatling_command import output_base_name, result_folder
+from sagemaker_sizing.adapters.gatling_command import output_base_name
 from sagemaker_sizing.core.files import run_folder_name
 
 if TYPE_CHECKING:
-    from pathlib import Path, PurePath
+    from pathlib import PurePath
 
     from airflow.sdk import ObjectStoragePath
 
@@ -41,13 +41,3 @@ def refusal_file(run_dir: _P, base: str) -> _P:
 
 def injector_base_name(base: str, injector: int, injectors: int) -> str:
     return base if injectors == 1 else f"{base}-inj{injector + 1}of{injectors}"
-
-
-def latest_simulation_logs(run_dir: Path, base: str, injectors: int) -> list[Path]:
-    """The newest simulation.log of each injector of a step (a retried load leaves older folders)."""
-    logs = []
-    for injector in range(injectors):
-        folder = result_folder(run_dir, injector_base_name(base, injector, injectors))
-        if folder is not None and (folder / "simulation.log").is_file():
-            logs.append(folder / "simulation.log")
-    return logs

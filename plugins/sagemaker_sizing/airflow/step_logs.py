@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sagemaker_sizing.adapters.gatling_command import result_folder
 from sagemaker_sizing.airflow import results_store
 from sagemaker_sizing.airflow.run_files import injector_base_name
 
@@ -40,7 +41,7 @@ def step_logs(run_dir: StorePath, base: str, injectors: int) -> list[StorePath]:
     """The newest simulation.log of each injector of a step (a retried load leaves older folders)."""
     logs = []
     for injector in range(injectors):
-        folder = results_store.newest_step_folder(run_dir, injector_base_name(base, injector, injectors))
+        folder = result_folder(run_dir, injector_base_name(base, injector, injectors))
         if folder is not None and (folder / LOG_FILE).is_file():
             logs.append(folder / LOG_FILE)
     return logs

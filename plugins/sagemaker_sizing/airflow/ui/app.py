@@ -23,6 +23,7 @@ import jinja2
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from sagemaker_sizing.adapters.gatling_command import result_folder
 from sagemaker_sizing.airflow import results_store
 from sagemaker_sizing.airflow.ui import results_files
 
@@ -80,7 +81,7 @@ def create_app(
 
     @app.get("/runs/{run}/steps/{base}", name="step")
     def step(request: Request, run: str, base: str) -> RedirectResponse:
-        folder = results_files.newest_step_folder(_run_dir(served, run), base)
+        folder = result_folder(_run_dir(served, run), base)
         if folder is None:
             raise HTTPException(404, f"no Gatling report for step {base} of run {run} (yet)")
         return RedirectResponse(str(request.url_for("run_file", run=run, path=f"{folder.name}/index.html")))

@@ -82,20 +82,6 @@ def find_file(run_dir: StorePath, relative: str) -> StorePath | None:
     return target if target is not None and target.is_file() else None
 
 
-def newest_step_folder(run_dir: StorePath, base: str) -> StorePath | None:
-    """Gatling names a step's folder ``<base>-<timestamp>``; a retried load leaves older ones."""
-    if "/" in base or "\\" in base or base in {"", ".", ".."}:
-        return None
-    if not results_store.is_local(run_dir):
-        return results_store.newest_step_folder(run_dir, base)
-    candidates = [
-        p
-        for p in run_dir.glob(f"{_glob_escape(base)}-*")
-        if p.name[len(base) + 1 :].isdigit() and _inside(run_dir, p) is not None and p.is_dir()
-    ]
-    return max(candidates, key=lambda p: p.name, default=None)
-
-
 def list_runs(roots: Sequence[StorePath]) -> list[RunEntry]:
     """Every run folder under the roots, newest first (a name in two roots: the first root wins)."""
     seen: dict[str, RunEntry] = {}
@@ -154,10 +140,6 @@ def _inside(parent: Path, path: Path) -> Path | None:
     except (OSError, RuntimeError):
         return None
     return resolved if resolved == base or resolved.is_relative_to(base) else None
-
-
-def _glob_escape(text: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 def _modified(folder: StorePath) -> float:
