@@ -41,12 +41,12 @@ class SagemakerSizingPlugin(AirflowPlugin):
         from fastapi import Depends
         from sagemaker_sizing.airflow import results_store
         from sagemaker_sizing.airflow.ui.app import create_app
-        from sagemaker_sizing.airflow.ui.run_states import airflow_run_states
+        from sagemaker_sizing.airflow.ui.dag_runs import airflow_runs
 
         app = create_app(
             results_store.results_roots(),
             dependencies=[Depends(requires_authenticated())],
-            run_states=airflow_run_states,
+            airflow_runs=airflow_runs,
         )
         return [{"app": app, "url_prefix": URL_PREFIX, "name": "SageMaker sizing results"}]
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
 from sagemaker_sizing.airflow.ui import results_files
 from sagemaker_sizing.airflow.ui.app import create_app
+from sagemaker_sizing.airflow.ui.dag_runs import AirflowRun, runs_by_folder
 
 from tests.ui.results_tree import RUN, SECRET, STEP_BASE, ResultsTree, make_results_tree
 
@@ -54,7 +57,8 @@ def test_dag_run_view_finds_the_sanitized_folder(client: TestClient) -> None:
     response = client.get(f"/dags/sagemaker_sizing/runs/{run_id}", follow_redirects=False)
     assert response.status_code == 307
     assert response.headers["location"].endswith(f"/runs/{RUN}/report.html")
-    assert client.get("/dags/sagemaker_sizing/runs/never").status_code == 404
+    # Without Airflow's runs (airflow_runs) the app cannot tell a run without results from none.
+    assert "No sizing report for this run yet" in client.get("/dags/sagemaker_sizing/runs/never").text
 
 
 def test_step_link_goes_to_the_newest_gatling_report(client: TestClient, tree: ResultsTree) -> None:
@@ -169,41 +173,88 @@ def test_encoded_traversal_reaches_the_containment_check(
     assert asked == ["../../secret.txt", "../../secret.txt"]
 
 
-def test_index_shows_each_runs_airflow_state(tree: ResultsTree) -> None:
+RUN_ID = "manual__2026-01-02T03:04:05.000000+00:00"  # the run whose folder is RUN
+
+
+def test_index_shows_each_runs_airflow_run_id_and_state(tree: ResultsTree) -> None:
     asked: list[list[str]] = []
 
-    def states(names: list[str]) -> dict[str, str]:
+    def runs(names: Sequence[str]) -> dict[str, AirflowRun]:
         asked.append(list(names))
-        return {RUN: "failed"}
+        return {RUN: AirflowRun(RUN_ID, "failed")}
 
-    page = TestClient(create_app([tree.root], run_states=states)).get("/")
+    page = TestClient(create_app([tree.root], airflow_runs=runs)).get("/")
     assert asked and RUN in asked[0]
     row = next(line for line in page.text.split("<tr>") if RUN in line)
     assert 'data-state="failed">failed<' in row
+    # The id Airflow's pages know the run by, not only the folder's name (the run key).
+    assert f"<code>{RUN_ID}</code>" in row
     assert "running or failed early" not in page.text
 
 
-def test_run_states_map_dag_runs_to_their_sanitized_folders() -> None:
-    from sagemaker_sizing.airflow.ui.run_states import states_by_folder
-
+def test_runs_by_folder_map_dag_runs_to_their_sanitized_folders() -> None:
     class State:  # Airflow's DagRunState is an Enum: its value is what is shown
         value = "running"
 
     rows = [
-        ("sagemaker_sizing", "manual__2026-01-02T03:04:05.000000+00:00", State()),
+        ("sagemaker_sizing", RUN_ID, State()),
         ("sagemaker_sizing", "manual__other", "success"),
-        ("another_dag", "manual__2026-01-02T03:04:05.000000+00:00", "failed"),
+        ("another_dag", RUN_ID, "failed"),
     ]
-    assert states_by_folder(rows, [RUN]) == {RUN: "running"}
+    assert runs_by_folder(rows, [RUN]) == {RUN: AirflowRun(RUN_ID, "running")}
+
+
+def _runs(known: dict[str, AirflowRun]) -> Callable[[Sequence[str]], dict[str, AirflowRun]]:
+    return lambda names: {name: known[name] for name in names if name in known}
 
 
 def test_the_report_tab_of_a_run_without_report_says_so_in_words(tree: ResultsTree) -> None:
-    client = TestClient(create_app([tree.root], run_states=lambda names: dict.fromkeys(names, "running")))
+    folder = "sagemaker_sizing__manual__not-yet"
+    client = TestClient(
+        create_app([tree.root], airflow_runs=_runs({folder: AirflowRun("manual__not-yet", "running")}))
+    )
     page = client.get("/dags/sagemaker_sizing/runs/manual__not-yet")
-    assert page.status_code == 404
+    # A real run without a report yet is not a failed request (nothing red in the browser console).
+    assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "No sizing report for this run yet" in page.text and ">running<" in page.text
     assert "manual__not-yet" in page.text
+
+
+def test_the_report_tab_of_a_known_run_opens_its_report(tree: ResultsTree) -> None:
+    client = TestClient(create_app([tree.root], airflow_runs=_runs({RUN: AirflowRun(RUN_ID, "success")})))
+    response = client.get(f"/dags/sagemaker_sizing/runs/{quote(RUN_ID, safe='')}", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"].endswith(f"/runs/{RUN}/report.html")
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        RUN,  # the folder's name (the index's first column) used as a run id
+        "manual__2026-01-02T03_04_05.000000_00_00",  # the folder's run part: ':' and '+' made '_'
+    ],
+)
+def test_the_report_tab_of_an_id_airflow_does_not_know_names_the_mix_up(
+    tree: ResultsTree, asked: str
+) -> None:
+    # Airflow's run page of such an id shows only an empty red error bar above its tabs (its
+    # get-dag-run request is 404): the tab says why, and which run id the folder belongs to.
+    client = TestClient(create_app([tree.root], airflow_runs=_runs({RUN: AirflowRun(RUN_ID, "success")})))
+    page = client.get(f"/dags/sagemaker_sizing/runs/{asked}", follow_redirects=False)
+    assert page.status_code == 404
+    assert f"Airflow has no run <code>{asked}</code>" in page.text
+    assert f'<code id="known-run-id">{RUN_ID}</code>' in page.text
+    assert f'href="http://testserver/runs/{RUN}/report.html"' in page.text
+
+
+def test_the_report_tab_of_a_run_gone_from_airflow_still_links_its_report(tree: ResultsTree) -> None:
+    # Results kept, metadata DB reset (or the run deleted): no such run, but its report exists.
+    client = TestClient(create_app([tree.root], airflow_runs=_runs({})))
+    page = client.get(f"/dags/sagemaker_sizing/runs/{quote(RUN_ID, safe='')}", follow_redirects=False)
+    assert page.status_code == 404
+    assert "Airflow has no run" in page.text and "known-run-id" not in page.text
+    assert f'href="http://testserver/runs/{RUN}/report.html"' in page.text
 
 
 def test_the_step_link_and_the_loader_pick_the_same_step_folder(tree: ResultsTree) -> None:

@@ -6,7 +6,8 @@ Routes (relative to the mount):
 - ``/runs/{run}/`` — the run's report.html; ``/runs/{run}/{path}`` — any file of the run folder
   (recommendation.json, a step's Gatling ``index.html`` and its js/css);
 - ``/runs/{run}/steps/{base}`` — the newest Gatling report of a step (what the load task links to);
-- ``/dags/{dag_id}/runs/{run_id}`` — a DAG run's report (the UI's "Sizing report" tab).
+- ``/dags/{dag_id}/runs/{run_id}`` — a DAG run's report (the UI's "Sizing report" tab); a run
+  Airflow does not know is 404, with a page naming the mix-up (a run folder's name is not a run id).
 
 Unknown runs and files are 404; nothing outside a run folder is ever served.
 """
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from sagemaker_sizing.airflow.results_store import StorePath
+    from sagemaker_sizing.airflow.ui.dag_runs import AirflowRun
 
 # Served files come from Gatling and our templates; never let a browser guess another type.
 _HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
@@ -40,13 +42,14 @@ def create_app(
     roots: Sequence[StorePath | str],
     *,
     dependencies: Sequence[Any] = (),
-    run_states: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
+    airflow_runs: Callable[[Sequence[str]], Mapping[str, AirflowRun]] | None = None,
 ) -> FastAPI:
     """An app serving the run folders under ``roots`` (searched in order): local folders, or
     object-store folders (``ObjectStoragePath``, see ``airflow.results_store``).
 
     ``dependencies`` guard every route (the plugin passes Airflow's "is authenticated" check);
-    ``run_states`` gives each run folder's Airflow DAG run state (the plugin reads the metadata DB).
+    ``airflow_runs`` gives each run folder's DAG run in Airflow, its run id and state (the plugin
+    reads the metadata DB); without it, the app knows nothing of Airflow's runs.
     """
     served: tuple[StorePath, ...] = tuple(Path(r) if isinstance(r, str) else r for r in roots)
     app = FastAPI(
@@ -60,23 +63,41 @@ def create_app(
     @app.get("/", response_class=HTMLResponse, name="index")
     def index(request: Request) -> HTMLResponse:
         runs = results_files.list_runs(served)
-        states = run_states([r.name for r in runs]) if run_states and runs else {}
+        known = airflow_runs([r.name for r in runs]) if airflow_runs and runs else {}
         html = _template("index.html.j2").render(
-            runs=runs, states=states, roots=served, modified=_timestamp, base=str(request.url_for("index"))
+            runs=runs, airflow=known, roots=served, modified=_timestamp, base=str(request.url_for("index"))
         )
         return HTMLResponse(html, headers=_HEADERS)
 
     @app.get("/dags/{dag_id}/runs/{run_id}", name="dag_run", response_model=None)
     def dag_run(request: Request, dag_id: str, run_id: str) -> RedirectResponse | HTMLResponse:
+        """The "Sizing report" tab of a DAG run: its report, or a page saying why there is none."""
         from sagemaker_sizing.airflow.run_files import run_folder
 
         name = run_folder(Path(), dag_id, run_id).name
+        run = None
+        if airflow_runs is not None:
+            # Also the id as a folder name: the run key (the index's first column) is no run id.
+            asked = [name, run_id] if run_id != name and results_files.is_run_name(run_id) else [name]
+            found = airflow_runs(asked)
+            run = found.get(name)
+            if run is None or run.run_id != run_id:
+                return _unknown_run(
+                    request,
+                    served,
+                    dag_id=dag_id,
+                    run_id=run_id,
+                    known=found.get(run_id) or run,
+                    folder_names=asked,
+                )
         folder = results_files.find_run(served, name)
         if folder is None or results_files.find_file(folder, "report.html") is None:
-            # The "Sizing report" tab of a run without a report yet: a page in words, not JSON.
-            state = (run_states([name]) if run_states else {}).get(name)
-            html = _template("no_report.html.j2").render(dag_id=dag_id, run_id=run_id, state=state)
-            return HTMLResponse(html, status_code=404, headers=_HEADERS)
+            # A run without a report yet (queued, running, or failed before the report task): a
+            # page in words. 200: the tab of a real run is not a failed request.
+            html = _template("no_report.html.j2").render(
+                dag_id=dag_id, run_id=run_id, state=run.state if run else None
+            )
+            return HTMLResponse(html, headers=_HEADERS)
         return RedirectResponse(str(request.url_for("run_file", run=name, path="report.html")))
 
     @app.get("/runs/{run}/steps/{base}", name="step")
@@ -103,6 +124,34 @@ def create_app(
         return Response(target.read_bytes(), media_type=media_type, headers=_HEADERS)
 
     return app
+
+
+def _unknown_run(
+    request: Request,
+    roots: Sequence[StorePath],
+    *,
+    dag_id: str,
+    run_id: str,
+    known: AirflowRun | None,
+    folder_names: Sequence[str],
+) -> HTMLResponse:
+    """404 for the tab of a run Airflow does not know. Airflow's run page then shows only an empty
+    red error bar above its tabs (its own request for the run failed): this page says why, and
+    names the run id and the report when a results folder matches what was asked."""
+    folder_name = next((n for n in reversed(folder_names) if results_files.find_run(roots, n)), None)
+    folder = results_files.find_run(roots, folder_name) if folder_name else None
+    report = None
+    if folder is not None and results_files.find_file(folder, "report.html") is not None:
+        report = str(request.url_for("run_file", run=folder_name, path="report.html"))
+    html = _template("unknown_run.html.j2").render(
+        dag_id=dag_id,
+        run_id=run_id,
+        known=known,
+        folder_name=folder_name,
+        report=report,
+        index=str(request.url_for("index")),
+    )
+    return HTMLResponse(html, status_code=404, headers=_HEADERS)
 
 
 def _run_dir(roots: Sequence[StorePath], run: str) -> StorePath:
