@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sagemaker_sizing.core.conf import ScenarioRequest
+from sagemaker_sizing.core.gatling.jar_kind import PROJECT, SAGEMAKER_GATLING
 from sagemaker_sizing.paths import GATLING_JAR
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ __all__ = [
     "Folder",
     "GatlingStep",
     "ScenarioRequest",
+    "foreign_jar_opts",
     "format_number",
     "gatling_args",
     "gatling_shell_command",
@@ -49,6 +51,20 @@ _SECRET_OPTS = re.compile(r"^-D(auth\.|aws\.(accessKeyId|secretAccessKey|session
 
 # The shared start instant of a step's injectors, in epoch milliseconds.
 START_AT_PROPERTY = "-Dscenario.startAtEpochMs="
+# What a sagemaker-gatling jar (intuit's, Gatling 3.2.0) gets beyond perfsizesagemaker's properties,
+# each seen missing with the genuine jar (docs/migration.md, "Checked with the genuine jar"):
+# - its FileHelper reads a payload with the JVM's default charset: under a POSIX locale (no LANG,
+#   as in a service or a slim image) Java 17 decodes ASCII and a payload with one non-ASCII byte
+#   crashes the run (MalformedInputException) before a request is sent;
+# - Gatling's defaults call the internet: a warm-up GET to https://gatling.io and a Google
+#   Analytics hit (gatling.http.enableGA up to 3.x, gatling.data.enableAnalytics later). The
+#   warm-up goes to the target host's root instead (what it warms is the HTTP and TLS stack).
+# Gatling reads its settings from system properties first; unknown keys are ignored.
+_FOREIGN_PROPERTIES = (
+    "-Dfile.encoding=UTF-8",
+    "-Dgatling.http.enableGA=false",
+    "-Dgatling.data.enableAnalytics=false",
+)
 
 Number = int | float | Decimal
 
@@ -80,6 +96,8 @@ class GatlingStep:
     # The instant (epoch ms) the step's injectors start together (-Dscenario.startAtEpochMs): the
     # project's jar waits for it once its JVM is up; for another jar the load task waits before it.
     start_at_epoch_ms: int | None = None
+    # core.gatling.jar_kind: a sagemaker-gatling jar also gets foreign_jar_opts.
+    jar_kind: str = PROJECT
 
 
 def format_number(value: Number) -> str:
@@ -120,9 +138,12 @@ def output_base_name(
 def gatling_args(step: GatlingStep) -> list[str]:
     """The command as an argument list, property for property what perfsizesagemaker passes.
 
-    Plus ``-XX:SharedArchiveFile`` when there is a class-data archive, and ``-Dscenario.warmUpSeconds``
-    when warm_up_seconds > 0 (None and 0 give perfsizesagemaker's exact list).
+    Plus ``-XX:SharedArchiveFile`` when there is a class-data archive, ``-Dscenario.warmUpSeconds``
+    when warm_up_seconds > 0 (None and 0 give perfsizesagemaker's exact list), and for a
+    sagemaker-gatling jar ``foreign_jar_opts``.
     """
+    if step.jar_kind not in (PROJECT, SAGEMAKER_GATLING):
+        raise ValueError(f"jar_kind must be {PROJECT} or {SAGEMAKER_GATLING}, got {step.jar_kind!r}")
     for opt in step.jvm_opts:
         if _SECRET_OPTS.match(opt):
             raise ValueError(f"credentials never go on the command line: {opt.split('=', 1)[0]}")
@@ -135,6 +156,8 @@ def gatling_args(step: GatlingStep) -> list[str]:
     return [
         step.java,
         *_archive_opts(step),
+        # Before the user's java_opts: the last -D of a name wins, so theirs can override these.
+        *(foreign_jar_opts(step.host) if step.jar_kind == SAGEMAKER_GATLING else []),
         *step.jvm_opts,
         *([f"-Dscenario.warmUpSeconds={warm_up}"] if Decimal(warm_up) > 0 else []),
         *([f"{START_AT_PROPERTY}{step.start_at_epoch_ms}"] if step.start_at_epoch_ms is not None else []),
@@ -154,6 +177,12 @@ def gatling_args(step: GatlingStep) -> list[str]:
         "-rf",
         str(step.results_dir),
     ]
+
+
+def foreign_jar_opts(host: str) -> list[str]:
+    """The JVM properties a sagemaker-gatling jar gets for the bare ``host`` it calls (see
+    ``_FOREIGN_PROPERTIES``): UTF-8 payloads, no Gatling call to the internet."""
+    return [*_FOREIGN_PROPERTIES, f"-Dgatling.http.warmUpUrl=https://{host}/"]
 
 
 def _archive_opts(step: GatlingStep) -> list[str]:

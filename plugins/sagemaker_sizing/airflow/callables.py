@@ -249,9 +249,10 @@ def load_commands(
                 results_dir=run_dir,
                 jar=jar,
                 jvm_opts=tuple(settings.java_opts().split()),
-                # A foreign jar gets perfsizesagemaker's exact command line.
+                # A foreign jar gets perfsizesagemaker's command line (plus foreign_jar_opts).
                 warm_up_seconds=DEFAULT_WARM_UP_SECONDS if kind == PROJECT else 0,
                 start_at_epoch_ms=start_at_epoch_ms if injectors > 1 else None,
+                jar_kind=kind,
             )
             if step.serverless:  # it measures its cold starts: no silent warm-up requests first
                 gatling_step = dataclasses.replace(gatling_step, warm_up_seconds=0)

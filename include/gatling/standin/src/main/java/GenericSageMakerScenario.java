@@ -1,4 +1,5 @@
-import static io.gatling.javaapi.core.CoreDsl.ByteArrayBody;
+import static io.gatling.javaapi.core.CoreDsl.StringBody;
+import static io.gatling.javaapi.core.CoreDsl.bodyString;
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.nothingFor;
 import static io.gatling.javaapi.core.CoreDsl.rampUsersPerSec;
@@ -11,75 +12,90 @@ import com.typesafe.config.ConfigFactory;
 import io.gatling.javaapi.core.OpenInjectionStep;
 import io.gatling.javaapi.core.Simulation;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
 import standin.Payloads;
 import standin.SigV4;
 
 /**
- * The stand-in for intuit's GenericSageMakerScenario (see pom.xml): same system properties, same
- * URL, same signing, credentials from the Typesafe config only.
+ * The stand-in for intuit's GenericSageMakerScenario (see pom.xml): its behaviour as seen with
+ * the genuine jar (Gatling 3.2.0), not its code.
+ *
+ * <ul>
+ *   <li>every setting from {@code ConfigFactory.load()} (system properties, then the file named
+ *       by -Dconfig.file, else application.conf, whose defaults are the same keys as intuit's);
+ *   <li>POST {@code "https://" + sagemaker.host + "/endpoints/" + endpoint + "/invocations"},
+ *       signed per request (SigV4 over the configured host string, see SigV4);
+ *   <li>on the wire: Content-Type and Accept {@code application/json} (intuit's sets "plain/text"
+ *       and then {@code .asJson}, which replaces it), X-Amz-Date, X-Amz-Security-Token (always),
+ *       Authorization, a {@code tid} UUID;
+ *   <li>one connection per virtual user (no shared pool: Gatling's default), one request per user;
+ *   <li>Gatling's own defaults otherwise: the warm-up GET to {@code gatling.http.warmUpUrl}
+ *       (https://gatling.io) and analytics on, unless system properties say otherwise.
+ * </ul>
  */
 public class GenericSageMakerScenario extends Simulation {
-  private static final String BODY = "body";
+  private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
 
   public GenericSageMakerScenario() {
-    // application.conf, or the file named by -Dconfig.file; -D properties override both.
-    Config config = ConfigFactory.load();
-    String region = System.getProperty("sagemaker.region", "us-west-2");
-    String host = System.getProperty("sagemaker.host", "runtime.sagemaker." + region + ".amazonaws.com");
-    String endpoint = System.getProperty("sagemaker.endpoint");
+    Config conf = ConfigFactory.load();
+    double rampStartTps = conf.getDouble("scenario.rampStartTps");
+    double rampMinutes = conf.getDouble("scenario.rampMinutes");
+    double steadyStateTps = conf.getDouble("scenario.steadyStateTps");
+    double steadyStateMinutes = conf.getDouble("scenario.steadyStateMinutes");
+    Payloads payloads = new Payloads(conf.getString("scenario.requests"));
+    String accessKey = conf.getString("auth.awsAccessKeyId");
+    String secretKey = conf.getString("auth.awsSecretAccessKey");
+    String sessionToken = conf.getString("auth.awsSessionToken");
+    String host = conf.getString("sagemaker.host");
+    String region = conf.getString("sagemaker.region");
+    String endpoint = conf.getString("sagemaker.endpoint");
     String url = "https://" + host + "/endpoints/" + endpoint + "/invocations";
-    double rampStartTps = number("scenario.rampStartTps", 0);
-    double rampMinutes = number("scenario.rampMinutes", 0);
-    double steadyStateTps = number("scenario.steadyStateTps", 1);
-    double steadyStateMinutes = number("scenario.steadyStateMinutes", 1);
-    Payloads payloads = new Payloads(System.getProperty("scenario.requests"));
-    SigV4 signer =
-        new SigV4(
-            config.getString("auth.awsAccessKeyId"),
-            config.getString("auth.awsSecretAccessKey"),
-            config.getString("auth.awsSessionToken"),
-            region);
+    SigV4 signer = new SigV4(accessKey, secretKey, sessionToken, region);
+
+    Iterator<Map<String, Object>> feeder =
+        Stream.generate(
+                () -> {
+                  String payload = payloads.next();
+                  String amzDate = ZonedDateTime.now(ZoneOffset.UTC).format(AMZ_DATE);
+                  return Map.<String, Object>of(
+                      "tid", UUID.randomUUID().toString(),
+                      "nextRequest", payload,
+                      "amzDate", amzDate,
+                      "authorizationHeader", signer.authorization(host, endpoint, payload, amzDate));
+                })
+            .iterator();
 
     var invoke =
         http("SageMaker-" + endpoint)
             .post(url)
-            .header("Content-Type", "application/json")
-            .body(ByteArrayBody(session -> (byte[]) session.get(BODY)))
-            .sign(
-                (request, session) -> {
-                  byte[] body = session.get(BODY);
-                  for (Map.Entry<String, String> header : signer.headers(request.getUri().toUrl(), body).entrySet()) {
-                    request.getHeaders().set(header.getKey(), header.getValue());
-                  }
-                  return request;
-                })
-            .check(status().is(200));
+            .header("Authorization", "#{authorizationHeader}")
+            .header("X-Amz-Date", "#{amzDate}")
+            .header("X-Amz-Security-Token", sessionToken)
+            .header("tid", "#{tid}")
+            .body(StringBody(session -> session.getString("nextRequest")))
+            .asJson()
+            .check(status().is(200))
+            .check(bodyString().saveAs("responseBody"));
 
-    List<OpenInjectionStep> steps = new ArrayList<>();
-    if (rampMinutes > 0) {
-      steps.add(rampUsersPerSec(rampStartTps).to(steadyStateTps).during(minutes(rampMinutes)));
-    } else {
-      steps.add(nothingFor(Duration.ofSeconds(1)));
+    if (rampMinutes == 0 && steadyStateMinutes == 0) {
+      throw new IllegalArgumentException("Ramp and steady state durations cannot both be zero.");
     }
-    if (steadyStateMinutes > 0) {
-      steps.add(constantUsersPerSec(steadyStateTps).during(minutes(steadyStateMinutes)));
-    }
-    setUp(
-            scenario("SageMaker")
-                .exec(session -> session.set(BODY, payloads.next()))
-                .exec(invoke)
-                .injectOpen(steps))
-        // Gatling's own warm-up (one request before the clock starts; gatling.io by default, which
-        // a loopback-only run cannot reach): the target host's root, whatever it answers.
-        .protocols(http.shareConnections().warmUp("https://" + host + "/"));
-  }
-
-  private static double number(String key, double fallback) {
-    String raw = System.getProperty(key);
-    return raw == null || raw.isBlank() ? fallback : Double.parseDouble(raw.trim());
+    OpenInjectionStep ramp =
+        rampMinutes != 0
+            ? rampUsersPerSec(rampStartTps).to(steadyStateTps).during(minutes(rampMinutes))
+            : nothingFor(Duration.ofSeconds(1));
+    OpenInjectionStep steady =
+        steadyStateMinutes != 0
+            ? constantUsersPerSec(steadyStateTps).during(minutes(steadyStateMinutes))
+            : nothingFor(Duration.ofSeconds(1));
+    setUp(scenario("SageMaker").feed(feeder).exec(invoke).exitHereIfFailed().injectOpen(ramp, steady))
+        .protocols(http);
   }
 
   private static Duration minutes(double minutes) {
