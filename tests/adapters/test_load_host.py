@@ -61,7 +61,12 @@ def test_each_kind_gets_the_host_it_expects(
     got, args = host_of(GATLING_JAR, tmp_path, runtime=runtime, tls=tls, host=host)
     assert got == project
     assert any(a.startswith("-Dscenario.warmUpSeconds=") for a in args)
+    assert "-Dfile.encoding=UTF-8" not in args
     got, args = host_of(STANDIN_JAR, tmp_path, runtime=runtime, tls=tls, host=host)
     assert got == foreign
-    # perfsizesagemaker's exact command line for a foreign jar: no property of the project's jar.
+    # perfsizesagemaker's command line for a foreign jar: no property of the project's jar...
     assert not any(a.startswith("-Dscenario.warmUpSeconds=") for a in args)
+    # ...plus what intuit's genuine jar needs: UTF-8 payloads, its warm-up on the target, no analytics.
+    assert "-Dfile.encoding=UTF-8" in args
+    assert f"-Dgatling.http.warmUpUrl=https://{foreign}/" in args
+    assert "-Dgatling.http.enableGA=false" in args

@@ -156,3 +156,23 @@ def test_result_folder_is_the_newest_with_a_gatling_timestamp(tmp_path: Path) ->
     assert result_folder(tmp_path, "run-1-10TPS") == tmp_path / "run-1-10TPS-20210811110851239"
     assert result_folder(tmp_path, "other") is None
     assert result_folder(tmp_path / "missing", "run") is None
+
+
+def test_a_sagemaker_gatling_jar_gets_utf8_and_no_call_to_the_internet() -> None:
+    # Seen with intuit's genuine jar (Gatling 3.2.0): under a POSIX locale it crashes on a
+    # non-ASCII payload, and Gatling's defaults warm up on https://gatling.io and send analytics.
+    args = gatling_args(step(host="127.0.0.1:8443", jar_kind="sagemaker-gatling", jvm_opts=("-Xmx1g",)))
+    foreign = [
+        "-Dfile.encoding=UTF-8",
+        "-Dgatling.http.enableGA=false",
+        "-Dgatling.data.enableAnalytics=false",
+        "-Dgatling.http.warmUpUrl=https://127.0.0.1:8443/",
+    ]
+    # Right after java, before the user's java_opts (the last -D of a name wins: theirs can override).
+    assert args[1:6] == [*foreign, "-Xmx1g"]
+    # Otherwise perfsizesagemaker's list, untouched.
+    assert args[6:] == gatling_args(step(host="127.0.0.1:8443", jvm_opts=("-Xmx1g",)))[2:]
+    # The project's own jar sets these itself.
+    assert not set(foreign) & set(gatling_args(step()))
+    with pytest.raises(ValueError, match="jar_kind"):
+        gatling_args(step(jar_kind="auto"))
