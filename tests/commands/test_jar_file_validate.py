@@ -64,6 +64,8 @@ def test_the_thin_jar_maven_leaves_beside_it_is_refused(
     assert code == 2
     assert f"- jar_file: got '{THIN_JAR}', expected a runnable jar, with a Main-Class" in out
     assert "original-*.jar" in out
+    # intuit's build leaves its thin jar without the original- prefix (seen with the genuine jar).
+    assert "-fatjar.jar" in out
 
 
 def test_a_jar_cut_short_and_a_file_that_is_no_zip_are_refused(

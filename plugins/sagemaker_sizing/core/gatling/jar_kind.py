@@ -98,7 +98,9 @@ def jar_kind(path: str | Path, override: str = AUTO) -> str:
         )
     if info.main_class is None:
         thin = (
-            ": a thin jar? Maven's shade plugin leaves it beside the runnable one as original-*.jar"
+            ": a thin jar? Maven's shade plugin leaves one beside the runnable jar (as original-*.jar, "
+            "or, in intuit's sagemaker-gatling build, as sagemaker-gatling-<version>.jar beside the "
+            "runnable sagemaker-gatling-<version>-fatjar.jar)"
             if info.has_scenario
             else ""
         )
