@@ -55,6 +55,8 @@ def from_standin(path: Path, renames: dict[str, str], version: str | None = None
 def test_the_real_stand_in_jar_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = validate(tmp_path, STANDIN_JAR, capsys)
     assert code == 0, out
+    # What the load steps will drive, read from the jar (intuit's genuine one: Gatling 3.2.0).
+    assert f"jar_file {STANDIN_JAR}: sagemaker-gatling (detected), Gatling 3.10.5" in out
 
 
 def test_the_thin_jar_maven_leaves_beside_it_is_refused(

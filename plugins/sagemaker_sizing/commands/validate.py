@@ -22,7 +22,7 @@ from sagemaker_sizing.paths import PROJECT_ROOT
 if TYPE_CHECKING:
     import argparse
 
-    from sagemaker_sizing.core.conf import ConfError
+    from sagemaker_sizing.core.conf import ConfError, SizingConf
 
 EXIT_INVALID = 2
 
@@ -133,6 +133,16 @@ def print_problems(conf_path: Path, exc: ConfError) -> None:
         print(f"- {problem}")
 
 
+def _jar_summary(conf: SizingConf) -> str:
+    """What the load steps will drive: the jar's kind (detected or set) and its Gatling."""
+    from sagemaker_sizing.core.conf import resolved_jar_kind
+    from sagemaker_sizing.core.gatling.jar_kind import inspect_jar
+
+    how = "detected" if conf.jar_kind == "auto" else "jar_kind"
+    version = inspect_jar(conf.jar_file).gatling_version if conf.jar_file else None
+    return f"{resolved_jar_kind(conf)} ({how}), Gatling {version or 'of unknown version'}"
+
+
 def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.core.conf import ConfError
     from sagemaker_sizing.core.validation import validate_conf
@@ -150,6 +160,8 @@ def handle(args: argparse.Namespace) -> int:
     conf, worst = valid.conf, valid.worst
     prices = ", ".join(f"{t} ${p}/h" for t, p in conf.prices)
     print(f"valid: {args.conf}")
+    if conf.jar_file:
+        print(f"jar_file {conf.jar_file}: {_jar_summary(conf)}")
     print(f"strategy {conf.strategy}, peak {conf.peak_tps:g} TPS, region {conf.region}: {prices}")
     print(
         f"worst case: {worst.rounds} rounds (of {max_rounds} round slots), "
