@@ -84,6 +84,21 @@ def test_the_parser_counts_each_ko_message_on_either_path(tmp_path: Path, reques
     assert sum(counts.values()) == parsed["all"]["count_fail"]
 
 
+def test_messages_differing_only_in_per_request_parts_count_as_one_failure(tmp_path: Path) -> None:
+    """Netty's NotSslRecordException (https to a plain-HTTP port) dumps the bytes it got, and a
+    request id differs per request: each such KO is still the same failure, counted together."""
+    ssl = "io.netty.handler.ssl.NotSslRecordException: not an SSL/TLS record: {}"
+    dumps = [f"485454502f312e31203430302042616420{i:06x}0d0a" for i in range(50)]
+    ids = [f"request 1b4e28ba-2fa1-11d2-883f-0016d3cc{i:04x} failed" for i in range(50)]
+    lines = [(i * 10, False, ssl.format(dumps[i % 50])) for i in range(100)]
+    lines += [(2000 + i * 10, False, ids[i]) for i in range(50)]
+    parsed = parse_log(write_32_log(tmp_path / "simulation.log", lines))
+    assert [(f["message"], f["count"]) for f in parsed["failures"]] == [
+        (ssl.format("…"), 100),
+        ("request … failed", 50),
+    ]
+
+
 def test_a_log_of_403s_is_a_setup_error_with_its_top_message(tmp_path: Path) -> None:
     parsed = parse_log(
         write_32_log(tmp_path / "simulation.log", [(i * 100, False, FORBIDDEN) for i in range(300)])

@@ -7,6 +7,7 @@ integer parts match its parser exactly.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +111,16 @@ def runs_percentile(
     return values
 
 
+# Parts of a KO message that differ from request to request: a UUID (a request id) or a long hex
+# run (Netty's NotSslRecordException dumps the bytes it got). One failure is one message.
+_VARIABLE_PART = re.compile(r"\b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b|[0-9a-fA-F]{16,}")
+
+
+def failure_message(message: str) -> str:
+    """A KO message with its per-request parts replaced by "…", so equal failures count together."""
+    return _VARIABLE_PART.sub("…", message)
+
+
 class MetricsAccumulator:
     """Folds request batches (from any number of files) into per-key stats and per-second counts."""
 
@@ -123,7 +134,7 @@ class MetricsAccumulator:
 
     def add(self, batch: RequestBatch) -> None:
         for message, (count, first) in batch.failures.items():
-            seen = self.failures.setdefault(message, [0, first])
+            seen = self.failures.setdefault(failure_message(message), [0, first])
             seen[0] += count
             seen[1] = min(seen[1], first)
         second = batch.start_ms // 1000
