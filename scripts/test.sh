@@ -35,6 +35,9 @@ fi
 # A separate process: Airflow reads its DB settings once, at import.
 if [[ $fast -eq 0 && $# -eq 0 ]]; then
   echo "== pytest (Airflow metadata DB on PostgreSQL)"
+  # A server this run starts is stopped after it; one that was already up stays up.
+  pg_was_up=0
+  [[ -f $(bash scripts/postgres.sh dir)/data/postmaster.pid ]] && pg_was_up=1
   if pg_url=$(bash scripts/postgres.sh migrate); then
     SAGEMAKER_SIZING_EXPECT_DB=postgresql AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=$pg_url \
       .venv/bin/pytest tests/deploy/test_metadata_db.py tests/dags tests/e2e -k "metadata_db or dag or perfsize" \
@@ -42,6 +45,7 @@ if [[ $fast -eq 0 && $# -eq 0 ]]; then
   else
     status=1
   fi
+  ((pg_was_up)) || bash scripts/postgres.sh stop || true
 fi
 echo "== $( ((status)) && echo FAILED || echo passed ) in $((SECONDS - started)) s"
 exit $status
