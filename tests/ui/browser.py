@@ -158,16 +158,24 @@ def chromium() -> str:
     return found
 
 
+def headless_chromium(profile_dir: Path) -> list[str]:
+    """Chromium without a display, as root in a container, with its own profile: every browser
+    test starts it this way (then adds what it does)."""
+    return [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile_dir}",
+    ]
+
+
 def screenshot(url: str, png: Path, profile_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
-            chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
+            *headless_chromium(profile_dir),
             "--hide-scrollbars",
-            f"--user-data-dir={profile_dir}",
             "--window-size=1280,2800",  # the whole report down to its step table
             "--virtual-time-budget=5000",
             f"--screenshot={png}",
@@ -184,12 +192,7 @@ def dump_dom(url: str, profile_dir: Path) -> str:
     """The page's DOM as Chromium has it once loaded (after redirects and scripts)."""
     done = subprocess.run(
         [
-            chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            f"--user-data-dir={profile_dir}",
+            *headless_chromium(profile_dir),
             "--virtual-time-budget=5000",
             "--dump-dom",
             url,

@@ -21,7 +21,7 @@ from typing import Any
 
 import websockets
 
-from tests.ui.browser import chromium
+from tests.ui.browser import headless_chromium
 
 
 @dataclass
@@ -118,12 +118,7 @@ async def browser_page(profile_dir: Path) -> AsyncIterator[Page]:
     """A fresh headless Chromium (its own profile) and one page recording network and console."""
     process = subprocess.Popen(
         [
-            chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            f"--user-data-dir={profile_dir}",
+            *headless_chromium(profile_dir),
             "--remote-debugging-port=0",
             "--window-size=1400,1000",
             "about:blank",
