@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sagemaker_sizing.core.capacity_model import CapacityModel, capacity_model_from_dict
-from sagemaker_sizing.core.conf import load_conf
-from sagemaker_sizing.core.simulate import run_walk, simulate
+from sagemaker_sizing.core.conf.model import load_conf
+from sagemaker_sizing.core.simulate.capacity import CapacityModel, capacity_model_from_dict
+from sagemaker_sizing.core.simulate.dry_run import run_walk, simulate
 from sagemaker_sizing.core.walk import recommend
 from sagemaker_sizing.core.walk.adaptive import predicted_minimum
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sagemaker_sizing.core.validation import validate_conf
+from sagemaker_sizing.core.conf.validation import validate_conf
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "include" / "examples"
 WIDE = {

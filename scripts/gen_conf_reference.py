@@ -14,7 +14,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from sagemaker_sizing.core.conf_fields import params_schema  # noqa: E402
+from sagemaker_sizing.core.conf.fields import params_schema  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "conf-reference.md"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from sagemaker_sizing.airflow.callables import load_commands
-from sagemaker_sizing.core.conf import conf_to_dict, load_conf
+from sagemaker_sizing.core.conf.model import conf_to_dict, load_conf
 from sagemaker_sizing.paths import GATLING_JAR, STANDIN_JAR
 
 from tests.core.test_jar_kind import conf

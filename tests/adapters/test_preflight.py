@@ -14,14 +14,14 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from sagemaker_sizing.adapters import preflight
 from sagemaker_sizing.adapters.preflight import Account, policy_statements
-from sagemaker_sizing.core.conf import load_conf
-from sagemaker_sizing.core.preflight import Check, Severity
+from sagemaker_sizing.core.account.preflight import Check, Severity
+from sagemaker_sizing.core.conf.model import load_conf
 from sagemaker_sizing.local import moto_patches
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf.model import SizingConf
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
 ROLE = "arn:aws:iam::123456789012:role/model-role"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from sagemaker_sizing.core.charts import (
+from sagemaker_sizing.core.report.charts import (
     OFF_SCALE_FACTOR,
     PALETTE,
     LatencySample,

@@ -6,9 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sagemaker_sizing.core.conf import ConfError, conf_to_dict, load_conf
-from sagemaker_sizing.core.conf_fields import FIELDS, REQUIRED_FIELDS, params_schema
-from sagemaker_sizing.core.validation import validate_conf
+from sagemaker_sizing.core.conf.fields import FIELDS, REQUIRED_FIELDS, params_schema
+from sagemaker_sizing.core.conf.model import ConfError, conf_to_dict, load_conf
+from sagemaker_sizing.core.conf.validation import validate_conf
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
 
@@ -136,7 +136,7 @@ def test_unknown_keys_can_be_ignored_for_airflow_params():
 
 
 def test_conf_from_dict_rebuilds_the_validated_conf_without_reading_payloads(tmp_path):
-    from sagemaker_sizing.core.conf import conf_from_dict
+    from sagemaker_sizing.core.conf.model import conf_from_dict
 
     for extra in ({}, {"endpoint_kinds": "realtime,serverless", "strategy": "perfsize"}):
         conf = load_conf(demo_raw() | extra, base_dir=EXAMPLES)

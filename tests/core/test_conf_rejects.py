@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sagemaker_sizing.core.conf import ConfError, load_conf
-from sagemaker_sizing.core.validation import validate_conf
+from sagemaker_sizing.core.conf.model import ConfError, load_conf
+from sagemaker_sizing.core.conf.validation import validate_conf
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
 DROP = object()  # remove the field instead of setting it

@@ -4,7 +4,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from sagemaker_sizing.core.cost import (
+from sagemaker_sizing.core.cost.instances import (
     CostTableError,
     available_regions,
     cost_breakdown,

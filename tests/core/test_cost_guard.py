@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from sagemaker_sizing.core import walk
-from sagemaker_sizing.core.conf import ConfError, SizingConf
-from sagemaker_sizing.core.cost_guard import check_round
+from sagemaker_sizing.core.conf.model import ConfError, SizingConf
+from sagemaker_sizing.core.conf.validation import validate_conf
+from sagemaker_sizing.core.cost.budget import check_round
 from sagemaker_sizing.core.model import StepResult
-from sagemaker_sizing.core.validation import validate_conf
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
 # ml.m5.large is $0.115/hour: one instance for 0.6 minutes costs $0.00115.

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sagemaker_sizing.core import drift, history
-from sagemaker_sizing.core.drift import SizingSnapshot
+from sagemaker_sizing.core.resizing import drift, history
+from sagemaker_sizing.core.resizing.drift import SizingSnapshot
 
 
 def _context(run_id: str, tps: float | None, count: int | None, hourly: str | None, **per_type: float) -> Any:

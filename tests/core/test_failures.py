@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from sagemaker_sizing.core.failures import classify_message, deploy_error_category, judge_failures
 from sagemaker_sizing.core.gatling import parse_log
-from sagemaker_sizing.core.outcome import ErrorCategory, FailureKind
+from sagemaker_sizing.core.verdicts.failures import classify_message, deploy_error_category, judge_failures
+from sagemaker_sizing.core.verdicts.outcome import ErrorCategory, FailureKind
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sagemaker_sizing.core.conf import ConfError, load_conf, resolved_jar_kind
+from sagemaker_sizing.core.conf.model import ConfError, load_conf, resolved_jar_kind
 from sagemaker_sizing.core.gatling.jar_kind import (
     PROJECT,
     SAGEMAKER_GATLING,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from sagemaker_sizing.adapters import pricing as adapter
-from sagemaker_sizing.core.cost import load_cost_table
-from sagemaker_sizing.core.pricing import cached_sources, parse_price_list, table_source
+from sagemaker_sizing.core.cost.instances import load_cost_table
+from sagemaker_sizing.core.cost.sources import cached_sources, parse_price_list, table_source
 from test_walk_common import make_conf
 
 

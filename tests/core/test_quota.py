@@ -5,16 +5,16 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from sagemaker_sizing.core.capacity_model import CapacityModel
-from sagemaker_sizing.core.model import StepConfig, StepResult
-from sagemaker_sizing.core.preflight import Severity, quota_findings, without_types
-from sagemaker_sizing.core.quota import (
+from sagemaker_sizing.core.account.preflight import Severity, quota_findings, without_types
+from sagemaker_sizing.core.account.quota import (
     assess,
     instance_quota_name,
     is_endpoint_count_quota,
     most_endpoints_at_once,
     type_demands,
 )
+from sagemaker_sizing.core.model import StepConfig, StepResult
+from sagemaker_sizing.core.simulate.capacity import CapacityModel
 from sagemaker_sizing.core.walk import next_batch
 from test_walk_common import make_conf
 

@@ -15,8 +15,8 @@ from sagemaker_sizing.core.model import (
     StepConfig,
     StepResult,
 )
-from sagemaker_sizing.core.report import render_report
-from sagemaker_sizing.core.report_format import fmt_money, fmt_num, money_str
+from sagemaker_sizing.core.report.format import fmt_money, fmt_num, money_str
+from sagemaker_sizing.core.report.render import render_report
 from sagemaker_sizing.core.serde import recommendation_from_dict
 
 if TYPE_CHECKING:

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sagemaker_sizing.core.capacity_model import capacity_model_from_dict
-from sagemaker_sizing.core.conf import conf_to_dict, load_conf
-from sagemaker_sizing.core.report import render_report
-from sagemaker_sizing.core.run_costs import run_costs
-from sagemaker_sizing.core.serverless_compare import compare, summary
-from sagemaker_sizing.core.simulate import run_walk
+from sagemaker_sizing.core.conf.model import conf_to_dict, load_conf
+from sagemaker_sizing.core.cost.run_costs import run_costs
+from sagemaker_sizing.core.cost.serverless_compare import compare, summary
+from sagemaker_sizing.core.report.render import render_report
+from sagemaker_sizing.core.simulate.capacity import capacity_model_from_dict
+from sagemaker_sizing.core.simulate.dry_run import run_walk
 from sagemaker_sizing.core.walk import recommend, recommend_serverless
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"

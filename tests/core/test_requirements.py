@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sagemaker_sizing.core.requirements import check
+from sagemaker_sizing.core.verdicts.requirements import check
 
 
 def metrics(p99: float | None, fail: float = 0.0, total: int = 1000) -> dict[str, Any]:

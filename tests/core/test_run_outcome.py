@@ -7,11 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sagemaker_sizing.core.cost_guard import NOTE_PREFIX
+from sagemaker_sizing.core.cost.budget import NOTE_PREFIX
 from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
-from sagemaker_sizing.core.outcome import ErrorCategory, RunStatus
-from sagemaker_sizing.core.report import build_report_context, render_html
-from sagemaker_sizing.core.run_outcome import run_outcome
+from sagemaker_sizing.core.report.render import build_report_context, render_html
+from sagemaker_sizing.core.verdicts.outcome import ErrorCategory, RunStatus
+from sagemaker_sizing.core.verdicts.run_outcome import run_outcome
 from sagemaker_sizing.core.walk import WalkMismatchError, next_batch, recommend
 
 from tests.core.test_walk_perfsize import make_conf
@@ -161,7 +161,7 @@ def test_a_quota_step_fails_the_run_unless_the_conf_skips_quota_refused_types() 
 
 
 def test_a_run_preflight_refused_names_its_problems_and_a_quota_first() -> None:
-    from sagemaker_sizing.core.run_outcome import preflight_outcome
+    from sagemaker_sizing.core.verdicts.run_outcome import preflight_outcome
 
     model = {"check": "model", "message": "model 'sizing-demo-model' does not exist in us-west-2"}
     outcome = preflight_outcome([model])

@@ -5,7 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sagemaker_sizing.core.conf import ConfError, conf_to_dict, load_conf
+from sagemaker_sizing.core.conf.model import ConfError, conf_to_dict, load_conf
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
 

@@ -4,8 +4,8 @@ import json
 from decimal import Decimal
 
 import pytest
-from sagemaker_sizing.core.cost import CostTableError
-from sagemaker_sizing.core.serverless_cost import (
+from sagemaker_sizing.core.cost.instances import CostTableError
+from sagemaker_sizing.core.cost.serverless import (
     SECONDS_PER_MONTH,
     ServerlessPrices,
     ServerlessUsage,

@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import json
 
-from sagemaker_sizing.core.capacity_model import CapacityModel, capacity_model_from_dict, load_capacity_model
 from sagemaker_sizing.core.model import StepConfig
-from sagemaker_sizing.core.simulate import budget, simulate
+from sagemaker_sizing.core.simulate.capacity import (
+    CapacityModel,
+    capacity_model_from_dict,
+    load_capacity_model,
+)
+from sagemaker_sizing.core.simulate.dry_run import budget, simulate
 from test_walk_common import EXAMPLES, make_conf
 
 STEP_KEYS = {

@@ -5,7 +5,7 @@ import random
 from typing import TYPE_CHECKING
 
 import pytest
-from sagemaker_sizing.core.capacity_model import CapacityModel
+from sagemaker_sizing.core.simulate.capacity import CapacityModel
 from sagemaker_sizing.core.walk import next_batch, recommend, worst_case_rounds
 from sagemaker_sizing.core.walk.adaptive import Lane, predicted_minimum
 from test_walk_common import drive, make_conf

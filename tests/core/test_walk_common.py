@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sagemaker_sizing.core.conf import SizingConf, load_conf
+from sagemaker_sizing.core.conf.model import SizingConf, load_conf
 from sagemaker_sizing.core.model import StepConfig, StepResult
 from sagemaker_sizing.core.walk import next_batch
 

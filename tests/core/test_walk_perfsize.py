@@ -3,8 +3,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from sagemaker_sizing.core.capacity_model import CapacityModel
 from sagemaker_sizing.core.model import StepResult
+from sagemaker_sizing.core.simulate.capacity import CapacityModel
 from sagemaker_sizing.core.walk import WalkMismatchError, next_batch, recommend, worst_case_rounds
 from test_walk_common import drive, make_conf, scripted
 

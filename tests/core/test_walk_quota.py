@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sagemaker_sizing.core.capacity_model import CapacityModel
 from sagemaker_sizing.core.model import StepResult
-from sagemaker_sizing.core.outcome import ErrorCategory
+from sagemaker_sizing.core.simulate.capacity import CapacityModel
+from sagemaker_sizing.core.verdicts.outcome import ErrorCategory
 from sagemaker_sizing.core.walk import next_batch, recommend
 from test_walk_common import make_conf
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.model import StepConfig
 
 MESSAGE = (

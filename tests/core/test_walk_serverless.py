@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sagemaker_sizing.core.capacity_model import CapacityModelError, capacity_model_from_dict
-from sagemaker_sizing.core.conf import load_conf
-from sagemaker_sizing.core.cost import step_instance_minutes, step_test_cost
+from sagemaker_sizing.core.conf.model import load_conf
+from sagemaker_sizing.core.cost.instances import step_instance_minutes, step_test_cost
 from sagemaker_sizing.core.model import StepConfig, StepResult
 from sagemaker_sizing.core.serde import step_config_from_dict, step_config_to_dict
-from sagemaker_sizing.core.simulate import simulate
+from sagemaker_sizing.core.simulate.capacity import CapacityModelError, capacity_model_from_dict
+from sagemaker_sizing.core.simulate.dry_run import simulate
 from sagemaker_sizing.core.walk import next_batch, recommend_serverless, worst_case_steps
 from sagemaker_sizing.core.walk.serverless import (
     PHASE_COLD_START,

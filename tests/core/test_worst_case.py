@@ -8,8 +8,8 @@ from decimal import Decimal
 from functools import cache
 
 import pytest
-from sagemaker_sizing.core.cost import load_test_cost
-from sagemaker_sizing.core.simulate import budget, instance_minutes, load_test_minutes
+from sagemaker_sizing.core.cost.instances import load_test_cost
+from sagemaker_sizing.core.simulate.dry_run import budget, instance_minutes, load_test_minutes
 from sagemaker_sizing.core.walk import adaptive, worst_case, worst_case_steps
 from sagemaker_sizing.core.walk.common import (
     MinSearch,

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from sagemaker_sizing.airflow import callables
-from sagemaker_sizing.core.conf import conf_to_dict, load_conf
+from sagemaker_sizing.core.conf.model import conf_to_dict, load_conf
 from sagemaker_sizing.core.model import PlanItem, StepConfig
 from sagemaker_sizing.core.serde import plan_item_to_dict
 

@@ -133,7 +133,7 @@ def test_depends_on_and_volumes_refer_to_what_exists(compose: dict[str, Any]) ->
 def test_results_are_shared_by_every_airflow_service(compose: dict[str, Any]) -> None:
     """Load and parse tasks run on any worker and the report reads all their results."""
     from sagemaker_sizing.airflow import results_store
-    from sagemaker_sizing.core.conf_fields import defaults
+    from sagemaker_sizing.core.conf.fields import defaults
 
     from tests.deploy.test_dockerfile import image_env
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sagemaker_sizing.core.history import index_path, read_index
+from sagemaker_sizing.core.resizing.history import index_path, read_index
 from sagemaker_sizing.local import running_local_sagemaker
 from sagemaker_sizing.paths import PROJECT_ROOT, RESOURCES_DIR
 

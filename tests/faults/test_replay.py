@@ -9,7 +9,7 @@ from typing import Any
 
 from sagemaker_sizing.airflow import callables
 from sagemaker_sizing.core import walk
-from sagemaker_sizing.core.conf import conf_to_dict, load_conf
+from sagemaker_sizing.core.conf.model import conf_to_dict, load_conf
 from sagemaker_sizing.core.model import StepResult
 from sagemaker_sizing.core.serde import step_result_from_dict, step_result_to_dict
 

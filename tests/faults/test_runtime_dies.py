@@ -20,7 +20,7 @@ from sagemaker_sizing.adapters.gatling_command import (
     result_folder,
 )
 from sagemaker_sizing.core.gatling import parse_logs
-from sagemaker_sizing.core.requirements import check
+from sagemaker_sizing.core.verdicts.requirements import check
 from sagemaker_sizing.local import LocalSageMakerStatus, running_local_sagemaker
 from sagemaker_sizing.paths import GATLING_JAR
 

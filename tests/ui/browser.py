@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sagemaker_sizing.core.model import PHASE_MAX, PHASE_TYPE, Recommendation, StepConfig, StepResult
-from sagemaker_sizing.core.report import render_report
+from sagemaker_sizing.core.report.render import render_report
 from sagemaker_sizing.paths import PROJECT_ROOT
 
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sagemaker_sizing.core.conf import ScenarioRequest
+from sagemaker_sizing.core.conf.model import ScenarioRequest
 from sagemaker_sizing.core.gatling.jar_kind import PROJECT, SAGEMAKER_GATLING
 from sagemaker_sizing.paths import GATLING_JAR
 

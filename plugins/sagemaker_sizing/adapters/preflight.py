@@ -1,5 +1,5 @@
 """Preflight's facts from the account: quotas, what it already runs, the caller's permissions,
-the model and its role. The core (``core.preflight``, ``core.quota``) judges them.
+the model and its role. The core (``core.account.preflight``, ``core.account.quota``) judges them.
 
 Every AWS call goes through the Amazon provider's hooks on the run's connection (and the conf's
 ``iam_role_arn``, as the run itself would call), so preflight sees what the run will see.
@@ -16,14 +16,14 @@ from botocore.parsers import ResponseParserError
 
 from sagemaker_sizing.adapters import ownership
 from sagemaker_sizing.adapters.aws_session import client_hook
-from sagemaker_sizing.core import quota
-from sagemaker_sizing.core.preflight import Check, Finding, PreflightResult, Severity, quota_findings
+from sagemaker_sizing.core.account import quota
+from sagemaker_sizing.core.account.preflight import Check, Finding, PreflightResult, Severity, quota_findings
 from sagemaker_sizing.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf.model import SizingConf
 
 log = logging.getLogger(__name__)
 

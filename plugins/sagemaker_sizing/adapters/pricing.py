@@ -15,8 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from sagemaker_sizing.adapters.aws_session import client_hook
-from sagemaker_sizing.core.cost import load_cost_table
-from sagemaker_sizing.core.pricing import (
+from sagemaker_sizing.core.cost.instances import load_cost_table
+from sagemaker_sizing.core.cost.sources import (
     PriceSource,
     cache_path,
     cached_sources,
@@ -28,7 +28,7 @@ from sagemaker_sizing.core.pricing import (
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf.model import SizingConf
 
 log = logging.getLogger(__name__)
 PRICE_LIST_REGION = "us-east-1"

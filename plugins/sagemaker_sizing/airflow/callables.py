@@ -24,12 +24,13 @@ from sagemaker_sizing.adapters.gatling_command import (
 from sagemaker_sizing.adapters.ownership import endpoint_name, lane_for
 from sagemaker_sizing.airflow import results_store, settings
 from sagemaker_sizing.airflow.run_files import injector_base_name, refusal_file, step_base_name
-from sagemaker_sizing.core import conf as conf_mod
-from sagemaker_sizing.core import cost_guard, walk
+from sagemaker_sizing.core import walk
+from sagemaker_sizing.core.conf import model as conf_mod
+from sagemaker_sizing.core.conf.validation import validate_conf
+from sagemaker_sizing.core.cost import budget as cost_guard
 from sagemaker_sizing.core.gatling.jar_kind import PROJECT
 from sagemaker_sizing.core.model import PlanItem
 from sagemaker_sizing.core.serde import plan_item_from_dict, plan_item_to_dict, step_result_from_dict
-from sagemaker_sizing.core.validation import validate_conf
 from sagemaker_sizing.paths import GATLING_JAR, PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def preflight(conf: Mapping[str, Any], aws_conn_id: str) -> dict[str, Any]:
     cannot hold even their first step (the report says why, from this task's ``notes``).
     """
     from sagemaker_sizing.adapters.preflight import run_preflight
-    from sagemaker_sizing.core.preflight import Severity, without_types
+    from sagemaker_sizing.core.account.preflight import Severity, without_types
 
     sizing_conf = load_sizing_conf(conf)
     result = run_preflight(sizing_conf, aws_conn_id)
@@ -102,8 +103,8 @@ def run_prices(sizing_conf: conf_mod.SizingConf, aws_conn_id: str) -> tuple[str 
     from datetime import UTC, datetime
 
     from sagemaker_sizing.adapters.pricing import resolve_prices
-    from sagemaker_sizing.core.cost import load_cost_table
-    from sagemaker_sizing.core.pricing import price_notes
+    from sagemaker_sizing.core.cost.instances import load_cost_table
+    from sagemaker_sizing.core.cost.sources import price_notes
 
     root_text = str(sizing_conf.perfsize_results_dir)
     root = None if "://" in root_text else settings.resolve(root_text)
@@ -170,7 +171,7 @@ def plan_round(
 def _stop_on_quota(sizing_conf: conf_mod.SizingConf, results: Sequence[StepResult]) -> None:
     """``on_quota: "stop"``: a step a quota refused ends the walk, and the run fails naming the
     quota (report and teardown still run). ``skip`` goes on without that type."""
-    from sagemaker_sizing.core.outcome import ErrorCategory
+    from sagemaker_sizing.core.verdicts.outcome import ErrorCategory
 
     refused = [r for r in results if r.error_category == ErrorCategory.QUOTA]
     if refused and sizing_conf.on_quota == "stop":
@@ -345,13 +346,13 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
 
     The steps are the parse tasks' results (an error step's parse pushed its result before it
     failed) and the deploys that failed (XCom ``step_error``); the run's outcome is computed once
-    from them (core.run_outcome) and is the report's headline and the returned ``status``.
+    from them (core.verdicts.run_outcome) and is the report's headline and the returned ``status``.
     """
     from sagemaker_sizing.airflow.operators.deploy import DEPLOY_ERROR_KEY
-    from sagemaker_sizing.core import serverless_compare
-    from sagemaker_sizing.core.report import render_report
-    from sagemaker_sizing.core.run_costs import run_costs
-    from sagemaker_sizing.core.run_outcome import preflight_outcome, run_outcome
+    from sagemaker_sizing.core.cost import serverless_compare
+    from sagemaker_sizing.core.cost.run_costs import run_costs
+    from sagemaker_sizing.core.report.render import render_report
+    from sagemaker_sizing.core.verdicts.run_outcome import preflight_outcome, run_outcome
 
     ti = context["ti"]
     # The conf the rounds sized (preflight's: on_quota skip may have dropped types); a preflight

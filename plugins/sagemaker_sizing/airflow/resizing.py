@@ -28,9 +28,10 @@ from sagemaker_sizing.airflow.graph import (
     preflight_account,
     validate_conf,
 )
-from sagemaker_sizing.core import conf as conf_mod
-from sagemaker_sizing.core import drift, history, validation
-from sagemaker_sizing.core.conf_fields import params_schema
+from sagemaker_sizing.core.conf import model as conf_mod
+from sagemaker_sizing.core.conf import validation
+from sagemaker_sizing.core.conf.fields import params_schema
+from sagemaker_sizing.core.resizing import drift, history
 from sagemaker_sizing.paths import INCLUDE_DIR
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ def build_dag(model: ModelSpec, rounds: int, doc_md: str) -> DAG:
 @task(task_id="history")
 def record_history(threshold: float) -> dict[str, Any]:
     """Compare with the model's previous sizing, keep this one in the index, note drift in the report."""
-    from sagemaker_sizing.core.report import RECOMMENDATION_FILE, REPORT_FILE, render_html
+    from sagemaker_sizing.core.report.render import RECOMMENDATION_FILE, REPORT_FILE, render_html
 
     context = get_current_context()
     ti = context["ti"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from airflow.sdk.configuration import conf
 
-from sagemaker_sizing.core.validation import DEFAULT_MAX_ROUNDS
+from sagemaker_sizing.core.conf.validation import DEFAULT_MAX_ROUNDS
 from sagemaker_sizing.paths import PROJECT_ROOT
 
 SECTION = "sagemaker_sizing"

@@ -62,8 +62,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.commands.local import parse_quotas
     from sagemaker_sizing.commands.validate import dag_max_rounds, print_problems, read_conf_file
-    from sagemaker_sizing.core.conf import ConfError, conf_to_dict
-    from sagemaker_sizing.core.validation import validate_conf
+    from sagemaker_sizing.core.conf.model import ConfError, conf_to_dict
+    from sagemaker_sizing.core.conf.validation import validate_conf
     from sagemaker_sizing.local import LocalSageMaker
     from sagemaker_sizing.local.airflow_env import with_local_env
     from sagemaker_sizing.local.manager import claim_state_dir, update_owner_record

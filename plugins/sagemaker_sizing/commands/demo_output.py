@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 STEP_FILE = "step.json"
 RECOMMENDATION_FILE = "recommendation.json"
-# RunStatus values (core.outcome) that mean the run did not reach an answer because something broke.
+# RunStatus values (core.verdicts.outcome) that mean the run did not reach an answer because something broke.
 FAILED_STATUSES = frozenset({"failed"})
 TABLE_KEYS = (
     "instance_type",
@@ -39,7 +39,7 @@ SERVERLESS_KEYS = (
     "cheaper",
 )
 
-# Until the report writes a ``headline``: words for each RunStatus value (core.outcome).
+# Until the report writes a ``headline``: words for each RunStatus value (core.verdicts.outcome).
 FALLBACK_HEADLINES = {
     "recommended": "recommended: see the table above",
     "partial": "partial: an instance type passed, but no instance count was proven at the peak",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf.model import SizingConf
 
 EXIT_BLOCKED = 1
 EXIT_INVALID = 2
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.commands.validate import print_problems, read_conf_file
-    from sagemaker_sizing.core.conf import ConfError, load_conf
+    from sagemaker_sizing.core.conf.model import ConfError, load_conf
 
     raw = read_conf_file(args.conf)
     if isinstance(raw, str):
@@ -76,8 +76,8 @@ def _price_lines(conf: SizingConf, conn_id: str) -> list[str]:
     from datetime import UTC, datetime
 
     from sagemaker_sizing.adapters.pricing import resolve_prices
-    from sagemaker_sizing.core.cost import load_cost_table
-    from sagemaker_sizing.core.pricing import price_notes
+    from sagemaker_sizing.core.cost.instances import load_cost_table
+    from sagemaker_sizing.core.cost.sources import price_notes
 
     root = None if "://" in conf.perfsize_results_dir else Path(conf.perfsize_results_dir).resolve()
     day = datetime.now(UTC).date().isoformat()

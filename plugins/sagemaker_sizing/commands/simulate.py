@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.commands.validate import EXIT_INVALID, print_problems, read_conf_file
-from sagemaker_sizing.core.conf_fields import STRATEGIES
+from sagemaker_sizing.core.conf.fields import STRATEGIES
 
 if TYPE_CHECKING:
     import argparse
@@ -27,9 +27,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def handle(args: argparse.Namespace) -> int:
-    from sagemaker_sizing.core.capacity_model import CapacityModelError, load_capacity_model
-    from sagemaker_sizing.core.conf import ConfError, load_conf
-    from sagemaker_sizing.core.simulate import budget, simulate
+    from sagemaker_sizing.core.conf.model import ConfError, load_conf
+    from sagemaker_sizing.core.simulate.capacity import CapacityModelError, load_capacity_model
+    from sagemaker_sizing.core.simulate.dry_run import budget, simulate
 
     raw = read_conf_file(args.conf)
     if isinstance(raw, str):

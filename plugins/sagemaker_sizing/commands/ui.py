@@ -70,7 +70,7 @@ def standalone_env(local: LocalSageMakerStatus, port: int) -> dict[str, str]:
 def prepare_trigger_conf(conf_path: Path, out: Path) -> Path:
     """The example conf with absolute payload paths and results under the project: ready to trigger."""
     from sagemaker_sizing.commands.validate import read_conf_file
-    from sagemaker_sizing.core.conf import conf_to_dict, load_conf
+    from sagemaker_sizing.core.conf.model import conf_to_dict, load_conf
 
     raw = read_conf_file(conf_path)
     if isinstance(raw, str):

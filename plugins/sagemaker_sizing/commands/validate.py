@@ -22,7 +22,7 @@ from sagemaker_sizing.paths import PROJECT_ROOT
 if TYPE_CHECKING:
     import argparse
 
-    from sagemaker_sizing.core.conf import ConfError, SizingConf
+    from sagemaker_sizing.core.conf.model import ConfError, SizingConf
 
 EXIT_INVALID = 2
 
@@ -116,7 +116,7 @@ def _json_kind(value: object) -> str:
 def dag_max_rounds() -> int:
     """The DAG's round slots, read as Airflow reads them (env var, then airflow.cfg), without
     importing Airflow."""
-    from sagemaker_sizing.core.validation import DEFAULT_MAX_ROUNDS
+    from sagemaker_sizing.core.conf.validation import DEFAULT_MAX_ROUNDS
 
     value = os.environ.get("AIRFLOW__SAGEMAKER_SIZING__MAX_ROUNDS")
     if value is None:
@@ -135,7 +135,7 @@ def print_problems(conf_path: Path, exc: ConfError) -> None:
 
 def _jar_summary(conf: SizingConf) -> str:
     """What the load steps will drive: the jar's kind (detected or set) and its Gatling."""
-    from sagemaker_sizing.core.conf import resolved_jar_kind
+    from sagemaker_sizing.core.conf.model import resolved_jar_kind
     from sagemaker_sizing.core.gatling.jar_kind import inspect_jar
 
     how = "detected" if conf.jar_kind == "auto" else "jar_kind"
@@ -144,8 +144,8 @@ def _jar_summary(conf: SizingConf) -> str:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from sagemaker_sizing.core.conf import ConfError
-    from sagemaker_sizing.core.validation import validate_conf
+    from sagemaker_sizing.core.conf.model import ConfError
+    from sagemaker_sizing.core.conf.validation import validate_conf
 
     raw = read_conf_file(args.conf)
     if isinstance(raw, str):

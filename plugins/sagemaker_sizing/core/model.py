@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal  # noqa: TC003 (dataclass field types are resolved at run time by serde)
 from typing import Any
 
-from sagemaker_sizing.core.outcome import ErrorCategory, FailureCount, StepOutcome
+from sagemaker_sizing.core.verdicts.outcome import ErrorCategory, FailureCount, StepOutcome
 
 # perfsizesagemaker's phases; the adaptive walk adds its own ("probe", "bisect", "endurance", ...).
 PHASE_TYPE = "type"
@@ -110,7 +110,7 @@ class StepResult:
     """What one step measured and whether it met the requirements.
 
     ``error`` set means the step did not measure the endpoint (``passed`` is then False and is no
-    capacity evidence); ``error_category`` says why (core.outcome.ErrorCategory).
+    capacity evidence); ``error_category`` says why (core.verdicts.outcome.ErrorCategory).
     """
 
     step: StepConfig

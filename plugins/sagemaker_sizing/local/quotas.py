@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from moto.sagemaker.exceptions import SagemakerClientError
 
-from sagemaker_sizing.core.quota import ENDPOINT_COUNT_QUOTA, instance_quota_name
+from sagemaker_sizing.core.account.quota import ENDPOINT_COUNT_QUOTA, instance_quota_name
 from sagemaker_sizing.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:

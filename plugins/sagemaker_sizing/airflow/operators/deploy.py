@@ -10,10 +10,10 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
-from sagemaker_sizing.core.failures import ENDPOINT_FAILED, deploy_error_category
 from sagemaker_sizing.core.model import StepResult
-from sagemaker_sizing.core.outcome import ErrorCategory
 from sagemaker_sizing.core.serde import plan_item_from_dict, step_result_to_dict
+from sagemaker_sizing.core.verdicts.failures import ENDPOINT_FAILED, deploy_error_category
+from sagemaker_sizing.core.verdicts.outcome import ErrorCategory
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -68,7 +68,7 @@ class GatlingLoadOperator(BashOperator):
 
     def get_env(self, context: Context) -> dict[str, str]:
         from sagemaker_sizing.airflow.callables import load_sizing_conf
-        from sagemaker_sizing.core.conf import resolved_jar_kind
+        from sagemaker_sizing.core.conf.model import resolved_jar_kind
         from sagemaker_sizing.core.gatling.jar_kind import PROJECT
 
         env: dict[str, str] = super().get_env(context)

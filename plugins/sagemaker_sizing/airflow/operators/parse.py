@@ -11,10 +11,10 @@ from airflow.sdk.exceptions import AirflowFailException
 from sagemaker_sizing.airflow import results_store, settings, step_logs
 from sagemaker_sizing.airflow.results_store import results_dir_of
 from sagemaker_sizing.airflow.run_files import refusal_file
-from sagemaker_sizing.core.failures import TOP_MESSAGES, describe_failures, judge_failures
 from sagemaker_sizing.core.model import StepResult
-from sagemaker_sizing.core.outcome import ErrorCategory
 from sagemaker_sizing.core.serde import plan_item_from_dict, step_result_to_dict
+from sagemaker_sizing.core.verdicts.failures import TOP_MESSAGES, describe_failures, judge_failures
+from sagemaker_sizing.core.verdicts.outcome import ErrorCategory
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -56,7 +56,7 @@ class ParseStepOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from sagemaker_sizing.core.gatling import GatlingLogError  # numpy: not at DAG parse time
-        from sagemaker_sizing.core.requirements import check
+        from sagemaker_sizing.core.verdicts.requirements import check
 
         run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
         item = plan_item_from_dict(self.item)

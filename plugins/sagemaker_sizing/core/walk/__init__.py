@@ -25,7 +25,7 @@ from sagemaker_sizing.core.walk.common import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from sagemaker_sizing.core.conf import Problem, SizingConf
+    from sagemaker_sizing.core.conf.model import Problem, SizingConf
     from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
 
 __all__ = [
@@ -140,8 +140,8 @@ def worst_case_minutes(conf: SizingConf) -> float:
 def fit_problems(conf: SizingConf, worst: WorstCase, max_rounds: int | None) -> list[Problem]:
     """What keeps the walk from running as the conf asks, before anything is deployed: a worst case
     needing more rounds than the DAG's slots, a budget that cannot pay even the first round."""
-    from sagemaker_sizing.core.conf import Problem
-    from sagemaker_sizing.core.cost import load_test_cost
+    from sagemaker_sizing.core.conf.model import Problem
+    from sagemaker_sizing.core.cost.instances import load_test_cost
 
     problems: list[Problem] = []
     if max_rounds is not None and worst.rounds > max_rounds:
@@ -155,7 +155,7 @@ def fit_problems(conf: SizingConf, worst: WorstCase, max_rounds: int | None) -> 
             )
         )
     if conf.max_test_cost_usd is not None:
-        # The budget is enforced round by round (core.cost_guard); a budget that cannot pay even
+        # The budget is enforced round by round (core.cost.budget); a budget that cannot pay even
         # the first round would measure nothing, so it is refused here, before anything is deployed.
         cost = load_test_cost(next_batch(conf, ()), conf.price_table)
         if cost > Decimal(str(conf.max_test_cost_usd)):

@@ -32,7 +32,7 @@ from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sagemaker_sizing.core.cost import MINUTES_PER_HOUR
+from sagemaker_sizing.core.cost.instances import MINUTES_PER_HOUR
 from sagemaker_sizing.core.model import PHASE_MAX, StepConfig
 from sagemaker_sizing.core.walk.common import (
     Findings,
@@ -53,7 +53,7 @@ from sagemaker_sizing.core.walk.common import (
 from sagemaker_sizing.core.walk.perfsize import min_template
 
 if TYPE_CHECKING:
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf.model import SizingConf
 
 PHASE_PROBE = "probe"  # growth (or, after a first failure, shrinking) of a lane's TPS
 PHASE_BISECT = "bisect"

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sagemaker_sizing.core.cost import MINUTES_PER_HOUR, step_instance_minutes, step_test_cost
+from sagemaker_sizing.core.cost.instances import MINUTES_PER_HOUR, step_instance_minutes, step_test_cost
 from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
-from sagemaker_sizing.core.outcome import ErrorCategory
+from sagemaker_sizing.core.verdicts.outcome import ErrorCategory
 
 T = TypeVar("T")
 

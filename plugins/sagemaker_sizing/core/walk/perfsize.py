@@ -29,7 +29,7 @@ from sagemaker_sizing.core.walk.common import (
 )
 
 if TYPE_CHECKING:
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf.model import SizingConf
 
 
 def walk(conf: SizingConf, findings: Findings) -> WalkGen:

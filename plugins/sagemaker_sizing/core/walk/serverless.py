@@ -31,7 +31,7 @@ from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.core.walk.common import Findings, Rounds, ServerlessFindings
 
 if TYPE_CHECKING:
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.model import StepResult
 
 PHASE_MEMORY = "serverless-memory"

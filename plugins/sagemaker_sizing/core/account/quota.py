@@ -23,7 +23,7 @@ from sagemaker_sizing.core.walk.common import instances_for
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf.model import SizingConf
 
 # Service Quotas' names (service code ``sagemaker``): one quota per type, and the endpoint count.
 ENDPOINT_COUNT_QUOTA = "Number of endpoints"

@@ -4,7 +4,7 @@ SageMaker Serverless Inference bills the memory of each request's container for 
 duration (GB-seconds of compute) and the data processed (GB in plus GB out); provisioned
 concurrency adds the memory it keeps warm, every second, and bills requests served by it at its own
 (lower) compute rate. Prices per region are in ``resources/cost/serverless/<region>.json`` (source
-and date in each file). Money in Decimal, as in ``core.cost``.
+and date in each file). Money in Decimal, as in ``core.cost.instances``.
 
 The real-time endpoint costs the same every hour whatever the traffic; serverless costs grow with
 the average TPS. Both are straight lines (serverless: one kink where traffic outgrows the
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from sagemaker_sizing.core.cost import COST_DIR, HOURS_PER_MONTH, CostTableError
+from sagemaker_sizing.core.cost.instances import COST_DIR, HOURS_PER_MONTH, CostTableError
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -2,7 +2,7 @@
 
 File shape: ``{"true_tps_per_instance": {"ml.m5.large": 38}, "total_capacity_overrides":
 {"ml.m5.large": {"10": 290}}, "autoscale": {"ramp_factor": 0.5}}``, and optionally a
-``serverless`` profile (``core.serverless_capacity``) for the serverless phase.
+``serverless`` profile (``core.simulate.serverless_capacity``) for the serverless phase.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sagemaker_sizing.core.serverless_capacity import ServerlessCapacity, serverless_capacity_from_dict
+from sagemaker_sizing.core.simulate.serverless_capacity import (
+    ServerlessCapacity,
+    serverless_capacity_from_dict,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

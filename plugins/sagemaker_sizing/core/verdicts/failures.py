@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sagemaker_sizing.core.outcome import ErrorCategory, FailureCount, FailureKind
+from sagemaker_sizing.core.verdicts.outcome import ErrorCategory, FailureCount, FailureKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

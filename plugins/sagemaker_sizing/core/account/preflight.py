@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from sagemaker_sizing.core.conf import SizingConf
-    from sagemaker_sizing.core.quota import QuotaVerdict
+    from sagemaker_sizing.core.account.quota import QuotaVerdict
+    from sagemaker_sizing.core.conf.model import SizingConf
 
 
 class Severity(StrEnum):

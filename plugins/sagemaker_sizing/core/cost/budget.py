@@ -1,7 +1,7 @@
 """The test budget (``max_test_cost_usd``): a round that would take the spend past it is not started.
 
 Pure: the spend so far is the estimated load-test cost of every measured step (instances x load
-minutes x hourly price, ``core.cost``), so a cleared and re-run plan reaches the same decision.
+minutes x hourly price, ``core.cost.instances``), so a cleared and re-run plan reaches the same decision.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from sagemaker_sizing.core.cost import load_test_cost
+from sagemaker_sizing.core.cost.instances import load_test_cost
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.model import StepConfig, StepResult
 
 CENT = Decimal("0.01")

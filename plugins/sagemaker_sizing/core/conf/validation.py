@@ -1,4 +1,4 @@
-"""A conf's whole validation: its fields (``core.conf``), then what the walk needs (``core.walk``).
+"""A conf's whole validation: its fields (``core.conf.model``), then what the walk needs (``core.walk``).
 
 ``validate_conf`` is what ``sagemaker-sizing validate``, the demo and the DAG's validate task run:
 every problem at once (``ConfError``), or the conf with its worst case and the warnings worth
@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.core import walk
-from sagemaker_sizing.core.conf import ConfError, SizingConf, load_conf
-from sagemaker_sizing.core.conf_fields import WARN_TEST_COST_USD
+from sagemaker_sizing.core.conf.fields import WARN_TEST_COST_USD
+from sagemaker_sizing.core.conf.model import ConfError, SizingConf, load_conf
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from sagemaker_sizing.core.capacity_model import CapacityModelError
-from sagemaker_sizing.core.cost import step_instance_minutes
+from sagemaker_sizing.core.cost.instances import step_instance_minutes
 from sagemaker_sizing.core.model import StepConfig, StepResult
+from sagemaker_sizing.core.simulate.capacity import CapacityModelError
 from sagemaker_sizing.core.walk import (
     next_batch,
     recommend,
@@ -19,8 +19,8 @@ from sagemaker_sizing.core.walk import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sagemaker_sizing.core.capacity_model import CapacityModel
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf.model import SizingConf
+    from sagemaker_sizing.core.simulate.capacity import CapacityModel
 
 # A walk that needs more is broken; stop rather than loop.
 MAX_SIMULATED_ROUNDS = 1000
@@ -76,7 +76,7 @@ def simulate(conf: SizingConf, model: CapacityModel, strategy: str | None = None
 
 
 def _serverless_part(conf: SizingConf, results: Sequence[StepResult]) -> dict[str, Any]:
-    from sagemaker_sizing.core.serverless_compare import compare
+    from sagemaker_sizing.core.cost.serverless_compare import compare
 
     if not conf.sizes_serverless:
         return {}

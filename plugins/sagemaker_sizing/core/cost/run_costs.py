@@ -6,18 +6,18 @@ import math
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sagemaker_sizing.core.cost import cost_breakdown, hourly_cost, load_test_cost
-from sagemaker_sizing.core.simulate import instance_minutes, load_test_minutes, steps_by_round
+from sagemaker_sizing.core.cost.instances import cost_breakdown, hourly_cost, load_test_cost
+from sagemaker_sizing.core.simulate.dry_run import instance_minutes, load_test_minutes, steps_by_round
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.model import Recommendation, StepResult
 
 
 def run_costs(conf: SizingConf, rec: Recommendation, results: Sequence[StepResult]) -> dict[str, Any]:
-    """Money as strings (exact Decimals); keys as ``core.report.render_report`` documents them."""
+    """Money as strings (exact Decimals); keys as ``core.report.render.render_report`` documents them."""
     prices = conf.price_table
     out: dict[str, Any] = {}
     count = rec.max_instance_count or rec.instance_count_needed

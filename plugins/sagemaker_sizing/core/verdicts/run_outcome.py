@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sagemaker_sizing.core.cost_guard import NOTE_PREFIX as COST_GUARD_NOTE
-from sagemaker_sizing.core.outcome import ErrorCategory, RunStatus, StepOutcome
+from sagemaker_sizing.core.cost.budget import NOTE_PREFIX as COST_GUARD_NOTE
+from sagemaker_sizing.core.verdicts.outcome import ErrorCategory, RunStatus, StepOutcome
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -58,7 +58,7 @@ def run_outcome(
 ) -> RunOutcome:
     """The outcome of a run from its step results (error steps included: a failed deploy is one),
     its recommendation, its notes (the cost guard's note says it stopped the walk) and, when the
-    run sized serverless, the serverless comparison (core.serverless_compare).
+    run sized serverless, the serverless comparison (core.cost.serverless_compare).
 
     With ``quota_skips`` (the conf's ``on_quota: "skip"``) a step a quota refused made its type
     unavailable and the walk went on without it (the walk's explanation says so): not a failure.
@@ -89,7 +89,7 @@ def run_outcome(
         )
     rec = recommendation
     if rec.instance_type is None and serverless and serverless.get("max_concurrency") is not None:
-        from sagemaker_sizing.core.serverless_compare import summary
+        from sagemaker_sizing.core.cost.serverless_compare import summary
 
         return RunOutcome(RunStatus.RECOMMENDED, f"Recommended (serverless): {summary(dict(serverless))}.")
     if rec.instance_type is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sagemaker_sizing.core.charts import PALETTE, Plot, Tick, _num, nice_ticks
+from sagemaker_sizing.core.report.charts import PALETTE, Plot, Tick, _num, nice_ticks
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

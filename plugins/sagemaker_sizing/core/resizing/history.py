@@ -1,6 +1,6 @@
 """A model's sizing history: ``<results_dir>/<dag_id>/index.json``, one snapshot per recorded run.
 
-The next run of the same model reads the last snapshot and compares (``core.drift``). Writes are
+The next run of the same model reads the last snapshot and compares (``core.resizing.drift``). Writes are
 atomic, so a retried task never leaves half an index.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sagemaker_sizing.core.drift import SizingSnapshot
 from sagemaker_sizing.core.files import write_atomically
+from sagemaker_sizing.core.resizing.drift import SizingSnapshot
 
 if TYPE_CHECKING:
     from collections.abc import Callable

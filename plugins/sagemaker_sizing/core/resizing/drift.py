@@ -1,6 +1,6 @@
 """Drift between two sizings of one model: did the capacity per instance drop since last time?
 
-Pure: works on ``recommendation.json`` contexts (see ``core.report.build_report_context``).
+Pure: works on ``recommendation.json`` contexts (see ``core.report.render.build_report_context``).
 A *snapshot* is the little a re-sizing keeps of each run; :func:`compare` turns the previous and
 the current snapshot into human notes and a verdict. Capacity is compared per instance type
 (the recommended type, plus every candidate type whose capacity the run measured), so a run

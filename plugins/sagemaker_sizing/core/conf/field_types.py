@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic import Field as Constraints
 from pydantic_core import PydanticCustomError
 
-from sagemaker_sizing.core.conf_fields import (
+from sagemaker_sizing.core.conf.fields import (
     BOOLEAN,
     ENDPOINT_KINDS,
     INTEGER,
@@ -35,7 +35,7 @@ from sagemaker_sizing.core.conf_fields import (
     SAGEMAKER_NAME_RULE,
     Field,
 )
-from sagemaker_sizing.core.problems import Problem
+from sagemaker_sizing.core.conf.problems import Problem
 
 MEMORY_SIZES_MB = (1024, 2048, 3072, 4096, 5120, 6144)  # what SageMaker accepts for MemorySizeInMB
 # What both Gatling jars send as the request's Content-Type (the project's jar's default for

@@ -1,6 +1,6 @@
 """A serverless capacity profile: the known answer a dry run walks the serverless phase against.
 
-The ``serverless`` object of a capacity file (``core.capacity_model``)::
+The ``serverless`` object of a capacity file (``core.simulate.capacity``)::
 
     "serverless": {"latency_ms": {"1024": 400, "2048": 130, "3072": 90}, "cold_start_ms": 300}
 

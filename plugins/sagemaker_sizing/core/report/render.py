@@ -32,13 +32,13 @@ from urllib.parse import quote
 
 import jinja2
 
-from sagemaker_sizing.core import charts, serverless_chart
-from sagemaker_sizing.core.failures import TOP_MESSAGES
 from sagemaker_sizing.core.files import write_atomically
-from sagemaker_sizing.core.outcome import FailureKind, RunStatus, StepOutcome
-from sagemaker_sizing.core.report_format import fmt_input, fmt_money, fmt_num, money_str, number, opt_str
-from sagemaker_sizing.core.run_outcome import RunOutcome, run_outcome
+from sagemaker_sizing.core.report import charts, serverless_chart
+from sagemaker_sizing.core.report.format import fmt_input, fmt_money, fmt_num, money_str, number, opt_str
 from sagemaker_sizing.core.serde import recommendation_to_dict, to_jsonable
+from sagemaker_sizing.core.verdicts.failures import TOP_MESSAGES
+from sagemaker_sizing.core.verdicts.outcome import FailureKind, RunStatus, StepOutcome
+from sagemaker_sizing.core.verdicts.run_outcome import RunOutcome, run_outcome
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -60,13 +60,13 @@ MONEY_KEYS = (
     "per_million_inferences",
     "price_per_instance_hour",
 )
-# core.cost.CostBreakdown's other fields: accepted (so its fields can be passed as they are), not shown.
+# core.cost.instances.CostBreakdown's other fields: accepted (its fields pass as they are), not shown.
 IGNORED_COST_KEYS = ("instance_type", "instance_count")
 RUN_COST_KEYS = ("test_cost_usd", "load_test_minutes", "instance_minutes")
 STEP_METRICS = ("count_total", "percent_fail", "latency_success_p50", "latency_success_p99")
 ACHIEVED_TPS_KEYS = ("achieved_tps", "tps_achieved", "tps")
 
-# recommendation.json's ``status`` is a core.outcome.RunStatus value, from core.run_outcome.
+# recommendation.json's ``status`` is a core.verdicts.outcome.RunStatus value, from core.verdicts.run_outcome.
 STATUS_RECOMMENDED = str(RunStatus.RECOMMENDED)
 STATUS_PARTIAL = str(RunStatus.PARTIAL)
 STATUS_NONE = str(RunStatus.NONE)
@@ -164,7 +164,7 @@ def build_report_context(
         "steps": steps,
         "notes": [str(n) for n in notes],
         "inputs": to_jsonable(dict(conf)),
-        # Serverless vs real-time (issue 17; core.serverless_compare), only when the run sized it.
+        # Serverless vs real-time (issue 17; core.cost.serverless_compare), only when the run sized it.
         **({} if serverless is None else {"serverless": to_jsonable(dict(serverless))}),
     }
 

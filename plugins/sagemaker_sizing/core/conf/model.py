@@ -1,9 +1,9 @@
 """A sizing conf: validated all at once into a frozen ``SizingConf``.
 
-``load_conf`` checks every field with its pydantic type (``core.conf_types``, built from the
+``load_conf`` checks every field with its pydantic type (``core.conf.field_types``, built from the
 ``conf_fields.FIELDS`` table; payload files included: read, non-empty, valid JSON); the checks
 that need the walk (its worst case fits the DAG's round slots, the budget pays its first round)
-sit next to the walk, and ``core.validation.validate_conf`` runs both for ``sagemaker-sizing
+sit next to the walk, and ``core.conf.validation.validate_conf`` runs both for ``sagemaker-sizing
 validate``, the demo and the DAG's validate task, so nothing is deployed for a conf the command
 line would reject. Every problem names the field, the value and what was expected, and all
 problems come back together. Later tasks rebuild the validated conf with ``conf_from_dict``.
@@ -20,14 +20,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sagemaker_sizing.core import conf_types
-from sagemaker_sizing.core.conf_fields import FIELD_NAMES, FIELDS, defaults, params_schema
-from sagemaker_sizing.core.conf_types import ScenarioRequest
-from sagemaker_sizing.core.cost import CostTableError, load_cost_table
-from sagemaker_sizing.core.problems import ConfError, Problem
+from sagemaker_sizing.core.conf import field_types
+from sagemaker_sizing.core.conf.field_types import ScenarioRequest
+from sagemaker_sizing.core.conf.fields import FIELD_NAMES, FIELDS, defaults, params_schema
+from sagemaker_sizing.core.conf.problems import ConfError, Problem
+from sagemaker_sizing.core.conf.serverless import check_serverless
+from sagemaker_sizing.core.cost.instances import CostTableError, load_cost_table
+from sagemaker_sizing.core.cost.serverless import ServerlessPrices  # noqa: TC001 (a dataclass field type)
 from sagemaker_sizing.core.serde import to_jsonable
-from sagemaker_sizing.core.serverless_conf import check_serverless
-from sagemaker_sizing.core.serverless_cost import ServerlessPrices  # noqa: TC001 (a dataclass field type)
 
 __all__ = [
     "FIELDS",
@@ -73,7 +73,7 @@ class SizingConf:
     max_test_cost_usd: float | None = None
     safety_factor: float = 0.5
     max_parallel_endpoints: int = 4
-    # Serverless Inference (issue 17; core.serverless_conf).
+    # Serverless Inference (issue 17; core.conf.serverless).
     endpoint_kinds: tuple[str, ...] = ("realtime",)
     serverless_memory_walk: tuple[int, ...] = (1024, 2048, 3072, 4096, 5120, 6144)
     serverless_max_concurrency: int = 20
@@ -149,7 +149,7 @@ def load_conf(
 
     ``base_dir`` resolves relative paths (the conf file's folder; default the working directory);
     ``ignore_unknown`` lets a caller pass a mapping holding other keys too (Airflow params).
-    The walk's own checks are ``core.validation.validate_conf``'s.
+    The walk's own checks are ``core.conf.validation.validate_conf``'s.
     """
     if not isinstance(raw, Mapping):
         raise ConfError([Problem("conf", raw, "a JSON object of conf fields")])
@@ -167,9 +167,9 @@ def load_conf(
             problems.append(Problem(f.name, None, f"a value ({f.description})"))
             continue
         try:
-            parsed[f.name] = conf_types.adapter(f).validate_python(values[f.name], context=context)
+            parsed[f.name] = field_types.adapter(f).validate_python(values[f.name], context=context)
         except ValidationError as exc:
-            problems.extend(conf_types.problems(f, values[f.name], exc))
+            problems.extend(field_types.problems(f, values[f.name], exc))
     if "scenario_requests" in parsed:
         _check_weights(parsed, values["scenario_requests"], problems)
     if {"region", "cost_file", "type_walk"} <= parsed.keys():

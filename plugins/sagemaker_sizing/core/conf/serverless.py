@@ -1,7 +1,7 @@
 """The serverless fields of a sizing conf: the checks across fields (issue 17; each field's own
-type is in ``core.conf_types``).
+type is in ``core.conf.field_types``).
 
-``core.conf`` calls these from ``load_conf``, so serverless problems come back with all the others,
+``core.conf.model`` calls these from ``load_conf``, so serverless problems come back with all the others,
 each naming its field, before anything is deployed.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sagemaker_sizing.core.cost import SERVERLESS_PRICE_KEY, CostTableError
-from sagemaker_sizing.core.problems import Problem
-from sagemaker_sizing.core.serverless_cost import load_serverless_prices
+from sagemaker_sizing.core.conf.problems import Problem
+from sagemaker_sizing.core.cost.instances import SERVERLESS_PRICE_KEY, CostTableError
+from sagemaker_sizing.core.cost.serverless import load_serverless_prices
 
 
 def check_serverless(parsed: dict[str, Any], problems: list[Problem]) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sagemaker_sizing.core.cost import HOURS_PER_MONTH
-from sagemaker_sizing.core.serverless_conf import request_bytes
-from sagemaker_sizing.core.serverless_cost import (
+from sagemaker_sizing.core.conf.serverless import request_bytes
+from sagemaker_sizing.core.cost.instances import HOURS_PER_MONTH
+from sagemaker_sizing.core.cost.serverless import (
     ServerlessUsage,
     break_even_average_tps,
     explain,
@@ -18,7 +18,7 @@ from sagemaker_sizing.core.serverless_cost import (
 )
 
 if TYPE_CHECKING:
-    from sagemaker_sizing.core.conf import SizingConf
+    from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.model import Recommendation
     from sagemaker_sizing.core.walk.common import ServerlessFindings
 

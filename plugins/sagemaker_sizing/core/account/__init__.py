@@ -1,0 +1,1 @@
+"""The account before any spend: preflight's verdict and the quotas a walk needs."""

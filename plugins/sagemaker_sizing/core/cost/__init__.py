@@ -1,0 +1,1 @@
+"""Money: price tables and their sources, what a configuration costs, the test budget."""

@@ -1,0 +1,1 @@
+"""The final report: its HTML, its charts and how it writes numbers."""

@@ -1,0 +1,1 @@
+"""Periodic re-sizing: a model's sizing history and drift between sizings."""

@@ -1,0 +1,1 @@
+"""Dry runs: the walk against a capacity model, or its worst case."""
