@@ -459,7 +459,7 @@ def test_money_for_people() -> None:
 
 def test_the_invocations_target_is_the_recommendations_own(tmp_path: Path) -> None:
     # perfsizesagemaker computes int(4 / 3 * 60 * 0.5) in Decimal: 39 (in float it would be 40).
-    from sagemaker_sizing.core.walk.common import perfsize_target
+    from sagemaker_sizing.core.walk.targets import perfsize_target
 
     target = perfsize_target(4, 3)
     assert target == 39

@@ -20,7 +20,7 @@ from sagemaker_sizing.core.cost.serverless import (
 if TYPE_CHECKING:
     from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.model import Recommendation
-    from sagemaker_sizing.core.walk.common import ServerlessFindings
+    from sagemaker_sizing.core.walk.replay import ServerlessFindings
 
 # Data processed is billed in and out; the response size is not measured, so it is taken as the
 # request's size (stated in the report).

@@ -3,6 +3,11 @@
 Pure and stateless, dispatching on ``conf.strategy``: ``next_batch`` (the next round's steps,
 [] when the walk is finished), ``recommend`` (from whatever the results established, also for an
 interrupted walk), and the worst case that validation and budgeting use.
+
+The strategies are ``adaptive`` and ``perfsize`` (then ``serverless``, a phase after either);
+what they share has one module per responsibility: ``replay`` (feeding results into a walk, and
+its findings), ``targets`` (the recommendation's formulas), ``min_search`` (the autoscaling-minimum
+search) and ``worst_totals`` (the worst case's arithmetic).
 """
 
 from __future__ import annotations
@@ -12,15 +17,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.core.walk import adaptive, perfsize, serverless
-from sagemaker_sizing.core.walk.common import (
-    Findings,
-    ServerlessFindings,
-    WalkGen,
-    WalkMismatchError,
-    WorstCase,
-    from_batches,
-    replay,
-)
+from sagemaker_sizing.core.walk.replay import Findings, ServerlessFindings, WalkGen, WalkMismatchError, replay
+from sagemaker_sizing.core.walk.worst_totals import WorstCase, from_batches
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
