@@ -18,6 +18,8 @@ from sagemaker_sizing.core.cost.serverless import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.model import Recommendation
     from sagemaker_sizing.core.walk.replay import ServerlessFindings
@@ -111,7 +113,7 @@ def chart_series(
     }
 
 
-def summary(serverless: dict[str, Any]) -> str:
+def summary(serverless: Mapping[str, Any]) -> str:
     """One line for the logs: the configuration, its costs and the break-even."""
     if serverless.get("max_concurrency") is None:
         return "no serverless configuration met the requirements"

@@ -1,8 +1,10 @@
 """The walk: which configurations to test next, given every result so far.
 
-Pure and stateless, dispatching on ``conf.strategy``: ``next_batch`` (the next round's steps,
-[] when the walk is finished), ``recommend`` (from whatever the results established, also for an
-interrupted walk), and the worst case that validation and budgeting use.
+Pure and stateless, dispatching on ``conf.strategy``: ``replayed`` (one replay of the results:
+the recommendation they support, the serverless findings and the next round's steps), its parts
+``next_batch`` (the next round's steps, [] when the walk is finished), ``recommend`` (from whatever
+the results established, also for an interrupted walk) and ``recommend_serverless``, and the worst
+case that validation and budgeting use.
 
 The strategies are ``adaptive`` and ``perfsize`` (then ``serverless``, a phase after either);
 what they share has one module per responsibility: ``replay`` (feeding results into a walk, and
@@ -13,11 +15,12 @@ search) and ``worst_totals`` (the worst case's arithmetic).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sagemaker_sizing.core.walk import adaptive, perfsize, serverless
-from sagemaker_sizing.core.walk.replay import Findings, ServerlessFindings, WalkGen, WalkMismatchError, replay
+from sagemaker_sizing.core.walk import adaptive, perfsize, replay, serverless
+from sagemaker_sizing.core.walk.replay import Findings, ServerlessFindings, WalkGen, WalkMismatchError
 from sagemaker_sizing.core.walk.worst_totals import WorstCase, from_batches
 
 if TYPE_CHECKING:
@@ -27,12 +30,14 @@ if TYPE_CHECKING:
     from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
 
 __all__ = [
+    "Replayed",
     "WalkMismatchError",
     "WorstCase",
     "fit_problems",
     "next_batch",
     "recommend",
     "recommend_serverless",
+    "replayed",
     "worst_case",
     "worst_case_minutes",
     "worst_case_rounds",
@@ -69,18 +74,37 @@ def _kinds(conf: SizingConf, findings: Findings, realtime: WalkGen | None) -> Wa
         yield from serverless.walk(conf, findings)
 
 
-def _replayed(
+@dataclass(frozen=True)
+class Replayed:
+    """What one replay of the results established, and what the walk would test next."""
+
+    recommendation: Recommendation  # fields None where a phase found nothing
+    serverless: ServerlessFindings | None  # None when the conf does not size serverless or it has not run
+    next_batch: tuple[StepConfig, ...]  # () when the walk is finished
+
+
+def replayed(
     conf: SizingConf, results: Sequence[StepResult], *, tolerate_incomplete: bool = False
-) -> tuple[Findings, list[StepConfig]]:
+) -> Replayed:
+    """Replay the walk over ``results`` once: its recommendation, serverless findings and next batch.
+
+    ``tolerate_incomplete``: a round with a missing or error step ends the replay (see ``replay``),
+    so what the rounds before it established stands; without it such a round raises
+    WalkMismatchError. A caller needing more than one of the parts (the report) replays once here.
+    """
     findings = Findings()
-    batch = replay(
+    batch = replay.replay(
         _walk(conf, findings),
         results,
         findings,
         stop_on_quota=conf.on_quota == "stop",
         tolerate_incomplete=tolerate_incomplete,
     )
-    return findings, batch
+    return Replayed(
+        recommendation=findings.to_recommendation(conf.price_table),
+        serverless=findings.serverless if conf.sizes_serverless else None,
+        next_batch=tuple(batch),
+    )
 
 
 def next_batch(
@@ -90,7 +114,7 @@ def next_batch(
 
     ``tolerate_incomplete``: a round with a missing or error step ends the replay (see ``replay``).
     """
-    return _replayed(conf, results, tolerate_incomplete=tolerate_incomplete)[1]
+    return list(replayed(conf, results, tolerate_incomplete=tolerate_incomplete).next_batch)
 
 
 def recommend(conf: SizingConf, results: Sequence[StepResult]) -> Recommendation:
@@ -99,14 +123,14 @@ def recommend(conf: SizingConf, results: Sequence[StepResult]) -> Recommendation
     Tolerant: a round that was not fully measured (a step missing, or an error step) and everything
     after it establish nothing, so a run stopped by an error still reports what came before.
     """
-    return _replayed(conf, results, tolerate_incomplete=True)[0].to_recommendation(conf.price_table)
+    return replayed(conf, results, tolerate_incomplete=True).recommendation
 
 
 def recommend_serverless(conf: SizingConf, results: Sequence[StepResult]) -> ServerlessFindings | None:
     """What the serverless phase found (None when the conf does not size serverless or it has not run)."""
     if not conf.sizes_serverless:
         return None
-    return _replayed(conf, results, tolerate_incomplete=True)[0].serverless
+    return replayed(conf, results, tolerate_incomplete=True).serverless
 
 
 def worst_case(conf: SizingConf) -> WorstCase:
