@@ -435,7 +435,7 @@ def test_pass_matrix_like_perfsizesagemaker(rendered: Any) -> None:
         ("0.115", "0.115"),
         ("0.850000", "0.85"),
         ("0.5", "0.50"),
-        ("0.0000004", "0.00"),
+        ("0.0000004", "0.0000004"),  # not zero, so never "0.00" (core.cost.money)
         (3, "3.00"),
         (None, None),
         ("", None),

@@ -28,6 +28,7 @@ from sagemaker_sizing.core import walk
 from sagemaker_sizing.core.conf import model as conf_mod
 from sagemaker_sizing.core.conf.validation import validate_conf
 from sagemaker_sizing.core.cost import budget as cost_guard
+from sagemaker_sizing.core.cost.money import dollars
 from sagemaker_sizing.core.gatling.jar_kind import PROJECT
 from sagemaker_sizing.core.model import PlanItem
 from sagemaker_sizing.core.serde import plan_item_from_dict, plan_item_to_dict, step_result_from_dict
@@ -51,11 +52,11 @@ def validate(raw_conf: Mapping[str, Any]) -> dict[str, Any]:
         raise AirflowFailException(f"invalid conf: {len(exc.problems)} problem(s): {exc}") from exc
     sizing_conf, worst = valid.conf, valid.worst
     log.info(
-        "conf is valid: strategy %s, peak %s TPS; worst case %s rounds, $%.2f test cost",
+        "conf is valid: strategy %s, peak %s TPS; worst case %s rounds, %s test cost",
         sizing_conf.strategy,
         sizing_conf.peak_tps,
         worst.rounds,
-        worst.test_cost_usd,
+        dollars(worst.test_cost_usd),
     )
     for warning in valid.warnings:
         log.warning("%s", warning)

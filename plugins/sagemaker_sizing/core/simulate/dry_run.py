@@ -6,6 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.core.cost.instances import step_instance_minutes
+from sagemaker_sizing.core.cost.money import usd
 from sagemaker_sizing.core.model import StepConfig, StepResult
 from sagemaker_sizing.core.simulate.capacity import CapacityModelError
 from sagemaker_sizing.core.walk import next_batch, replayed, worst_case, worst_case_steps
@@ -102,7 +103,7 @@ def budget(conf: SizingConf, strategy: str | None = None) -> dict[str, Any]:
         "steps": listed,
         "load_test_minutes": round(float(worst.load_test_minutes), 6),
         "instance_minutes": float(worst.instance_minutes),
-        "test_cost_usd": float(round(worst.test_cost_usd, 2)),
+        "test_cost_usd": float(usd(worst.test_cost_usd)),
     }
 
 

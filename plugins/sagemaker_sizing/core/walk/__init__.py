@@ -14,7 +14,6 @@ search) and ``worst_totals`` (the worst case's arithmetic).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -164,6 +163,7 @@ def fit_problems(conf: SizingConf, worst: WorstCase, max_rounds: int | None) -> 
     needing more rounds than the DAG's slots, a budget that cannot pay even the first round."""
     from sagemaker_sizing.core.conf.model import Problem
     from sagemaker_sizing.core.cost.instances import load_test_cost
+    from sagemaker_sizing.core.cost.money import dollars
 
     problems: list[Problem] = []
     if max_rounds is not None and worst.rounds > max_rounds:
@@ -185,7 +185,7 @@ def fit_problems(conf: SizingConf, worst: WorstCase, max_rounds: int | None) -> 
                 Problem(
                     "max_test_cost_usd",
                     conf.max_test_cost_usd,
-                    f"at least the load-test cost of the walk's first round, ${math.ceil(cost * 100) / 100}",
+                    f"at least the load-test cost of the walk's first round, {dollars(cost)}",
                 )
             )
     return problems

@@ -33,6 +33,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.core.cost.instances import MINUTES_PER_HOUR
+from sagemaker_sizing.core.cost.money import dollars
 from sagemaker_sizing.core.model import PHASE_MAX, StepConfig
 from sagemaker_sizing.core.walk.min_search import (
     MinSearch,
@@ -220,7 +221,7 @@ def _lane_words(conf: SizingConf, lane: Lane, findings: Findings) -> str:
     hourly = conf.price(lane.instance_type) * lane.needed
     return (
         f"{lane.instance_type}: one instance held {lane.lo:g} TPS{failed}; ceiling({conf.peak_tps:g} / "
-        f"{lane.lo:g}) = {lane.needed} instances = ${hourly}/hour."
+        f"{lane.lo:g}) = {lane.needed} instances = {dollars(hourly)}/hour."
     )
 
 
