@@ -36,16 +36,17 @@ SMALL = [Decimal("0.005"), Decimal("0.003")]  # the amounts the three old roundi
         (Decimal("14.685"), "14.69"),  # half up, not half even
         (Decimal("1.005"), "1.01"),
         (3, "3.00"),
-        (Decimal("0.115"), "0.115"),  # below $1: to the millionth, no trailing zeros ...
+        (Decimal("0.115"), "0.115"),  # below $1: three significant digits, no trailing zeros ...
         (Decimal("0.230"), "0.23"),
         (Decimal("0.5"), "0.50"),  # ... but at least the cents
         (Decimal("0.005"), "0.005"),
         (Decimal("0.003"), "0.003"),
         (Decimal("0.00115"), "0.00115"),
-        (Decimal("0.19770416666666674"), "0.197704"),
-        (Decimal("0.0000005"), "0.000001"),
-        (Decimal("0.00000042"), "0.00000042"),  # not zero: two significant digits, never 0.00
-        (Decimal("0.9999996"), "1.00"),
+        (Decimal("0.19770416666666674"), "0.198"),
+        (Decimal("0.033092"), "0.0331"),
+        (Decimal("0.0000005"), "0.0000005"),
+        (Decimal("0.00000042"), "0.00000042"),  # not zero: never 0.00
+        (Decimal("0.9996"), "1.00"),
         (0, "0.00"),
         (0.1 + 0.2, "0.30"),  # a float by its shortest repr
         ("0.850000", "0.85"),
@@ -132,10 +133,10 @@ def test_the_first_rounds_cost_a_budget_cannot_pay_is_not_rounded_to_cents() -> 
     assert "at least the load-test cost of the walk's first round, $0.00115" in str(info.value)
 
 
-def test_the_dry_runs_budget_keeps_a_test_cost_below_a_dollar_to_the_millionth() -> None:
+def test_the_dry_runs_budget_keeps_a_test_cost_below_a_dollar_to_three_digits() -> None:
     conf = _conf(duration_minutes=0.06, endurance_steady_state_minutes=0.06, tps_walk="10")
     exact = walk.worst_case(conf).test_cost_usd
     assert exact < 1 and exact != round(exact, 2)
     out = dry_run_budget(conf)["test_cost_usd"]
-    assert out == float(exact.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP))  # not to cents
+    assert out == float(exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))  # $0.0101, not cents
     assert out != float(round(exact, 2))

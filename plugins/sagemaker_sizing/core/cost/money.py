@@ -4,14 +4,14 @@ headlines, logs, the command line) is written by ``usd``, so one amount reads th
 The one rule, ROUND_HALF_UP throughout:
 
 - from $1 up, to the cent: ``5361.12``, ``3.00``, ``44.98``;
-- below $1, to the millionth of a dollar, trailing zeros dropped down to the cent: ``0.115``,
-  ``0.50``, ``0.005``, ``0.003``, ``0.00115``, ``0.958333``;
-- a non-zero amount smaller than half a millionth keeps two significant digits (``0.00000042``).
+- below $1, three significant digits, trailing zeros dropped down to the cent: ``0.115``,
+  ``0.50``, ``0.005``, ``0.003``, ``0.00115``, ``0.958``, ``0.198``.
 
 Why: below a dollar the digits are the answer: an instance-hour at $0.115, a test step at $0.00115,
 a budget of $0.003. Rounded to cents they would read $0.12, or $0.00 for an amount that is not zero
-(a budget note saying it refused to spend $0.00). From a dollar up, cents are what anyone reads.
-An amount that is not zero never reads as zero.
+(a budget note saying it refused to spend $0.00); more than three digits ($0.197704) is noise to a
+reader. From a dollar up, cents are what anyone reads. An amount that is not zero never reads as
+zero.
 
 Rates (a price per instance-hour, per GB-second, per GB) are printed as the price table or the
 conf gives them: they are inputs, and rounding one ($0.0000048/GB-s) would misquote it.
@@ -22,7 +22,6 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
-MICRO = Decimal("0.000001")
 
 Amount = Decimal | int | float | str
 
@@ -39,10 +38,9 @@ def usd(amount: Amount) -> str:
     if abs(money) >= 1:
         rounded = money.quantize(CENT, rounding=ROUND_HALF_UP)
     else:
-        rounded = money.quantize(MICRO, rounding=ROUND_HALF_UP)
-        if rounded == 0 and money != 0:  # below half a millionth: two significant digits
-            rounded = money.quantize(Decimal(1).scaleb(money.adjusted() - 1), rounding=ROUND_HALF_UP)
-        if abs(rounded) >= 1:  # 0.9999996 rounded up to a dollar: cents from there
+        exponent = money.adjusted() - 2 if money else -2  # three significant digits
+        rounded = money.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP)
+        if abs(rounded) >= 1:  # 0.9996 rounded up to a dollar: cents from there
             rounded = rounded.quantize(CENT)
     rounded = rounded.normalize()
     exponent = rounded.as_tuple().exponent
