@@ -18,6 +18,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "celery_demo.py"
 _spec = importlib.util.spec_from_file_location("celery_demo", SCRIPT)
 assert _spec and _spec.loader
 celery_demo = importlib.util.module_from_spec(_spec)
+sys.modules["celery_demo"] = celery_demo  # its dataclasses look their module up there
 _spec.loader.exec_module(celery_demo)
 BUCKET, MODEL = celery_demo.BUCKET, celery_demo.MODEL
 
