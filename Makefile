@@ -9,7 +9,7 @@ demo: setup
 
 # The distributed path without Docker: redis, PostgreSQL, two Celery workers, results on S3 (moto).
 celery-demo: setup
-	.venv/bin/sagemaker-sizing celery-demo
+	.venv/bin/python scripts/celery_demo.py
 
 test: setup
 	@bash scripts/test.sh

@@ -64,15 +64,18 @@ if changed system <(printf '%s\n' "${SYSTEM_PACKAGES[@]}") || ! system_ready; th
   [[ -f $STAMPS/system.pending ]] && done_stage system
 fi
 
-# 2. Python virtualenv from the lock file (same versions on every machine).
+# 2. Python virtualenv from the lock files (same versions on every machine): what production runs
+# (requirements.lock, as the image), the local SageMaker (the [local] extra) and the dev tools
+# (pytest, ruff, mypy: make check / make test).
 if [[ ! -x .venv/bin/python ]]; then
   log "creating .venv"
   "$PY" -m venv .venv
 fi
-if changed python requirements.lock requirements-local.lock pyproject.toml; then
-  log "installing Python packages from requirements.lock and requirements-local.lock (the [local] extra)"
+if changed python requirements.lock requirements-local.lock requirements-dev.lock pyproject.toml; then
+  log "installing Python packages from requirements.lock, requirements-local.lock (the [local] extra) and requirements-dev.lock"
   .venv/bin/python -m pip install -q --disable-pip-version-check "uv==0.13.8"
-  .venv/bin/uv pip sync -q --compile-bytecode --python .venv/bin/python requirements.lock requirements-local.lock
+  .venv/bin/uv pip sync -q --compile-bytecode --python .venv/bin/python \
+    requirements.lock requirements-local.lock requirements-dev.lock
   .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e ".[local]"
   done_stage python
 fi

@@ -3,6 +3,8 @@
 Each subcommand lives in its own module exposing ``register(subparsers)``; that function adds
 its parser and sets ``func`` (taking the parsed args, returning an exit code). Modules are
 imported only to register, so they keep heavy imports (Airflow, boto3) inside their handlers.
+A module that fails to import is an error naming its subcommand and the cause; one that needs an
+extra that is not installed (``[local]``) is still listed, and says what to install when used.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import importlib
 import logging
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing import __version__
 from sagemaker_sizing.paths import PROJECT_ROOT
@@ -20,18 +22,45 @@ from sagemaker_sizing.paths import PROJECT_ROOT
 if TYPE_CHECKING:
     from collections.abc import MutableMapping, Sequence
 
-# Subcommand modules, in the order --help lists them.
-COMMAND_MODULES: tuple[str, ...] = (
-    "sagemaker_sizing.commands.validate",
-    "sagemaker_sizing.commands.preflight",
-    "sagemaker_sizing.commands.simulate",
-    "sagemaker_sizing.commands.parse",
-    "sagemaker_sizing.commands.local",
-    "sagemaker_sizing.commands.demo",
-    "sagemaker_sizing.commands.orphans",
-    "sagemaker_sizing.commands.ui",
-    "sagemaker_sizing.commands.celery_demo",
-)
+# Subcommands and their modules, in the order --help lists them.
+COMMANDS: dict[str, str] = {
+    "validate": "sagemaker_sizing.commands.validate",
+    "preflight": "sagemaker_sizing.commands.preflight",
+    "simulate": "sagemaker_sizing.commands.simulate",
+    "parse": "sagemaker_sizing.commands.parse",
+    "local": "sagemaker_sizing.commands.local",
+    "demo": "sagemaker_sizing.commands.demo",
+    "orphans": "sagemaker_sizing.commands.orphans",
+    "ui": "sagemaker_sizing.commands.ui",
+}
+
+# The optional extras (pyproject's optional-dependencies): what each brings, and the modules the
+# command line imports from it (the production install and image leave out [local]: no package
+# sagemaker_sizing.local there, no moto).
+EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "local": ("the local SageMaker", ("sagemaker_sizing.local", "moto")),
+}
+
+
+class CommandImportError(ImportError):
+    """A subcommand's module failed to import for another reason than a missing extra: a broken
+    install or a bug, never a subcommand to leave out in silence."""
+
+
+def missing_extra(exc: ImportError) -> str | None:
+    """The extra whose absence ``exc`` is (a module of it not found), or None."""
+    if not isinstance(exc, ModuleNotFoundError):
+        return None
+    name = exc.name or ""
+    for extra, (_, modules) in EXTRAS.items():
+        if any(name == module or name.startswith(f"{module}.") for module in modules):
+            return extra
+    return None
+
+
+def needs_extra(command: str, extra: str) -> str:
+    what = EXTRAS[extra][0]
+    return f"{command} needs {what}: pip install 'sagemaker-sizing[{extra}]'"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,15 +71,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for command, module_name in COMMANDS.items():
         try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a real import error inside the module: surface it
-                raise
-            continue  # subcommand not built yet
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            extra = missing_extra(exc)
+            if extra is None:
+                raise CommandImportError(
+                    f"subcommand {command!r}: importing {module_name} failed: {exc}", name=module_name
+                ) from exc
+            _needs_extra_parser(subparsers, command, extra)
+            continue
         module.register(subparsers)
+        if command not in subparsers.choices:
+            raise CommandImportError(f"subcommand {command!r}: {module_name} registered no {command!r}")
     return parser
+
+
+def _needs_extra_parser(subparsers: Any, command: str, extra: str) -> None:
+    """A subcommand whose module needs a missing extra: listed, and saying so when used."""
+    # Whatever follows is taken as is (no option prefix): the message is the same for any of it.
+    sub = subparsers.add_parser(
+        command, help=f"(needs the [{extra}] extra)", add_help=False, prefix_chars="\0"
+    )
+    sub.add_argument("args", nargs="*")
+
+    def handle(args: argparse.Namespace) -> int:
+        print(needs_extra(command, extra), file=sys.stderr)
+        return 2
+
+    sub.set_defaults(func=handle)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,13 +128,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith(("moto", "sagemaker_sizing.local")):
+        extra = missing_extra(exc)
+        if extra is None:
             raise
-        # The production install (and image) leaves out the local SageMaker: an extra.
-        print(
-            f"{args.command} needs the local SageMaker: pip install 'sagemaker-sizing[local]'",
-            file=sys.stderr,
-        )
+        print(needs_extra(args.command, extra), file=sys.stderr)
         return 2
     except Exception as exc:
         message = infrastructure_error(exc)

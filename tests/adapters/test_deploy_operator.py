@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 from sagemaker_sizing.adapters.ownership import lane_for
-from sagemaker_sizing.adapters.sagemaker import EndpointManager
+from sagemaker_sizing.adapters.sagemaker import WAIT_MAX_ATTEMPTS, EndpointManager
 from sagemaker_sizing.airflow.operators.deploy import DeployStepOperator
 from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.core.serde import step_config_to_dict
@@ -56,6 +56,7 @@ def test_deferring_hands_the_botocore_config_to_the_trigger(manager: Any, aws: d
     _, kwargs = deferred.value.trigger.serialize()
     assert kwargs["botocore_config"] == {"read_timeout": 9}
     assert (kwargs["region_name"], kwargs["aws_conn_id"], kwargs["waiter_delay"]) == (REGION, CONN_ID, 7)
+    assert kwargs["waiter_max_attempts"] == WAIT_MAX_ATTEMPTS  # as long as a wait in the worker
     assert deferred.value.kwargs["started"]["status"] == "Creating"
 
 

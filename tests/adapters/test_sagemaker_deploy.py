@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sagemaker_sizing.adapters import ownership
 from sagemaker_sizing.adapters.errors import EndpointFailedError, OwnershipError
+from sagemaker_sizing.adapters.sagemaker import WAIT_DELAY_S, WAIT_MAX_ATTEMPTS, EndpointManager
 from sagemaker_sizing.core.model import StepConfig
 
 RUN = "manual__2025-01-01T00:00:00+00:00"
@@ -305,7 +306,7 @@ def test_start_and_finish_split_the_deploy_for_deferral(manager: Any, aws: dict[
     assert json.loads(json.dumps(started)) == started
     assert scalable_targets(aws) == []  # autoscaling waits for InService
 
-    trigger = manager.endpoint_trigger(started["endpoint_name"], waiter_delay=5)
+    trigger = manager.endpoint_trigger(started["endpoint_name"])
     classpath, kwargs = trigger.serialize()
     assert classpath.endswith("SageMakerTrigger")
     assert (kwargs["job_name"], kwargs["job_type"]) == (started["endpoint_name"], "endpoint")
@@ -313,6 +314,22 @@ def test_start_and_finish_split_the_deploy_for_deferral(manager: Any, aws: dict[
 
     result = manager.finish_deploy(RUN, LANE, autoscaling_step(), aws["variant"], started)
     assert result["status"] == "InService" and len(scalable_targets(aws)) == 1
+
+
+def test_the_trigger_waits_as_long_and_as_often_as_a_wait_in_place(manager: Any, aws: dict[str, Any]) -> None:
+    started = manager.start_deploy(RUN, LANE, step(count=1), aws["model"], aws["variant"], endpoint_base=BASE)
+    name = started["endpoint_name"]
+    for waiting in (manager, EndpointManager(manager.hook)):  # the test's waits, and the defaults
+        _, kwargs = waiting.endpoint_trigger(name).serialize()
+        in_place = waiting.waiter_config
+        assert (kwargs["waiter_delay"], kwargs["waiter_max_attempts"]) == (
+            in_place["Delay"],
+            in_place["MaxAttempts"],
+        )
+    assert (manager.waiter_config["Delay"], manager.waiter_config["MaxAttempts"]) == (1, 60)
+    default = EndpointManager(manager.hook).waiter_config
+    assert (default["Delay"], default["MaxAttempts"]) == (WAIT_DELAY_S, WAIT_MAX_ATTEMPTS)
+    assert WAIT_DELAY_S * WAIT_MAX_ATTEMPTS == 4 * 3600
 
 
 def test_a_refusal_changes_nothing_even_on_our_failed_endpoint(

@@ -23,17 +23,12 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-# The UI's mount point: a constant in a module that imports nothing (the celery demo reads the UI).
-ALLOWED = {"sagemaker_sizing.airflow.ui", "sagemaker_sizing.airflow.ui.URL_PREFIX"}
-
-
 def test_cli_modules_do_not_import_the_airflow_layer() -> None:
     assert len(CLI_MODULES) > 5
     offenders = {
         f"{path.name}: {name}"
         for path in CLI_MODULES
         for name in imported_modules(path)
-        if (name == "sagemaker_sizing.airflow" or name.startswith("sagemaker_sizing.airflow."))
-        and name not in ALLOWED
+        if name == "sagemaker_sizing.airflow" or name.startswith("sagemaker_sizing.airflow.")
     }
     assert offenders == set()

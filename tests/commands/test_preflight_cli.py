@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sagemaker_sizing.cli import main
 from sagemaker_sizing.local import running_local_sagemaker
-from sagemaker_sizing.local.manager import set_quotas
+from sagemaker_sizing.local.state_files import set_quotas
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

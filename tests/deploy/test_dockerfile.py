@@ -8,6 +8,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from tests.deploy.dockerfile import Instruction, copy_of, parse
 
@@ -125,3 +126,51 @@ def test_the_parser_joins_continuations_and_rejects_a_dangling_one(tmp_path: Pat
     f.write_text("FROM x\nRUN a \\\n")
     with pytest.raises(ValueError, match="continuation"):
         parse(f)
+
+
+# What only development and tests use: never in the production image.
+TEST_TOOLS = {"pytest", "ruff", "mypy", "compose-spec"}
+
+
+def locked_names(lock: str) -> set[str]:
+    return {n.lower() for n in re.findall(r"^([A-Za-z0-9_.-]+)==", (ROOT / lock).read_text(), re.M)}
+
+
+def direct_names(requirements_txt: str) -> set[str]:
+    lines = (ROOT / requirements_txt).read_text().splitlines()
+    return {Requirement(line.split("#")[0]).name.lower() for line in lines if line.split("#")[0].strip()}
+
+
+def pip_installs(instructions: list[Instruction]) -> list[list[str]]:
+    """The arguments after ``pip install`` of every pip install the final image runs."""
+    installs = []
+    for ins in stages(instructions)[-1]:
+        if ins.keyword != "RUN":
+            continue
+        for command in re.split(r"&&|;", ins.args):
+            words = command.split()
+            if words[:2] == ["pip", "install"]:
+                installs.append(words[2:])
+    return installs
+
+
+def test_the_image_holds_no_dev_or_test_tool(instructions: list[Instruction]) -> None:
+    # Two pip installs: the pinned production requirements, and the project without deps or extras.
+    assert pip_installs(instructions) == [
+        ["--no-cache-dir", "-r", "requirements.lock"],
+        ["--no-cache-dir", "--no-deps", "-e", "."],
+    ]
+    assert not TEST_TOOLS & locked_names("requirements.lock")
+    assert not [name for name in locked_names("requirements.lock") if name.startswith("pytest")]
+    # The dev tools are declared and locked apart, in files the image never sees.
+    assert not direct_names("requirements-dev.txt") & direct_names("requirements.txt")
+    assert locked_names("requirements-dev.lock") >= TEST_TOOLS
+    assert "requirements-dev.*" in (ROOT / ".dockerignore").read_text().splitlines()
+
+
+def test_the_pip_install_reader_sees_each_command() -> None:
+    run = Instruction("RUN", "pip install --no-cache-dir -r a.lock && pip install pytest; echo", 1)
+    assert pip_installs([Instruction("FROM", "x", 0), run]) == [
+        ["--no-cache-dir", "-r", "a.lock"],
+        ["pytest"],
+    ]

@@ -1,20 +1,26 @@
-"""``make celery-demo``: the distributed path for real, with no Docker. redis-server, PostgreSQL,
-two Celery workers and the rest of Airflow, one sizing over the REST API whose steps are split
-over two injectors, results on the local SageMaker's S3."""
+"""``make celery-demo`` (scripts/celery_demo.py): the distributed path for real, with no Docker.
+redis-server, PostgreSQL, two Celery workers and the rest of Airflow, one sizing over the REST API
+whose steps are split over two injectors, results on the local SageMaker's S3."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from sagemaker_sizing.commands.celery_demo import BUCKET, MODEL
 from sagemaker_sizing.local import LocalSageMaker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-CLI = Path(sys.executable).with_name("sagemaker-sizing")
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "celery_demo.py"
+_spec = importlib.util.spec_from_file_location("celery_demo", SCRIPT)
+assert _spec and _spec.loader
+celery_demo = importlib.util.module_from_spec(_spec)
+sys.modules["celery_demo"] = celery_demo  # its dataclasses look their module up there
+_spec.loader.exec_module(celery_demo)
+BUCKET, MODEL = celery_demo.BUCKET, celery_demo.MODEL
 
 
 def test_celery_demo_runs_load_on_both_workers_in_step_and_keeps_results_on_s3(tmp_path: Path) -> None:
@@ -22,8 +28,8 @@ def test_celery_demo_runs_load_on_both_workers_in_step_and_keeps_results_on_s3(t
     with LocalSageMaker(tmp_path / "local", models=(MODEL,), creating_delay=1.0) as local:
         done = subprocess.run(
             [
-                str(CLI),
-                "celery-demo",
+                sys.executable,
+                str(SCRIPT),
                 "--work-dir",
                 str(tmp_path / "demo"),
                 "--local-state-dir",

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.commands.demo import DAG_ID, fail_orphaned_runs
-from sagemaker_sizing.local import manager
+from sagemaker_sizing.local import processes, state_dirs
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -49,14 +49,14 @@ def test_a_killed_demo_s_running_run_is_marked_failed_and_only_that_one(tmp_path
     try:
         # The killed demo: its owner process is gone. The live one: this process.
         dead = subprocess.Popen([sys.executable, "-c", "pass"])
-        started = manager._process_start(dead.pid)
+        started = processes.start_time(dead.pid)
         dead.wait()
         stale = tmp_path / f"demo-{dead.pid}"
         stale.mkdir()
         (stale / "owner.json").write_text(
             json.dumps({"pid": dead.pid, "started": started, "runs": [[DAG_ID, orphan_date.isoformat()]]})
         )
-        manager.claim_state_dir("demo", tmp_path, runs=[[DAG_ID, live_date.isoformat()]])
+        state_dirs.claim_state_dir("demo", tmp_path, runs=[[DAG_ID, live_date.isoformat()]])
         marked = fail_orphaned_runs(dict(os.environ), tmp_path)
         assert marked == [f"{DAG_ID}/manual__orphan-{tag}"]
         assert _run_state(f"manual__orphan-{tag}") == "failed"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from sagemaker_sizing.local import LocalSageMakerStatus
-from sagemaker_sizing.local.manager import QUOTA_FILE, set_quotas
+from sagemaker_sizing.local.state_files import QUOTA_FILE, set_quotas
 
 from tests.e2e.harness import SizingRun, base_conf
 from tests.faults.checks import assert_nothing_left

@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from sagemaker_sizing.local import moto_patches
-from sagemaker_sizing.local.manager import set_quotas
 from sagemaker_sizing.local.quotas import parse_assignments
+from sagemaker_sizing.local.state_files import set_quotas
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

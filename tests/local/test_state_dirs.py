@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from sagemaker_sizing.local import manager
-from sagemaker_sizing.local.manager import (
-    RUNTIME_MODULE,
+from sagemaker_sizing.local import processes
+from sagemaker_sizing.local.servers import RUNTIME_MODULE
+from sagemaker_sizing.local.state_dirs import (
     claim_state_dir,
     read_owner_record,
     release_stale_state_dirs,
@@ -20,10 +20,10 @@ from sagemaker_sizing.local.manager import (
 
 
 def _sleeper() -> subprocess.Popen[bytes]:
-    """A process whose command line names the runtime module, as the manager checks before a kill."""
+    """A process whose command line names the runtime module, as ``stop`` checks before a kill."""
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", RUNTIME_MODULE])
     deadline = time.monotonic() + 10
-    while not manager._pid_is_ours(process.pid, RUNTIME_MODULE) and time.monotonic() < deadline:
+    while not processes.runs_module(process.pid, RUNTIME_MODULE) and time.monotonic() < deadline:
         time.sleep(0.01)  # until exec: before it, the command line is the parent's
     return process
 
@@ -43,7 +43,7 @@ def test_a_claimed_dir_is_this_process_s_and_survives_a_sweep(tmp_path: Path) ->
 
 def test_a_dead_owner_s_servers_are_stopped_and_its_dir_removed(tmp_path: Path) -> None:
     owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.2)"])
-    started = manager._process_start(owner.pid)
+    started = processes.start_time(owner.pid)
     owner.wait()
     server = _sleeper()
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sagemaker_sizing.local.manager import LocalSageMakerStatus
+from sagemaker_sizing.local.servers import LocalSageMakerStatus
 
 
 def test_the_printed_status_names_the_key_id_but_never_the_secret() -> None:

@@ -20,7 +20,7 @@ SECRET = "SIZING-TEST-SECRET-do-not-leak-4f1c9b7e20d3"
 @pytest.fixture(scope="session")
 def local_sagemaker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSageMakerStatus]:
     state_dir = tmp_path_factory.mktemp("local-sagemaker-secret")
-    # The manager keeps the credentials it signs with here; it uses a file that already exists.
+    # The local SageMaker keeps the credentials it signs with here; it uses a file that already exists.
     creds = state_dir / "credentials.json"
     creds.write_text(json.dumps({"aws_access_key_id": "LOCALSECRETTEST", "aws_secret_access_key": SECRET}))
     creds.chmod(0o600)

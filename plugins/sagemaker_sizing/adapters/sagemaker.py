@@ -44,6 +44,13 @@ __all__ = ["EndpointManager", "endpoint_manager"]
 DEFAULT_RETRY_MODE = "standard"
 DEFAULT_MAX_ATTEMPTS = 10
 
+# Every wait for an endpoint (in service, deleted, settled), in the worker and in the triggerer
+# alike: at most this many status checks, ``waiter_delay`` apart. 4 h at the default 30 s: longer
+# than SageMaker itself takes to give up on a deploy (a model download and a container's start-up
+# health check may each take up to an hour), so a slow endpoint is not abandoned while it settles.
+WAIT_DELAY_S = 30
+WAIT_MAX_ATTEMPTS = 480
+
 
 def endpoint_manager(
     aws_conn_id: str | None, region: str | None, iam_role_arn: str | None = None, **kwargs: Any
@@ -81,8 +88,8 @@ def settled_waiter(client: Any) -> Waiter:
             "waiters": {
                 "EndpointSettled": {
                     "operation": "DescribeEndpoint",
-                    "delay": 30,
-                    "maxAttempts": 120,
+                    "delay": WAIT_DELAY_S,
+                    "maxAttempts": WAIT_MAX_ATTEMPTS,
                     "acceptors": [
                         *(
                             {
@@ -109,14 +116,14 @@ class EndpointManager:
         self,
         hook: SageMakerHook,
         *,
-        waiter_delay: float = 30,
-        waiter_max_attempts: int = 120,
+        waiter_delay: float = WAIT_DELAY_S,
+        waiter_max_attempts: int = WAIT_MAX_ATTEMPTS,
         scale_in_cooldown: int = 300,
         scale_out_cooldown: int = 60,
     ) -> None:
         self.hook = hook
-        # botocore's WaiterConfig for every wait in place (the trigger gets the same delay).
-        self.waiter_config = {"Delay": waiter_delay, "MaxAttempts": waiter_max_attempts}
+        # botocore's WaiterConfig for every wait, in place and in the trigger.
+        self.waiter_config: dict[str, Any] = {"Delay": waiter_delay, "MaxAttempts": waiter_max_attempts}
         self._cooldowns = {"scale_in_cooldown": scale_in_cooldown, "scale_out_cooldown": scale_out_cooldown}
 
     @cached_property
@@ -260,21 +267,17 @@ class EndpointManager:
         return importlib.util.find_spec("aiobotocore") is not None
 
     def endpoint_trigger(
-        self,
-        endpoint_name: str,
-        *,
-        waiter_delay: int = 30,
-        waiter_max_attempts: int = 480,
-        botocore_config: dict[str, Any] | None = None,
+        self, endpoint_name: str, *, botocore_config: dict[str, Any] | None = None
     ) -> SageMakerTrigger:
-        """The provider's trigger that waits for InService in the triggerer (job_type ``endpoint``)."""
+        """The provider's trigger that waits for InService in the triggerer (job_type ``endpoint``),
+        as long and as often as a wait in place (``waiter_config``)."""
         from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
 
         return SageMakerTrigger(
             job_name=endpoint_name,
             job_type="endpoint",
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
+            waiter_delay=self.waiter_config["Delay"],
+            waiter_max_attempts=self.waiter_config["MaxAttempts"],
             aws_conn_id=self.hook.aws_conn_id,
             region_name=self.hook.region_name,
             verify=self.hook.verify,

@@ -66,7 +66,7 @@ def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.core.conf.validation import validate_conf
     from sagemaker_sizing.local import LocalSageMaker
     from sagemaker_sizing.local.airflow_env import with_local_env
-    from sagemaker_sizing.local.manager import claim_state_dir, update_owner_record
+    from sagemaker_sizing.local.state_dirs import claim_state_dir, update_owner_record
 
     logging.getLogger("sagemaker_sizing.local").setLevel(logging.WARNING)
     raw = read_conf_file(args.conf)
@@ -134,7 +134,7 @@ def run_id_in_log(text: str) -> str | None:
 def fail_orphaned_runs(env: dict[str, str], root: Path | None = None) -> list[str]:
     """Mark failed the runs of demos that were killed (their state dirs' owners are gone), after
     stopping their local SageMakers; returns ``dag_id/run_id`` of the runs marked."""
-    from sagemaker_sizing.local.manager import release_stale_state_dirs
+    from sagemaker_sizing.local.state_dirs import release_stale_state_dirs
 
     owners = release_stale_state_dirs(STATE_NAME, root)
     runs = [tuple(run) for owner in owners for run in owner.get("runs", [])]

@@ -94,7 +94,7 @@ def parse_quotas(items: list[str]) -> dict[str, int]:
 def _quota(args: argparse.Namespace) -> int:
     import json
 
-    from sagemaker_sizing.local.manager import set_quotas
+    from sagemaker_sizing.local.state_files import set_quotas
 
     print(json.dumps(set_quotas(parse_quotas(args.assignments), args.state_dir), indent=2, sort_keys=True))
     return 0

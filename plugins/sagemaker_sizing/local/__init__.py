@@ -8,7 +8,7 @@ Importing this package starts nothing.
 from __future__ import annotations
 
 from sagemaker_sizing.local.capacity import ModelProfile, analytical_capacity, load_profile
-from sagemaker_sizing.local.manager import (
+from sagemaker_sizing.local.servers import (
     LocalSageMaker,
     LocalSageMakerStatus,
     running_local_sagemaker,

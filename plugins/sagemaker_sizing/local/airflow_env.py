@@ -6,6 +6,7 @@ import json
 import secrets
 from typing import TYPE_CHECKING
 
+from sagemaker_sizing.local.state_files import write_private
 from sagemaker_sizing.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -58,6 +59,5 @@ def write_airflow_cfg(home: Path, root: Path = PROJECT_ROOT) -> Path:
     )
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "airflow.cfg"
-    cfg.write_text(text)
-    cfg.chmod(0o600)
+    write_private(cfg, text)  # its secrets are never readable by others, not even for a moment
     return cfg

@@ -1,8 +1,7 @@
 """The control plane process: moto's server app, with our SageMaker patches, on loopback.
 
 Run as ``python -m sagemaker_sizing.local.control_plane --port N [--creating-delay S]
-[--quota-file F]``; the
-manager starts it detached and checks it answers.
+[--quota-file F]``; ``servers.start`` starts it detached and checks it answers.
 """
 
 from __future__ import annotations

@@ -240,7 +240,7 @@ def _patch_sts() -> None:
     """GetSessionToken and AssumeRole hand out temporary keys the runtime emulator can check.
 
     moto answers GetSessionToken with AWS's documentation example keys and AssumeRole with random
-    ones nobody else knows; with the local secret in the environment (the manager passes it), both
+    ones nobody else knows; with the local secret in the environment (``servers.start`` passes it), both
     give keys made by session_tokens from it, so requests signed with them verify as on AWS.
     """
     import os

@@ -127,9 +127,7 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
         if not settled:
             if self._can_defer(manager):
                 self.defer(
-                    trigger=manager.endpoint_trigger(
-                        name, waiter_delay=self.waiter_delay, botocore_config=self.botocore_config
-                    ),
+                    trigger=manager.endpoint_trigger(name, botocore_config=self.botocore_config),
                     method_name="execute_complete",
                     kwargs={"started": started},
                 )

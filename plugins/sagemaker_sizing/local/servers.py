@@ -1,28 +1,16 @@
-"""Start, stop and inspect the local SageMaker: two detached processes recorded in a state dir.
+"""Start, stop and inspect the local SageMaker: two detached servers (the moto control plane and
+the runtime emulator) recorded in a state dir (``state_files``).
 
-``<state_dir>/state.json`` holds ports, pids and options; ``credentials.json`` the local test
-credentials (random, made once per state dir, useless anywhere but here); ``*.log`` the logs.
-Start and stop hold a lock on the state dir (``.lock``), so two callers never both start one.
-
-A process that needs a local SageMaker of its own (the demo) claims a per-process state dir under
-the default one (``claim_state_dir``: ``<name>-<pid>/`` with ``owner.json``); the next claimant
-stops and removes the dirs whose owner is gone (``release_stale_state_dirs``), so a killed demo's
-servers do not run on for ever, and two demos never stop or count each other's.
+Start and stop hold the state dir's lock, so two callers never both start one. ``status`` says
+whether each server runs (its recorded pid still runs our module) and answers.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
-import os
-import secrets
-import shutil
-import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -30,20 +18,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sagemaker_sizing.local import processes, state_files
+from sagemaker_sizing.local.seeding import seed_models
 from sagemaker_sizing.local.tls import make_self_signed
-from sagemaker_sizing.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 LOG = logging.getLogger(__name__)
-DEFAULT_STATE_DIR = PROJECT_ROOT / ".local-sagemaker"
 DEFAULT_REGION = "us-west-2"
 CONTROL_MODULE = "sagemaker_sizing.local.control_plane"
 RUNTIME_MODULE = "sagemaker_sizing.local.runtime_server"
-QUOTA_FILE = "quotas.json"
-SEED_ROLE_ARN = "arn:aws:iam::123456789012:role/local-sagemaker"
-SEED_IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/local-model:latest"
+# The module each server of state.json's "pids" runs (a pid running anything else is not ours).
+SERVER_MODULES = {"control_plane": CONTROL_MODULE, "runtime": RUNTIME_MODULE}
 
 
 @dataclass(frozen=True)
@@ -102,55 +89,10 @@ class LocalSageMakerStatus:
         )
 
 
-def _state_dir(state_dir: str | Path | None) -> Path:
-    return Path(state_dir) if state_dir else DEFAULT_STATE_DIR
-
-
-def _credentials(directory: Path) -> dict[str, str]:
-    path = directory / "credentials.json"
-    if path.exists():
-        return dict(json.loads(path.read_text()))
-    creds = {
-        "aws_access_key_id": "LOCAL" + secrets.token_hex(8).upper(),
-        "aws_secret_access_key": secrets.token_urlsafe(30),
-    }
-    path.write_text(json.dumps(creds))
-    path.chmod(0o600)
-    return creds
-
-
-@contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """Exclusive lock on the state dir for a start or a stop (released when the process dies)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _read_state(directory: Path) -> dict[str, Any]:
-    try:
-        return dict(json.loads((directory / "state.json").read_text()))
-    except (OSError, ValueError):
-        return {}
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _pid_is_ours(pid: int, module: str) -> bool:
-    """The pid is alive and still runs our module (not a recycled pid)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return module.encode() in cmdline
 
 
 def _answers(url: str) -> bool:
@@ -164,21 +106,21 @@ def _answers(url: str) -> bool:
 
 
 def status(state_dir: str | Path | None = None) -> LocalSageMakerStatus:
-    directory = _state_dir(state_dir)
+    directory = state_files.resolve_dir(state_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    state = _read_state(directory)
-    creds = _credentials(directory)
+    state = state_files.read_state(directory)
+    creds = state_files.credentials(directory)
     pids = {k: int(v) for k, v in state.get("pids", {}).items()}
     control_url = state.get("control_plane_url")
     runtime_url = state.get("runtime_url")
     control_up = (
         bool(control_url)
-        and _pid_is_ours(pids.get("control_plane", -1), CONTROL_MODULE)
+        and processes.runs_module(pids.get("control_plane", -1), CONTROL_MODULE)
         and _answers(f"{control_url}/moto-api/")
     )
     runtime_up = (
         bool(runtime_url)
-        and _pid_is_ours(pids.get("runtime", -1), RUNTIME_MODULE)
+        and processes.runs_module(pids.get("runtime", -1), RUNTIME_MODULE)
         and _answers(f"{runtime_url}/ping")
     )
     return LocalSageMakerStatus(
@@ -196,23 +138,10 @@ def status(state_dir: str | Path | None = None) -> LocalSageMakerStatus:
     )
 
 
-def _spawn(module: str, args: list[str], log_path: Path, env: dict[str, str]) -> int:
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", module, *args],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, **env},
-            start_new_session=True,  # survives the CLI that started it
-        )
-    return process.pid
-
-
 def start(state_dir: str | Path | None = None, **options: Any) -> LocalSageMakerStatus:
     """Start both parts and wait until they answer (``_start_unlocked``'s options), holding the
     state dir's lock: two callers never both start one."""
-    with _locked(_state_dir(state_dir)):
+    with state_files.locked(state_files.resolve_dir(state_dir)):
         return _start_unlocked(state_dir, **options)
 
 
@@ -241,10 +170,10 @@ def _start_unlocked(
     if current.up:
         LOG.info("local SageMaker already running (%s)", current.control_plane_url)
         if quotas:
-            set_quotas(quotas, state_dir)
-        _seed(current, models)
+            state_files.set_quotas(quotas, state_dir)
+        seed_models(current, models)
         return current
-    _stop_unlocked(_state_dir(state_dir), 10.0)  # half up: start clean
+    stop_unlocked(state_files.resolve_dir(state_dir), 10.0)  # half up: start clean
     directory = Path(current.state_dir)
     control_port = control_port or _free_port()
     runtime_port = runtime_port or _free_port()
@@ -258,9 +187,9 @@ def _start_unlocked(
         "LOCAL_SAGEMAKER_ACCESS_KEY_ID": current.aws_access_key_id,
         "LOCAL_SAGEMAKER_SECRET_ACCESS_KEY": current.aws_secret_access_key,
     }
-    quota_file = directory / QUOTA_FILE
+    quota_file = directory / state_files.QUOTA_FILE
     quota_file.write_text(json.dumps(quotas or {}))
-    control_pid = _spawn(
+    control_pid = processes.spawn(
         CONTROL_MODULE,
         [
             "--port",
@@ -292,7 +221,7 @@ def _start_unlocked(
     ]
     if profile:
         runtime_args += ["--profile", str(Path(profile).resolve())]
-    runtime_pid = _spawn(RUNTIME_MODULE, runtime_args, directory / "runtime.log", creds_env)
+    runtime_pid = processes.spawn(RUNTIME_MODULE, runtime_args, directory / "runtime.log", creds_env)
     options = {
         "allow_unsigned": allow_unsigned,
         "time_compression": time_compression,
@@ -308,175 +237,44 @@ def _start_unlocked(
         "pids": {"control_plane": control_pid, "runtime": runtime_pid},
         "options": options,
     }
-    (directory / "state.json").write_text(json.dumps(state, indent=2))
+    state_files.write_state(directory, state)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         current = status(directory)
         if current.up:
             LOG.info("local SageMaker up: control plane %s, runtime %s", control_url, runtime_url)
-            _seed(current, models)
+            seed_models(current, models)
             return current
         time.sleep(0.1)
-    _stop_unlocked(directory, 10.0)
+    stop_unlocked(directory, 10.0)
     raise RuntimeError(f"local SageMaker did not answer within {timeout_s:g} s; see logs in {directory}")
 
 
 def stop(state_dir: str | Path | None = None, timeout_s: float = 10.0) -> LocalSageMakerStatus:
     """Stop both parts (only processes this state dir started); harmless when nothing runs."""
-    directory = _state_dir(state_dir)
-    with _locked(directory):
-        _stop_unlocked(directory, timeout_s)
+    directory = state_files.resolve_dir(state_dir)
+    with state_files.locked(directory):
+        stop_unlocked(directory, timeout_s)
     return status(directory)
 
 
-def _stop_unlocked(directory: Path, timeout_s: float) -> None:
-    state = _read_state(directory)
-    modules = {"control_plane": CONTROL_MODULE, "runtime": RUNTIME_MODULE}
+def stop_unlocked(directory: Path, timeout_s: float) -> None:
+    """``stop`` for a caller that holds the state dir's lock."""
+    state = state_files.read_state(directory)
     for part, pid in state.get("pids", {}).items():
-        if _pid_is_ours(int(pid), modules.get(part, "sagemaker_sizing.local")):
-            _terminate(int(pid), timeout_s)
+        if processes.runs_module(int(pid), SERVER_MODULES.get(part, "sagemaker_sizing.local")):
+            processes.terminate(int(pid), timeout_s)
     if state:
         state["pids"] = {}
-        (directory / "state.json").write_text(json.dumps(state, indent=2))
-
-
-def _terminate(pid: int, timeout_s: float) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it when it is our own child
-        if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
-            return
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
-    except OSError:
-        return True
-
-
-def set_quotas(quotas: dict[str, int], state_dir: str | Path | None = None) -> dict[str, int]:
-    """Change the applied quotas of the local SageMaker (running or not): merged into its quota
-    file, read on every CreateEndpoint / UpdateEndpoint and ListServiceQuotas. Returns them all."""
-    path = _state_dir(state_dir) / QUOTA_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        current = dict(json.loads(path.read_text()))
-    except (OSError, ValueError):
-        current = {}
-    current.update(quotas)
-    path.write_text(json.dumps(current))
-    return current
+        state_files.write_state(directory, state)
 
 
 def seed_model(name: str, state_dir: str | Path | None = None) -> str:
-    """Create SageMaker model ``name`` on the control plane when missing; returns its ARN."""
+    """Create SageMaker model ``name`` on the running control plane when missing; returns its ARN."""
     current = status(state_dir)
     if not current.control_plane_up:
         raise RuntimeError("local SageMaker is not running; start it first")
-    return _seed(current, (name,))[0]
-
-
-def _seed(current: LocalSageMakerStatus, models: tuple[str, ...]) -> list[str]:
-    if not models:
-        return []
-    client = current.client("sagemaker")
-    _seed_role(current)
-    arns = []
-    for name in models:
-        try:
-            arns.append(client.describe_model(ModelName=name)["ModelArn"])
-        except client.exceptions.ClientError:
-            created = client.create_model(
-                ModelName=name, ExecutionRoleArn=SEED_ROLE_ARN, PrimaryContainer={"Image": SEED_IMAGE}
-            )
-            arns.append(created["ModelArn"])
-            LOG.info("seeded model %s", name)
-    return arns
-
-
-def _seed_role(current: LocalSageMakerStatus) -> None:
-    """The seeded models' execution role, so preflight finds it as it would on AWS."""
-    iam = current.client("iam")
-    name = SEED_ROLE_ARN.rsplit("/", 1)[-1]
-    try:
-        iam.get_role(RoleName=name)
-    except iam.exceptions.NoSuchEntityException:
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "sagemaker.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
-
-
-OWNER_FILE = "owner.json"
-
-
-def claim_state_dir(name: str, root: str | Path | None = None, **record: Any) -> Path:
-    """A state dir of this process's own, ``<root>/<name>-<pid>/``, with ``owner.json`` (the pid,
-    its start time, and ``record``): nobody else starts, stops or counts what runs there."""
-    directory = _state_dir(root) / f"{name}-{os.getpid()}"
-    directory.mkdir(parents=True, exist_ok=True)
-    update_owner_record(directory, pid=os.getpid(), started=_process_start(os.getpid()), **record)
-    return directory
-
-
-def update_owner_record(directory: Path, **record: Any) -> None:
-    path = directory / OWNER_FILE
-    owner = read_owner_record(directory) | record
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(owner, indent=2))
-    tmp.replace(path)
-
-
-def read_owner_record(directory: Path) -> dict[str, Any]:
-    try:
-        return dict(json.loads((directory / OWNER_FILE).read_text()))
-    except (OSError, ValueError):
-        return {}
-
-
-def _process_start(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (tells a recycled pid from its owner)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
-def _owner_alive(owner: dict[str, Any]) -> bool:
-    pid = owner.get("pid")
-    if not isinstance(pid, int):
-        return False
-    started = _process_start(pid)
-    return started is not None and started == owner.get("started") and not _is_zombie(pid)
-
-
-def release_stale_state_dirs(name: str, root: str | Path | None = None) -> list[dict[str, Any]]:
-    """Stop the servers of every ``<name>-<pid>`` state dir whose owner process is gone, remove the
-    dir, and return their owner records (what the dead process had recorded, e.g. its runs)."""
-    released = []
-    for directory in sorted(_state_dir(root).glob(f"{name}-*")):
-        owner = read_owner_record(directory)
-        if not directory.is_dir() or _owner_alive(owner):
-            continue
-        with _locked(directory):
-            _stop_unlocked(directory, 10.0)
-        shutil.rmtree(directory, ignore_errors=True)
-        released.append(owner)
-    return released
+    return seed_models(current, (name,))[0]
 
 
 class LocalSageMaker:
@@ -485,7 +283,7 @@ class LocalSageMaker:
     def __init__(
         self, state_dir: str | Path | None = None, *, stop_timeout_s: float = 10.0, **options: Any
     ) -> None:
-        self.state_dir = _state_dir(state_dir)
+        self.state_dir = state_files.resolve_dir(state_dir)
         self.options = options
         self.stop_timeout_s = stop_timeout_s  # per server: SIGTERM, then SIGKILL
         self._started_here = False

@@ -1,4 +1,9 @@
-"""``sagemaker-sizing celery-demo``: the distributed path on one machine, without Docker.
+"""``make celery-demo``: the distributed path on one machine, without Docker.
+
+    .venv/bin/python scripts/celery_demo.py [--work-dir DIR] [--local-state-dir DIR] [--timeout S]
+
+A demo of the CeleryExecutor, not part of the shipped command line (it needs the [local] extra
+and set-up's redis-server and PostgreSQL): the image and the production install leave it out.
 
 Starts Debian's ``redis-server`` (the Celery broker) and a PostgreSQL on loopback (the metadata
 DB, ``scripts/postgres.sh``), the local SageMaker (its moto server also serves the S3 bucket the
@@ -12,8 +17,10 @@ started (also on Ctrl-C or a failure), and prints one JSON object as its last li
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -31,8 +38,6 @@ from typing import TYPE_CHECKING, Any
 from sagemaker_sizing.paths import INCLUDE_DIR, PROJECT_ROOT
 
 if TYPE_CHECKING:
-    import argparse
-
     from sagemaker_sizing.local import LocalSageMakerStatus
 
 MODEL = "celery-demo-model"
@@ -45,9 +50,10 @@ WORKERS = ("worker1", "worker2")
 INJECTOR_MAX_TPS = 12
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "celery-demo", help="one sizing on Celery workers (redis, PostgreSQL, S3 results), no Docker"
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="celery_demo.py",
+        description="one sizing on Celery workers (redis, PostgreSQL, S3 results), no Docker",
     )
     parser.add_argument(
         "--work-dir",
@@ -61,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="a local SageMaker state dir (started if not running; stopped only if started here)",
     )
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the run")
-    parser.set_defaults(func=handle)
+    return parser.parse_args(argv)
 
 
 def demo_conf(results: str) -> dict[str, Any]:
@@ -416,3 +422,8 @@ def handle(args: argparse.Namespace) -> int:
             subprocess.run(["bash", str(PROJECT_ROOT / "scripts" / "postgres.sh"), "stop"], check=False)
     print(json.dumps(answer))
     return 0 if answer["state"] == "success" else 1
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.exit(handle(parse_args()))
