@@ -38,8 +38,8 @@ def usd(amount: Amount) -> str:
     if abs(money) >= 1:
         rounded = money.quantize(CENT, rounding=ROUND_HALF_UP)
     else:
-        exponent = money.adjusted() - 2 if money else -2  # three significant digits
-        rounded = money.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP)
+        digits = money.adjusted() - 2 if money else -2  # three significant digits
+        rounded = money.quantize(Decimal(1).scaleb(digits), rounding=ROUND_HALF_UP)
         if abs(rounded) >= 1:  # 0.9996 rounded up to a dollar: cents from there
             rounded = rounded.quantize(CENT)
     rounded = rounded.normalize()
