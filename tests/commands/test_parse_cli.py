@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 
 from sagemaker_sizing.commands import parse as parse_command
 
+from tests.conftest import FIXTURES as SHARED_FIXTURES
+
 if TYPE_CHECKING:
     import pytest
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "gatling-3.2"
+FIXTURES = SHARED_FIXTURES / "gatling-3.2"
 LOG_1TPS = next(FIXTURES.glob("*-1TPS-*.simulation.log"))
 LOG_3TPS = next(FIXTURES.glob("*-3TPS-*.simulation.log"))
 
