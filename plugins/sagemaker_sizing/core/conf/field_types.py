@@ -117,7 +117,7 @@ def _sorted_once(values: tuple[int, ...]) -> tuple[int, ...]:
 
 # Finite first, then the bounds a field adds: NaN is "not a number", not "not > 0".
 Number = Annotated[float, BeforeValidator(_no_bool), AllowInfNan(False)]
-Integer = Annotated[int, BeforeValidator(_no_bool), AllowInfNan(False)]
+Integer = Annotated[int, BeforeValidator(_no_bool)]
 Flag = Annotated[bool, Strict()]  # true or false, not "yes" or 1
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=SAGEMAKER_NAME_PATTERN)]

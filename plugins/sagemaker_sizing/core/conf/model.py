@@ -11,7 +11,6 @@ Between tasks a validated conf crosses XCom as ``conf_to_dict`` and comes back b
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from decimal import Decimal
@@ -39,7 +38,7 @@ from sagemaker_sizing.core.conf.field_types import (
     Text,
     TpsValues,
 )
-from sagemaker_sizing.core.conf.problems import ConfError, Problem, field_problems
+from sagemaker_sizing.core.conf.problems import ConfError, Problem, field_problems, unknown_fields
 from sagemaker_sizing.core.cost.serverless import ServerlessPrices
 
 __all__ = [
@@ -285,7 +284,7 @@ def load_conf(
     """
     if not isinstance(params, Mapping):
         raise ConfError([Problem("conf", params, "a JSON object of conf fields")])
-    problems = [] if ignore_unknown else _unknown_fields(params)
+    problems = [] if ignore_unknown else unknown_fields(params, [*FIELD_TYPES, *NO_LONGER_USED])
     context = {"base": (base_dir or Path.cwd()).resolve()}
     parsed: dict[str, Any] = {}
     for name, annotation in FIELD_TYPES.items():
@@ -302,17 +301,6 @@ def load_conf(
     if problems:
         raise ConfError(problems)
     return SizingConf.model_construct(**parsed)
-
-
-def _unknown_fields(params: Mapping[str, Any]) -> list[Problem]:
-    known = [*FIELD_TYPES, *NO_LONGER_USED]
-    problems = []
-    for name in sorted(set(params) - set(known)):
-        close = difflib.get_close_matches(str(name).lower(), known, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        expected = f"no such field ({hint}see `sagemaker-sizing validate --help`)"
-        problems.append(Problem(name, params[name], expected))
-    return problems
 
 
 def resolved_jar_kind(conf: SizingConf) -> str:

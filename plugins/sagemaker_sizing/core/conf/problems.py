@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,8 @@ from sagemaker_sizing.core.conf.field_types import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pydantic import ValidationError
 
 
@@ -71,3 +74,15 @@ def field_problems(name: str, annotation: Any, value: Any, error: ValidationErro
         if problem not in found:  # two empty items of one walk are one problem
             found.append(problem)
     return found
+
+
+def unknown_fields(params: Mapping[str, Any], known: list[str]) -> list[Problem]:
+    """A problem for each key of ``params`` that is no field, naming the closest field if any."""
+    problems = []
+    for name in sorted(set(params) - set(known)):
+        close = difflib.get_close_matches(str(name).lower(), known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        problems.append(
+            Problem(name, params[name], f"no such field ({hint}see `sagemaker-sizing validate --help`)")
+        )
+    return problems
