@@ -56,8 +56,9 @@ def test_a_round_past_the_budget_is_refused_with_a_note_naming_the_money() -> No
     assert not decision.allowed
     assert decision.note is not None
     assert "round 3 was not started" in decision.note
-    assert "max_test_cost_usd=$0.00" in decision.note  # 0.003 rounds to cents ...
-    assert "$0.0023 already spent" in decision.note  # ... but small amounts keep their digits
+    # Amounts below a dollar keep their digits (core.cost.money): the budget is $0.003, not $0.00.
+    assert "max_test_cost_usd=$0.003;" in decision.note
+    assert "about $0.00115 on top of $0.0023 already spent" in decision.note
 
 
 def test_an_empty_batch_is_never_refused() -> None:

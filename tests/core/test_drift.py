@@ -62,7 +62,7 @@ def test_capacity_drop_beyond_threshold_is_drift_with_notes() -> None:
     text = "\n".join(result.notes)
     assert "DRIFT: capacity per instance of ml.m5.large: 40 -> 10 TPS (-75%)" in text
     assert "recommendation changed: ml.m5.large x1 -> ml.m5.large x4" in text
-    assert "hourly cost: $0.115 -> $0.460" in text
+    assert "hourly cost: $0.115 -> $0.46" in text
 
 
 def test_threshold_is_configurable() -> None:

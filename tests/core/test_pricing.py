@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from sagemaker_sizing.adapters import pricing as adapter
 from sagemaker_sizing.core.cost.instances import load_cost_table
 from sagemaker_sizing.core.cost.sources import cached_sources, parse_price_list, table_source
-from test_walk_common import make_conf
+from walk_helpers import make_conf
 
 
 def product(usagetype: str, price: str, region: str = "us-west-2", unit: str = "Hrs") -> str:

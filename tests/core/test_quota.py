@@ -14,7 +14,7 @@ from sagemaker_sizing.core.account.quota import (
 from sagemaker_sizing.core.model import StepConfig, StepResult
 from sagemaker_sizing.core.simulate.capacity import CapacityModel
 from sagemaker_sizing.core.walk import next_batch
-from test_walk_common import make_conf
+from walk_helpers import make_conf
 
 QUOTAS = {"ml.m5.large for endpoint usage": 1000.0, "ml.m5.xlarge for endpoint usage": 1000.0}
 

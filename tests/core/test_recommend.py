@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sagemaker_sizing.core.walk import recommend
-from test_walk_common import drive, make_conf, scripted
+from walk_helpers import drive, make_conf, scripted
 
 
 def test_recommendation_of_an_interrupted_walk_keeps_what_was_found():

@@ -15,9 +15,11 @@ from sagemaker_sizing.core.model import (
     StepConfig,
     StepResult,
 )
+from sagemaker_sizing.core.report.assemble import ReportContent
 from sagemaker_sizing.core.report.format import fmt_money, fmt_num, money_str
 from sagemaker_sizing.core.report.render import render_report
 from sagemaker_sizing.core.serde import recommendation_from_dict
+from sagemaker_sizing.core.verdicts.run_outcome import run_outcome
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -189,16 +191,30 @@ COSTS: dict[str, Any] = {
 }
 
 
+def content(
+    conf: dict[str, Any],
+    results: list[StepResult],
+    recommendation: Recommendation,
+    costs: dict[str, Any],
+    notes: tuple[str, ...] = (),
+) -> ReportContent:
+    """A hand-made report's content (core.report.assemble makes a real run's from its conf)."""
+    return ReportContent(
+        inputs=conf,
+        results=tuple(results),
+        recommendation=recommendation,
+        costs=costs,
+        outcome=run_outcome(results, recommendation, notes),
+        notes=notes,
+    )
+
+
 @pytest.fixture
 def rendered(tmp_path: Path) -> tuple[Node, dict[str, Any], list[StepResult], str]:
     results = sample_run(tmp_path)
     html_path, json_path = render_report(
+        content(CONF, results, REC, COSTS, ("cost guard stopped round 8", "<b>not bold</b>")),
         run_id="manual__2024-05-01",
-        conf=CONF,
-        results=results,
-        recommendation=REC,
-        costs=COSTS,
-        notes=["cost guard stopped round 8", "<b>not bold</b>"],
         results_dir=tmp_path,
     )
     assert (html_path, json_path) == (tmp_path / "report.html", tmp_path / "recommendation.json")
@@ -345,7 +361,7 @@ def test_cost_chart_has_a_bar_per_priced_type(rendered: Any) -> None:
 def test_no_recommendation_is_said_plainly(tmp_path: Path) -> None:
     results = [fixed(1, "ml.m5.large", 1, 10, 900.0), fixed(2, "ml.c5.xlarge", 1, 10, 700.0)]
     html_path, json_path = render_report(
-        run_id="r1", conf=CONF, results=results, recommendation=NO_REC, costs={}, results_dir=tmp_path
+        content(CONF, results, NO_REC, {}), run_id="r1", results_dir=tmp_path
     )
     doc = parse(html_path)
     status = doc.one(id="status")
@@ -371,11 +387,8 @@ def test_no_recommendation_is_said_plainly(tmp_path: Path) -> None:
 def test_partial_result_when_no_count_was_proven(tmp_path: Path) -> None:
     rec = Recommendation("ml.m5.large", 30.0, 7, None, None, None, 900, Decimal("0.115"))
     html_path, json_path = render_report(
+        content(CONF, [fixed(1, "ml.m5.large", 1, 30, 100.0)], rec, {}),
         run_id="r2",
-        conf=CONF,
-        results=[fixed(1, "ml.m5.large", 1, 30, 100.0)],
-        recommendation=rec,
-        costs={},
         results_dir=tmp_path / "nested" / "run",
     )
     doc = parse(html_path)
@@ -387,9 +400,7 @@ def test_partial_result_when_no_count_was_proven(tmp_path: Path) -> None:
 
 
 def test_empty_run_renders(tmp_path: Path) -> None:
-    html_path, json_path = render_report(
-        run_id="r3", conf={}, results=[], recommendation=NO_REC, costs={}, results_dir=tmp_path
-    )
+    html_path, json_path = render_report(content({}, [], NO_REC, {}), run_id="r3", results_dir=tmp_path)
     doc = parse(html_path)
     assert doc.one(id="no-steps").text() == "No step ran."
     assert doc.one(id="latency-chart-empty")
@@ -397,8 +408,8 @@ def test_empty_run_renders(tmp_path: Path) -> None:
 
 
 def test_rerender_replaces_files(tmp_path: Path) -> None:
-    render_report(run_id="a", conf=CONF, results=[], recommendation=NO_REC, costs={}, results_dir=tmp_path)
-    render_report(run_id="b", conf=CONF, results=[], recommendation=REC, costs=COSTS, results_dir=tmp_path)
+    render_report(content(CONF, [], NO_REC, {}), run_id="a", results_dir=tmp_path)
+    render_report(content(CONF, [], REC, COSTS), run_id="b", results_dir=tmp_path)
     assert json.loads((tmp_path / "recommendation.json").read_text())["run_id"] == "b"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["recommendation.json", "report.html"]
 
@@ -424,7 +435,7 @@ def test_pass_matrix_like_perfsizesagemaker(rendered: Any) -> None:
         ("0.115", "0.115"),
         ("0.850000", "0.85"),
         ("0.5", "0.50"),
-        ("0.0000004", "0.00"),
+        ("0.0000004", "0.0000004"),  # not zero, so never "0.00" (core.cost.money)
         (3, "3.00"),
         (None, None),
         ("", None),
@@ -459,18 +470,13 @@ def test_money_for_people() -> None:
 
 def test_the_invocations_target_is_the_recommendations_own(tmp_path: Path) -> None:
     # perfsizesagemaker computes int(4 / 3 * 60 * 0.5) in Decimal: 39 (in float it would be 40).
-    from sagemaker_sizing.core.walk.common import perfsize_target
+    from sagemaker_sizing.core.walk.targets import perfsize_target
 
     target = perfsize_target(4, 3)
     assert target == 39
     rec = Recommendation("ml.m5.large", 2.0, 2, 3, 1, target, 90, Decimal("0.115"))
     html_path, json_path = render_report(
-        run_id="r4",
-        conf={**CONF, "peak_tps": 4},
-        results=[],
-        recommendation=rec,
-        costs={},
-        results_dir=tmp_path,
+        content({**CONF, "peak_tps": 4}, [], rec, {}), run_id="r4", results_dir=tmp_path
     )
     table = parse(html_path).one("table", id="recommendation-table")
     assert "int(4 / 3 * 60 * 0.5) = 39" in table.text()

@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sagemaker_sizing.core.conf.model import conf_to_dict, load_conf
-from sagemaker_sizing.core.cost.run_costs import run_costs
-from sagemaker_sizing.core.cost.serverless_compare import compare, summary
+from sagemaker_sizing.core.conf.model import load_conf
+from sagemaker_sizing.core.cost.serverless_compare import summary
+from sagemaker_sizing.core.report.assemble import assemble_report
 from sagemaker_sizing.core.report.render import render_report
 from sagemaker_sizing.core.simulate.capacity import capacity_model_from_dict
 from sagemaker_sizing.core.simulate.dry_run import run_walk
-from sagemaker_sizing.core.walk import recommend, recommend_serverless
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
 KEYS = {
@@ -31,17 +30,8 @@ def report_of(tmp_path: Path, **extra: Any) -> tuple[dict[str, Any], str]:
     conf = load_conf(raw, base_dir=EXAMPLES)
     model = capacity_model_from_dict(json.loads((EXAMPLES / "serverless.capacity.json").read_text()))
     results = run_walk(conf, model)
-    rec = recommend(conf, results)
-    serverless = compare(conf, rec if conf.sizes_realtime else None, recommend_serverless(conf, results))
-    html, data = render_report(
-        run_id="manual__serverless",
-        conf=conf_to_dict(conf),
-        results=results,
-        recommendation=rec,
-        costs=run_costs(conf, rec, results),
-        results_dir=tmp_path,
-        serverless=serverless,
-    )
+    content = assemble_report(conf, results, round_slots=24)
+    html, data = render_report(content, run_id="manual__serverless", results_dir=tmp_path)
     return json.loads(data.read_text()), html.read_text()
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sagemaker_sizing.core.cost.budget import NOTE_PREFIX
 from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
+from sagemaker_sizing.core.report.assemble import ReportContent
 from sagemaker_sizing.core.report.render import build_report_context, render_html
 from sagemaker_sizing.core.verdicts.outcome import ErrorCategory, RunStatus
 from sagemaker_sizing.core.verdicts.run_outcome import run_outcome
 from sagemaker_sizing.core.walk import WalkMismatchError, next_batch, recommend
-
-from tests.core.test_walk_perfsize import make_conf
+from walk_helpers import make_conf
 
 NOTHING = Recommendation(None, None, None, None, None, None, None, None)
 PARTIAL = Recommendation("ml.m5.large", 20.0, 2, None, None, None, None, Decimal("0.23"))
@@ -84,14 +84,8 @@ def test_recommended() -> None:
 
 def test_report_headline_json_and_step_rows_say_the_same(tmp_path: Path) -> None:
     results = [measured(True, 1), error(ErrorCategory.INFRASTRUCTURE, "the endpoint stopped answering")]
-    context = build_report_context(
-        run_id="r",
-        conf={"peak_tps": 40},
-        results=results,
-        recommendation=PARTIAL,
-        costs={},
-        results_dir=tmp_path,
-    )
+    content = ReportContent({"peak_tps": 40}, tuple(results), PARTIAL, {}, run_outcome(results, PARTIAL))
+    context = build_report_context(content, run_id="r", results_dir=tmp_path)
     assert context["status"] == "failed"
     assert context["failure"]["category"] == "infrastructure"
     assert [s["outcome"] for s in context["steps"]] == ["pass", "error"]

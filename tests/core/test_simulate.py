@@ -9,7 +9,7 @@ from sagemaker_sizing.core.simulate.capacity import (
     load_capacity_model,
 )
 from sagemaker_sizing.core.simulate.dry_run import budget, simulate
-from test_walk_common import EXAMPLES, make_conf
+from walk_helpers import EXAMPLES, make_conf
 
 STEP_KEYS = {
     "round", "phase", "instance_type", "instance_count", "scaling_min_instance_count",

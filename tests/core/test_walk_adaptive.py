@@ -8,7 +8,7 @@ import pytest
 from sagemaker_sizing.core.simulate.capacity import CapacityModel
 from sagemaker_sizing.core.walk import next_batch, recommend, worst_case_rounds
 from sagemaker_sizing.core.walk.adaptive import Lane, predicted_minimum
-from test_walk_common import drive, make_conf
+from walk_helpers import drive, make_conf
 
 if TYPE_CHECKING:
     from decimal import Decimal

@@ -6,7 +6,7 @@ import pytest
 from sagemaker_sizing.core.model import StepResult
 from sagemaker_sizing.core.simulate.capacity import CapacityModel
 from sagemaker_sizing.core.walk import WalkMismatchError, next_batch, recommend, worst_case_rounds
-from test_walk_common import drive, make_conf, scripted
+from walk_helpers import drive, make_conf, scripted
 
 
 def summary(results: list[StepResult]) -> list[tuple[object, ...]]:

@@ -9,7 +9,7 @@ from sagemaker_sizing.core.model import StepResult
 from sagemaker_sizing.core.simulate.capacity import CapacityModel
 from sagemaker_sizing.core.verdicts.outcome import ErrorCategory
 from sagemaker_sizing.core.walk import next_batch, recommend
-from test_walk_common import make_conf
+from walk_helpers import make_conf
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -11,12 +11,12 @@ import pytest
 from sagemaker_sizing.core.cost.instances import load_test_cost
 from sagemaker_sizing.core.simulate.dry_run import budget, instance_minutes, load_test_minutes
 from sagemaker_sizing.core.walk import adaptive, worst_case, worst_case_steps
-from sagemaker_sizing.core.walk.common import (
+from sagemaker_sizing.core.walk.min_search import (
     MinSearch,
     worst_guided_min_search_rounds,
     worst_min_search_rounds,
 )
-from test_walk_common import make_conf
+from walk_helpers import make_conf
 
 
 @cache

@@ -17,7 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 from sagemaker_sizing.core.model import PHASE_MAX, PHASE_TYPE, Recommendation, StepConfig, StepResult
+from sagemaker_sizing.core.report.assemble import ReportContent
 from sagemaker_sizing.core.report.render import render_report
+from sagemaker_sizing.core.verdicts.run_outcome import run_outcome
 from sagemaker_sizing.paths import PROJECT_ROOT
 
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
@@ -71,14 +73,8 @@ def render_sample_report(run_dir: Path) -> Path:
         "endpoint_name": "browser",
         "strategy": "perfsize",
     }
-    html, _ = render_report(
-        run_id=run_dir.name,
-        conf=conf,
-        results=results,
-        recommendation=recommendation,
-        costs=costs,
-        results_dir=run_dir,
-    )
+    content = ReportContent(conf, tuple(results), recommendation, costs, run_outcome(results, recommendation))
+    html, _ = render_report(content, run_id=run_dir.name, results_dir=run_dir)
     return html
 
 

@@ -28,6 +28,7 @@ from sagemaker_sizing.core import walk
 from sagemaker_sizing.core.conf import model as conf_mod
 from sagemaker_sizing.core.conf.validation import validate_conf
 from sagemaker_sizing.core.cost import budget as cost_guard
+from sagemaker_sizing.core.cost.money import dollars
 from sagemaker_sizing.core.gatling.jar_kind import PROJECT
 from sagemaker_sizing.core.model import PlanItem
 from sagemaker_sizing.core.serde import plan_item_from_dict, plan_item_to_dict, step_result_from_dict
@@ -51,11 +52,11 @@ def validate(raw_conf: Mapping[str, Any]) -> dict[str, Any]:
         raise AirflowFailException(f"invalid conf: {len(exc.problems)} problem(s): {exc}") from exc
     sizing_conf, worst = valid.conf, valid.worst
     log.info(
-        "conf is valid: strategy %s, peak %s TPS; worst case %s rounds, $%.2f test cost",
+        "conf is valid: strategy %s, peak %s TPS; worst case %s rounds, %s test cost",
         sizing_conf.strategy,
         sizing_conf.peak_tps,
         worst.rounds,
-        worst.test_cost_usd,
+        dollars(worst.test_cost_usd),
     )
     for warning in valid.warnings:
         log.warning("%s", warning)
@@ -345,14 +346,14 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
     """Render the final report from every step measured so far, also after a failure.
 
     The steps are the parse tasks' results (an error step's parse pushed its result before it
-    failed) and the deploys that failed (XCom ``step_error``); the run's outcome is computed once
-    from them (core.verdicts.run_outcome) and is the report's headline and the returned ``status``.
+    failed) and the deploys that failed (XCom ``step_error``); the report's content, the run's
+    outcome included, is computed once from them (core.report.assemble): its headline is the
+    returned ``status`` and ``summary``.
     """
     from sagemaker_sizing.airflow.operators.deploy import DEPLOY_ERROR_KEY
     from sagemaker_sizing.core.cost import serverless_compare
-    from sagemaker_sizing.core.cost.run_costs import run_costs
+    from sagemaker_sizing.core.report.assemble import assemble_report
     from sagemaker_sizing.core.report.render import render_report
-    from sagemaker_sizing.core.verdicts.run_outcome import preflight_outcome, run_outcome
 
     ti = context["ti"]
     # The conf the rounds sized (preflight's: on_quota skip may have dropped types); a preflight
@@ -383,42 +384,12 @@ def report(context: Any, rounds: int) -> dict[str, Any] | None:
         )
         if n
     ]
-    sizing_conf = load_sizing_conf(conf)
-    complete = all(r.error is None for r in results)
-    if (
-        complete
-        and walk.next_batch(sizing_conf, results, tolerate_incomplete=True)
-        and (len({r.round for r in results}) >= rounds)
-    ):
-        notes.append(f"the walk needed more than the DAG's {rounds} rounds and was cut short")
-    recommendation = walk.recommend(sizing_conf, results)
-    costs = run_costs(sizing_conf, recommendation, results)
-    serverless = serverless_compare.compare(  # issue 17: None unless the conf sizes serverless
-        sizing_conf,
-        recommendation if sizing_conf.sizes_realtime else None,
-        walk.recommend_serverless(sizing_conf, results),
-    )
-    outcome = (
-        preflight_outcome(refused)
-        if refused
-        else run_outcome(
-            results, recommendation, notes, serverless, quota_skips=sizing_conf.on_quota == "skip"
-        )
-    )
+    content = assemble_report(load_sizing_conf(conf), results, notes, refused=refused, round_slots=rounds)
+    outcome, serverless = content.outcome, content.serverless
     run_dir = results_store.results_dir_of(conf, context["dag"].dag_id, context["run_id"])
     with results_store.scratch_dir() as scratch:
         local_dir = Path(str(run_dir)) if results_store.is_local(run_dir) else Path(scratch)
-        html, json_path = render_report(
-            run_id=context["run_id"],
-            conf=conf,
-            results=results,
-            recommendation=recommendation,
-            costs=costs,
-            notes=notes,
-            results_dir=local_dir,
-            serverless=serverless,
-            outcome=outcome,
-        )
+        html, json_path = render_report(content, run_id=context["run_id"], results_dir=local_dir)
         if not results_store.is_local(run_dir):
             for written in (json_path, html):
                 results_store.upload_file(written, run_dir / written.name)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
+
+from sagemaker_sizing.core.cost.money import usd
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,6 +40,10 @@ SERVERLESS_KEYS = (
     "realtime_monthly_cost_usd",
     "break_even_average_tps",
     "cheaper",
+)
+# The table's rows that are money (recommendation.json keeps the Recommendation's hourly cost exact).
+MONEY_KEYS = frozenset(
+    {"hourly_cost_usd", "hourly", "monthly", "annual", "monthly_cost_usd", "realtime_monthly_cost_usd"}
 )
 
 # Until the report writes a ``headline``: words for each RunStatus value (core.verdicts.outcome).
@@ -130,7 +137,20 @@ def recommendation_table(data: dict[str, Any]) -> list[str]:
     if serverless:
         rows += [(f"serverless {key}", serverless.get(key)) for key in SERVERLESS_KEYS]
     width = max(len(key) for key, _ in rows)
-    return ["recommendation:"] + [f"  {key:<{width}}  {'-' if v is None else v}" for key, v in rows]
+    return ["recommendation:"] + [f"  {key:<{width}}  {_cell(key, v)}" for key, v in rows]
+
+
+def _cell(key: str, value: Any) -> str:
+    """A value of the table: money as the report writes it (core.cost.money), anything else as given."""
+    if value is None:
+        return "-"
+    if key.rsplit(" ", 1)[-1] in MONEY_KEYS:
+        try:
+            money = Decimal(str(value))
+        except InvalidOperation:
+            return str(value)
+        return usd(money) if money.is_finite() else str(value)
+    return str(value)
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,7 @@ def _jar_summary(conf: SizingConf) -> str:
 def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.core.conf.model import ConfError
     from sagemaker_sizing.core.conf.validation import validate_conf
+    from sagemaker_sizing.core.cost.money import dollars
 
     params = read_conf_file(args.conf)
     if isinstance(params, str):
@@ -183,7 +184,7 @@ def handle(args: argparse.Namespace) -> int:
     print(
         f"worst case: {worst.rounds} rounds (of {max_rounds} round slots), "
         f"{float(worst.load_test_minutes):g} load-test minutes, {float(worst.instance_minutes):g} "
-        f"instance-minutes, ${worst.test_cost_usd:.2f} test cost"
+        f"instance-minutes, {dollars(worst.test_cost_usd, grouped=True)} test cost"
     )
     for warning in valid.warnings:
         print(f"warning: {warning}")

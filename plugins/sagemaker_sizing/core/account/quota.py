@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.core.walk.adaptive import lanes_for
-from sagemaker_sizing.core.walk.common import instances_for
+from sagemaker_sizing.core.walk.targets import instances_for
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -20,6 +20,7 @@ from sagemaker_sizing.core.conf.model import (
     SizingConf,
     load_conf,
 )
+from sagemaker_sizing.core.cost.money import dollars
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -68,19 +69,17 @@ def cost_warnings(conf: SizingConf, worst: walk.WorstCase) -> list[str]:
     stop the walk there) or more than ``WARN_TEST_COST_USD``."""
     cost = worst.test_cost_usd
     warnings = []
+    cost_text = dollars(cost, grouped=True)
     if conf.max_test_cost_usd is not None and cost > Decimal(str(conf.max_test_cost_usd)):
         warnings.append(
-            f"max_test_cost_usd: the worst-case test cost ${_usd(cost)} is above the budget "
-            f"${conf.max_test_cost_usd:g}: the cost guard stops the walk before a round would pass it, "
-            "and the recommendation is then built from the steps measured so far"
+            f"max_test_cost_usd: the worst-case test cost {cost_text} is above the budget "
+            f"{dollars(conf.max_test_cost_usd, grouped=True)}: the cost guard stops the walk before a "
+            "round would pass it, and the recommendation is then built from the steps measured so far"
         )
     elif cost > WARN_TEST_COST_USD:
         warnings.append(
-            f"worst-case test cost ${_usd(cost)} is above ${WARN_TEST_COST_USD:,}: set max_test_cost_usd "
-            "to cap the spend, or shorten the walks (type_walk, count_walk, tps_walk, endurance_retries)"
+            f"worst-case test cost {cost_text} is above {dollars(WARN_TEST_COST_USD, grouped=True)}: set "
+            "max_test_cost_usd to cap the spend, or shorten the walks (type_walk, count_walk, tps_walk, "
+            "endurance_retries)"
         )
     return warnings
-
-
-def _usd(amount: Decimal) -> str:
-    return f"{amount.quantize(Decimal('0.01')):,}"

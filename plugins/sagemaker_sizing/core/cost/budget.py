@@ -7,10 +7,11 @@ minutes x hourly price, ``core.cost.instances``), so a cleared and re-run plan r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.core.cost.instances import load_test_cost
+from sagemaker_sizing.core.cost.money import dollars
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
     from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.model import StepConfig, StepResult
 
-CENT = Decimal("0.01")
 NOTE_PREFIX = "cost guard: "  # how a run's outcome knows the budget stopped the walk
 
 
@@ -47,15 +47,7 @@ def check_round(
         return RoundBudget(True, spent, round_cost, budget)
     note = (
         f"{NOTE_PREFIX}round {round_no} was not started: its {len(batch)} step(s) would cost about "
-        f"${_usd(round_cost)} on top of ${_usd(spent)} already spent, past the budget "
-        f"max_test_cost_usd=${_usd(budget)}; the recommendation uses the steps measured before it"
+        f"{dollars(round_cost)} on top of {dollars(spent)} already spent, past the budget "
+        f"max_test_cost_usd={dollars(budget)}; the recommendation uses the steps measured before it"
     )
     return RoundBudget(False, spent, round_cost, budget, note)
-
-
-def _usd(amount: Decimal) -> str:
-    """Cents, but never show a small non-zero amount as $0.00."""
-    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
-    if rounded == 0 and amount > 0:
-        return f"{amount:.6f}".rstrip("0")
-    return str(rounded)

@@ -5,10 +5,10 @@ section). Computed once here; the report and the dry run print these numbers, ne
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.core.cost.instances import HOURS_PER_MONTH
+from sagemaker_sizing.core.cost.money import dollars, usd
 from sagemaker_sizing.core.cost.serverless import (
     ServerlessUsage,
     break_even_average_tps,
@@ -17,9 +17,12 @@ from sagemaker_sizing.core.cost.serverless import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from decimal import Decimal
+
     from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.model import Recommendation
-    from sagemaker_sizing.core.walk.common import ServerlessFindings
+    from sagemaker_sizing.core.walk.replay import ServerlessFindings
 
 # Data processed is billed in and out; the response size is not measured, so it is taken as the
 # request's size (stated in the report).
@@ -76,14 +79,12 @@ def compare(
     usage = usage_of(conf, found) if found is not None and found.max_concurrency is not None else None
     rt_month = realtime_monthly(rec)
     if rt_month is not None:
-        out["realtime_monthly_cost_usd"] = str(rt_month.quantize(Decimal("0.01")))
+        out["realtime_monthly_cost_usd"] = usd(rt_month)
     if prices is None or usage is None:
         return out
     month = serverless_monthly_cost(prices, usage, conf.monthly_average_tps)
-    out["monthly_cost_usd"] = str(month.total.quantize(Decimal("0.01")))
-    out["monthly_cost_at_peak_usd"] = str(
-        serverless_monthly_cost(prices, usage, conf.peak_tps).total.quantize(Decimal("0.01"))
-    )
+    out["monthly_cost_usd"] = usd(month.total)
+    out["monthly_cost_at_peak_usd"] = usd(serverless_monthly_cost(prices, usage, conf.peak_tps).total)
     out["cost_explanation"] = explain(prices, usage, month)
     out["chart"] = chart_series(conf, rec, found)
     if rt_month is not None:
@@ -110,7 +111,7 @@ def chart_series(
     }
 
 
-def summary(serverless: dict[str, Any]) -> str:
+def summary(serverless: Mapping[str, Any]) -> str:
     """One line for the logs: the configuration, its costs and the break-even."""
     if serverless.get("max_concurrency") is None:
         return "no serverless configuration met the requirements"
@@ -118,9 +119,9 @@ def summary(serverless: dict[str, Any]) -> str:
     if serverless.get("provisioned_concurrency"):
         text += f", provisioned {serverless['provisioned_concurrency']}"
     text += f", p99 {serverless['p99_ms']} ms, cold-start p99 {serverless['cold_start_p99_ms']} ms"
-    text += f", ${serverless['monthly_cost_usd']}/month at {serverless['average_tps']:g} TPS average"
+    text += f", {dollars(serverless['monthly_cost_usd'])}/month at {serverless['average_tps']:g} TPS average"
     if serverless.get("break_even_average_tps") is not None:
-        text += f" (real-time ${serverless['realtime_monthly_cost_usd']}/month; break-even "
+        text += f" (real-time {dollars(serverless['realtime_monthly_cost_usd'])}/month; break-even "
         text += f"{serverless['break_even_average_tps']:g} TPS: {serverless['cheaper']} is cheaper)"
     return text
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+from sagemaker_sizing.core.cost.money import dollars
+
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
@@ -183,10 +185,10 @@ def cost_chart(per_type: Mapping[str, Mapping[str, object]], recommended: str | 
                 width=width,
                 height=height,
                 name=name,
-                value_label=f"${value}",
+                value_label=dollars(value),
                 color=PALETTE[0] if name == recommended else "#9AA5B1",
                 recommended=name == recommended,
-                title=f"{name}{count}: ${value} per hour",
+                title=f"{name}{count}: {dollars(value)} per hour",
             )
         )
     scale = plot.bottom - plot.top

@@ -1,19 +1,21 @@
-"""How the report writes numbers and money: one place, so the HTML and the JSON agree."""
+"""How the report writes numbers and money: one place, so the HTML and the JSON agree (money by
+core.cost.money's one rule)."""
 
 from __future__ import annotations
 
 import json
 import math
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sagemaker_sizing.core.cost.money import dollars, usd
+
 MISSING = "—"
-CENT = Decimal("0.01")
-MICRO = Decimal("0.000001")
 
 
 def money_str(value: Any) -> str | None:
-    """Money as a string: cents from $1 up, at most 6 decimals below, no trailing zeros past cents.
+    """Money as recommendation.json writes it (``core.cost.money.usd``); None for nothing or a
+    non-finite number, and text that is no number as given.
 
     Daily/annual figures multiplied out in Decimal carry more digits than anyone can use
     ("5361.120000"); the report and the JSON show the same rounded string.
@@ -25,13 +27,7 @@ def money_str(value: Any) -> str | None:
         money = Decimal(text)
     except InvalidOperation:
         return text  # not a number: shown as given
-    if not money.is_finite():
-        return None
-    if abs(money) >= 1:
-        return str(money.quantize(CENT, rounding=ROUND_HALF_UP))
-    small = money.quantize(MICRO, rounding=ROUND_HALF_UP).normalize()
-    exponent = small.as_tuple().exponent
-    return f"{small:f}" if isinstance(exponent, int) and exponent <= -2 else f"{small:.2f}"
+    return usd(money) if money.is_finite() else None
 
 
 def number(value: Any) -> int | float | None:
@@ -69,8 +65,7 @@ def fmt_money(value: Any) -> str:
         money = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    decimals = max(0, -int(money.as_tuple().exponent)) if money.is_finite() else 0
-    return f"${money:,.{decimals}f}"
+    return dollars(money, grouped=True) if money.is_finite() else str(value)
 
 
 def fmt_input(value: Any) -> str:

@@ -1,10 +1,11 @@
 """The final report: ``report.html`` (for people) and ``recommendation.json`` (for machines).
 
-Both are built from one JSON-safe context dict (:func:`build_report_context`), so they cannot
-disagree: the JSON file *is* the context, and the template only formats it (plus charts whose
-geometry is computed from the same context). HTML comes from Jinja2 templates with autoescape on.
+Both are built from one JSON-safe context dict (:func:`build_report_context`) of a
+``core.report.assemble.ReportContent``, so they cannot disagree: the JSON file *is* the context,
+and the template only formats it (plus charts whose geometry is computed from the same context).
+HTML comes from Jinja2 templates with autoescape on.
 
-``costs`` keys accepted (money as strings, e.g. ``"0.23"``; anything missing renders as "—"):
+``ReportContent.costs`` keys accepted (money as strings, e.g. ``"0.23"``; anything missing renders as "—"):
 
 - ``hourly``, ``daily``, ``monthly``, ``annual``: the recommended fixed fleet (max count);
   ``hourly`` falls back to ``Recommendation.hourly_cost_usd``.
@@ -38,12 +39,12 @@ from sagemaker_sizing.core.report.format import fmt_input, fmt_money, fmt_num, m
 from sagemaker_sizing.core.serde import recommendation_to_dict, to_jsonable
 from sagemaker_sizing.core.verdicts.failures import TOP_MESSAGES
 from sagemaker_sizing.core.verdicts.outcome import FailureKind, RunStatus, StepOutcome
-from sagemaker_sizing.core.verdicts.run_outcome import RunOutcome, run_outcome
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
+    from sagemaker_sizing.core.report.assemble import ReportContent
 
 log = logging.getLogger(__name__)
 
@@ -72,33 +73,12 @@ STATUS_PARTIAL = str(RunStatus.PARTIAL)
 STATUS_NONE = str(RunStatus.NONE)
 
 
-def render_report(
-    *,
-    run_id: str,
-    conf: Mapping[str, Any],
-    results: Sequence[StepResult],
-    recommendation: Recommendation,
-    costs: Mapping[str, Any],
-    notes: Sequence[str] = (),
-    results_dir: Path,
-    serverless: Mapping[str, Any] | None = None,
-    outcome: RunOutcome | None = None,
-) -> tuple[Path, Path]:
+def render_report(content: ReportContent, *, run_id: str, results_dir: Path) -> tuple[Path, Path]:
     """Write ``results_dir/report.html`` and ``results_dir/recommendation.json``; return both paths.
 
     Files are replaced atomically, so a re-run report task never leaves half a report behind.
     """
-    context = build_report_context(
-        run_id=run_id,
-        conf=conf,
-        results=results,
-        recommendation=recommendation,
-        costs=costs,
-        notes=notes,
-        results_dir=results_dir,
-        serverless=serverless,
-        outcome=outcome,
-    )
+    context = build_report_context(content, run_id=run_id, results_dir=results_dir)
     html = render_html(context)
     results_dir.mkdir(parents=True, exist_ok=True)
     html_path = results_dir / REPORT_FILE
@@ -110,32 +90,23 @@ def render_report(
 
 
 def build_report_context(
-    *,
-    run_id: str,
-    conf: Mapping[str, Any],
-    results: Sequence[StepResult],
-    recommendation: Recommendation,
-    costs: Mapping[str, Any],
-    notes: Sequence[str] = (),
-    results_dir: Path,
-    generated_at: datetime | None = None,
-    serverless: Mapping[str, Any] | None = None,
-    outcome: RunOutcome | None = None,
+    content: ReportContent, *, run_id: str, results_dir: Path, generated_at: datetime | None = None
 ) -> dict[str, Any]:
     """Everything the report shows, as plain JSON types: this is ``recommendation.json``.
 
-    ``outcome`` defaults to ``run_outcome(results, recommendation, notes)``; its status, headline
-    and failure are the report's first line and the JSON's ``status``, ``headline``, ``failure``.
+    Formats what ``content`` holds (core.report.assemble computed it); the outcome's status,
+    headline and failure are the report's first line and the JSON's ``status``, ``headline``,
+    ``failure``. ``results_dir`` makes each step's Gatling report link relative to the report.
     """
-    if outcome is None:
-        outcome = run_outcome(results, recommendation, notes)
+    conf, outcome, recommendation = content.inputs, content.outcome, content.recommendation
     rec = recommendation_to_dict(recommendation)
     peak_tps = number(conf.get("peak_tps"))
     rec["invocations_target_formula"] = _perfsize_formula(peak_tps, recommendation)
     rec["aws_formula_invocations_target_formula"] = _aws_formula(
         recommendation, number(conf.get("safety_factor"))
     )
-    steps = [_step_row(i, result, results_dir) for i, result in enumerate(results, start=1)]
+    steps = [_step_row(i, result, results_dir) for i, result in enumerate(content.results, start=1)]
+    serverless = content.serverless
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
@@ -153,7 +124,7 @@ def build_report_context(
             "percent_fail": number(conf.get("percent_fail")),
         },
         "recommendation": rec,
-        "costs": _normalise_costs(costs, recommendation),
+        "costs": _normalise_costs(content.costs, recommendation),
         "summary": {
             "steps": len(steps),
             "passed": sum(1 for s in steps if s["outcome"] == StepOutcome.PASS),
@@ -162,7 +133,7 @@ def build_report_context(
             "rounds": len({s["round"] for s in steps}),
         },
         "steps": steps,
-        "notes": [str(n) for n in notes],
+        "notes": [str(n) for n in content.notes],
         "inputs": to_jsonable(dict(conf)),
         # Serverless vs real-time (issue 17; core.cost.serverless_compare), only when the run sized it.
         **({} if serverless is None else {"serverless": to_jsonable(dict(serverless))}),

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from sagemaker_sizing.core.cost.money import dollars
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -140,7 +142,7 @@ def _cost_note(before: str | None, after: str | None) -> str | None:
         return None
     if old == new:
         return None
-    return f"hourly cost: ${old} -> ${new}"
+    return f"hourly cost: {dollars(old)} -> {dollars(new)}"
 
 
 def _float(value: Any) -> float | None:

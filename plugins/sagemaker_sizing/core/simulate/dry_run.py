@@ -5,21 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.core.cost.instances import step_instance_minutes
+from sagemaker_sizing.core.cost.money import usd
 from sagemaker_sizing.core.model import StepConfig, StepResult
 from sagemaker_sizing.core.simulate.capacity import CapacityModelError
-from sagemaker_sizing.core.walk import (
-    next_batch,
-    recommend,
-    recommend_serverless,
-    worst_case,
-    worst_case_steps,
-)
+from sagemaker_sizing.core.walk import next_batch, replayed, worst_case, worst_case_steps
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.simulate.capacity import CapacityModel
+    from sagemaker_sizing.core.walk import Replayed
 
 # A walk that needs more is broken; stop rather than loop.
 MAX_SIMULATED_ROUNDS = 1000
@@ -56,7 +52,8 @@ def simulate(conf: SizingConf, model: CapacityModel, strategy: str | None = None
     """The dry run's JSON: every step, the recommendation, load-test and instance minutes."""
     conf = with_strategy(conf, strategy)
     results = run_walk(conf, model)
-    rec = recommend(conf, results)
+    walked = replayed(conf, results, tolerate_incomplete=True)  # once: the answer and the serverless part
+    rec = walked.recommendation
     return {
         "strategy": conf.strategy,
         "steps": [{"round": r.round, **step_dict(r.step), "passed": r.passed} for r in results],
@@ -70,17 +67,17 @@ def simulate(conf: SizingConf, model: CapacityModel, strategy: str | None = None
         },
         "load_test_minutes": load_test_minutes(steps_by_round(results)),
         "instance_minutes": instance_minutes(r.step for r in results),
-        **_serverless_part(conf, results),
+        **_serverless_part(conf, walked),
     }
 
 
-def _serverless_part(conf: SizingConf, results: Sequence[StepResult]) -> dict[str, Any]:
+def _serverless_part(conf: SizingConf, walked: Replayed) -> dict[str, Any]:
     from sagemaker_sizing.core.cost.serverless_compare import compare
 
     if not conf.sizes_serverless:
         return {}
-    rec = recommend(conf, results) if conf.sizes_realtime else None
-    return {"serverless": compare(conf, rec, recommend_serverless(conf, results))}
+    rec = walked.recommendation if conf.sizes_realtime else None
+    return {"serverless": compare(conf, rec, walked.serverless)}
 
 
 def budget(conf: SizingConf, strategy: str | None = None) -> dict[str, Any]:
@@ -105,7 +102,7 @@ def budget(conf: SizingConf, strategy: str | None = None) -> dict[str, Any]:
         "steps": listed,
         "load_test_minutes": round(float(worst.load_test_minutes), 6),
         "instance_minutes": float(worst.instance_minutes),
-        "test_cost_usd": float(round(worst.test_cost_usd, 2)),
+        "test_cost_usd": float(usd(worst.test_cost_usd)),
     }
 
 

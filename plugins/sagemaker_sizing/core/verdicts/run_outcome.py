@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.core.cost.budget import NOTE_PREFIX as COST_GUARD_NOTE
+from sagemaker_sizing.core.cost.money import dollars
 from sagemaker_sizing.core.verdicts.outcome import ErrorCategory, RunStatus, StepOutcome
 
 if TYPE_CHECKING:
@@ -149,5 +150,5 @@ def describe_recommendation(rec: Recommendation) -> str:
             f" target {rec.invocations_target}"
         )
     if rec.hourly_cost_usd is not None:
-        text += f", ${rec.hourly_cost_usd}/hour"
+        text += f", {dollars(rec.hourly_cost_usd)}/hour"
     return text

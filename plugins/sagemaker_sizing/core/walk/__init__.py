@@ -1,26 +1,26 @@
 """The walk: which configurations to test next, given every result so far.
 
-Pure and stateless, dispatching on ``conf.strategy``: ``next_batch`` (the next round's steps,
-[] when the walk is finished), ``recommend`` (from whatever the results established, also for an
-interrupted walk), and the worst case that validation and budgeting use.
+Pure and stateless, dispatching on ``conf.strategy``: ``replayed`` (one replay of the results:
+the recommendation they support, the serverless findings and the next round's steps), its parts
+``next_batch`` (the next round's steps, [] when the walk is finished), ``recommend`` (from whatever
+the results established, also for an interrupted walk) and ``recommend_serverless``, and the worst
+case that validation and budgeting use.
+
+The strategies are ``adaptive`` and ``perfsize`` (then ``serverless``, a phase after either);
+what they share has one module per responsibility: ``replay`` (feeding results into a walk, and
+its findings), ``targets`` (the recommendation's formulas), ``min_search`` (the autoscaling-minimum
+search) and ``worst_totals`` (the worst case's arithmetic).
 """
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sagemaker_sizing.core.walk import adaptive, perfsize, serverless
-from sagemaker_sizing.core.walk.common import (
-    Findings,
-    ServerlessFindings,
-    WalkGen,
-    WalkMismatchError,
-    WorstCase,
-    from_batches,
-    replay,
-)
+from sagemaker_sizing.core.walk import adaptive, perfsize, replay, serverless
+from sagemaker_sizing.core.walk.replay import Findings, ServerlessFindings, WalkGen, WalkMismatchError
+from sagemaker_sizing.core.walk.worst_totals import WorstCase, from_batches
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -29,12 +29,14 @@ if TYPE_CHECKING:
     from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
 
 __all__ = [
+    "Replayed",
     "WalkMismatchError",
     "WorstCase",
     "fit_problems",
     "next_batch",
     "recommend",
     "recommend_serverless",
+    "replayed",
     "worst_case",
     "worst_case_minutes",
     "worst_case_rounds",
@@ -71,18 +73,37 @@ def _kinds(conf: SizingConf, findings: Findings, realtime: WalkGen | None) -> Wa
         yield from serverless.walk(conf, findings)
 
 
-def _replayed(
+@dataclass(frozen=True)
+class Replayed:
+    """What one replay of the results established, and what the walk would test next."""
+
+    recommendation: Recommendation  # fields None where a phase found nothing
+    serverless: ServerlessFindings | None  # None when the conf does not size serverless or it has not run
+    next_batch: tuple[StepConfig, ...]  # () when the walk is finished
+
+
+def replayed(
     conf: SizingConf, results: Sequence[StepResult], *, tolerate_incomplete: bool = False
-) -> tuple[Findings, list[StepConfig]]:
+) -> Replayed:
+    """Replay the walk over ``results`` once: its recommendation, serverless findings and next batch.
+
+    ``tolerate_incomplete``: a round with a missing or error step ends the replay (see ``replay``),
+    so what the rounds before it established stands; without it such a round raises
+    WalkMismatchError. A caller needing more than one of the parts (the report) replays once here.
+    """
     findings = Findings()
-    batch = replay(
+    batch = replay.replay(
         _walk(conf, findings),
         results,
         findings,
         stop_on_quota=conf.on_quota == "stop",
         tolerate_incomplete=tolerate_incomplete,
     )
-    return findings, batch
+    return Replayed(
+        recommendation=findings.to_recommendation(conf.price_table),
+        serverless=findings.serverless if conf.sizes_serverless else None,
+        next_batch=tuple(batch),
+    )
 
 
 def next_batch(
@@ -92,7 +113,7 @@ def next_batch(
 
     ``tolerate_incomplete``: a round with a missing or error step ends the replay (see ``replay``).
     """
-    return _replayed(conf, results, tolerate_incomplete=tolerate_incomplete)[1]
+    return list(replayed(conf, results, tolerate_incomplete=tolerate_incomplete).next_batch)
 
 
 def recommend(conf: SizingConf, results: Sequence[StepResult]) -> Recommendation:
@@ -101,14 +122,14 @@ def recommend(conf: SizingConf, results: Sequence[StepResult]) -> Recommendation
     Tolerant: a round that was not fully measured (a step missing, or an error step) and everything
     after it establish nothing, so a run stopped by an error still reports what came before.
     """
-    return _replayed(conf, results, tolerate_incomplete=True)[0].to_recommendation(conf.price_table)
+    return replayed(conf, results, tolerate_incomplete=True).recommendation
 
 
 def recommend_serverless(conf: SizingConf, results: Sequence[StepResult]) -> ServerlessFindings | None:
     """What the serverless phase found (None when the conf does not size serverless or it has not run)."""
     if not conf.sizes_serverless:
         return None
-    return _replayed(conf, results, tolerate_incomplete=True)[0].serverless
+    return replayed(conf, results, tolerate_incomplete=True).serverless
 
 
 def worst_case(conf: SizingConf) -> WorstCase:
@@ -142,6 +163,7 @@ def fit_problems(conf: SizingConf, worst: WorstCase, max_rounds: int | None) -> 
     needing more rounds than the DAG's slots, a budget that cannot pay even the first round."""
     from sagemaker_sizing.core.conf.model import Problem
     from sagemaker_sizing.core.cost.instances import load_test_cost
+    from sagemaker_sizing.core.cost.money import dollars
 
     problems: list[Problem] = []
     if max_rounds is not None and worst.rounds > max_rounds:
@@ -163,7 +185,7 @@ def fit_problems(conf: SizingConf, worst: WorstCase, max_rounds: int | None) -> 
                 Problem(
                     "max_test_cost_usd",
                     conf.max_test_cost_usd,
-                    f"at least the load-test cost of the walk's first round, ${math.ceil(cost * 100) / 100}",
+                    f"at least the load-test cost of the walk's first round, {dollars(cost)}",
                 )
             )
     return problems

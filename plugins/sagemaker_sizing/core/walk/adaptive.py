@@ -33,27 +33,21 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.core.cost.instances import MINUTES_PER_HOUR
+from sagemaker_sizing.core.cost.money import dollars
 from sagemaker_sizing.core.model import PHASE_MAX, StepConfig
-from sagemaker_sizing.core.walk.common import (
-    Findings,
+from sagemaker_sizing.core.walk.min_search import (
     MinSearch,
-    Rounds,
     StepMaker,
-    WalkGen,
-    WorstCase,
-    aws_formula_target,
-    count_series,
-    instances_for,
     min_search_steps,
-    perfsize_target,
-    same_rounds,
-    total,
     worst_guided_min_search_rounds,
 )
 from sagemaker_sizing.core.walk.perfsize import min_template
+from sagemaker_sizing.core.walk.targets import aws_formula_target, instances_for, perfsize_target
+from sagemaker_sizing.core.walk.worst_totals import WorstCase, count_series, same_rounds, total
 
 if TYPE_CHECKING:
     from sagemaker_sizing.core.conf.model import SizingConf
+    from sagemaker_sizing.core.walk.replay import Findings, Rounds, WalkGen
 
 PHASE_PROBE = "probe"  # growth (or, after a first failure, shrinking) of a lane's TPS
 PHASE_BISECT = "bisect"
@@ -227,7 +221,7 @@ def _lane_words(conf: SizingConf, lane: Lane, findings: Findings) -> str:
     hourly = conf.price(lane.instance_type) * lane.needed
     return (
         f"{lane.instance_type}: one instance held {lane.lo:g} TPS{failed}; ceiling({conf.peak_tps:g} / "
-        f"{lane.lo:g}) = {lane.needed} instances = ${hourly}/hour."
+        f"{lane.lo:g}) = {lane.needed} instances = {dollars(hourly)}/hour."
     )
 
 

@@ -12,24 +12,18 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.core.model import PHASE_MAX, PHASE_MIN, PHASE_TYPE, StepConfig
-from sagemaker_sizing.core.walk.common import (
-    Findings,
+from sagemaker_sizing.core.walk.min_search import (
     MinSearch,
-    Rounds,
     StepMaker,
-    WalkGen,
-    WorstCase,
-    aws_formula_target,
-    count_series,
     min_search_steps,
-    perfsize_target,
-    same_rounds,
-    total,
     worst_min_search_rounds,
 )
+from sagemaker_sizing.core.walk.targets import aws_formula_target, perfsize_target
+from sagemaker_sizing.core.walk.worst_totals import WorstCase, count_series, same_rounds, total
 
 if TYPE_CHECKING:
     from sagemaker_sizing.core.conf.model import SizingConf
+    from sagemaker_sizing.core.walk.replay import Findings, Rounds, WalkGen
 
 
 def walk(conf: SizingConf, findings: Findings) -> WalkGen:

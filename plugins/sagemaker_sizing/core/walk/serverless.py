@@ -28,7 +28,7 @@ import math
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.core.model import StepConfig
-from sagemaker_sizing.core.walk.common import Findings, Rounds, ServerlessFindings
+from sagemaker_sizing.core.walk.replay import Findings, Rounds, ServerlessFindings
 
 if TYPE_CHECKING:
     from sagemaker_sizing.core.conf.model import SizingConf

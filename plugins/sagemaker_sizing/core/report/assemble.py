@@ -1,0 +1,85 @@
+"""The report's whole content, computed once from what a run leaves behind.
+
+``assemble_report`` takes the conf the rounds sized, every step result (error steps included), the
+run's notes, preflight's refusal if it refused the run, and the DAG's round slots; it replays the
+walk once and computes the recommendation, the serverless comparison, the costs, the notes (a walk
+cut short by the round slots says so) and the run's outcome. ``core.report.render`` only formats
+a ``ReportContent``: a value is computed here once and printed from where it was computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sagemaker_sizing.core import walk
+from sagemaker_sizing.core.conf.model import conf_to_dict
+from sagemaker_sizing.core.cost import serverless_compare
+from sagemaker_sizing.core.cost.run_costs import run_costs
+from sagemaker_sizing.core.verdicts.run_outcome import RunOutcome, preflight_outcome, run_outcome
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from sagemaker_sizing.core.conf.model import SizingConf
+    from sagemaker_sizing.core.model import Recommendation, StepResult
+
+CUT_SHORT = "the walk needed more than the DAG's {slots} rounds and was cut short"
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """Everything report.html and recommendation.json show, as computed (render only formats it)."""
+
+    inputs: Mapping[str, Any]  # the conf the run sized, JSON-safe (conf_to_dict): the report's inputs
+    results: tuple[StepResult, ...]  # every step, in round then map order, error steps included
+    recommendation: Recommendation
+    costs: Mapping[str, Any]  # core.cost.run_costs: money as exact strings, the run's own cost
+    outcome: RunOutcome  # status and headline (core.verdicts.run_outcome)
+    notes: tuple[str, ...] = ()
+    serverless: Mapping[str, Any] | None = None  # core.cost.serverless_compare; None: not sized
+
+
+def assemble_report(
+    conf: SizingConf,
+    results: Sequence[StepResult],
+    notes: Sequence[str] = (),
+    *,
+    refused: Sequence[Mapping[str, str]] | None = None,
+    round_slots: int,
+) -> ReportContent:
+    """The report of a run: ``results`` replayed through the walk once (tolerantly: a round not
+    fully measured establishes nothing, so a failed run still reports what came before it).
+
+    ``refused``: preflight's blocking findings (``[{"check", "message"}]``) when it refused the run;
+    they are its outcome. ``round_slots``: the DAG's rounds; a walk that used them all and still
+    had a batch to test was cut short, which the notes say.
+    """
+    replayed = walk.replayed(conf, results, tolerate_incomplete=True)
+    notes = list(notes)
+    if _cut_short(results, replayed.next_batch, round_slots):
+        notes.append(CUT_SHORT.format(slots=round_slots))
+    recommendation = replayed.recommendation
+    serverless = serverless_compare.compare(  # None unless the conf sizes serverless
+        conf, recommendation if conf.sizes_realtime else None, replayed.serverless
+    )
+    outcome = (
+        preflight_outcome(refused)
+        if refused
+        else run_outcome(results, recommendation, notes, serverless, quota_skips=conf.on_quota == "skip")
+    )
+    return ReportContent(
+        inputs=conf_to_dict(conf),
+        results=tuple(results),
+        recommendation=recommendation,
+        costs=run_costs(conf, recommendation, results),
+        outcome=outcome,
+        notes=tuple(notes),
+        serverless=serverless,
+    )
+
+
+def _cut_short(results: Sequence[StepResult], next_batch: Sequence[object], round_slots: int) -> bool:
+    """Every round slot used, every step measured, and the walk still had steps to test."""
+    complete = all(r.error is None for r in results)
+    return complete and bool(next_batch) and len({r.round for r in results}) >= round_slots
