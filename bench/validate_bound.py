@@ -30,20 +30,20 @@ PEAKS = (1000, 10000, 100000)
 
 
 def main() -> None:
-    raw = json.loads((EXAMPLES / "demo.conf.json").read_text()) | WIDE
-    raw["scenario_requests"] = [{"path": str(EXAMPLES / "sample.input.json"), "weight": 100}]
+    params = json.loads((EXAMPLES / "demo.conf.json").read_text()) | WIDE
+    params["scenario_requests"] = [{"path": str(EXAMPLES / "sample.input.json"), "weight": 100}]
     cli = Path(sys.executable).with_name("sagemaker-sizing")
     print("| strategy | peak TPS | worst-case rounds | worst-case test cost | validate_conf s | CLI s |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for strategy in ("perfsize", "adaptive"):
             for peak in PEAKS:
-                conf = raw | {"strategy": strategy, "peak_tps": peak}
+                run_params = params | {"strategy": strategy, "peak_tps": peak}
                 started = time.perf_counter()
-                valid = validate_conf(conf, base_dir=EXAMPLES)
+                valid = validate_conf(run_params, base_dir=EXAMPLES)
                 in_process = time.perf_counter() - started
                 path = Path(tmp) / f"{strategy}-{peak}.json"
-                path.write_text(json.dumps(conf))
+                path.write_text(json.dumps(run_params))
                 started = time.perf_counter()
                 subprocess.run(
                     [str(cli), "validate", str(path), "--max-rounds", "1000"], check=True, capture_output=True

@@ -25,7 +25,7 @@ from sagemaker_sizing.airflow.graph import (
     shared_schema_param,
     validate_conf,
 )
-from sagemaker_sizing.core.conf.model import params_schema
+from sagemaker_sizing.core.conf.schema import params_schema
 
 ROUNDS = settings.max_rounds()
 

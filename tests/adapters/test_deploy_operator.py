@@ -21,7 +21,7 @@ STEP = StepConfig("type", "ml.m5.large", 1, 10, 1)
 CONTEXT: Any = {"dag": SimpleNamespace(dag_id="sagemaker_sizing"), "run_id": "manual__operator"}
 
 
-def operator(aws: dict[str, Any], **kwargs: Any) -> DeployStepOperator:
+def operator(aws: dict[str, Any], names: dict[str, str] | None = None, **kwargs: Any) -> DeployStepOperator:
     return DeployStepOperator(
         task_id="deploy",
         item={"round": 1, "lane": lane_for(STEP.instance_type), "step": step_config_to_dict(STEP)},
@@ -30,6 +30,7 @@ def operator(aws: dict[str, Any], **kwargs: Any) -> DeployStepOperator:
             "model_name": aws["model"],
             "variant_name": aws["variant"],
             "endpoint_name": "",
+            **(names or {}),
         },
         aws_conn_id=CONN_ID,
         **kwargs,
@@ -76,3 +77,19 @@ def test_without_async_triggers_it_waits_in_place(
 
 def endpoints(aws: dict[str, Any]) -> list[dict[str, Any]]:
     return list(aws["sagemaker"].list_endpoints()["Endpoints"])
+
+
+def test_the_confs_names_are_the_bases_of_the_endpoint_and_config_names(
+    manager: Any, aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """perfsizesagemaker's endpoint_config_name names the run's endpoint configs, as endpoint_name
+    names its endpoints (each with the run's hash, the lane and the deployment appended)."""
+    monkeypatch.setattr(EndpointManager, "can_defer", staticmethod(lambda: False))
+    names = {"endpoint_name": "churn", "endpoint_config_name": "churn-config"}
+
+    deployed = operator(aws, names).execute(CONTEXT)
+
+    assert deployed["endpoint_name"].startswith("churn-") and "config" not in deployed["endpoint_name"]
+    assert deployed["endpoint_config_name"].startswith("churn-config-")
+    described = aws["sagemaker"].describe_endpoint(EndpointName=deployed["endpoint_name"])
+    assert described["EndpointConfigName"] == deployed["endpoint_config_name"]

@@ -3,7 +3,6 @@ and against a scripted IAM (moto has no SimulatePrincipalPolicy)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,7 +117,7 @@ def test_an_unreadable_payload_and_a_missing_price_block(tmp_path: Path) -> None
     payload.unlink()
     (unreadable,) = preflight.check_payloads(checked)
     assert unreadable.check is Check.PAYLOAD and "scenario_requests[0].path" in unreadable.message
-    (no_price,) = preflight.check_prices(dataclasses.replace(checked, prices=checked.prices[:1]))
+    (no_price,) = preflight.check_prices(checked.model_copy(update={"prices": checked.prices[:1]}))
     assert "ml.m5.xlarge" in no_price.message
 
 

@@ -111,6 +111,17 @@ def test_deploy_creates_a_tagged_config_and_endpoint(manager: Any, aws: dict[str
     assert json.loads(json.dumps(result)) == result  # XCom-safe
 
 
+def test_config_names_have_their_own_base_when_one_is_given(manager: Any, aws: dict[str, Any]) -> None:
+    result = manager.deploy(
+        RUN, LANE, step(count=2), aws["model"], aws["variant"], endpoint_base=BASE, config_base="churn-cfg"
+    )
+
+    assert result["endpoint_config_name"] == ownership.endpoint_config_name("churn-cfg", RUN, LANE, step(2))
+    assert result["endpoint_name"] == ownership.endpoint_name(BASE, RUN, LANE)
+    described = aws["sagemaker"].describe_endpoint(EndpointName=result["endpoint_name"])
+    assert described["EndpointConfigName"] == result["endpoint_config_name"]
+
+
 def test_only_tps_changing_reuses_endpoint_and_config(manager: Any, aws: dict[str, Any]) -> None:
     first = deploy(manager, aws, step(count=1, tps=10))
     before = config_names(aws)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sagemaker_sizing.cli import main
 
 DEMO = Path(__file__).resolve().parents[2] / "include" / "examples" / "demo.conf.json"
@@ -102,3 +103,20 @@ def test_payload_files_are_read_and_checked(tmp_path, capsys):
     )
     assert "- scenario_requests[1].path: got 'broken.json', expected a JSON payload" in out
     assert "broken.json" in out and "application/json" in out and "scenario_requests[2]" not in out
+
+
+def test_help_lists_every_conf_field(capsys):
+    from sagemaker_sizing.core.conf.schema import params_schema
+
+    with pytest.raises(SystemExit) as done:
+        main(["validate", "--help"])
+    assert done.value.code == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.split("conf fields")[1].splitlines()[1:]]
+    assert listed == list(params_schema())
+
+
+def test_a_field_no_longer_used_is_a_warning(tmp_path, capsys):
+    assert main(["validate", str(write_conf(tmp_path, logging_config="logging.ini"))]) == 0
+    assert (
+        "warning: logging_config: no longer used: Airflow configures the task logs" in capsys.readouterr().out
+    )

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import dataclasses
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sagemaker_sizing.core.conf.fields import FIELDS, REQUIRED_FIELDS, params_schema
-from sagemaker_sizing.core.conf.model import ConfError, conf_to_dict, load_conf
+from sagemaker_sizing.core.conf.model import FIELD_TYPES, ConfError, SizingConf, conf_to_dict, load_conf
+from sagemaker_sizing.core.conf.schema import params_schema
 from sagemaker_sizing.core.conf.validation import validate_conf
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
@@ -55,9 +54,10 @@ def test_defaults_are_perfsizesagemakers():
         "safety_factor": 0.5,
     }
     assert {k: schema[k]["default"] for k in expected} == expected
-    assert set(REQUIRED_FIELDS) >= {"peak_tps", "type_walk", "count_walk", "tps_walk", "scenario_requests"}
-    assert all("default" not in schema[name] for name in REQUIRED_FIELDS)
-    assert list(schema) == [f.name for f in FIELDS]
+    required = {name for name in FIELD_TYPES if SizingConf.model_fields[name].is_required()}
+    assert required >= {"peak_tps", "type_walk", "count_walk", "tps_walk", "scenario_requests"}
+    assert {name for name, s in schema.items() if "default" not in s} == required
+    assert list(schema) == [*FIELD_TYPES, "logging_config"]  # the one no longer used comes last
     assert schema["strategy"]["enum"] == ["adaptive", "perfsize"]
     assert schema["peak_tps"]["exclusiveMinimum"] == 0
     assert "aws_conn_id" not in schema
@@ -127,7 +127,7 @@ def test_conf_to_dict_is_json_safe_and_round_trips():
     conf = load_conf(demo_raw(), base_dir=EXAMPLES)
     as_dict = conf_to_dict(conf)
     assert json.loads(json.dumps(as_dict)) == as_dict
-    assert set(as_dict) == {f.name for f in FIELDS}
+    assert list(as_dict) == list(FIELD_TYPES)
     assert load_conf(as_dict) == conf
 
 
@@ -144,8 +144,34 @@ def test_conf_from_dict_rebuilds_the_validated_conf_without_reading_payloads(tmp
         payload = Path(conf.scenario_requests[0].path)
         data["scenario_requests"] = [{"path": str(tmp_path / "gone.json"), "weight": 100}]
         rebuilt = conf_from_dict(data)  # the payload is not read again
-        assert rebuilt == dataclasses.replace(
-            conf, scenario_requests=(type(conf.scenario_requests[0])(str(tmp_path / "gone.json"), 100),)
+        assert rebuilt == conf.model_copy(
+            update={"scenario_requests": (type(conf.scenario_requests[0])(str(tmp_path / "gone.json"), 100),)}
         )
         assert rebuilt.prices == conf.prices and rebuilt.serverless_prices == conf.serverless_prices
         assert payload.is_file()
+
+
+def test_a_misspelt_field_is_refused_with_the_closest_name():
+    found = problems_of(demo_raw() | {"duration_minute": 10, "Peak_TPS": 60, "colour": "blue"})
+    assert "did you mean 'duration_minutes'?" in found["duration_minute"]
+    assert "did you mean 'peak_tps'?" in found["Peak_TPS"]
+    assert (
+        found["colour"]
+        == "colour: got 'blue', expected no such field (see `sagemaker-sizing validate --help`)"
+    )
+
+
+@pytest.mark.parametrize("value", ["logging.ini", "no/such/file.ini", 5])
+def test_logging_config_is_accepted_with_a_no_longer_used_warning(value):
+    valid = validate_conf(demo_raw() | {"logging_config": value}, base_dir=EXAMPLES)
+    assert valid.warnings[0] == (
+        "logging_config: no longer used: Airflow configures the task logs ([logging] in airflow.cfg); "
+        f"the value {value!r} is ignored"
+    )
+    assert "logging_config" not in conf_to_dict(valid.conf)
+    assert not hasattr(valid.conf, "logging_config")
+
+
+def test_no_warning_when_logging_config_is_null_or_absent():
+    for raw in (demo_raw(), demo_raw() | {"logging_config": None}):
+        assert not validate_conf(raw, base_dir=EXAMPLES).warnings

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from sagemaker_sizing.adapters.ownership import endpoint_config_name, endpoint_name
-from sagemaker_sizing.core.conf.fields import params_schema
 from sagemaker_sizing.core.conf.model import ConfError, load_conf
+from sagemaker_sizing.core.conf.schema import params_schema
 from sagemaker_sizing.core.model import StepConfig
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"

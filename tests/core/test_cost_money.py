@@ -3,7 +3,6 @@ it, so $0.005 or $0.003 reads the same in a note, a headline, the report and the
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -82,13 +81,13 @@ def test_every_surface_prints_a_small_amount_as_the_rule_does(amount: Decimal) -
     # The report and recommendation.json.
     assert money_str(amount) == text and fmt_money(text) == f"${text}"
     # The budget note: its budget, and a round that costs the amount.
-    conf = dataclasses.replace(_conf(), max_test_cost_usd=float(amount) / 2)
+    conf = _conf().model_copy(update={"max_test_cost_usd": float(amount) / 2})
     step = walk.next_batch(conf, ())[0]
-    priced = dataclasses.replace(conf, prices=(("ml.m5.large", amount * 60 / Decimal("0.6")),))
+    priced = conf.model_copy(update={"prices": (("ml.m5.large", amount * 60 / Decimal("0.6")),)})
     note = budget.check_round(priced, [], [step], 1).note
     assert note is not None and f"about ${text} on top of $0.00 already spent" in note
     budget_note = budget.check_round(
-        dataclasses.replace(priced, max_test_cost_usd=float(amount)), [], [step] * 2, 1
+        priced.model_copy(update={"max_test_cost_usd": float(amount)}), [], [step] * 2, 1
     )
     assert budget_note.note is not None and f"max_test_cost_usd=${text};" in budget_note.note
     # The run's headline.
@@ -114,7 +113,7 @@ def test_every_surface_prints_a_small_amount_as_the_rule_does(amount: Decimal) -
     assert f"hourly cost: ${text} -> {dollars(amount * 2)}" in drift.compare(*snapshots).notes
     # Validation's warning (the conf's budget and the worst case) and the dry run's budget.
     worst = WorstCase(1, 1, Decimal(1), Decimal(1), amount * 2)
-    warning = cost_warnings(dataclasses.replace(conf, max_test_cost_usd=float(amount)), worst)
+    warning = cost_warnings(conf.model_copy(update={"max_test_cost_usd": float(amount)}), worst)
     assert warning == [
         f"max_test_cost_usd: the worst-case test cost {dollars(amount * 2)} is above the budget ${text}: "
         "the cost guard stops the walk before a round would pass it, and the recommendation is then "

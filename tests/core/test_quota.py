@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from sagemaker_sizing.core.account.preflight import Severity, quota_findings, without_types
 from sagemaker_sizing.core.account.quota import (
@@ -60,7 +58,7 @@ def test_first_steps() -> None:
 
 def test_worst_case_of_a_huge_walk_is_computed_not_enumerated() -> None:
     # Built past load_conf (whose round check enumerates the worst case): 100000 instances deep.
-    conf = dataclasses.replace(make_conf(strategy="adaptive"), peak_tps=100000, tps_walk=(1.0,))
+    conf = make_conf(strategy="adaptive").model_copy(update={"peak_tps": 100000, "tps_walk": (1.0,)})
     (large, _) = type_demands(conf)
     assert large.most_at_once >= 100000
 

@@ -96,7 +96,7 @@ def test_a_quota_refusal_fails_the_run_unless_the_conf_skips_refused_types() -> 
     quota = dataclasses.replace(third, passed=False, error="quota", error_category=ErrorCategory.QUOTA)
     stopped = assemble_report(conf, [*first_two, quota], round_slots=24)
     assert stopped.outcome.category is ErrorCategory.QUOTA
-    skipping = dataclasses.replace(conf, on_quota="skip")
+    skipping = conf.model_copy(update={"on_quota": "skip"})
     assert not assemble_report(skipping, [*first_two, quota], round_slots=24).outcome.failed
 
 

@@ -46,3 +46,15 @@ def test_the_validate_task_refuses_an_empty_payload(tmp_path) -> None:
     empty.write_text("")
     with pytest.raises(AirflowFailException, match=r"scenario_requests\[0\]\.path.*non-empty payload file"):
         callables.validate(demo_conf(scenario_requests=[{"path": str(empty), "weight": 100}]))
+
+
+def test_the_validate_task_logs_a_field_no_longer_used_and_drops_it(
+    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from sagemaker_sizing.airflow import callables
+
+    with caplog.at_level(logging.INFO):
+        out = callables.validate(demo_conf(logging_config="logging.ini"))
+    assert "logging_config" not in out
+    printed = "".join(capfd.readouterr()) + "\n".join(r.getMessage() for r in caplog.records)
+    assert "logging_config: no longer used: Airflow configures the task logs" in printed

@@ -133,13 +133,13 @@ def test_depends_on_and_volumes_refer_to_what_exists(compose: dict[str, Any]) ->
 def test_results_are_shared_by_every_airflow_service(compose: dict[str, Any]) -> None:
     """Load and parse tasks run on any worker and the report reads all their results."""
     from sagemaker_sizing.airflow import results_store
-    from sagemaker_sizing.core.conf.fields import defaults
+    from sagemaker_sizing.core.conf.model import RESULTS_DIR_DEFAULT
 
     from tests.deploy.test_dockerfile import image_env
 
     home = image_env()["SAGEMAKER_SIZING_HOME"]
     # The conf's default results folder and every folder the UI serves runs from.
-    folders = {defaults()["perfsize_results_dir"], *(p.name for p in results_store.results_roots())}
+    folders = {RESULTS_DIR_DEFAULT, *(p.name for p in results_store.results_roots())}
     assert len(folders) >= 2
     for name in AIRFLOW_SERVICES:
         mounts = {v.split(":")[1] for v in compose["services"][name]["volumes"]}

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from sagemaker_sizing.core.conf.fields import params_schema
+from sagemaker_sizing.core.conf.schema import params_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "gen_conf_reference.py"

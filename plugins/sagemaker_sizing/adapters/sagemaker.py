@@ -158,10 +158,17 @@ class EndpointManager:
         variant_name: str,
         *,
         endpoint_base: str | None = None,
+        config_base: str | None = None,
     ) -> dict[str, Any]:
         """Create or update the lane's endpoint for ``step``, wait for InService, apply autoscaling."""
         started = self.start_deploy(
-            run_key, lane, step, model_name, variant_name, endpoint_base=endpoint_base
+            run_key,
+            lane,
+            step,
+            model_name,
+            variant_name,
+            endpoint_base=endpoint_base,
+            config_base=config_base,
         )
         self.wait_in_service(started["endpoint_name"])
         return self.finish_deploy(run_key, lane, step, variant_name, started)
@@ -175,14 +182,17 @@ class EndpointManager:
         variant_name: str,
         *,
         endpoint_base: str | None = None,
+        config_base: str | None = None,
     ) -> dict[str, Any]:
         """Everything before the wait; returns an XCom-safe dict for ``finish_deploy``.
 
-        A deferring operator defers to ``endpoint_trigger`` when ``status`` is not InService.
+        Names start with ``endpoint_base`` (the conf's endpoint_name; default the model's name) and
+        ``config_base`` (its endpoint_config_name; default the endpoint's base). A deferring
+        operator defers to ``endpoint_trigger`` when ``status`` is not InService.
         """
         base = endpoint_base or model_name
         name = ownership.endpoint_name(base, run_key, lane)
-        config_name = ownership.endpoint_config_name(base, run_key, lane, step)
+        config_name = ownership.endpoint_config_name(config_base or base, run_key, lane, step)
         tags = ownership.run_tags(run_key, lane)
         # Check both names before changing anything: a refusal must leave the account as it was.
         endpoint = self._describe_endpoint(name)

@@ -30,7 +30,7 @@ from sagemaker_sizing.airflow.graph import (
 )
 from sagemaker_sizing.core.conf import model as conf_mod
 from sagemaker_sizing.core.conf import validation
-from sagemaker_sizing.core.conf.fields import params_schema
+from sagemaker_sizing.core.conf.schema import params_schema
 from sagemaker_sizing.core.resizing import drift, history
 from sagemaker_sizing.paths import INCLUDE_DIR
 
@@ -112,7 +112,11 @@ def _model(path: Path, name: Any, spec: dict[str, Any], max_rounds: int | None) 
 
 def build_dag(model: ModelSpec, rounds: int, doc_md: str) -> DAG:
     schemas = params_schema()
-    params = {name: Param(**{**schema, "default": model.conf[name]}) for name, schema in schemas.items()}
+    # The model's validated values; a field no longer used is not in them and keeps its null default.
+    params = {
+        name: Param(**{**schema, "default": model.conf.get(name, schema.get("default"))})
+        for name, schema in schemas.items()
+    }
     with DAG(
         dag_id=model.dag_id,
         doc_md=f"{doc_md}\n\n**Model `{model.name}`** {model.description}".rstrip(),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.commands.validate import EXIT_INVALID, print_problems, read_conf_file
-from sagemaker_sizing.core.conf.fields import STRATEGIES
+from sagemaker_sizing.core.conf.choices import STRATEGIES
 
 if TYPE_CHECKING:
     import argparse
@@ -31,12 +31,12 @@ def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.core.simulate.capacity import CapacityModelError, load_capacity_model
     from sagemaker_sizing.core.simulate.dry_run import budget, simulate
 
-    raw = read_conf_file(args.conf)
-    if isinstance(raw, str):
-        print(f"invalid: {raw}")
+    params = read_conf_file(args.conf)
+    if isinstance(params, str):
+        print(f"invalid: {params}")
         return EXIT_INVALID
     try:
-        conf = load_conf(raw, base_dir=args.conf.resolve().parent)
+        conf = load_conf(params, base_dir=args.conf.resolve().parent)
         if args.capacity is None:
             out = budget(conf, args.strategy)
         else:

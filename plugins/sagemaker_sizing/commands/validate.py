@@ -5,10 +5,12 @@ warnings (a worst-case test cost above the budget or above $100), or exit 2 list
 problem, each naming the field, the value and what was expected. The walk must fit the DAG's
 round slots: ``--max-rounds``, else the DAG's setting (``AIRFLOW__SAGEMAKER_SIZING__MAX_ROUNDS`` or
 ``[sagemaker_sizing] max_rounds`` in ``$AIRFLOW_HOME/airflow.cfg``), else its default.
+``validate --help`` lists the conf's fields.
 """
 
 from __future__ import annotations
 
+import argparse
 import codecs
 import configparser
 import json
@@ -20,15 +22,30 @@ from typing import TYPE_CHECKING, Any
 from sagemaker_sizing.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
-    import argparse
-
     from sagemaker_sizing.core.conf.model import ConfError, SizingConf
 
 EXIT_INVALID = 2
 
 
+class _HelpWithFields(argparse._HelpAction):
+    """``validate --help`` ends with the conf's fields, read from the model only when help is
+    asked for (so that no other command pays for importing it)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from sagemaker_sizing.core.conf.schema import fields_help
+
+        parser.epilog = fields_help()
+        super().__call__(parser, *args, **kwargs)
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("validate", help="check a sizing conf (every problem at once)")
+    parser = subparsers.add_parser(
+        "validate",
+        help="check a sizing conf (every problem at once)",
+        add_help=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-h", "--help", action=_HelpWithFields, help="show this help and the conf's fields")
     parser.add_argument("conf", type=Path, help="conf JSON file (relative paths are relative to it)")
     parser.add_argument(
         "--max-rounds", type=int, default=None, help="the DAG's number of round slots (default: its setting)"
@@ -148,13 +165,13 @@ def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.core.conf.validation import validate_conf
     from sagemaker_sizing.core.cost.money import dollars
 
-    raw = read_conf_file(args.conf)
-    if isinstance(raw, str):
-        print(f"invalid: {raw}")
+    params = read_conf_file(args.conf)
+    if isinstance(params, str):
+        print(f"invalid: {params}")
         return EXIT_INVALID
     max_rounds = args.max_rounds if args.max_rounds is not None else dag_max_rounds()
     try:
-        valid = validate_conf(raw, max_rounds=max_rounds, base_dir=args.conf.resolve().parent)
+        valid = validate_conf(params, max_rounds=max_rounds, base_dir=args.conf.resolve().parent)
     except ConfError as exc:
         print_problems(args.conf, exc)
         return EXIT_INVALID

@@ -198,6 +198,7 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
             self.conf["model_name"],
             self.conf["variant_name"],
             endpoint_base=self.conf.get("endpoint_name") or None,
+            config_base=self.conf.get("endpoint_config_name") or None,
         )
 
     def _finish(self, context: Context, manager: EndpointManager, started: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ preflight changed (a type dropped from the walk under ``on_quota: "skip"``).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -104,10 +103,11 @@ def quota_findings(conf: SizingConf, verdicts: Sequence[QuotaVerdict]) -> tuple[
 def without_types(conf: SizingConf, dropped: Iterable[str]) -> SizingConf:
     """The conf with ``dropped`` types taken out of ``type_walk`` (and its prices)."""
     gone = set(dropped)
-    return dataclasses.replace(
-        conf,
-        type_walk=tuple(t for t in conf.type_walk if t not in gone),
-        prices=tuple((t, p) for t, p in conf.prices if t not in gone),
+    return conf.model_copy(
+        update={
+            "type_walk": tuple(t for t in conf.type_walk if t not in gone),
+            "prices": tuple((t, p) for t, p in conf.prices if t not in gone),
+        }
     )
 
 

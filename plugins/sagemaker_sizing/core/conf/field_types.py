@@ -1,48 +1,58 @@
-"""Each conf field's pydantic type, built from its row of ``conf_fields.FIELDS``, and pydantic's
-errors turned back into ``Problem``s that name the field, the value and what was expected.
+"""The kinds of value a conf field holds, as pydantic types; ``core.conf.model`` declares each field
+with one of them, its bounds beside it (``Annotated[Number, Gt(0)]``).
 
-Numbers take numeric strings too (perfsizesagemaker's command line passes strings), walks a
-comma-separated string or a list; path fields are resolved against the validation context's
-``base`` folder and must be existing files (payloads: non-empty JSON).
+Numbers take numeric strings too (perfsizesagemaker's command line passes strings), but no
+booleans and nothing infinite; walks are a comma-separated string or a list; file fields resolve
+against the validation context's ``base`` folder and must be existing files (payloads: non-empty
+JSON). The markers ``Walk`` and ``RequestList`` are read by the problems and the Params schema only
+(pydantic ignores them).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import types
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    StringConstraints,
-    TypeAdapter,
-    ValidationError,
-    ValidationInfo,
-)
-from pydantic import Field as Constraints
+from annotated_types import Ge, Gt, Le, MinLen, MultipleOf
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationInfo
+from pydantic.types import AllowInfNan, Strict
 from pydantic_core import PydanticCustomError
 
-from sagemaker_sizing.core.conf.fields import (
-    BOOLEAN,
-    ENDPOINT_KINDS,
-    INTEGER,
-    NULL,
-    NUMBER,
-    SAGEMAKER_NAME_RULE,
-    Field,
-)
-from sagemaker_sizing.core.conf.problems import Problem
+from sagemaker_sizing.core.conf.choices import ENDPOINT_KINDS, EndpointKind
 
+# SageMaker's pattern for model, endpoint, endpoint config and variant names (63 characters at most).
+SAGEMAKER_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+SAGEMAKER_NAME_RULE = (
+    "a SageMaker name: letters, digits and hyphens, starting and ending with a letter or digit, "
+    "at most 63 characters"
+)
 MEMORY_SIZES_MB = (1024, 2048, 3072, 4096, 5120, 6144)  # what SageMaker accepts for MemorySizeInMB
 # What both Gatling jars send as the request's Content-Type (the project's jar's default for
 # ``scenario.contentType``, which the load command does not override; the sagemaker-gatling jar's).
 PAYLOAD_CONTENT_TYPE = "application/json"
-_PATH_FIELDS = ("cost_file", "jar_file", "logging_config")
-_REQUEST = 'an object {"path": "<file>", "weight": <number>}'
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A walk: perfsizesagemaker's comma-separated string or a JSON list of ``items``."""
+
+    items: str  # what each value must be, in a problem's words
+
+    @property
+    def expected(self) -> str:
+        return f"a comma-separated string or a list of {self.items}"
+
+
+@dataclass(frozen=True)
+class RequestList:
+    """The scenario's requests: a problem names the request (``scenario_requests[1].weight``)."""
+
+    expected: str = 'a non-empty list of {"path": ..., "weight": ...}'
+    each: str = 'an object {"path": "<file>", "weight": <number>}'
 
 
 def _no_bool(value: Any) -> Any:
@@ -52,12 +62,6 @@ def _no_bool(value: Any) -> Any:
     if isinstance(value, int) and abs(value) > sys.float_info.max:
         raise PydanticCustomError("huge_number", "an integer beyond any float")
     return value
-
-
-def _number(integer: bool, gt: float | None = None, ge: float | None = None, le: float | None = None) -> Any:
-    # Finite first, then the bounds: NaN is "not a number", not "not > 0".
-    finite, bounds = Constraints(allow_inf_nan=False), Constraints(gt=gt, ge=ge, le=le)
-    return Annotated[int if integer else float, BeforeValidator(_no_bool), finite, bounds]
 
 
 def _existing_file(value: str, info: ValidationInfo) -> str:
@@ -87,17 +91,6 @@ def _payload(value: str, info: ValidationInfo) -> str:
     return str(path)
 
 
-@dataclass(frozen=True)
-class ScenarioRequest:
-    """One request file of the scenario and its share of the load.
-
-    Building one checks nothing; validating one with pydantic (``load_conf``) reads its file.
-    """
-
-    path: Annotated[str, AfterValidator(_payload)]  # absolute once validated
-    weight: Annotated[float, BeforeValidator(_no_bool), Constraints(allow_inf_nan=False), Constraints(ge=0)]
-
-
 def _json_list(value: Any) -> Any:
     if isinstance(value, str):
         try:
@@ -114,105 +107,99 @@ def _split(value: Any) -> Any:
     return value
 
 
-def _walk(item: Any, *after: Any) -> Any:
-    return Annotated[tuple[item, ...], BeforeValidator(_split), Constraints(min_length=1), *after]
+def _canonical_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(k for k in ENDPOINT_KINDS if k in kinds)  # canonical order, no repeats
 
 
-# The walks: each item's type, and what each item must be (in the problem's words).
-_WALKS: dict[str, tuple[Any, str]] = {
-    "type_walk": (
-        _walk(Annotated[str, StringConstraints(pattern=r"^ml\.")]),
-        "instance types like ml.m5.large",
-    ),
-    "count_walk": (_walk(_number(True, ge=1)), "integer counts >= 1"),
-    "tps_walk": (_walk(_number(False, gt=0)), "TPS numbers > 0"),
-    "endpoint_kinds": (
-        # canonical order, no repeats
-        _walk(Literal[ENDPOINT_KINDS], AfterValidator(lambda v: tuple(k for k in ENDPOINT_KINDS if k in v))),
-        " and/or ".join(ENDPOINT_KINDS),
-    ),
-    "serverless_memory_walk": (
-        _walk(
-            Annotated[int, Constraints(multiple_of=1024, ge=MEMORY_SIZES_MB[0], le=MEMORY_SIZES_MB[-1])],
-            AfterValidator(lambda v: tuple(sorted(set(v)))),
-        ),
-        f"memory sizes in MB, each one of {', '.join(map(str, MEMORY_SIZES_MB))}",
-    ),
-}
+def _sorted_once(values: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(sorted(set(values)))
 
 
-def _annotation(f: Field) -> Any:
-    annotation: Any
-    if f.name in _WALKS:
-        annotation = _WALKS[f.name][0]
-    elif f.name == "scenario_requests":
-        annotation = Annotated[
-            tuple[ScenarioRequest, ...], BeforeValidator(_json_list), Constraints(min_length=1)
-        ]
-    elif f.types[0] == BOOLEAN:
-        annotation = Annotated[bool, Constraints(strict=True)]
-    elif f.types[0] in (NUMBER, INTEGER):
-        annotation = _number(f.types[0] == INTEGER, f.exclusive_minimum, f.minimum, f.maximum)
-    elif f.enum is not None:
-        annotation = Literal[f.enum]
-    else:
-        text = StringConstraints(strip_whitespace=True, min_length=1, pattern=f.pattern)
-        files = [AfterValidator(_existing_file)] if f.name in _PATH_FIELDS else []
-        annotation = Annotated[str, text, *files]
-    return annotation | None if NULL in f.types else annotation
+# Finite first, then the bounds a field adds: NaN is "not a number", not "not > 0".
+Number = Annotated[float, BeforeValidator(_no_bool), AllowInfNan(False)]
+Integer = Annotated[int, BeforeValidator(_no_bool)]
+Flag = Annotated[bool, Strict()]  # true or false, not "yes" or 1
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=SAGEMAKER_NAME_PATTERN)]
+ExistingFile = Annotated[Text, AfterValidator(_existing_file)]
 
 
-@cache
-def adapter(f: Field) -> TypeAdapter[Any]:
-    """The field's validator (built on first use: nothing happens at import)."""
-    return TypeAdapter(_annotation(f))
+@dataclass(frozen=True)
+class ScenarioRequest:
+    """One request file of the scenario and its share of the load.
+
+    Building one checks nothing; validating one with pydantic (``load_conf``) reads its file.
+    """
+
+    path: Annotated[str, AfterValidator(_payload)]  # absolute once validated
+    weight: Annotated[Number, Ge(0)]
 
 
-_BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than_equal": "<="}
+ScenarioRequests = Annotated[
+    tuple[ScenarioRequest, ...], BeforeValidator(_json_list), MinLen(1), RequestList()
+]
+InstanceTypes = Annotated[
+    tuple[Annotated[str, StringConstraints(pattern=r"^ml\.")], ...],
+    BeforeValidator(_split),
+    MinLen(1),
+    Walk("instance types like ml.m5.large"),
+]
+Counts = Annotated[
+    tuple[Annotated[Integer, Ge(1)], ...], BeforeValidator(_split), MinLen(1), Walk("integer counts >= 1")
+]
+TpsValues = Annotated[
+    tuple[Annotated[Number, Gt(0)], ...], BeforeValidator(_split), MinLen(1), Walk("TPS numbers > 0")
+]
+EndpointKinds = Annotated[
+    tuple[EndpointKind, ...],
+    BeforeValidator(_split),
+    MinLen(1),
+    AfterValidator(_canonical_kinds),
+    Walk(" and/or ".join(ENDPOINT_KINDS)),
+]
+MemorySizes = Annotated[
+    tuple[Annotated[int, MultipleOf(1024), Ge(MEMORY_SIZES_MB[0]), Le(MEMORY_SIZES_MB[-1])], ...],
+    BeforeValidator(_split),
+    MinLen(1),
+    AfterValidator(_sorted_once),
+    Walk(f"memory sizes in MB, each one of {', '.join(map(str, MEMORY_SIZES_MB))}"),
+]
 
 
-def _what(f: Field) -> str:
-    """What a value of the wrong type should have been."""
-    if f.name in _WALKS:
-        return f"a comma-separated string or a list of {_WALKS[f.name][1]}"
-    if f.name == "scenario_requests":
-        return 'a non-empty list of {"path": ..., "weight": ...}'
-    if f.types[0] == BOOLEAN:
-        return "true or false"
-    if f.types[0] in (NUMBER, INTEGER):
-        return "an integer" if f.types[0] == INTEGER else "a number"
-    if f.enum is not None:
-        return f"one of {', '.join(map(str, f.enum))}"
-    return "a non-empty string"
+@dataclass(frozen=True)
+class Kind:
+    """A field's type taken apart: its base type, its metadata, and whether null is allowed."""
+
+    base: Any
+    metadata: tuple[Any, ...]
+    nullable: bool
+
+    def marker(self, cls: type[Any]) -> Any:
+        return next((m for m in self.metadata if isinstance(m, cls)), None)
+
+    @property
+    def choices(self) -> tuple[Any, ...] | None:
+        return get_args(self.base) if get_origin(self.base) is Literal else None
+
+    @property
+    def expected(self) -> str:
+        """What a value of the wrong type should have been."""
+        marker = self.marker(Walk) or self.marker(RequestList)
+        if marker is not None:
+            return str(marker.expected)
+        if self.choices is not None:
+            return f"one of {', '.join(map(str, self.choices))}"
+        words = {bool: "true or false", int: "an integer", float: "a number"}
+        return words.get(self.base, "a non-empty string")
 
 
-def problems(f: Field, value: Any, error: ValidationError) -> list[Problem]:
-    """pydantic's errors for ``value`` of field ``f``, in the project's words."""
-    found = []
-    for e in error.errors():
-        loc, kind = e["loc"], e["type"]
-        where, got, expected = f.name, value, _what(f)
-        if kind == "value_error":
-            expected = str(e["ctx"]["error"])
-        if f.name == "scenario_requests" and loc and isinstance(loc[0], int):
-            where, got, key = f"{f.name}[{loc[0]}]", e["input"], loc[1:2]
-            if key == ("weight",) and kind != "missing":
-                where, expected = f"{where}.weight", "a number >= 0"
-            elif key == ("path",) and kind != "missing":
-                where += ".path"
-                expected = expected if kind == "value_error" else "the path of a request file"
-            else:
-                expected = _REQUEST
-        elif f.name in _WALKS and kind == "too_short":
-            expected = f"at least one value ({_WALKS[f.name][1]})"
-        elif f.name in _WALKS and loc:
-            expected = f"{_WALKS[f.name][1]}; {e['input']!r} is not"
-        elif kind in _BOUNDS:
-            limit = next(iter(e["ctx"].values()))
-            expected = f"{expected} {_BOUNDS[kind]} {limit:g}"
-        elif kind == "string_pattern_mismatch":
-            expected = f"{SAGEMAKER_NAME_RULE} (pattern {f.pattern})"
-        problem = Problem(where, got, expected)
-        if problem not in found:  # two empty items of one walk are one problem
-            found.append(problem)
-    return found
+def kind_of(annotation: Any) -> Kind:
+    """``Annotated[X, ...] | None`` taken apart (nested ``Annotated`` are flat already)."""
+    nullable = False
+    if get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation):
+        nullable = True
+        (annotation,) = (a for a in get_args(annotation) if a is not type(None))
+    if get_origin(annotation) is Annotated:
+        base, *metadata = get_args(annotation)
+        return Kind(base, tuple(metadata), nullable)
+    return Kind(annotation, (), nullable)

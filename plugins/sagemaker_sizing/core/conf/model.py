@@ -1,36 +1,48 @@
-"""A sizing conf: validated all at once into a frozen ``SizingConf``.
+"""The sizing conf, described once: ``SizingConf``'s fields give the DAG's Params schema
+(``core.conf.schema``), the validation (each field's pydantic type, ``core.conf.field_types``),
+docs/conf-reference.md and the typed object the tasks use.
 
-``load_conf`` checks every field with its pydantic type (``core.conf.field_types``, built from the
-``conf_fields.FIELDS`` table; payload files included: read, non-empty, valid JSON); the checks
-that need the walk (its worst case fits the DAG's round slots, the budget pays its first round)
-sit next to the walk, and ``core.conf.validation.validate_conf`` runs both for ``sagemaker-sizing
-validate``, the demo and the DAG's validate task, so nothing is deployed for a conf the command
-line would reject. Every problem names the field, the value and what was expected, and all
-problems come back together. Later tasks rebuild the validated conf with ``conf_from_dict``.
+Names and defaults follow perfsizesagemaker's command line (perfsizesagemaker/main.py), so its
+users' parameters work unchanged. ``load_conf`` turns the run's params (a JSON object) into a
+frozen ``SizingConf`` or a ``ConfError`` listing every problem at once, each naming the field, the
+value and what was expected; ``core.conf.validation.validate_conf`` adds what the walk needs.
+Between tasks a validated conf crosses XCom as ``conf_to_dict`` and comes back by ``conf_from_dict``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_type_hints
 
-from pydantic import ValidationError
+from annotated_types import Ge, Gt, Le
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from sagemaker_sizing.core.conf import field_types
-from sagemaker_sizing.core.conf.field_types import ScenarioRequest
-from sagemaker_sizing.core.conf.fields import FIELD_NAMES, FIELDS, defaults, params_schema
-from sagemaker_sizing.core.conf.problems import ConfError, Problem
-from sagemaker_sizing.core.conf.serverless import check_serverless
-from sagemaker_sizing.core.cost.instances import CostTableError, load_cost_table
-from sagemaker_sizing.core.cost.serverless import ServerlessPrices  # noqa: TC001 (a dataclass field type)
-from sagemaker_sizing.core.serde import to_jsonable
+from sagemaker_sizing.core.conf.checks import check_across_fields, check_prices, check_serverless
+from sagemaker_sizing.core.conf.choices import JarKind, OnQuota, Strategy
+from sagemaker_sizing.core.conf.field_types import (
+    Counts,
+    EndpointKinds,
+    ExistingFile,
+    Flag,
+    InstanceTypes,
+    Integer,
+    MemorySizes,
+    Name,
+    Number,
+    ScenarioRequest,
+    ScenarioRequests,
+    Text,
+    TpsValues,
+)
+from sagemaker_sizing.core.conf.problems import ConfError, Problem, field_problems, unknown_fields
+from sagemaker_sizing.core.cost.serverless import ServerlessPrices
 
 __all__ = [
-    "FIELDS",
+    "FIELD_TYPES",
     "ConfError",
     "Problem",
     "ScenarioRequest",
@@ -38,53 +50,153 @@ __all__ = [
     "conf_from_dict",
     "conf_to_dict",
     "load_conf",
-    "params_schema",
+    "resolved_jar_kind",
 ]
 
+# `validate` warns when a conf's worst-case load-test cost is above this (or above its budget).
+WARN_TEST_COST_USD = 100
+RESULTS_DIR_DEFAULT = "perfsize-results-dir"  # the deployment's results_dir setting stands for it
+# perfsizesagemaker options that do nothing here: accepted (its confs still validate), with a warning.
+NO_LONGER_USED = {"logging_config": "Airflow configures the task logs ([logging] in airflow.cfg)"}
 
-@dataclass(frozen=True)
-class SizingConf:
-    region: str
-    endpoint_name: str
-    endpoint_config_name: str
-    model_name: str
-    scenario_requests: tuple[ScenarioRequest, ...]
-    peak_tps: float
-    latency_success_p99: float
-    percent_fail: float
-    type_walk: tuple[str, ...]
-    count_walk: tuple[int, ...]
-    tps_walk: tuple[float, ...]
-    iam_role_arn: str | None = None
-    host: str | None = None
-    variant_name: str = "variant-name-1"
-    duration_minutes: float = 3
-    endurance_ramp_start_tps: float = 0
-    endurance_ramp_minutes: float = 0
-    endurance_steady_state_minutes: float = 30
-    endurance_retries: int = 3
-    perfsize_results_dir: str = "perfsize-results-dir"
-    cost_file: str | None = None
-    jar_file: str | None = None
-    jar_kind: str = "auto"
-    logging_config: str | None = None
-    strategy: str = "adaptive"
-    precision: float = 0.05
-    max_test_cost_usd: float | None = None
-    safety_factor: float = 0.5
-    max_parallel_endpoints: int = 4
-    # Serverless Inference (issue 17; core.conf.serverless).
-    endpoint_kinds: tuple[str, ...] = ("realtime",)
-    serverless_memory_walk: tuple[int, ...] = (1024, 2048, 3072, 4096, 5120, 6144)
-    serverless_max_concurrency: int = 20
-    serverless_provisioned_concurrency: int | None = None
-    serverless_idle_minutes: float = 10
-    average_tps: float | None = None
-    serverless_prices: ServerlessPrices | None = field(default=None, repr=False)
-    live_prices: bool = False
-    on_quota: str = "stop"
-    # Hourly price of each type of type_walk, from the region's table or cost_file.
-    prices: tuple[tuple[str, Decimal], ...] = field(default=(), repr=False)
+
+class SizingConf(BaseModel):
+    """A validated sizing conf. Constraints sit in the types; ``Field`` holds defaults and meanings."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    # perfsizesagemaker's options, same names, same defaults.
+    iam_role_arn: Text | None = Field(
+        None, description="role to assume to get credentials, otherwise from environment"
+    )
+    host: Text | None = Field(
+        None, description="SageMaker runtime host; null: runtime.sagemaker.<region>.amazonaws.com"
+    )
+    region: Text = Field(description="region name for boto3 and cost lookup")
+    endpoint_name: Name = Field(
+        description="name of SageMaker Endpoint (the base of each lane's endpoint name: the run's hash "
+        "and the lane are appended, the base shortened to fit 63 characters)"
+    )
+    endpoint_config_name: Name = Field(
+        description="name of SageMaker EndpointConfig (the base of each endpoint config's name: the "
+        "run's hash, the lane and the deployment are appended, the base shortened to fit 63 characters)"
+    )
+    variant_name: Name = Field("variant-name-1", description="name of SageMaker Endpoint Variant")
+    model_name: Name = Field(description="name of SageMaker Model (must already exist)")
+    scenario_requests: ScenarioRequests = Field(
+        description='JSON array (or its string) of request files and weights: [{"path": ..., "weight": '
+        "100}]; paths relative to the conf file, weights non-negative and summing to 100; each file is "
+        "read by validate: non-empty, and valid JSON (requests are sent as application/json)"
+    )
+    peak_tps: Annotated[Number, Gt(0)] = Field(description="required highest TPS")
+    latency_success_p99: Annotated[Number, Gt(0)] = Field(description="allowed p99 latency (ms)")
+    percent_fail: Annotated[Number, Ge(0), Le(100)] = Field(description="allowed failure percentage")
+    type_walk: InstanceTypes = Field(description="comma separated instance types to test")
+    count_walk: Counts = Field(description="comma separated counts to test")
+    tps_walk: TpsValues = Field(description="comma separated TPS values to test")
+    duration_minutes: Annotated[Number, Gt(0)] = Field(3, description="duration in minutes for type tests")
+    endurance_ramp_start_tps: Annotated[Number, Ge(0)] = Field(
+        0, description="TPS at start of endurance test ramp"
+    )
+    endurance_ramp_minutes: Annotated[Number, Ge(0)] = Field(
+        0, description="duration in minutes for endurance test ramp"
+    )
+    endurance_steady_state_minutes: Annotated[Number, Ge(0)] = Field(
+        30,
+        description="duration in minutes for endurance steady state (0 skips the endurance and "
+        "autoscaling phases)",
+    )
+    endurance_retries: Annotated[Integer, Ge(0)] = Field(
+        3, description="number of times to retry endurance test"
+    )
+    perfsize_results_dir: Text = Field(
+        RESULTS_DIR_DEFAULT,
+        description="directory or object-store URL (s3://bucket/prefix) for saving test results; "
+        "the default: the deployment's results_dir setting",
+    )
+    cost_file: ExistingFile | None = Field(
+        None,
+        description="path to file mapping instance type to hourly rate; null: the region's table in "
+        "resources/cost",
+    )
+    jar_file: ExistingFile | None = Field(
+        None, description="path to a sagemaker-gatling jar; null: the project's own jar"
+    )
+    jar_kind: JarKind = Field(
+        "auto",
+        description="what jar_file is: auto (read from the jar: main class, GenericSageMakerScenario, "
+        "Gatling version), project (the project's own jar: host as a URL, credentials from its "
+        "environment) or sagemaker-gatling (intuit's: https + bare host, credentials from its auth.* "
+        "config keys)",
+    )
+    # New options.
+    strategy: Strategy = Field(
+        "adaptive",
+        description="walk strategy: adaptive (parallel types, bisection, cheapest type) or perfsize "
+        "(step for step what perfsizesagemaker does)",
+    )
+    precision: Annotated[Number, Gt(0), Le(1)] = Field(
+        0.05,
+        description="adaptive: stop bisecting a type's TPS per instance when (fail - pass) / pass <= "
+        "precision",
+    )
+    max_test_cost_usd: Annotated[Number, Ge(0)] | None = Field(
+        None,
+        description="budget for load tests (USD): a round whose estimated cost (instances x minutes x "
+        "price) would take the spend past it is not started, and the report says so; validate warns "
+        f"when the worst-case test cost is above it (above ${WARN_TEST_COST_USD} when null)",
+    )
+    safety_factor: Annotated[Number, Gt(0), Le(1)] = Field(
+        0.5,
+        description="AWS formula autoscaling target = int(max_rps_per_instance * 60 * safety_factor)",
+    )
+    max_parallel_endpoints: Annotated[Integer, Ge(1)] = Field(
+        4,
+        description="adaptive: endpoints tested side by side in the autoscaling search (type lanes "
+        "always run one per type)",
+    )
+    # Serverless Inference (issue 17): sized beside (or instead of) the real-time endpoint.
+    endpoint_kinds: EndpointKinds = Field(
+        ("realtime",),
+        description="comma separated endpoint kinds to size: realtime (instance-backed), serverless, "
+        "or both (the report then compares their monthly cost)",
+    )
+    serverless_memory_walk: MemorySizes = Field(
+        (1024, 2048, 3072, 4096, 5120, 6144),
+        description="serverless: comma separated memory sizes (MB) to test, multiples of 1024 from "
+        "1024 to 6144; the smallest that meets the SLOs at peak TPS wins",
+    )
+    serverless_max_concurrency: Annotated[Integer, Ge(1), Le(200)] = Field(
+        20, description="serverless: highest MaxConcurrency the walk may choose (SageMaker allows 1-200)"
+    )
+    serverless_provisioned_concurrency: Annotated[Integer, Ge(1), Le(200)] | None = Field(
+        None,
+        description="serverless: ProvisionedConcurrency kept warm (at most serverless_max_concurrency); "
+        "null: none, every container may cold-start",
+    )
+    serverless_idle_minutes: Annotated[Number, Ge(0)] = Field(
+        10,
+        description="serverless: minutes the endpoint idles before the cold-start step (0 skips that step)",
+    )
+    average_tps: Annotated[Number, Ge(0)] | None = Field(
+        None,
+        description="average TPS over the month, for the monthly cost of each endpoint kind; null: peak_tps",
+    )
+    live_prices: Flag = Field(
+        False,
+        description="prices from the AWS Price List API (pricing:GetProducts), cached per day under "
+        "the results root; the bundled table (or cost_file) where it has none or cannot be reached",
+    )
+    on_quota: OnQuota = Field(
+        "stop",
+        description="what a service quota that cannot hold a type's deployment does: stop (before "
+        "deploying, when preflight finds it; mid-run, the walk ends there) or skip (that type is "
+        "dropped from the walk, and the report says why)",
+    )
+    # Derived by validation (core.conf.checks), not given: each type's hourly price (from the
+    # region's table or cost_file) and the region's serverless prices.
+    prices: tuple[tuple[str, Decimal], ...] = Field((), exclude=True, repr=False)
+    serverless_prices: ServerlessPrices | None = Field(None, exclude=True, repr=False)
 
     def price(self, instance_type: str) -> Decimal:
         return dict(self.prices)[instance_type]
@@ -114,10 +226,28 @@ class SizingConf:
         """The ``scenario.requests`` system property of the Gatling jar."""
         return json.dumps([{"path": r.path, "weight": r.weight} for r in self.scenario_requests])
 
+    def request_bytes(self) -> float:
+        """Weighted mean size of the scenario's request bodies (what each request sends)."""
+        total = sum(r.weight for r in self.scenario_requests) or 1.0
+        return sum(Path(r.path).stat().st_size * r.weight for r in self.scenario_requests) / total
+
+
+_HINTS = get_type_hints(SizingConf, include_extras=True)
+# The fields a conf gives (in the order of the Params form and the reference), and their types.
+FIELD_TYPES: dict[str, Any] = {
+    name: _HINTS[name] for name, info in SizingConf.model_fields.items() if not info.exclude
+}
+
+
+@cache
+def _adapter(name: str) -> TypeAdapter[Any]:
+    """The field's validator (built on first use: nothing happens at import)."""
+    return TypeAdapter(FIELD_TYPES[name])
+
 
 def conf_to_dict(conf: SizingConf) -> dict[str, Any]:
     """JSON-safe dict of every field (for XCom); ``load_conf`` of it gives the same conf back."""
-    return {f.name: to_jsonable(getattr(conf, f.name)) for f in FIELDS}
+    return conf.model_dump(mode="json")
 
 
 def conf_from_dict(data: Mapping[str, Any]) -> SizingConf:
@@ -125,104 +255,52 @@ def conf_from_dict(data: Mapping[str, Any]) -> SizingConf:
     without validating it again: no payload or jar is read and no walk bound computed; only the
     values ``load_conf`` derives (the prices) are derived again, the same way."""
     values: dict[str, Any] = {}
-    for f in FIELDS:
-        value = data.get(f.name, f.default)
-        values[f.name] = tuple(value) if isinstance(value, list) else value
+    for name in FIELD_TYPES:
+        value = data.get(name, SizingConf.model_fields[name].default)
+        values[name] = tuple(value) if isinstance(value, list) else value
     values["scenario_requests"] = tuple(
         ScenarioRequest(r["path"], r["weight"]) for r in values["scenario_requests"]
     )
     problems: list[Problem] = []
-    _check_prices(values, problems)
+    check_prices(values, problems)
     check_serverless(values, problems)
     if problems:  # not a conf validate_conf returned
         raise ConfError(problems)
-    return SizingConf(**values)
+    return SizingConf.model_construct(**values)
 
 
 def load_conf(
-    raw: Mapping[str, Any],
+    params: Mapping[str, Any],
     *,
     base_dir: Path | None = None,
     ignore_unknown: bool = False,
 ) -> SizingConf:
-    """Validate ``raw``'s fields into a SizingConf or raise ConfError listing every problem.
+    """Validate the run's ``params`` into a SizingConf or raise ConfError listing every problem.
 
     ``base_dir`` resolves relative paths (the conf file's folder; default the working directory);
-    ``ignore_unknown`` lets a caller pass a mapping holding other keys too (Airflow params).
-    The walk's own checks are ``core.conf.validation.validate_conf``'s.
+    ``ignore_unknown`` lets a caller pass a mapping holding other keys too. Each field is validated
+    on its own, so the checks across fields run on those that are valid and every problem comes
+    back at once. The walk's own checks are ``core.conf.validation.validate_conf``'s.
     """
-    if not isinstance(raw, Mapping):
-        raise ConfError([Problem("conf", raw, "a JSON object of conf fields")])
-    problems: list[Problem] = []
-    if not ignore_unknown:
-        for name in sorted(set(raw) - FIELD_NAMES):
-            problems.append(
-                Problem(name, raw[name], "no such field (see `sagemaker-sizing validate --help`)")
-            )
-    values = {**defaults(), **{k: v for k, v in raw.items() if k in FIELD_NAMES}}
+    if not isinstance(params, Mapping):
+        raise ConfError([Problem("conf", params, "a JSON object of conf fields")])
+    problems = [] if ignore_unknown else unknown_fields(params, [*FIELD_TYPES, *NO_LONGER_USED])
     context = {"base": (base_dir or Path.cwd()).resolve()}
     parsed: dict[str, Any] = {}
-    for f in FIELDS:
-        if f.name not in values:
-            problems.append(Problem(f.name, None, f"a value ({f.description})"))
+    for name, annotation in FIELD_TYPES.items():
+        info = SizingConf.model_fields[name]
+        if name not in params and info.is_required():
+            problems.append(Problem(name, None, f"a value ({info.description})"))
             continue
+        value = params.get(name, info.default)
         try:
-            parsed[f.name] = field_types.adapter(f).validate_python(values[f.name], context=context)
+            parsed[name] = _adapter(name).validate_python(value, context=context)
         except ValidationError as exc:
-            problems.extend(field_types.problems(f, values[f.name], exc))
-    if "scenario_requests" in parsed:
-        _check_weights(parsed, values["scenario_requests"], problems)
-    if {"region", "cost_file", "type_walk"} <= parsed.keys():
-        _check_prices(parsed, problems)
-    check_serverless(parsed, problems)
-    if parsed.get("jar_file") and "jar_kind" in parsed:
-        _check_jar(parsed["jar_file"], parsed["jar_kind"], parsed.get("host"), problems)
+            problems.extend(field_problems(name, annotation, value, exc))
+    check_across_fields(parsed, params, problems)
     if problems:
         raise ConfError(problems)
-    return SizingConf(**parsed)
-
-
-def _check_weights(parsed: dict[str, Any], value: Any, problems: list[Problem]) -> None:
-    total = sum(Decimal(str(request.weight)) for request in parsed["scenario_requests"])
-    if total != 100:
-        problems.append(
-            Problem("scenario_requests", value, f"weights summing to 100 (they sum to {float(total):g})")
-        )
-
-
-def _check_prices(parsed: dict[str, Any], problems: list[Problem]) -> None:
-    cost_file = parsed["cost_file"]
-    try:
-        table = load_cost_table(parsed["region"], Path(cost_file) if cost_file else None)
-    except CostTableError as exc:
-        name = "cost_file" if cost_file else "region"
-        problems.append(Problem(name, cost_file or parsed["region"], f"a readable cost table ({exc})"))
-        return
-    missing = [t for t in parsed["type_walk"] if t not in table]
-    for instance_type in missing:
-        where = f"cost file {cost_file}" if cost_file else f"the {parsed['region']} cost table"
-        problems.append(Problem("type_walk", instance_type, f"an instance type listed in {where}"))
-    if not missing:
-        parsed["prices"] = tuple((t, table[t]) for t in dict.fromkeys(parsed["type_walk"]))
-
-
-def _check_jar(jar_file: str, kind: str, host: str | None, problems: list[Problem]) -> None:
-    """The jar is one the load step can drive and whose log the parser reads."""
-    from sagemaker_sizing.core.gatling.jar_kind import SAGEMAKER_GATLING, JarKindError, jar_kind
-
-    try:
-        resolved = jar_kind(jar_file, kind)
-    except JarKindError as exc:
-        problems.append(Problem("jar_file", jar_file, str(exc)))
-        return
-    if resolved == SAGEMAKER_GATLING and host and host.strip().lower().startswith("http://"):
-        problems.append(
-            Problem(
-                "host",
-                host,
-                "a bare host or an https:// URL: a sagemaker-gatling jar always calls https://<host>",
-            )
-        )
+    return SizingConf.model_construct(**parsed)
 
 
 def resolved_jar_kind(conf: SizingConf) -> str:

@@ -1,13 +1,24 @@
-"""What is wrong with a conf: each problem names its field, what it got and what was expected.
-
-Apart from conf.py so that the modules that check parts of a conf (serverless_conf.py) import it
-without importing conf.py, which imports them.
-"""
+"""What is wrong with a conf: each problem names its field, what it got and what was expected;
+``field_problems`` puts pydantic's errors for one field in those words."""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from sagemaker_sizing.core.conf.field_types import (
+    SAGEMAKER_NAME_PATTERN,
+    SAGEMAKER_NAME_RULE,
+    RequestList,
+    Walk,
+    kind_of,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from pydantic import ValidationError
 
 
 @dataclass(frozen=True)
@@ -26,3 +37,52 @@ class ConfError(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("invalid sizing conf:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+_BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than_equal": "<="}
+
+
+def field_problems(name: str, annotation: Any, value: Any, error: ValidationError) -> list[Problem]:
+    """pydantic's errors for ``value`` of field ``name`` (of type ``annotation``), in the project's words."""
+    kind = kind_of(annotation)
+    walk, requests = kind.marker(Walk), kind.marker(RequestList)
+    found = []
+    for e in error.errors():
+        loc, code = e["loc"], e["type"]
+        where, got, expected = name, value, kind.expected
+        if code == "value_error":
+            expected = str(e["ctx"]["error"])
+        if requests is not None and loc and isinstance(loc[0], int):
+            where, got, key = f"{name}[{loc[0]}]", e["input"], loc[1:2]
+            if key == ("weight",) and code != "missing":
+                where, expected = f"{where}.weight", "a number >= 0"
+            elif key == ("path",) and code != "missing":
+                where += ".path"
+                expected = expected if code == "value_error" else "the path of a request file"
+            else:
+                expected = requests.each
+        elif walk is not None and code == "too_short":
+            expected = f"at least one value ({walk.items})"
+        elif walk is not None and loc:
+            expected = f"{walk.items}; {e['input']!r} is not"
+        elif code in _BOUNDS:
+            limit = next(iter(e["ctx"].values()))
+            expected = f"{expected} {_BOUNDS[code]} {limit:g}"
+        elif code == "string_pattern_mismatch":
+            expected = f"{SAGEMAKER_NAME_RULE} (pattern {SAGEMAKER_NAME_PATTERN})"
+        problem = Problem(where, got, expected)
+        if problem not in found:  # two empty items of one walk are one problem
+            found.append(problem)
+    return found
+
+
+def unknown_fields(params: Mapping[str, Any], known: list[str]) -> list[Problem]:
+    """A problem for each key of ``params`` that is no field, naming the closest field if any."""
+    problems = []
+    for name in sorted(set(params) - set(known)):
+        close = difflib.get_close_matches(str(name).lower(), known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        problems.append(
+            Problem(name, params[name], f"no such field ({hint}see `sagemaker-sizing validate --help`)")
+        )
+    return problems

@@ -2,7 +2,8 @@
 
 ``validate_conf`` is what ``sagemaker-sizing validate``, the demo and the DAG's validate task run:
 every problem at once (``ConfError``), or the conf with its worst case and the warnings worth
-printing (a worst-case test cost above ``WARN_TEST_COST_USD`` or above the conf's own budget).
+printing (a field no longer used; a worst-case test cost above ``WARN_TEST_COST_USD`` or above the
+conf's own budget).
 """
 
 from __future__ import annotations
@@ -12,8 +13,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.core import walk
-from sagemaker_sizing.core.conf.fields import WARN_TEST_COST_USD
-from sagemaker_sizing.core.conf.model import ConfError, SizingConf, load_conf
+from sagemaker_sizing.core.conf.model import (
+    NO_LONGER_USED,
+    WARN_TEST_COST_USD,
+    ConfError,
+    SizingConf,
+    load_conf,
+)
 from sagemaker_sizing.core.cost.money import dollars
 
 if TYPE_CHECKING:
@@ -33,7 +39,7 @@ class ValidConf:
 
 
 def validate_conf(
-    raw: Mapping[str, Any],
+    params: Mapping[str, Any],
     *,
     max_rounds: int | None = None,
     base_dir: Path | None = None,
@@ -41,12 +47,21 @@ def validate_conf(
 ) -> ValidConf:
     """The fields, then the walk: it fits ``max_rounds`` round slots (None: not checked) and the
     budget pays its first round. Raises ConfError listing every problem."""
-    conf = load_conf(raw, base_dir=base_dir, ignore_unknown=ignore_unknown)
+    conf = load_conf(params, base_dir=base_dir, ignore_unknown=ignore_unknown)
     worst = walk.worst_case(conf)
     problems = walk.fit_problems(conf, worst, max_rounds)
     if problems:
         raise ConfError(problems)
-    return ValidConf(conf, worst, tuple(cost_warnings(conf, worst)))
+    return ValidConf(conf, worst, (*unused_warnings(params), *cost_warnings(conf, worst)))
+
+
+def unused_warnings(params: Mapping[str, Any]) -> list[str]:
+    """perfsizesagemaker's options that do nothing here, when given: the conf still validates."""
+    return [
+        f"{name}: no longer used: {why}; the value {params[name]!r} is ignored"
+        for name, why in NO_LONGER_USED.items()
+        if params.get(name) is not None
+    ]
 
 
 def cost_warnings(conf: SizingConf, worst: walk.WorstCase) -> list[str]:

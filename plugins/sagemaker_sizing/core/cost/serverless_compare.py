@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sagemaker_sizing.core.conf.serverless import request_bytes
 from sagemaker_sizing.core.cost.instances import HOURS_PER_MONTH
 from sagemaker_sizing.core.cost.money import dollars, usd
 from sagemaker_sizing.core.cost.serverless import (
@@ -34,7 +33,7 @@ CHART_POINTS = 9
 def usage_of(conf: SizingConf, found: ServerlessFindings) -> ServerlessUsage | None:
     if found.memory_size_mb is None or found.mean_latency_ms is None:
         return None
-    sent = request_bytes(tuple((r.path, r.weight) for r in conf.scenario_requests))
+    sent = conf.request_bytes()
     return ServerlessUsage(
         memory_size_mb=found.memory_size_mb,
         duration_ms=found.mean_latency_ms,

@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sagemaker_sizing.core.conf.fields import JAR_KINDS
+from sagemaker_sizing.core.conf.choices import JAR_KINDS
 from sagemaker_sizing.core.gatling.layouts import BINARY_LOG_RULE, BINARY_LOG_SINCE
 
 __all__ = ["BINARY_LOG_SINCE", "JarInfo", "JarKindError", "inspect_jar", "jar_kind"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.core.cost.instances import step_instance_minutes
@@ -25,7 +24,7 @@ MAX_LISTED_STEPS = 500
 
 
 def with_strategy(conf: SizingConf, strategy: str | None) -> SizingConf:
-    return conf if strategy is None else dataclasses.replace(conf, strategy=strategy)
+    return conf if strategy is None else conf.model_copy(update={"strategy": strategy})
 
 
 def run_walk(conf: SizingConf, model: CapacityModel) -> list[StepResult]:

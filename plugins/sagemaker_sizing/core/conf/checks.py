@@ -1,0 +1,98 @@
+"""The checks across a conf's fields, and the values they derive (the prices).
+
+Each runs on the fields that validated, so its problems come back with every other one; ``parsed``
+is the dict of validated values ``SizingConf`` is then built from (``prices`` and
+``serverless_prices`` are set here).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sagemaker_sizing.core.conf.problems import Problem
+from sagemaker_sizing.core.cost.instances import SERVERLESS_PRICE_KEY, CostTableError, load_cost_table
+from sagemaker_sizing.core.cost.serverless import load_serverless_prices
+
+
+def check_across_fields(parsed: dict[str, Any], params: Any, problems: list[Problem]) -> None:
+    """Every check whose fields validated; ``params`` are the values as given (for the weights')."""
+    if "scenario_requests" in parsed:
+        check_weights(parsed, params["scenario_requests"], problems)
+    if {"region", "cost_file", "type_walk"} <= parsed.keys():
+        check_prices(parsed, problems)
+    check_serverless(parsed, problems)
+    if parsed.get("jar_file") and "jar_kind" in parsed:
+        check_jar(parsed["jar_file"], parsed["jar_kind"], parsed.get("host"), problems)
+
+
+def check_weights(parsed: dict[str, Any], value: Any, problems: list[Problem]) -> None:
+    total = sum(Decimal(str(request.weight)) for request in parsed["scenario_requests"])
+    if total != 100:
+        problems.append(
+            Problem("scenario_requests", value, f"weights summing to 100 (they sum to {float(total):g})")
+        )
+
+
+def check_prices(parsed: dict[str, Any], problems: list[Problem]) -> None:
+    """Every type of type_walk has a price; sets ``prices``."""
+    cost_file = parsed["cost_file"]
+    try:
+        table = load_cost_table(parsed["region"], Path(cost_file) if cost_file else None)
+    except CostTableError as exc:
+        name = "cost_file" if cost_file else "region"
+        problems.append(Problem(name, cost_file or parsed["region"], f"a readable cost table ({exc})"))
+        return
+    missing = [t for t in parsed["type_walk"] if t not in table]
+    for instance_type in missing:
+        where = f"cost file {cost_file}" if cost_file else f"the {parsed['region']} cost table"
+        problems.append(Problem("type_walk", instance_type, f"an instance type listed in {where}"))
+    if not missing:
+        parsed["prices"] = tuple((t, table[t]) for t in dict.fromkeys(parsed["type_walk"]))
+
+
+def check_serverless(parsed: dict[str, Any], problems: list[Problem]) -> None:
+    """The serverless fields together (issue 17); sets ``serverless_prices`` when serverless is sized."""
+    provisioned = parsed.get("serverless_provisioned_concurrency")
+    maximum = parsed.get("serverless_max_concurrency")
+    if provisioned is not None and maximum is not None and provisioned > maximum:
+        problems.append(
+            Problem(
+                "serverless_provisioned_concurrency",
+                provisioned,
+                f"at most serverless_max_concurrency ({maximum})",
+            )
+        )
+    average, peak = parsed.get("average_tps"), parsed.get("peak_tps")
+    if average is not None and peak is not None and average > peak:
+        problems.append(Problem("average_tps", average, f"at most peak_tps ({peak:g})"))
+    if "serverless" in (parsed.get("endpoint_kinds") or ()) and "region" in parsed:
+        try:
+            prices = load_serverless_prices(parsed["region"])
+            parsed["serverless_prices"] = prices
+            if "prices" in parsed:  # the load-test budget prices serverless steps per GB-hour
+                per_gb_hour = prices.compute_per_gb_second * 3600
+                parsed["prices"] = (*parsed["prices"], (SERVERLESS_PRICE_KEY, per_gb_hour))
+        except CostTableError as exc:
+            problems.append(Problem("region", parsed["region"], f"a region with serverless prices ({exc})"))
+
+
+def check_jar(jar_file: str, kind: str, host: str | None, problems: list[Problem]) -> None:
+    """The jar is one the load step can drive and whose log the parser reads."""
+    # Here, not at the top: core.gatling brings numpy, which only a conf with a jar_file needs.
+    from sagemaker_sizing.core.gatling.jar_kind import SAGEMAKER_GATLING, JarKindError, jar_kind
+
+    try:
+        resolved = jar_kind(jar_file, kind)
+    except JarKindError as exc:
+        problems.append(Problem("jar_file", jar_file, str(exc)))
+        return
+    if resolved == SAGEMAKER_GATLING and host and host.strip().lower().startswith("http://"):
+        problems.append(
+            Problem(
+                "host",
+                host,
+                "a bare host or an https:// URL: a sagemaker-gatling jar always calls https://<host>",
+            )
+        )

@@ -1,0 +1,19 @@
+"""The values a conf's choice fields allow, as ``Literal`` types and tuples.
+
+Apart from the model so that the command line (``simulate --strategy``) and the jar reader name
+them without importing pydantic.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Strategy = Literal["adaptive", "perfsize"]
+EndpointKind = Literal["realtime", "serverless"]  # in canonical order: a walk of them is kept so
+JarKind = Literal["auto", "project", "sagemaker-gatling"]  # core.gatling.jar_kind
+OnQuota = Literal["stop", "skip"]
+
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
+ENDPOINT_KINDS: tuple[str, ...] = get_args(EndpointKind)
+JAR_KINDS: tuple[str, ...] = get_args(JarKind)
+ON_QUOTA: tuple[str, ...] = get_args(OnQuota)
