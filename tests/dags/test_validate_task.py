@@ -20,10 +20,10 @@ def test_the_validate_task_logs_a_worst_case_above_the_budget(
 ) -> None:
     # Depending on what configured logging first, Airflow's structlog prints the task's records
     # to the console or they reach the standard handlers: read both.
-    from sagemaker_sizing.airflow import callables
+    from sagemaker_sizing.airflow.tasks.validate import validated
 
     with caplog.at_level(logging.INFO):
-        out = callables.validate(demo_conf(max_test_cost_usd=0.05))
+        out = validated(demo_conf(max_test_cost_usd=0.05))
     assert out["max_test_cost_usd"] == 0.05
     records = [f"[{r.levelname.lower()}] {r.getMessage()}" for r in caplog.records]
     printed = "".join(capfd.readouterr()) + "\n".join(records)
@@ -38,9 +38,9 @@ def test_the_validate_task_logs_a_worst_case_above_the_budget(
 
 def test_the_validate_task_refuses_an_empty_payload(tmp_path) -> None:
     from airflow.sdk.exceptions import AirflowFailException
-    from sagemaker_sizing.airflow import callables
+    from sagemaker_sizing.airflow.tasks.validate import validated
 
     empty = tmp_path / "empty.json"
     empty.write_text("")
     with pytest.raises(AirflowFailException, match=r"scenario_requests\[0\]\.path.*non-empty payload file"):
-        callables.validate(demo_conf(scenario_requests=[{"path": str(empty), "weight": 100}]))
+        validated(demo_conf(scenario_requests=[{"path": str(empty), "weight": 100}]))
