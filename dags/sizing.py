@@ -19,11 +19,10 @@ from datetime import timedelta
 from airflow.sdk import DAG
 from sagemaker_sizing.airflow import settings
 from sagemaker_sizing.airflow.graph import (
+    add_checks,
     add_report_and_teardown,
     add_rounds,
-    preflight_account,
     shared_schema_param,
-    validate_conf,
 )
 from sagemaker_sizing.core.conf.schema import params_schema
 
@@ -40,6 +39,6 @@ with DAG(
     params={name: shared_schema_param(**schema) for name, schema in params_schema().items()},
     render_template_as_native_obj=True,
 ) as dag:
-    conf = preflight_account(validate_conf())
+    conf = add_checks()
     walk_done = add_rounds(conf, ROUNDS)
     add_report_and_teardown(conf, walk_done, ROUNDS)

@@ -10,7 +10,7 @@ import pytest
 from airflow.sdk.exceptions import TaskDeferred
 from sagemaker_sizing.adapters.ownership import lane_for
 from sagemaker_sizing.adapters.sagemaker import WAIT_MAX_ATTEMPTS, EndpointManager
-from sagemaker_sizing.airflow.operators.deploy import DeployStepOperator
+from sagemaker_sizing.airflow.tasks.deploy import DeployStepOperator
 from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.core.serde import step_config_to_dict
 from sagemaker_sizing.local import moto_patches

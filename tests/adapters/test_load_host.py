@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 import pytest
-from sagemaker_sizing.airflow.callables import load_commands
-from sagemaker_sizing.core.conf.model import conf_to_dict, load_conf
+from sagemaker_sizing.adapters.gatling_command import gatling_args
+from sagemaker_sizing.airflow.runtime_host import load_host
+from sagemaker_sizing.airflow.tasks.load import gatling_step
+from sagemaker_sizing.core.conf.model import conf_from_dict, conf_to_dict, load_conf, resolved_jar_kind
+from sagemaker_sizing.core.model import LoadItem
+from sagemaker_sizing.core.serde import plan_item_from_dict
 from sagemaker_sizing.paths import GATLING_JAR, STANDIN_JAR
 
 from tests.core.test_jar_kind import conf
@@ -33,10 +36,10 @@ PLAIN, TLS = "http://127.0.0.1:8080", "https://127.0.0.1:8443"
 
 def host_of(jar: Path, tmp_path: Path, **kwargs: str | None) -> tuple[str, list[str]]:
     raw = conf(jar_file=str(jar), **{k: v for k, v in kwargs.items() if k == "host"})
-    validated = conf_to_dict(load_conf(raw))  # the tasks get the validate task's conf
-    args = shlex.split(
-        load_commands(validated, tmp_path, [ITEM], kwargs.get("runtime"), kwargs.get("tls"))[0]
-    )
+    sizing_conf = conf_from_dict(conf_to_dict(load_conf(raw)))  # the tasks get the validate task's conf
+    host = load_host(sizing_conf, resolved_jar_kind(sizing_conf), kwargs.get("runtime"), kwargs.get("tls"))
+    item = LoadItem(plan_item_from_dict(ITEM))
+    args = gatling_args(gatling_step(sizing_conf, item, tmp_path, host, ""))
     return next(a.split("=", 1)[1] for a in args if a.startswith("-Dsagemaker.host=")), args
 
 

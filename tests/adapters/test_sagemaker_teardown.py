@@ -200,7 +200,7 @@ def test_teardown_of_a_run_whose_conf_never_validated_needs_no_region(
     (and retrying) on botocore's NoRegionError; a region the params name is still swept."""
     import json
 
-    from sagemaker_sizing.airflow import callables
+    from sagemaker_sizing.airflow.tasks.teardown import run_manager, teardown
 
     from tests.adapters.conftest import CONN_ID
 
@@ -209,9 +209,9 @@ def test_teardown_of_a_run_whose_conf_never_validated_needs_no_region(
     monkeypatch.setenv(f"AIRFLOW_CONN_{regionless.upper()}", json.dumps(conn))
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     monkeypatch.delenv("AWS_REGION", raising=False)
-    assert callables.teardown(RUN, regionless, None) == {}
-    assert callables.teardown(RUN, regionless, {"region": "not a region!"}) == {}
-    deployed = deploy(callables.run_manager(CONN_ID, {"region": "us-west-2"}), aws, RUN, step())
-    swept = callables.teardown(RUN, CONN_ID, {"region": "us-west-2"})  # the params' region
+    assert teardown(RUN, regionless, None) == {}
+    assert teardown(RUN, regionless, {"region": "not a region!"}) == {}
+    deployed = deploy(run_manager(CONN_ID, {"region": "us-west-2"}), aws, RUN, step())
+    swept = teardown(RUN, CONN_ID, {"region": "us-west-2"})  # the params' region
     assert deployed["endpoint_name"] in swept["endpoints"], swept
     assert endpoints(aws) == set()

@@ -4,7 +4,7 @@ Each case: a non-zero exit, a message naming the field (or the file) and what wa
 Python traceback. The DAG's entry is what a triggered run does with its conf: Airflow merges it
 into the DAG's Params and checks their JSON schema (a trigger is refused there), then the
 ``validate`` task checks it with the core and fails before preflight and any deployment.
-Behaviour only, through the CLI and the DAG's callables: it survives a rewrite of conf internals.
+Behaviour only, through the CLI and the DAG's validate task: it survives a rewrite of conf internals.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def dag_entry(dag: Any, conf: dict[str, Any]) -> str:
     """What a run triggered with ``conf`` says when refused: at the trigger (Params) or in validate."""
     from airflow.sdk.definitions.param import ParamsDict, ParamValidationError
     from airflow.sdk.exceptions import AirflowFailException
-    from sagemaker_sizing.airflow import callables
+    from sagemaker_sizing.airflow.tasks.validate import validated
 
     params = ParamsDict(suppress_exception=False)
     params.update(dag.params)
@@ -205,7 +205,7 @@ def dag_entry(dag: Any, conf: dict[str, Any]) -> str:
     except ParamValidationError as exc:
         return f"refused at trigger: {exc}"
     try:
-        callables.validate(resolved)
+        validated(resolved)
     except AirflowFailException as exc:
         return f"validate task failed: {exc}"
     raise AssertionError(f"the DAG accepted {conf}")

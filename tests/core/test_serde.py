@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sagemaker_sizing.core.model import PHASE_MIN, PHASE_TYPE, Recommendation, StepConfig, StepResult
 from sagemaker_sizing.core.serde import (
+    plan_item_to_dict,
     recommendation_from_dict,
     recommendation_to_dict,
     step_config_from_dict,
@@ -145,6 +146,51 @@ def test_plan_item_round_trip_and_what_a_hand_written_item_needs() -> None:
     assert plan_item_from_dict({"round": 2, "lane": "x", "step": data["step"]}).injectors == 1
     with pytest.raises(ValueError, match="lane"):
         plan_item_from_dict({"round": 2, "step": data["step"]})
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        AUTOSCALING,
+        StepConfig(
+            "serverless-cold-start",
+            "serverless-2048",
+            1,
+            2.0,
+            0.15,
+            memory_size_mb=2048,
+            max_concurrency=9,
+            idle_minutes=0.3,
+        ),
+    ],
+    ids=["autoscaling", "serverless"],
+)
+def test_load_item_round_trip_is_exact(step: StepConfig) -> None:
+    from sagemaker_sizing.core.model import LoadItem, PlanItem
+    from sagemaker_sizing.core.serde import load_item_from_dict, load_item_to_dict
+
+    plan = PlanItem(3, "ml-c5-xlarge", step, "ep", "1700000000-ml.c5.xlarge-2-200TPS", 3, 1)
+    item = LoadItem(plan, 2, 1_800_000_010_000)
+    data = _through_json(load_item_to_dict(item))  # what the load task's XCom holds
+    assert load_item_from_dict(data) == item  # type: ignore[arg-type]
+    assert data == {  # the plan item as plan wrote it, plus the injector's share
+        "plan": _through_json(plan_item_to_dict(plan)),
+        "injector": 2,
+        "start_at_epoch_ms": 1_800_000_010_000,
+    }
+    assert (item.injectors, item.output_base_name) == (3, "1700000000-ml.c5.xlarge-2-200TPS-inj3of3")
+    assert LoadItem(PlanItem(1, "x", step, folder="f")).output_base_name == "f"  # one injector: no suffix
+
+
+def test_a_load_item_names_an_injector_of_its_step() -> None:
+    from sagemaker_sizing.core.model import LoadItem, PlanItem
+    from sagemaker_sizing.core.serde import load_item_from_dict, load_item_to_dict
+
+    plan = PlanItem(1, "x", FIXED, folder="f", injectors=2)
+    with pytest.raises(ValueError, match=r"injector must be in 0\.\.1, got 2"):
+        LoadItem(plan, 2)
+    with pytest.raises(ValueError, match="injector"):
+        load_item_from_dict(load_item_to_dict(LoadItem(plan, 1)) | {"injector": -1})
 
 
 def test_unknown_keys_are_ignored_and_every_missing_field_is_named_at_once() -> None:

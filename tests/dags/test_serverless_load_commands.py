@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sagemaker_sizing.airflow import callables
-from sagemaker_sizing.core.conf.model import conf_to_dict, load_conf
-from sagemaker_sizing.core.model import PlanItem, StepConfig
-from sagemaker_sizing.core.serde import plan_item_to_dict
+from sagemaker_sizing.airflow.tasks.load import bash_command, gatling_step
+from sagemaker_sizing.core.conf.model import load_conf
+from sagemaker_sizing.core.model import LoadItem, PlanItem, StepConfig
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
 
 
 def command_of(step: StepConfig, tmp_path: Path) -> str:
     conf = load_conf(json.loads((EXAMPLES / "serverless.conf.json").read_text()), base_dir=EXAMPLES)
-    item = plan_item_to_dict(PlanItem(1, "lane", step, endpoint_name="e", folder="f", injectors=1))
-    (command,) = callables.load_commands(conf_to_dict(conf), tmp_path, [item], "http://127.0.0.1:1")
-    return command
+    item = LoadItem(PlanItem(1, "lane", step, endpoint_name="e", folder="f", injectors=1))
+    return bash_command(item, gatling_step(conf, item, tmp_path, "http://127.0.0.1:1", ""))
 
 
 def test_serverless_steps_have_no_warm_up_and_a_cold_start_step_sleeps_first(tmp_path):

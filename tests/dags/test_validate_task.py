@@ -20,10 +20,10 @@ def test_the_validate_task_logs_a_worst_case_above_the_budget(
 ) -> None:
     # Depending on what configured logging first, Airflow's structlog prints the task's records
     # to the console or they reach the standard handlers: read both.
-    from sagemaker_sizing.airflow import callables
+    from sagemaker_sizing.airflow.tasks.validate import validated
 
     with caplog.at_level(logging.INFO):
-        out = callables.validate(demo_conf(max_test_cost_usd=0.05))
+        out = validated(demo_conf(max_test_cost_usd=0.05))
     assert out["max_test_cost_usd"] == 0.05
     records = [f"[{r.levelname.lower()}] {r.getMessage()}" for r in caplog.records]
     printed = "".join(capfd.readouterr()) + "\n".join(records)
@@ -40,21 +40,21 @@ def test_the_validate_task_logs_a_worst_case_above_the_budget(
 
 def test_the_validate_task_refuses_an_empty_payload(tmp_path) -> None:
     from airflow.sdk.exceptions import AirflowFailException
-    from sagemaker_sizing.airflow import callables
+    from sagemaker_sizing.airflow.tasks.validate import validated
 
     empty = tmp_path / "empty.json"
     empty.write_text("")
     with pytest.raises(AirflowFailException, match=r"scenario_requests\[0\]\.path.*non-empty payload file"):
-        callables.validate(demo_conf(scenario_requests=[{"path": str(empty), "weight": 100}]))
+        validated(demo_conf(scenario_requests=[{"path": str(empty), "weight": 100}]))
 
 
 def test_the_validate_task_logs_a_field_no_longer_used_and_drops_it(
     capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    from sagemaker_sizing.airflow import callables
+    from sagemaker_sizing.airflow.tasks.validate import validated
 
     with caplog.at_level(logging.INFO):
-        out = callables.validate(demo_conf(logging_config="logging.ini"))
+        out = validated(demo_conf(logging_config="logging.ini"))
     assert "logging_config" not in out
     printed = "".join(capfd.readouterr()) + "\n".join(r.getMessage() for r in caplog.records)
     assert "logging_config: no longer used: Airflow configures the task logs" in printed

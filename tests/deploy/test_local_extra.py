@@ -52,7 +52,7 @@ class Block(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 sys.meta_path.insert(0, Block())
 import runpy
-import sagemaker_sizing.airflow.graph, sagemaker_sizing.airflow.operators.deploy
+import sagemaker_sizing.airflow.graph, sagemaker_sizing.airflow.tasks.deploy
 runpy.run_path("plugins/sizing_plugin.py")
 runpy.run_path("dags/sizing.py")
 print("loaded")

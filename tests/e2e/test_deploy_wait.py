@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 from sagemaker_sizing.adapters.ownership import lane_for
-from sagemaker_sizing.airflow import callables
-from sagemaker_sizing.airflow.operators.deploy import DeployStepOperator, run_key
+from sagemaker_sizing.airflow.tasks.deploy import DeployStepOperator, run_key
+from sagemaker_sizing.airflow.tasks.teardown import teardown
 from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.core.serde import step_config_to_dict
 from sagemaker_sizing.local import LocalSageMakerStatus
@@ -62,7 +62,7 @@ def test_a_quick_endpoint_is_finished_in_the_worker(
             name = deferred.value.kwargs["started"]["endpoint_name"]
             assert deferred.value.kwargs["started"]["status"] == "Creating"
     finally:
-        callables.teardown(run_key(context), LOCAL_CONN_ID, {"region": local_sagemaker.region})
+        teardown(run_key(context), LOCAL_CONN_ID, {"region": local_sagemaker.region})
     assert name and name not in [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]]
 
 
@@ -83,7 +83,7 @@ def test_with_a_conf_role_the_deploy_waits_in_the_worker(
         status = sagemaker.describe_endpoint(EndpointName=deployed["endpoint_name"])["EndpointStatus"]
         assert status == "InService"
     finally:
-        callables.teardown(run_key(context), LOCAL_CONN_ID, {"region": local_sagemaker.region})
+        teardown(run_key(context), LOCAL_CONN_ID, {"region": local_sagemaker.region})
     assert deployed["endpoint_name"] not in [
         e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]
     ]

@@ -154,5 +154,9 @@ def test_a_run_triggered_through_the_rest_api_succeeds_and_its_logs_read_back(
     runs = f"/dags/sagemaker_sizing/dagRuns/{quoted}/taskInstances"
     gatling = api.call("GET", f"{runs}/round_1.load/links?map_index=0")["extra_links"]["Gatling report"]
     assert gatling and b"Gatling" in api.raw("GET", server + gatling)
+    # The Rendered tab shows the command the load task built from its load item when it ran.
+    rendered = api.call("GET", f"{runs}/round_1.load/0")["rendered_fields"]
+    assert "-Dsagemaker.endpoint=" in rendered["bash_command"] and " -jar " in rendered["bash_command"]
+    assert rendered["item"]["plan"]["round"] == 1 and rendered["item"]["injector"] == 0
     final = api.call("GET", f"{runs}/report/links")["extra_links"]["Sizing report"]
     assert final and b"ml.m5.large" in api.raw("GET", server + final)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, ParamValidationError
-from sagemaker_sizing.airflow import callables
+from sagemaker_sizing.airflow.tasks.validate import validated
 from sagemaker_sizing.cli import main
 from sagemaker_sizing.local import LocalSageMakerStatus
 
@@ -51,7 +51,7 @@ def test_dag_test_with_a_wrong_type_starts_no_run(dag: Any) -> None:
 def test_the_validate_task_fails_at_once_naming_every_field() -> None:
     raw = base_conf(type_walk="ml.m5.large,ml.zz.huge", tps_walk="10,-1", percent_fail=-2)
     with pytest.raises(AirflowFailException) as info:  # no retry: a bad conf stays bad
-        callables.validate(raw)
+        validated(raw)
     text = str(info.value)
     assert "3 problem(s)" in text
     for words in ("type_walk: got 'ml.zz.huge'", "tps_walk", "percent_fail"):

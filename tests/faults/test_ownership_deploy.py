@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sagemaker_sizing.adapters.errors import OwnershipError
 from sagemaker_sizing.adapters.ownership import endpoint_name, lane_for
-from sagemaker_sizing.airflow.operators.deploy import DeployStepOperator
+from sagemaker_sizing.airflow.tasks.deploy import DeployStepOperator
 from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.core.serde import step_config_to_dict
 from sagemaker_sizing.local import LocalSageMakerStatus

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
-from sagemaker_sizing.airflow.operators.parse import ParseStepOperator
+from sagemaker_sizing.airflow import step_records
 from sagemaker_sizing.airflow.run_files import run_folder
+from sagemaker_sizing.airflow.tasks.parse import ParseStepOperator
 from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.core.serde import step_config_to_dict
 from structlog.testing import capture_logs
@@ -31,7 +32,7 @@ RETRY = f"{BASE}-20260101000500000"
 
 
 class RecordingTI:
-    """The task instance's XCom push, recorded."""
+    """The task instance's XCom push, recorded; no step record of deploy to pull."""
 
     def __init__(self) -> None:
         self.pushed: dict[str, Any] = {}
@@ -39,8 +40,12 @@ class RecordingTI:
     def xcom_push(self, key: str, value: Any) -> None:
         self.pushed[key] = value
 
+    def xcom_pull(self, *, task_ids: list[str], key: str, map_indexes: int) -> list[Any]:
+        return [None for _ in task_ids]
+
 
 def parse(results: Path, ti: RecordingTI | None = None) -> dict[str, Any]:
+    """The step record parse pushed (its one XCom)."""
     step = StepConfig("type", "ml.m5.large", 1, 10, 3)
     item = {
         "round": 1,
@@ -52,8 +57,11 @@ def parse(results: Path, ti: RecordingTI | None = None) -> dict[str, Any]:
     }
     conf = {"perfsize_results_dir": str(results), "latency_success_p99": 500, "percent_fail": 1}
     operator = ParseStepOperator(task_id="parse", item=item, conf=conf)
+    ti = ti or RecordingTI()
     context: Any = {"dag": SimpleNamespace(dag_id="sagemaker_sizing"), "run_id": RUN_ID, "ti": ti}
-    result: dict[str, Any] = operator.execute(context)
+    operator.execute(context)
+    assert list(ti.pushed) == [step_records.KEY]
+    result: dict[str, Any] = ti.pushed[step_records.KEY]
     return result
 
 
@@ -151,7 +159,7 @@ def test_a_log_of_403s_is_an_error_step_recorded_before_the_task_fails(
     with pytest.raises(AirflowFailException) as info:  # fails for good: a retry meets the same 403s
         parse(tmp_path, ti)
     assert "setup error: the load did not reach the model" in str(info.value)
-    summary = ti.pushed["return_value"]  # a failed task pushes no return value: pushed explicitly
+    summary = ti.pushed[step_records.KEY]  # the step's record, pushed before the task fails
     assert summary["error_category"] == "setup" and summary["passed"] is False
     assert summary["failures"] == [{"kind": "setup", "message": forbidden, "count": 300}]
     assert summary["metrics"]["count_total"] == 300
@@ -164,5 +172,5 @@ def test_a_missing_log_is_recorded_beside_the_step_folder(tmp_path: Path) -> Non
     with pytest.raises(AirflowFailException):
         parse(tmp_path, ti)
     record = run_folder(tmp_path, "sagemaker_sizing", RUN_ID) / f"{BASE}.step.json"
-    assert json.loads(record.read_text()) == ti.pushed["return_value"]
-    assert ti.pushed["return_value"]["error_category"] == "setup"
+    assert json.loads(record.read_text()) == ti.pushed[step_records.KEY]
+    assert ti.pushed[step_records.KEY]["error_category"] == "setup"

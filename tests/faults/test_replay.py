@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sagemaker_sizing.airflow import callables
+from sagemaker_sizing.airflow.tasks.plan import plan_round
 from sagemaker_sizing.core import walk
-from sagemaker_sizing.core.conf.model import conf_to_dict, load_conf
+from sagemaker_sizing.core.conf.model import conf_from_dict, conf_to_dict, load_conf
 from sagemaker_sizing.core.model import StepResult
 from sagemaker_sizing.core.serde import step_result_from_dict, step_result_to_dict
 
@@ -29,11 +29,11 @@ def without_stamp(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def test_a_replanned_round_is_the_same_batch() -> None:
     validated = conf()
-    sizing_conf = callables.load_sizing_conf(validated)
+    sizing_conf = conf_from_dict(validated)
     results: list[StepResult] = []
     for round_no in (1, 2, 3):
-        first = callables.plan_round(round_no, validated, results, RUN_KEY)
-        again = callables.plan_round(round_no, validated, results, RUN_KEY)  # the task cleared and re-run
+        first = plan_round(round_no, validated, results, RUN_KEY)
+        again = plan_round(round_no, validated, results, RUN_KEY)  # the task cleared and re-run
         assert first and without_stamp(first) == without_stamp(again)
         # The round is measured: the first type passes, the others fail.
         batch = walk.next_batch(sizing_conf, results)
@@ -56,10 +56,11 @@ def test_plan_branches_on_its_batch_and_returns_it(monkeypatch: Any) -> None:
     assert isinstance(plan, BranchPythonOperator)
     followed: list[Any] = []
     monkeypatch.setattr(plan, "do_branch", lambda context, branches: followed.append(branches))
-    monkeypatch.setattr(plan, "op_args", [{}, []])
-    monkeypatch.setattr(plan, "python_callable", lambda conf, previous: [{"lane": "x"}])
+    assert plan.op_args[0] == 2  # the round it plans, from the records of the rounds before it
+    monkeypatch.setattr(plan, "op_args", [2, {}])
+    monkeypatch.setattr(plan, "python_callable", lambda round_no, conf: [{"lane": "x"}])
     assert plan.execute({}) == [{"lane": "x"}]  # the batch is the XCom deploy and parse map over
-    monkeypatch.setattr(plan, "python_callable", lambda conf, previous: [])
+    monkeypatch.setattr(plan, "python_callable", lambda round_no, conf: [])
     assert plan.execute({}) == []
     # Into the round: all of it (nothing skipped, so the batch is pushed); else stop: none of it.
-    assert followed == [["round_2.commands", "round_2.deploy", "round_2.parse"], None]
+    assert followed == [["round_2.deploy", "round_2.injectors", "round_2.parse"], None]

@@ -16,8 +16,10 @@ from airflow.sdk.exceptions import AirflowFailException
 from conftest import jar_env
 from loopback_server import LoopbackSageMaker
 from sagemaker_sizing.adapters.gatling_command import GatlingStep, ScenarioRequest, gatling_args
-from sagemaker_sizing.airflow.operators.parse import ParseStepOperator
-from sagemaker_sizing.airflow.run_files import injector_base_name, run_folder
+from sagemaker_sizing.airflow import step_records
+from sagemaker_sizing.airflow.run_files import run_folder
+from sagemaker_sizing.airflow.tasks.parse import ParseStepOperator
+from sagemaker_sizing.core.files import injector_base_name
 from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.core.serde import step_config_to_dict
 
@@ -82,9 +84,14 @@ def parse_step(results: Path) -> tuple[dict[str, Any], list[Any]]:
     }
     conf = {"perfsize_results_dir": str(results), "latency_success_p99": 500, "percent_fail": 1}
     pushed: list[Any] = []
-    ti = SimpleNamespace(xcom_push=lambda key, value: pushed.append((key, value)))
+    ti = SimpleNamespace(
+        xcom_push=lambda key, value: pushed.append((key, value)),
+        xcom_pull=lambda *, task_ids, key, map_indexes: [None for _ in task_ids],  # deploy recorded nothing
+    )
     context: Any = {"dag": SimpleNamespace(dag_id="sagemaker_sizing"), "run_id": RUN_ID, "ti": ti}
-    summary: dict[str, Any] = ParseStepOperator(task_id="parse", item=item, conf=conf).execute(context)
+    ParseStepOperator(task_id="parse", item=item, conf=conf).execute(context)
+    ((key, summary),) = pushed
+    assert key == step_records.KEY
     return summary, pushed
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sagemaker_sizing.adapters.gatling_command import GatlingStep, ScenarioRequest, gatling_shell_command
+from sagemaker_sizing.adapters.gatling_command import GatlingStep, ScenarioRequest
 from sagemaker_sizing.airflow import links
 
 from tests.ui.results_tree import RUN, STEP_BASE, make_results_tree
@@ -17,28 +17,26 @@ from tests.ui.results_tree import RUN, STEP_BASE, make_results_tree
 PLUGIN_FILE = Path(__file__).resolve().parents[2] / "plugins" / "sizing_plugin.py"
 
 
-def _command(results_dir: Path) -> str:
-    return gatling_shell_command(
-        GatlingStep(
-            host="http://127.0.0.1:1",
-            region="us-west-2",
-            endpoint="e",
-            ramp_start_tps=0,
-            ramp_minutes=0,
-            steady_state_tps=10,
-            steady_state_minutes=1,
-            requests=[ScenarioRequest(path="/tmp/p.json", weight=100)],
-            output_base_name=STEP_BASE,
-            results_dir=results_dir,
-        )
+def _command(results_dir: Path) -> GatlingStep:
+    return GatlingStep(
+        host="http://127.0.0.1:1",
+        region="us-west-2",
+        endpoint="e",
+        ramp_start_tps=0,
+        ramp_minutes=0,
+        steady_state_tps=10,
+        steady_state_minutes=1,
+        requests=[ScenarioRequest(path="/tmp/p.json", weight=100)],
+        output_base_name=STEP_BASE,
+        results_dir=results_dir,
     )
 
 
 def test_gatling_target_reads_the_run_folder_and_step_from_the_command(tmp_path: Path) -> None:
     target = links.gatling_target(_command(tmp_path / "results" / RUN))
     assert target == {"run": RUN, "step": STEP_BASE}
-    assert links.gatling_target("echo hello") is None
-    assert links.gatling_target("java 'unterminated") is None
+    # A staging folder on another host is named like the run's folder: the same link.
+    assert links.gatling_target(_command(tmp_path / "staging" / RUN)) == target
 
 
 class _FakeTI:
@@ -104,6 +102,6 @@ def test_plugin_declares_views_links_and_an_authenticated_app(
 
 
 def test_the_dags_operators_carry_the_links() -> None:
-    from sagemaker_sizing.airflow.operators.load import GatlingLoadOperator
+    from sagemaker_sizing.airflow.tasks.load import GatlingLoadOperator
 
     assert [link.name for link in GatlingLoadOperator.operator_extra_links] == ["Gatling report"]

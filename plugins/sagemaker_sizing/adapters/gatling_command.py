@@ -1,8 +1,9 @@
 """The java command line of one load step, as perfsizesagemaker runs intuit's sagemaker-gatling jar.
 
-Pure functions: they render the command (a list for subprocess, a quoted string for a
-BashOperator) and never run it. Credentials never appear in it: the jar signs with credentials
-from its environment (or the AWS default provider chain), which the caller sets on the process.
+``GatlingStep`` is the typed command of one load step; pure functions render it (a list for
+subprocess, a quoted string for a BashOperator) and never run it. Credentials never appear in
+it: the jar signs with credentials from its environment (or the AWS default provider chain),
+which the caller sets on the process.
 """
 
 from __future__ import annotations
@@ -197,13 +198,6 @@ def _archive_opts(step: GatlingStep) -> list[str]:
 def gatling_shell_command(step: GatlingStep) -> str:
     """The same command as one shell string, every argument quoted (for a BashOperator)."""
     return shlex.join(gatling_args(step))
-
-
-def start_instant(args: Sequence[str]) -> tuple[int | None, str | None]:
-    """The start instant (epoch ms) and the jar of a Gatling argument list, when they are given."""
-    start = next((a[len(START_AT_PROPERTY) :] for a in args if a.startswith(START_AT_PROPERTY)), None)
-    jar = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "-jar"), None)
-    return (int(start) if start is not None and start.isdigit() else None), jar
 
 
 class Folder(Protocol):

@@ -1,1 +1,2 @@
-"""The Airflow surface: settings, thin operators, the tasks of a sizing run and the DAG builder."""
+"""The Airflow surface: the DAG's shape (graph.py), its tasks (tasks/, one module each), the step
+records they share, settings, the results store and the UI plugin."""

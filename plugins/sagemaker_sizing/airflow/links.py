@@ -7,7 +7,6 @@ operator) or returned (the report task), so it never touches the file system.
 
 from __future__ import annotations
 
-import shlex
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from airflow.sdk import BaseOperator, Context
     from airflow.sdk.types import TaskInstanceKey
 
-_BASE_NAME_PROPERTY = "-Dgatling.core.outputDirectoryBaseName="
+    from sagemaker_sizing.adapters.gatling_command import GatlingStep
 
 
 def ui_url(path: str) -> str:
@@ -32,17 +31,10 @@ def ui_url(path: str) -> str:
     return f"{base}{URL_PREFIX}/{path}"
 
 
-def gatling_target(bash_command: str) -> dict[str, str] | None:
-    """The run folder and step base name a Gatling command writes to (``-rf`` and the base name)."""
-    try:
-        args = shlex.split(bash_command)
-    except ValueError:
-        return None
-    base = next((a[len(_BASE_NAME_PROPERTY) :] for a in args if a.startswith(_BASE_NAME_PROPERTY)), None)
-    results = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "-rf"), None)
-    if not base or not results:
-        return None
-    return {"run": PurePath(results).name, "step": base}
+def gatling_target(command: GatlingStep) -> dict[str, str]:
+    """The run folder and step base name a Gatling command writes to (its results folder, named
+    like the run's on every host, and its output base name)."""
+    return {"run": PurePath(command.results_dir).name, "step": command.output_base_name}
 
 
 class GatlingReportLink(BaseOperatorLink):
@@ -58,11 +50,9 @@ class GatlingReportLink(BaseOperatorLink):
         return ui_url(f"runs/{quote(target['run'], safe='')}/steps/{quote(target['step'], safe='')}")
 
     @classmethod
-    def persist(cls, context: Context, bash_command: str) -> None:
+    def persist(cls, context: Context, command: GatlingStep) -> None:
         """Keep where this load writes, before it runs, so even a failed load links to its folder."""
-        target = gatling_target(bash_command)
-        if target is not None:
-            context["ti"].xcom_push(key=cls.key, value=target)
+        context["ti"].xcom_push(key=cls.key, value=gatling_target(command))
 
 
 class FinalReportLink(BaseOperatorLink):

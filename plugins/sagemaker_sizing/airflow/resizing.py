@@ -21,13 +21,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import DAG, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from sagemaker_sizing.airflow import results_store
-from sagemaker_sizing.airflow.graph import (
-    add_report_and_teardown,
-    add_rounds,
-    preflight_account,
-    validate_conf,
-)
+from sagemaker_sizing.airflow import results_store, task_ids
+from sagemaker_sizing.airflow.graph import add_checks, add_report_and_teardown, add_rounds
 from sagemaker_sizing.core.conf import model as conf_mod
 from sagemaker_sizing.core.conf import validation
 from sagemaker_sizing.core.conf.schema import params_schema
@@ -128,7 +123,7 @@ def build_dag(model: ModelSpec, rounds: int, doc_md: str) -> DAG:
         params=params,
         render_template_as_native_obj=True,
     ) as dag:
-        conf = preflight_account(validate_conf())
+        conf = add_checks()
         walk_done = add_rounds(conf, rounds)
         reported = add_report_and_teardown(conf, walk_done, rounds)
         compared = record_history(model.drift_threshold)
@@ -146,12 +141,14 @@ def record_history(threshold: float) -> dict[str, Any]:
 
     context = get_current_context()
     ti = context["ti"]
-    reported = ti.xcom_pull(task_ids="report")
+    reported = ti.xcom_pull(task_ids=task_ids.REPORT)
     if not reported:
         raise AirflowFailException("the report task wrote no report: nothing to record")
     dag_id = context["dag"].dag_id
     # Where the report task wrote: a local folder or the object store every worker shares.
-    run_dir = results_store.results_dir_of(ti.xcom_pull(task_ids="validate"), dag_id, context["run_id"])
+    run_dir = results_store.results_dir_of(
+        ti.xcom_pull(task_ids=task_ids.VALIDATE), dag_id, context["run_id"]
+    )
     index = history.index_path(run_dir.parent, dag_id)
     report_context = json.loads((run_dir / RECOMMENDATION_FILE).read_text(encoding="utf-8"))
     current = drift.snapshot(report_context, report=f"{run_dir.name}/{REPORT_FILE}")

@@ -32,12 +32,3 @@ def step_base_name(step: StepConfig, unix: int) -> str:
         scaling_min=step.scaling_min_instance_count if step.autoscaling else None,
         scaling_max=step.scaling_max_instance_count,
     )
-
-
-def refusal_file(run_dir: _P, base: str) -> _P:
-    """Where deploy records that a quota refused a step (load skips it, parse reports it)."""
-    return cast("_P", run_dir / f"{base}.quota-refused.json")
-
-
-def injector_base_name(base: str, injector: int, injectors: int) -> str:
-    return base if injectors == 1 else f"{base}-inj{injector + 1}of{injectors}"

@@ -77,7 +77,7 @@ def staging_dir() -> Path:
 
 
 def injector_start_lead() -> float:
-    """Seconds ahead of the ``commands`` task at which a step's injectors start together: enough for
+    """Seconds ahead of the ``injectors`` task at which a step's injectors start together: enough for
     every worker to pick its load task up and start its JVM. Only steps with several injectors wait."""
     return float(airflow_config.getfloat(SECTION, "injector_start_lead", fallback=15.0))
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.adapters.gatling_command import result_folder
 from sagemaker_sizing.airflow import results_store
-from sagemaker_sizing.airflow.run_files import injector_base_name
+from sagemaker_sizing.core.files import injector_base_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -16,6 +16,11 @@ def run_folder_name(dag_id: str, run_id: str) -> str:
     return _UNSAFE.sub("_", f"{dag_id}__{run_id}")
 
 
+def injector_base_name(base: str, injector: int, injectors: int) -> str:
+    """The output base name of injector ``injector`` (0-based) of a step split over ``injectors``."""
+    return base if injectors == 1 else f"{base}-inj{injector + 1}of{injectors}"
+
+
 def write_atomically(path: Path, text: str) -> None:
     """``text`` into ``path`` through a temporary file in the same folder, then one rename."""
     path.parent.mkdir(parents=True, exist_ok=True)

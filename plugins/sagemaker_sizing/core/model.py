@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal  # noqa: TC003 (dataclass field types are resolved at run time by serde)
 from typing import Any
 
+from sagemaker_sizing.core.files import injector_base_name
 from sagemaker_sizing.core.verdicts.outcome import ErrorCategory, FailureCount, StepOutcome
 
 # perfsizesagemaker's phases; the adaptive walk adds its own ("probe", "bisect", "endurance", ...).
@@ -103,6 +104,30 @@ class PlanItem:
     folder: str = ""  # perfsizesagemaker's step folder base name (Gatling appends a stamp)
     injectors: int = 1  # Gatling processes sharing the step's TPS
     index: int = 0  # position in the batch
+
+
+@dataclass(frozen=True)
+class LoadItem:
+    """One injector's share of a plan item: what one load task runs (through XCom, as
+    ``serde.load_item_to_dict``). The step's TPS is split evenly over its ``plan.injectors``."""
+
+    plan: PlanItem
+    injector: int = 0  # 0-based, below plan.injectors
+    # The instant (epoch ms) a split step's injectors start together; None for one injector.
+    start_at_epoch_ms: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.injector < self.plan.injectors:
+            raise ValueError(f"injector must be in 0..{self.plan.injectors - 1}, got {self.injector}")
+
+    @property
+    def injectors(self) -> int:
+        return self.plan.injectors
+
+    @property
+    def output_base_name(self) -> str:
+        """Gatling's output base name of this injector (its results folder is this plus a stamp)."""
+        return injector_base_name(self.plan.folder, self.injector, self.injectors)
 
 
 @dataclass(frozen=True)

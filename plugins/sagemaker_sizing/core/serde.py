@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 
-from sagemaker_sizing.core.model import PlanItem, Recommendation, StepConfig, StepResult
+from sagemaker_sizing.core.model import LoadItem, PlanItem, Recommendation, StepConfig, StepResult
 
 JsonValue = Any  # a nest of dict[str, ...], list, str, int, float, bool, None
 
@@ -51,6 +51,9 @@ _SERVERLESS_DEFAULTS: dict[str, Any] = {
 
 def _exclude(obj: Any) -> dict[str, Any]:
     """``to_jsonable_python``'s ``exclude`` for a model object: its step's unset serverless fields."""
+    if isinstance(obj, LoadItem):
+        inner = _exclude(obj.plan)
+        return {"exclude": {"plan": inner["exclude"]}} if inner else {}
     step = obj if isinstance(obj, StepConfig) else getattr(obj, "step", None)
     if not isinstance(step, StepConfig) or not isinstance(obj, StepConfig | PlanItem | StepResult):
         return {}
@@ -60,6 +63,7 @@ def _exclude(obj: Any) -> dict[str, Any]:
 
 _STEP_CONFIG = TypeAdapter(StepConfig)
 _PLAN_ITEM = TypeAdapter(PlanItem)
+_LOAD_ITEM = TypeAdapter(LoadItem)
 _STEP_RESULT = TypeAdapter(StepResult)
 _RECOMMENDATION = TypeAdapter(Recommendation)
 # Recommendation's None-able fields have no default but may be absent in hand-written JSON.
@@ -82,6 +86,14 @@ def plan_item_to_dict(item: PlanItem) -> dict[str, JsonValue]:
 
 def plan_item_from_dict(data: Mapping[str, Any]) -> PlanItem:
     return _PLAN_ITEM.validate_python(data)
+
+
+def load_item_to_dict(item: LoadItem) -> dict[str, JsonValue]:
+    return to_jsonable(item)  # type: ignore[no-any-return]
+
+
+def load_item_from_dict(data: Mapping[str, Any]) -> LoadItem:
+    return _LOAD_ITEM.validate_python(data)
 
 
 def step_result_to_dict(result: StepResult) -> dict[str, JsonValue]:

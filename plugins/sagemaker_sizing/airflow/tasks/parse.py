@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from sagemaker_sizing.airflow import results_store, settings, step_logs
+from sagemaker_sizing.airflow import results_store, settings, step_logs, step_records
 from sagemaker_sizing.airflow.results_store import results_dir_of
-from sagemaker_sizing.airflow.run_files import refusal_file
 from sagemaker_sizing.core.model import StepResult
 from sagemaker_sizing.core.serde import plan_item_from_dict, step_result_to_dict
 from sagemaker_sizing.core.verdicts.failures import TOP_MESSAGES, describe_failures, judge_failures
@@ -20,27 +19,28 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from sagemaker_sizing.airflow.results_store import StorePath
-    from sagemaker_sizing.core.model import StepConfig
+    from sagemaker_sizing.core.model import PlanItem
 
 STEP_FILE = "step.json"
-XCOM_RETURN_KEY = "return_value"
 KEPT_MESSAGES = 20  # distinct KO messages kept per step (XCom, step.json, report)
 
 
 class ParseStepOperator(BaseOperator):
     """Reads one step's Gatling logs (merged over its injectors) and judges it against the conf.
 
-    Returns a small XCom summary (the step, its outcome, the reason, the metrics of the whole run,
-    the failed requests by message and the step folder); the raw data stays on disk, and a copy of
-    the summary is written beside it as ``step.json`` so a step survives whatever happens next.
+    Records the step (``step_records``: the step, its outcome, the reason, the metrics of the
+    whole run, the failed requests by message and the step folder); the raw data stays on disk,
+    and a copy of the record is written beside it as ``step.json`` so a step survives whatever
+    happens next. A step deploy already recorded (a quota refused it, or it failed) has no load
+    to read: parse writes no second record.
 
     A step that could not measure the endpoint (no log: the jar exited before writing one; no
     request; KOs that are mostly setup errors such as unknown host, refused connection, TLS, HTTP
     403/404; connections refused after the endpoint had answered; a split step's injectors that
     did not send together, judged on the window in which all of them were sending: a
     *load-generator* error) is an *error* step: recorded
-    like any other (XCom pushed before failing, so the report names it), then the task fails at
-    once, without retry, with the top messages and their counts in its log.
+    like any other (its record pushed before failing, so the report names it), then the task
+    fails at once, without retry, with the top messages and their counts in its log.
 
     :param item: the plan's item for this step (templated; mapped).
     :param conf: the validated conf (templated).
@@ -54,16 +54,17 @@ class ParseStepOperator(BaseOperator):
         self.item = item
         self.conf = conf
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def execute(self, context: Context) -> None:
         from sagemaker_sizing.core.gatling import GatlingLogError  # numpy: not at DAG parse time
         from sagemaker_sizing.core.verdicts.requirements import check
 
-        run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
         item = plan_item_from_dict(self.item)
         step, round_no = item.step, item.round
-        refused = refusal_file(run_dir, item.folder)
-        if refused.is_file():
-            return self._refused(step, round_no, json.loads(refused.read_text())["error"])
+        decided = step_records.for_item(context, item)
+        if decided is not None:
+            self._decided_by_deploy(item, decided)
+            return
+        run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
         injectors = item.injectors
         logs = step_logs.step_logs(run_dir, item.folder, injectors)
         if len(logs) < injectors:
@@ -73,7 +74,7 @@ class ParseStepOperator(BaseOperator):
                 f"the load did not run: found {len(logs)} of {injectors} simulation.log files for "
                 f"{item.folder} (the jar exited before writing its log: see this round's load task)"
             )
-            return self._error(
+            self._error(
                 context,
                 StepResult(step, round_no, False, error, error=error, error_category=ErrorCategory.SETUP),
                 run_dir,
@@ -87,7 +88,7 @@ class ParseStepOperator(BaseOperator):
         except GatlingLogError as exc:
             # An unreadable log (or one without a request) stays so: the load measured nothing.
             error = f"the load wrote no usable log: {exc}"
-            return self._error(
+            self._error(
                 context,
                 StepResult(step, round_no, False, error, error=error, error_category=ErrorCategory.SETUP),
                 run_dir,
@@ -114,7 +115,7 @@ class ParseStepOperator(BaseOperator):
                 error,
                 ErrorCategory.LOAD_GENERATOR,
             )
-            return self._error(context, result, run_dir, logs[0].parent)
+            self._error(context, result, run_dir, logs[0].parent)
         verdict = judge_failures(parsed)
         failures = verdict.failures[:KEPT_MESSAGES]
         if verdict.category is not None:
@@ -129,34 +130,27 @@ class ParseStepOperator(BaseOperator):
                 verdict.category,
                 failures,
             )
-            return self._error(context, result, run_dir, logs[0].parent)
+            self._error(context, result, run_dir, logs[0].parent)
         passed, reason = check(parsed["all"], self.conf["latency_success_p99"], self.conf["percent_fail"])
         result = StepResult(step, round_no, passed, reason, parsed["all"], folder, failures=failures)
-        summary = self._record(result, logs[0].parent)
+        _write_json(logs[0].parent, STEP_FILE, step_result_to_dict(result))
+        step_records.push(context, result)
         self.log.info(
             "round %s: %s -> %s (%s)", round_no, step.describe(), "PASS" if passed else "FAIL", reason
         )
         if failures:
             self.log.info("round %s: failed requests: %s", round_no, describe_failures(failures))
-        return summary
 
-    def _refused(self, step: StepConfig, round_no: int, error: str) -> dict[str, Any]:
-        """A step a quota refused (deploy recorded it): an error step of category quota."""
-        result = StepResult(
-            step=step,
-            round=round_no,
-            passed=False,
-            reason=f"quota: {error}",
-            error=error,
-            error_category=ErrorCategory.QUOTA,
+    def _decided_by_deploy(self, item: PlanItem, decided: StepResult) -> None:
+        """Deploy recorded this step: a quota refused it (nothing to parse: the walk decides what
+        follows) or it failed (this task fails with it; the record is deploy's)."""
+        step = item.step.describe()
+        if step_records.is_refusal(decided):
+            self.log.error("round %s: %s -> QUOTA (%s)", item.round, step, decided.error)
+            return
+        raise AirflowFailException(
+            f"round {item.round}: {step}: {decided.error_category} error: {decided.error}"
         )
-        self.log.error("round %s: %s -> QUOTA (%s)", round_no, step.describe(), error)
-        return step_result_to_dict(result)
-
-    def _record(self, result: StepResult, folder: StorePath) -> dict[str, Any]:
-        summary = step_result_to_dict(result)
-        _write_json(folder, STEP_FILE, summary)
-        return summary
 
     def _error(
         self, context: Context, result: StepResult, run_dir: StorePath, folder: StorePath | None
@@ -165,11 +159,8 @@ class ParseStepOperator(BaseOperator):
         # No step folder (the jar wrote none): the record goes beside where it would have been.
         target = folder if folder is not None else run_dir
         name = STEP_FILE if folder is not None else f"{plan_item_from_dict(self.item).folder}.{STEP_FILE}"
-        summary = step_result_to_dict(result)
-        _write_json(target, name, summary)
-        ti = context.get("ti")
-        if ti is not None:  # a failed task pushes no return value: the report reads this one
-            ti.xcom_push(key=XCOM_RETURN_KEY, value=summary)
+        _write_json(target, name, step_result_to_dict(result))
+        step_records.push(context, result)  # kept when the task fails: the report reads it
         self.log.error(
             "round %s: %s -> ERROR (%s): %s",
             result.round,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
@@ -10,13 +9,14 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
+from sagemaker_sizing.airflow import step_records
 from sagemaker_sizing.core.model import StepResult
-from sagemaker_sizing.core.serde import plan_item_from_dict, step_result_to_dict
+from sagemaker_sizing.core.serde import plan_item_from_dict
 from sagemaker_sizing.core.verdicts.failures import ENDPOINT_FAILED, deploy_error_category
 from sagemaker_sizing.core.verdicts.outcome import ErrorCategory
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable
 
     from airflow.sdk import Context
 
@@ -24,19 +24,9 @@ if TYPE_CHECKING:
     from sagemaker_sizing.core.model import PlanItem
 
 
-def is_quota_refusal(exc: BaseException) -> bool:
-    """SageMaker's ResourceLimitExceeded (a service quota), as botocore raises it."""
-    response = getattr(exc, "response", None)
-    return isinstance(response, dict) and response.get("Error", {}).get("Code") == "ResourceLimitExceeded"
-
-
 def quota_message(error: str) -> str:
     """AWS's sentence naming the quota, without botocore's "An error occurred (...) when calling" prefix."""
     return error.split(": ", 1)[1] if error.startswith("An error occurred") and ": " in error else error
-
-
-# XCom key of a failed deploy's error step (a StepResult): the report names it.
-DEPLOY_ERROR_KEY = "step_error"
 
 
 def run_key(context: Context) -> str:
@@ -48,7 +38,10 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
     """Deploys one plan item: creates or updates the lane's endpoint (only this run's, by tag),
     waits for InService in the triggerer when deferrable, then applies or removes autoscaling.
 
-    Idempotent: a retry finds what the first try created and carries on from there.
+    Idempotent: a retry finds what the first try created and carries on from there. A step that
+    no load will measure is decided here, as its step record (``step_records``): a quota refused
+    the deployment (the task succeeds, the walk decides what follows), or it failed (the task
+    fails; at once when a retry would meet the same refusal).
 
     :param item: the plan's item for this step (templated; mapped).
     :param conf: the validated conf (templated).
@@ -107,19 +100,13 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
         return self.deferrable and manager.can_defer() and not self.conf.get("iam_role_arn")
 
     def execute(self, context: Context) -> dict[str, Any]:
-        with self._errors_recorded(context):
-            return self._deploy(context)
+        return self._recorded(context, lambda: self._deploy(context))
 
     def _deploy(self, context: Context) -> dict[str, Any]:
         step = self.planned.step
         self.log.info("round %s: deploying %s", self.planned.round, step.describe())
         manager = self._manager()
-        try:
-            started = self._start(context, manager)
-        except Exception as exc:
-            if not is_quota_refusal(exc):
-                raise
-            return self._refused(context, str(exc))
+        started = self._start(context, manager)
         name = started["endpoint_name"]
         settled = started["status"] == "InService" or (
             self.defer_after > 0 and manager.in_service_within(name, self.defer_after)
@@ -137,56 +124,57 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
     def execute_complete(
         self, context: Context, event: dict[str, Any] | None = None, started: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        with self._errors_recorded(context):
-            if not event or event.get("status") != "success":
-                from sagemaker_sizing.adapters.errors import EndpointFailedError
+        return self._recorded(context, lambda: self._complete(context, event, started))
 
-                raise EndpointFailedError(f"waiting for the endpoint failed: {event}")
-            manager = self._manager()
-            # What the start before the wait did (created, updated, reused); finishing checks InService
-            # again. Without it (a deferral made by an older version), starting again is idempotent.
-            return self._finish(context, manager, started or self._start(context, manager))
+    def _complete(
+        self, context: Context, event: dict[str, Any] | None, started: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        if not event or event.get("status") != "success":
+            from sagemaker_sizing.adapters.errors import EndpointFailedError
 
-    @contextmanager
-    def _errors_recorded(self, context: Context) -> Iterator[None]:
-        """A failed deploy becomes an error step the report names (XCom ``step_error``); a quota or
-        a refused request (e.g. a missing model) fails the task at once, anything else is retried."""
+            raise EndpointFailedError(f"waiting for the endpoint failed: {event}")
+        manager = self._manager()
+        # What the start before the wait did (created, updated, reused); finishing checks InService
+        # again. Without it (a deferral made by an older version), starting again is idempotent.
+        return self._finish(context, manager, started or self._start(context, manager))
+
+    def _recorded(self, context: Context, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """``work``, or the step's record when it fails: a quota (ResourceLimitExceeded and the
+        like) refused the deployment; a refused request (e.g. a missing model) fails the task at
+        once; anything else (an endpoint that went Failed, no answer) is retried."""
         try:
-            yield
+            return work()
         except TaskDeferred:
             raise
         except Exception as exc:
             from sagemaker_sizing.adapters.errors import EndpointFailedError
 
-            code = _error_code(exc)
-            if isinstance(exc, EndpointFailedError):
-                code = ENDPOINT_FAILED
+            code = ENDPOINT_FAILED if isinstance(exc, EndpointFailedError) else _error_code(exc)
             category = deploy_error_category(code)
+            if category is ErrorCategory.QUOTA:
+                return self._refused(context, str(exc))
             error = f"deploy failed ({code or type(exc).__name__}): {exc}"
             step = self.planned.step
             result = StepResult(step, self.planned.round, False, error, error=error, error_category=category)
-            ti = context.get("ti")
-            if ti is not None:  # outside a task run (a test's context) there is nothing to push to
-                ti.xcom_push(key=DEPLOY_ERROR_KEY, value=step_result_to_dict(result))
+            step_records.push(context, result)
             self.log.error("round %s: %s: %s error: %s", self.planned.round, step.describe(), category, error)
-            if category is ErrorCategory.QUOTA or (
-                category is ErrorCategory.SETUP and code != ENDPOINT_FAILED
-            ):
+            if category is ErrorCategory.SETUP and code != ENDPOINT_FAILED:
                 raise AirflowFailException(error) from exc  # the same request is refused again: no retry
             raise
 
     def _refused(self, context: Context, error: str) -> dict[str, Any]:
-        """A quota refused the deployment: not a crash and not a capacity result. Recorded for
-        this step's load (skipped) and parse (a "quota" step); the walk decides what follows."""
-        import json
-
-        from sagemaker_sizing.airflow.results_store import results_dir_of
-        from sagemaker_sizing.airflow.run_files import refusal_file
-
+        """A quota refused the deployment: not a crash and not a capacity result. Its step record
+        (category quota) tells the step's load to send nothing; the walk decides what follows."""
         message = quota_message(error)
-        run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
-        run_dir.mkdir(parents=True, exist_ok=True)
-        refusal_file(run_dir, self.planned.folder).write_text(json.dumps({"error": message}))
+        result = StepResult(
+            step=self.planned.step,
+            round=self.planned.round,
+            passed=False,
+            reason=f"quota: {message}",
+            error=message,
+            error_category=ErrorCategory.QUOTA,
+        )
+        step_records.push(context, result)
         self.log.error("round %s: a quota refused the deployment: %s", self.planned.round, message)
         return {"endpoint_name": self.planned.endpoint_name, "action": "refused", "quota": message}
 
@@ -205,7 +193,7 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
         step = self.planned.step
         planned = self.planned.endpoint_name
         if planned and planned != started["endpoint_name"]:
-            # The load commands were made for the planned name while this task ran.
+            # The load items carry the planned name.
             raise RuntimeError(f"deployed {started['endpoint_name']}, but the plan named {planned}")
         deployed = manager.finish_deploy(
             run_key(context), self.planned.lane, step, self.conf["variant_name"], started

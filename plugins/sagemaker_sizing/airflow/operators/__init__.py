@@ -1,1 +1,0 @@
-"""Thin operators: each calls the core and the adapters and returns something XCom-safe."""
