@@ -1,6 +1,6 @@
 """sagemaker-sizing: size SageMaker real-time endpoints by automated load testing.
 
-Layers (see DESIGN.md): ``core`` is plain Python (no Airflow, no boto3); ``local`` is the
+Layers (see docs/architecture.md): ``core`` is plain Python (no Airflow, no boto3); ``local`` is the
 embedded local SageMaker; ``adapters`` talk to the outside; ``airflow`` is the thin Airflow
 surface. Nothing here does work at import time: Airflow imports every file under plugins/.
 """

@@ -5,7 +5,7 @@ A KO that never reached the model (name resolution, connection refused or reset,
 throttling, timeouts) is *capacity* evidence. A step whose KOs are mostly setup failures did not
 measure the endpoint: it is an error step (``ErrorCategory.SETUP``), or ``INFRASTRUCTURE`` when the
 connections were refused only after the endpoint had answered in the same step (the runtime went
-away mid-load). See DESIGN.md, "What a step can end as".
+away mid-load). See docs/architecture.md, "What a step can end as".
 """
 
 from __future__ import annotations

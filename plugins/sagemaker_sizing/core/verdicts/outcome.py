@@ -1,5 +1,5 @@
 """What a step and a run can end as: the one vocabulary of measured, failed on capacity, and could
-not measure (DESIGN.md, "What a step can end as").
+not measure (docs/architecture.md, "What a step can end as").
 
 A step is ``pass`` or ``fail`` only when the endpoint was measured: only those feed a walk as
 capacity evidence. Anything else is an ``error`` with a category, and a run stopped by an error

@@ -1,7 +1,7 @@
 """The ``perfsize`` strategy: step for step what perfsizesagemaker does (one step per round).
 
 Its three phases, as in perfsizesagemaker's FirstSuccessStepManager (type and max phases) and
-AutoScaleMinFinderStepManager (min phase); DESIGN.md "The perfsize walk, precisely" spells out the
+AutoScaleMinFinderStepManager (min phase); docs/architecture.md, "The walks", spells out the
 rules, and tests/core/test_walk_perfsize.py locks each one, quirks included.
 """
 
