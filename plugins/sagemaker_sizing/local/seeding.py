@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from sagemaker_sizing.local.servers import LocalSageMakerStatus
+
+class Clients(Protocol):
+    """What seeding needs of a running local SageMaker (its status): boto3 clients on it."""
+
+    def client(self, service: str) -> Any: ...
+
 
 LOG = logging.getLogger(__name__)
 SEED_ROLE_ARN = "arn:aws:iam::123456789012:role/local-sagemaker"
 SEED_IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/local-model:latest"
 
 
-def seed_models(current: LocalSageMakerStatus, models: tuple[str, ...]) -> list[str]:
+def seed_models(current: Clients, models: tuple[str, ...]) -> list[str]:
     """Create each model on the running control plane when missing; returns their ARNs."""
     if not models:
         return []
@@ -35,7 +39,7 @@ def seed_models(current: LocalSageMakerStatus, models: tuple[str, ...]) -> list[
     return arns
 
 
-def _seed_role(current: LocalSageMakerStatus) -> None:
+def _seed_role(current: Clients) -> None:
     """The seeded models' execution role, so preflight finds it as it would on AWS."""
     iam = current.client("iam")
     name = SEED_ROLE_ARN.rsplit("/", 1)[-1]
