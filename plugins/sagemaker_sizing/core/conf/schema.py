@@ -40,8 +40,8 @@ def field_schema(annotation: Any, info: FieldInfo) -> dict[str, Any]:
         types = ["string", "array"]
     else:
         types = [_JSON_TYPES[kind.base]]
-    if kind.nullable:
-        types.append("null")
+    if kind.nullable or (not info.is_required() and info.default is None):
+        types.append("null")  # null or absent: not given (a workload may still need it)
     schema: dict[str, Any] = {
         "type": types[0] if len(types) == 1 else types,
         "description": info.description,

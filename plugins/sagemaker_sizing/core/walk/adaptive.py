@@ -32,6 +32,7 @@ from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING
 
+from sagemaker_sizing.core.conf.model import LLM_DEFAULT_MAX_COUNT
 from sagemaker_sizing.core.cost.instances import MINUTES_PER_HOUR
 from sagemaker_sizing.core.cost.money import dollars
 from sagemaker_sizing.core.model import PHASE_MAX, StepConfig
@@ -42,7 +43,14 @@ from sagemaker_sizing.core.walk.min_search import (
     worst_guided_min_search_rounds,
 )
 from sagemaker_sizing.core.walk.perfsize import min_template
-from sagemaker_sizing.core.walk.targets import aws_formula_target, instances_for, perfsize_target
+from sagemaker_sizing.core.walk.targets import (
+    CONCURRENCY_METRIC,
+    aws_formula_target,
+    concurrency_per_instance,
+    concurrency_target,
+    instances_for,
+    perfsize_target,
+)
 from sagemaker_sizing.core.walk.worst_totals import WorstCase, count_series, same_rounds, total
 
 if TYPE_CHECKING:
@@ -96,8 +104,16 @@ class Lane:
 
 
 def lanes_for(conf: SizingConf) -> list[Lane]:
-    start = conf.tps_walk[0] / conf.count_walk[0]
-    floor = min(conf.tps_walk) / max(conf.count_walk)
+    if conf.is_llm:
+        # Request rates: a type needing more than the largest count for the peak is not worth it
+        # (the floor of the rate one instance must hold); the first step at llm_start_rps, within
+        # floor..peak.
+        most = max(conf.count_walk, default=LLM_DEFAULT_MAX_COUNT)
+        floor = conf.peak_tps / most
+        start = min(max(conf.llm_start_rps, floor), conf.peak_tps)
+    else:
+        start = conf.tps_walk[0] / conf.count_walk[0]
+        floor = min(conf.tps_walk) / max(conf.count_walk)
     return [
         Lane(t, conf.peak_tps, start, min(floor, start), conf.precision)
         for t in dict.fromkeys(conf.type_walk)
@@ -115,7 +131,7 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
     for lane in lanes:
         findings.explanation.append(_lane_words(conf, lane, findings))
     if not needed:
-        findings.explanation.append("No type passed even the lowest TPS worth testing.")
+        findings.explanation.append(f"No type passed even the lowest {conf.rate_unit} worth testing.")
         return
     counts = dict(needed)
     chosen = _cheapest(conf, counts)
@@ -133,9 +149,11 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
             return
         chosen = _cheapest(conf, open_counts)
         count = counts[chosen]
-        fixed = StepConfig(PHASE_MAX, chosen, count, conf.peak_tps, conf.endurance_steady_state_minutes)
+        minutes = conf.endurance_steady_state_minutes
+        fixed = StepConfig(PHASE_MAX, chosen, count, conf.peak_tps, minutes, workload=conf.workload)
         target = aws_formula_target(per_instance[chosen], conf.safety_factor)
-        maker = StepMaker(min_template(conf, chosen, count, target))
+        concurrency = _concurrency_target(conf, findings, chosen, per_instance[chosen])
+        maker = StepMaker(min_template(conf, chosen, count, target, concurrency))
         autoscale = conf.endurance_ramp_minutes > 0 and count > 1
         guess = predicted_minimum(conf, per_instance[chosen])
         search = MinSearch(0, count, width - 1, guess=guess, near=width - 1)
@@ -151,11 +169,15 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
     _record_type(conf, findings, chosen, per_instance[chosen], needed[chosen])
     findings.max_instance_count = count
     findings.explanation.append(
-        f"{count} x {chosen} held {conf.peak_tps:g} TPS for {conf.endurance_steady_state_minutes:g} min."
+        f"{count} x {chosen} held {conf.peak_tps:g} {conf.rate_unit} for "
+        f"{conf.endurance_steady_state_minutes:g} min."
     )
     if not autoscale:
         return
-    findings.invocations_target = target
+    if concurrency is None:
+        findings.invocations_target = target
+    else:
+        findings.concurrency_target = concurrency
     search = search.record(
         {m: ok for m, ok in zip(points, outcomes[1:], strict=True) if maker(m) not in findings.refused}
     )
@@ -163,10 +185,40 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
     search = yield from min_search_steps(search, maker, findings)
     # The fixed maximum passed endurance, so autoscaling from the maximum is known to work too.
     findings.min_instance_count = search.found if search.found is not None else count
+    if concurrency is not None:
+        findings.explanation.append(
+            f"Autoscaling {findings.min_instance_count}..{count} at target {concurrency:g} concurrent "
+            f"requests per instance ({CONCURRENCY_METRIC}: {conf.safety_factor:g} x the requests one "
+            f"instance had in flight at {per_instance[chosen]:g} req/s, by Little's law)."
+        )
+        return
     findings.explanation.append(
         f"Autoscaling {findings.min_instance_count}..{count} at target {target} invocations/instance/"
         f"minute (AWS formula; perfsizesagemaker's would be {perfsize_target(conf.peak_tps, count)})."
     )
+
+
+def _concurrency_target(
+    conf: SizingConf, findings: Findings, instance_type: str, rate: float
+) -> float | None:
+    """An LLM walk's autoscaling target (None for tps): safety_factor x the requests one instance
+    had in flight at its highest passing rate, measured by that lane's step (Little's law)."""
+    if not conf.is_llm:
+        return None
+    measured = next(
+        (
+            result.metrics
+            for step, result in findings.observed.items()
+            if step.instance_type == instance_type
+            and step.instance_count == 1
+            and not step.autoscaling
+            and step.steady_state_tps == rate
+            and result.passed
+        ),
+        {},
+    )
+    in_flight = concurrency_per_instance(rate, measured, conf.latency_success_p99)
+    return concurrency_target(in_flight, conf.safety_factor)
 
 
 def predicted_minimum(conf: SizingConf, tps_per_instance: float) -> int:
@@ -192,7 +244,7 @@ def _explore(conf: SizingConf, findings: Findings) -> Rounds[list[Lane]]:
         if not planned:
             return lanes
         batch = [
-            StepConfig(phase, lanes[i].instance_type, 1, tps, conf.duration_minutes)
+            StepConfig(phase, lanes[i].instance_type, 1, tps, conf.duration_minutes, workload=conf.workload)
             for i, (phase, tps) in planned
         ]
         outcomes = yield batch
@@ -209,7 +261,8 @@ def _record_type(conf: SizingConf, findings: Findings, instance_type: str, tps: 
     findings.instance_type = instance_type
     findings.tps_per_instance = tps
     findings.instance_count_needed = needed
-    findings.aws_formula_invocations_target = aws_formula_target(tps, conf.safety_factor)
+    if not conf.is_llm:  # an LLM's target is on concurrency (set with the autoscaling minimum)
+        findings.aws_formula_invocations_target = aws_formula_target(tps, conf.safety_factor)
 
 
 def _lane_words(conf: SizingConf, lane: Lane, findings: Findings) -> str:
@@ -217,11 +270,12 @@ def _lane_words(conf: SizingConf, lane: Lane, findings: Findings) -> str:
         return f"{lane.instance_type}: dropped, a quota refused its deployment."
     failed = f", failed at {lane.hi:g}" if lane.hi is not None else ""
     if lane.needed is None:
-        return f"{lane.instance_type}: nothing passed{failed}; dropped."
+        floor = f" (the lowest worth testing: {lane.floor:g} {conf.rate_unit})" if conf.is_llm else ""
+        return f"{lane.instance_type}: nothing passed{failed}{floor}; dropped."
     hourly = conf.price(lane.instance_type) * lane.needed
     return (
-        f"{lane.instance_type}: one instance held {lane.lo:g} TPS{failed}; ceiling({conf.peak_tps:g} / "
-        f"{lane.lo:g}) = {lane.needed} instances = {dollars(hourly)}/hour."
+        f"{lane.instance_type}: one instance held {lane.lo:g} {conf.rate_unit}{failed}; "
+        f"ceiling({conf.peak_tps:g} / {lane.lo:g}) = {lane.needed} instances = {dollars(hourly)}/hour."
     )
 
 
@@ -241,7 +295,11 @@ def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
     endurance retries at its largest count, then the longest autoscaling search."""
     paths = [(lane.instance_type, _worst_lane_path(lane)) for lane in lanes_for(conf)]
     batches = [
-        [StepConfig(p[i][0], t, 1, p[i][1], conf.duration_minutes) for t, p in paths if len(p) > i]
+        [
+            StepConfig(p[i][0], t, 1, p[i][1], conf.duration_minutes, workload=conf.workload)
+            for t, p in paths
+            if len(p) > i
+        ]
         for i in range(max(len(p) for _, p in paths))
     ]
     if conf.endurance_steady_state_minutes <= 0:
@@ -251,13 +309,13 @@ def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
     top = needed + conf.endurance_retries
     width = conf.max_parallel_endpoints
     autoscale = conf.endurance_ramp_minutes > 0 and top > 1
-    minutes = conf.endurance_steady_state_minutes
+    minutes, workload = conf.endurance_steady_state_minutes, conf.workload
     for instance_type in dict.fromkeys(conf.type_walk):
         for count in range(needed, top + 1):
             maker = StepMaker(min_template(conf, instance_type, count, 0))
             # The neighbourhood of a guess may sit anywhere below the count: count its costliest.
             spec = list(range(count - 1, max(0, count - width), -1)) if autoscale and width > 1 else []
-            fixed = StepConfig(PHASE_MAX, instance_type, count, conf.peak_tps, minutes)
+            fixed = StepConfig(PHASE_MAX, instance_type, count, conf.peak_tps, minutes, workload=workload)
             batches.append([fixed, *(maker(m) for m in spec)])
     if autoscale:
         costliest = max(conf.type_walk, key=conf.price)

@@ -1,0 +1,1 @@
+"""LLM endpoints (issue 24): the prompts file (``prompts``)."""
