@@ -181,9 +181,9 @@ def check_prompts(path: str, problems: list[Problem]) -> None:
     """A prompts file AIPerf reads (core.llm.prompts names the bad line)."""
     from pathlib import Path
 
-    from sagemaker_sizing.core.llm.prompts import PromptsFileError, check_prompts_file
+    from sagemaker_sizing.core.llm.prompts import PromptsError, load_prompts
 
     try:
-        check_prompts_file(Path(path))
-    except PromptsFileError as exc:
+        load_prompts(Path(path))
+    except PromptsError as exc:
         problems.append(Problem("llm_prompts_file", path, f"a JSONL file of prompts ({exc})"))

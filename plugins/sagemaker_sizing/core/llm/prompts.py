@@ -1,60 +1,62 @@
-"""A prompts file for an LLM sizing: JSON Lines, one prompt per line, in the form of AIPerf's
-custom ``single_turn`` dataset (``--input-file FILE --custom-dataset-type single_turn``).
+"""A prompts file (conf ``llm_prompts_file``): JSON Lines, one prompt per line, in the form of
+AIPerf's custom ``single_turn`` dataset (``--input-file FILE --custom-dataset-type single_turn``).
 
-Each non-blank line is a JSON object with ``text`` (a non-empty string; or ``texts``, a non-empty
-list of them) and optionally ``output_length`` (an integer >= 1: the request's max tokens) and
-``extra`` (an object merged into the request body). ``check_prompts_file`` reads the whole file
-and names the first bad line, so a conf is refused before anything is deployed.
+Stand-in, with llm-load's names (``PromptsError``, ``load_prompts``), until llm-load's module
+lands: each non-blank line is a JSON object with ``text`` (a non-empty string) and optionally
+``output_length`` (an integer >= 1) and ``extra`` (an object merged into the request body).
+``load_prompts`` reads the whole file and names the first bad line.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-MAX_PROBLEM_CHARS = 80  # of a bad line, quoted in the problem
+
+class PromptsError(ValueError):
+    """A prompts file AIPerf must not get; the message names the file, the line and what is wrong."""
 
 
-class PromptsFileError(ValueError):
-    """A prompts file that is not one AIPerf reads; the message names the file and the line."""
+@dataclass(frozen=True)
+class Prompt:
+    text: str
+    output_length: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def check_prompts_file(path: Path) -> int:
-    """The number of prompts in ``path``; raises PromptsFileError naming the first bad line."""
+def load_prompts(path: Path) -> tuple[Prompt, ...]:
+    """The prompts of the file at ``path`` (UTF-8 JSONL), or PromptsError naming the bad line."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PromptsFileError(f"{path} is not a readable UTF-8 file ({exc})") from exc
-    count = 0
+        raise PromptsError(f"{path}: cannot be read as UTF-8 text ({exc})") from exc
+    prompts = []
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        problem = _line_problem(line)
-        if problem is not None:
-            shown = line if len(line) <= MAX_PROBLEM_CHARS else line[:MAX_PROBLEM_CHARS] + "..."
-            raise PromptsFileError(f"{path} line {number}: {problem}: {shown}")
-        count += 1
-    if count == 0:
-        raise PromptsFileError(f"{path} holds no prompt (one JSON object per line)")
-    return count
+        if line.strip():
+            prompts.append(_prompt(line, f"{path} line {number}"))
+    if not prompts:
+        raise PromptsError(f"{path}: no prompt (one JSON object per line)")
+    return tuple(prompts)
 
 
-def _line_problem(line: str) -> str | None:
+def _prompt(line: str, where: str) -> Prompt:
     try:
         record: Any = json.loads(line)
     except json.JSONDecodeError as exc:
-        return f"not JSON ({exc.msg} at column {exc.colno})"
+        raise PromptsError(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from exc
     if not isinstance(record, dict):
-        return "not a JSON object"
-    texts = record.get("texts", [record.get("text")] if "text" in record else None)
-    if not isinstance(texts, list) or not texts or not all(isinstance(t, str) and t.strip() for t in texts):
-        return 'no prompt: expected "text" (a non-empty string) or "texts" (a list of them)'
+        raise PromptsError(f"{where}: not a JSON object")
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise PromptsError(f'{where}: expected "text", a non-empty string')
     length = record.get("output_length")
     if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
-        return '"output_length" must be an integer >= 1'
-    if "extra" in record and not isinstance(record["extra"], dict):
-        return '"extra" must be a JSON object'
-    return None
+        raise PromptsError(f'{where}: "output_length" must be an integer >= 1')
+    extra = record.get("extra", {})
+    if not isinstance(extra, dict):
+        raise PromptsError(f'{where}: "extra" must be a JSON object')
+    return Prompt(text, length, extra)
