@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.commands.local import parse_quotas
-    from sagemaker_sizing.commands.validate import dag_max_rounds, print_problems, read_conf_file
+    from sagemaker_sizing.commands.validate import dag_max_rounds, peak_words, print_problems, read_conf_file
     from sagemaker_sizing.core.conf.model import ConfError, conf_to_dict
     from sagemaker_sizing.core.conf.validation import validate_conf
     from sagemaker_sizing.local import LocalSageMaker
@@ -93,7 +93,7 @@ def handle(args: argparse.Namespace) -> int:
     logical_date = datetime.now(UTC).replace(microsecond=os.getpid() % 1_000_000)
     state_dir = claim_state_dir(STATE_NAME, runs=[[DAG_ID, logical_date.isoformat()]])
     log_path = results_dir / f"demo-{logical_date:%Y%m%dT%H%M%S}-{os.getpid()}.log"
-    print(f"sizing {valid.conf.model_name}: strategy {valid.conf.strategy}, peak {valid.conf.peak_tps:g} TPS")
+    print(f"sizing {valid.conf.model_name}: strategy {valid.conf.strategy}, peak {peak_words(valid.conf)}")
     try:
         # Serverless (issue 17): cold starts and idle timeouts in seconds, not minutes.
         compression = SERVERLESS_TIME_COMPRESSION if valid.conf.sizes_serverless else 1.0

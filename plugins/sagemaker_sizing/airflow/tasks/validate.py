@@ -38,9 +38,11 @@ def validated(params: Mapping[str, Any]) -> dict[str, Any]:
         raise AirflowFailException(f"invalid conf: {len(exc.problems)} problem(s): {exc}") from exc
     sizing_conf, worst = valid.conf, valid.worst
     log.info(
-        "conf is valid: strategy %s, peak %s TPS; worst case %s rounds, %s test cost",
+        "conf is valid: workload %s, strategy %s, peak %s %s; worst case %s rounds, %s test cost",
+        sizing_conf.workload,
         sizing_conf.strategy,
         sizing_conf.peak_tps,
+        sizing_conf.rate_unit,
         worst.rounds,
         dollars(worst.test_cost_usd),
     )
