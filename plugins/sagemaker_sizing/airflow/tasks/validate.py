@@ -38,8 +38,8 @@ def validated(params: Mapping[str, Any]) -> dict[str, Any]:
         raise AirflowFailException(f"invalid conf: {len(exc.problems)} problem(s): {exc}") from exc
     sizing_conf, worst = valid.conf, valid.worst
     log.info(
-        "conf is valid: workload %s, strategy %s, peak %s %s; worst case %s rounds, %s test cost",
-        sizing_conf.workload,
+        "conf is valid: %sstrategy %s, peak %s %s; worst case %s rounds, %s test cost",
+        "workload llm, " if sizing_conf.is_llm else "",
         sizing_conf.strategy,
         sizing_conf.peak_tps,
         sizing_conf.rate_unit,
