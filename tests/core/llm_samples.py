@@ -19,8 +19,25 @@ KNEE = {"ml.g5.xlarge": 2.5, "ml.g6e.xlarge": 4.2, "ml.g6.xlarge": 1.6}
 OUTPUT_TOKENS = 96
 
 
+# The shipped example with the peak, SLOs, tokens and types of this knee model's own.
+SAMPLE = {
+    "peak_rps": 6,
+    "ttft_p99_ms": 1500,
+    "itl_p99_ms": 60,
+    "llm_input_tokens_mean": 256,
+    "llm_output_tokens_mean": OUTPUT_TOKENS,
+    "llm_start_rps": 2,
+    "type_walk": "ml.g5.xlarge,ml.g6e.xlarge,ml.g6.xlarge",
+    "count_walk": None,
+    "duration_minutes": 0.4,
+    "endurance_ramp_minutes": 0.3,
+    "endurance_steady_state_minutes": 0.5,
+}
+
+
 def llm_conf(**overrides: Any) -> SizingConf:
-    raw = json.loads((EXAMPLES / "llm.conf.json").read_text()) | overrides
+    raw = json.loads((EXAMPLES / "llm.conf.json").read_text()) | SAMPLE | overrides
+    raw = {key: value for key, value in raw.items() if value is not None}
     return load_conf(raw, base_dir=EXAMPLES)
 
 

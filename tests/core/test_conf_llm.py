@@ -112,7 +112,7 @@ def test_a_prompts_file_is_read_and_its_bad_line_named(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "fine"}\n{"prompt": "wrong key"}\n')
     found = problems(llm_raw(llm_prompts_file=str(bad)))
-    assert "line 2" in found["llm_prompts_file"] and '"text"' in found["llm_prompts_file"]
+    assert "line 2" in found["llm_prompts_file"] and "text" in found["llm_prompts_file"]
     worse = tmp_path / "worse.jsonl"
     worse.write_text('{"text": "fine", "output_length": 0}\n')
     assert "output_length" in problems(llm_raw(llm_prompts_file=str(worse)))["llm_prompts_file"]

@@ -97,9 +97,15 @@ def handle(args: argparse.Namespace) -> int:
     try:
         # Serverless (issue 17): cold starts and idle timeouts in seconds, not minutes.
         compression = SERVERLESS_TIME_COMPRESSION if valid.conf.sizes_serverless else 1.0
+        # An LLM conf's model is an LLM one (an LMI image and HF_MODEL_ID: the local SageMaker
+        # serves it as an LLM), made in the conf's region, where preflight looks for it.
+        name = (valid.conf.model_name,)
+        model: dict[str, Any] = (
+            {"llm_models": name, "region": valid.conf.region} if valid.conf.is_llm else {"models": name}
+        )
         local_sagemaker = LocalSageMaker(
             state_dir,
-            models=(valid.conf.model_name,),
+            **model,
             creating_delay=1.0,
             time_compression=compression,
             quotas=parse_quotas(args.quota),

@@ -120,7 +120,7 @@ def _llm_step_line(data: dict[str, Any], step: dict[str, Any]) -> str:
         load = f"ramp {_rate(step.get('ramp_start_tps'))}->{load}"
     metrics = data.get("metrics") or {}
     if metrics.get("offered_rate") is not None:
-        load += f" ({_rate(metrics['offered_rate'])} offered)"
+        load += f" ({float(metrics['offered_rate']):.3g} offered)"
     verdict = "ERROR" if data.get("error") else ("PASS" if data.get("passed") else "FAIL")
     words = [f"round {data.get('round', '?')}", f"{size} at {load}", f"{verdict:<5}"]
     for name, key in (("TTFT", "ttft_ms"), ("ITL", "itl_ms"), ("e2e", "e2e_ms")):
