@@ -96,3 +96,17 @@ def test_a_tps_report_has_no_llm_part(tmp_path: Path) -> None:
     assert "llm" not in data and "workload" not in data and "llm_details" not in data
     assert set(data["requirements"]) == {"peak_tps", "latency_success_p99", "percent_fail"}
     assert 'id="latency-chart"' in path.read_text()
+
+
+def test_a_minimum_equal_to_the_maximum_is_said_as_no_autoscaling() -> None:
+    import dataclasses
+
+    from sagemaker_sizing.core.verdicts.run_outcome import describe_llm
+
+    content = llm_report_content()
+    rec = dataclasses.replace(content.recommendation, min_instance_count=4)
+    words = describe_llm(rec, content.llm or {})
+    assert "no autoscaling minimum below 4 kept up with the ramp" in words
+    assert "autoscaling 4..4" not in words
+    assert "TTFT p99 922 ms" in words  # whole ms from 100 ms up
+    assert "576 output tokens/s" in words

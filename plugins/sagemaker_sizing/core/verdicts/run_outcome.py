@@ -169,16 +169,18 @@ def describe_llm(rec: Recommendation, llm: Mapping[str, Any]) -> str:
     block = llm["block"]
     tokens = block.get("output_tokens_per_s")
     per_instance = f"{rec.tps_per_instance:g} req/s per instance"
-    detail = f"{tokens:g} output tokens/s; {per_instance}" if tokens else per_instance
+    detail = f"{tokens:.0f} output tokens/s; {per_instance}" if tokens else per_instance
     text = f"{rec.instance_type} x{block['instance_count']} for {llm['peak_rps']:g} req/s ({detail})"
     latency = [
-        f"{name} p99 {value:g} ms"
+        f"{name} p99 {value:.0f} ms" if value >= 100 else f"{name} p99 {value:.1f} ms"
         for name, value in (("TTFT", block.get("ttft_p99_ms")), ("ITL", block.get("itl_p99_ms")))
         if value is not None
     ]
     if latency:
         text += ", " + ", ".join(latency)
-    if rec.min_instance_count is not None and block.get("target_value") is not None:
+    if rec.min_instance_count is not None and rec.min_instance_count == rec.max_instance_count:
+        text += f", no autoscaling minimum below {rec.max_instance_count} kept up with the ramp"
+    elif rec.min_instance_count is not None and block.get("target_value") is not None:
         text += (
             f", autoscaling {rec.min_instance_count}..{rec.max_instance_count} on "
             f"{block['target_value']:g} concurrent requests per instance"
