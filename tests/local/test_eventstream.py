@@ -57,12 +57,17 @@ def test_payload_part_decodes_with_its_headers_and_raw_payload() -> None:
 def test_frames_decode_when_split_anywhere() -> None:
     frames = b"".join(eventstream.payload_part(f"data: {i}\n\n".encode()) for i in range(5))
     for piece in (1, 3, 16, 1000):
-        assert [payload for _, payload in _decoded(frames, piece)] == [f"data: {i}\n\n".encode() for i in range(5)]
+        assert [payload for _, payload in _decoded(frames, piece)] == [
+            f"data: {i}\n\n".encode() for i in range(5)
+        ]
 
 
 def test_the_sagemaker_runtime_parser_reads_payload_parts_as_bytes() -> None:
     frames = eventstream.payload_part(b"data: one\n\n") + eventstream.payload_part(b"")
-    assert list(_events(frames)) == [{"PayloadPart": {"Bytes": b"data: one\n\n"}}, {"PayloadPart": {"Bytes": b""}}]
+    assert list(_events(frames)) == [
+        {"PayloadPart": {"Bytes": b"data: one\n\n"}},
+        {"PayloadPart": {"Bytes": b""}},
+    ]
 
 
 def test_model_stream_error_is_raised_by_botocore_with_its_code_and_message() -> None:

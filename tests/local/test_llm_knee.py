@@ -40,7 +40,9 @@ def _check_knee(instance_type: str, mix: tuple[int, int], limits: tuple[float, f
     )
     assert knee > 0
     assert _meets(instance_type, 0.9 * knee, mix, limits), "the model fails 10% below the analytical knee"
-    assert not _meets(instance_type, 1.1 * knee, mix, limits), "the model passes 10% above the analytical knee"
+    assert not _meets(instance_type, 1.1 * knee, mix, limits), (
+        "the model passes 10% above the analytical knee"
+    )
 
 
 def test_saturation_is_where_the_kv_cache_fills() -> None:

@@ -7,6 +7,7 @@ import statistics
 from typing import Any
 
 import pytest
+from sagemaker_sizing.local.concurrency import ConcurrencyMeter
 from sagemaker_sizing.local.llm_profiles import (
     LEAST_OUTSTANDING_REQUESTS,
     LlmInstanceSpec,
@@ -18,7 +19,6 @@ from sagemaker_sizing.local.llm_serving import (
     OVERLOADED,
     TIMED_OUT,
     TOO_LONG,
-    ConcurrencyMeter,
     LlmEndpoint,
     LlmRequest,
     Refusal,
