@@ -27,6 +27,32 @@ if TYPE_CHECKING:
     from sagemaker_sizing.local.llm_profiles import LlmProfiles
 
 LOG = logging.getLogger(__name__)
+_LATE_BUCKETS_MS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, float("inf"))
+
+
+@dataclass
+class StepLateness:
+    """How late the LLM engines' steps ended (their callbacks ran after their due time): the
+    runtime keeps up with its streams while these stay small."""
+
+    steps: int = 0
+    worst_ms: float = 0.0
+    buckets: list[int] = field(default_factory=lambda: [0] * len(_LATE_BUCKETS_MS))
+
+    def record(self, late_s: float) -> None:
+        late_ms = max(0.0, late_s * 1000.0)
+        self.steps += 1
+        self.worst_ms = max(self.worst_ms, late_ms)
+        self.buckets[next(i for i, bound in enumerate(_LATE_BUCKETS_MS) if late_ms <= bound)] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        """Counts of steps at most 0.5, 1, 2, 5 ... ms late, and the worst."""
+        labels = [f"<={bound:g}ms" if bound != float("inf") else ">100ms" for bound in _LATE_BUCKETS_MS]
+        return {
+            "steps": self.steps,
+            "worst_ms": round(self.worst_ms, 3),
+            "late": dict(zip(labels, self.buckets, strict=True)),
+        }
 
 
 @dataclass
@@ -56,6 +82,7 @@ class EndpointRegistry:
         self.profile = profile
         self.llm: LlmProfiles = llm or load_llm_profiles()
         self._schedule = schedule
+        self.lateness = StepLateness()
         self.time_compression = time_compression
         self.poll_interval_s = poll_interval_s
         self.serverless: ServerlessProfile = serverless or load_serverless_profile()
@@ -128,10 +155,19 @@ class EndpointRegistry:
                 deployment.instance_type,
                 deployment.instance_count,
                 seed=self.llm.seed ^ seed,
-                schedule=self._schedule,
+                schedule=self._call_at,
                 routing=deployment.routing,
             )
         return EndpointQueue(self.profile, deployment.instance_type, deployment.instance_count, seed)
+
+    def _call_at(self, due: float, callback: Callable[..., None], *args: Any) -> None:
+        """The LLM engines' scheduler: the runtime's, noting how late each step ends."""
+        assert self._schedule is not None
+        self._schedule(due, self._late_call, due, callback, args)
+
+    def _late_call(self, due: float, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self.lateness.record(monotonic_now() - due)
+        callback(*args)
 
     async def poll_forever(self) -> None:
         while True:
@@ -180,7 +216,8 @@ class EndpointRegistry:
             "scaling_events": live.scaling_events,
             "datapoints": [] if live.autoscaler is None else live.autoscaler.datapoints[-30:],
             "serverless": _serverless_state(live),
-            "llm": live.queue.describe() if isinstance(live.queue, LlmEndpoint) else None,
+            "llm": None if not isinstance(live.queue, LlmEndpoint) else live.queue.describe(),
+            "llm_steps_lateness": self.lateness.as_dict(),  # the whole runtime's LLM steps
         }
 
 
