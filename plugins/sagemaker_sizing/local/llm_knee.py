@@ -31,6 +31,7 @@ The knee is found by bisection on these; tests check it against the model in vir
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -303,6 +304,7 @@ def _wait_tail(ready_tail: Callable[[float], float], decay: float, x: float) -> 
     return min(1.0, total)
 
 
+@functools.lru_cache(maxsize=256)  # pure, and up to a second of CPU: the runtime's route asks again
 def knee_rps(
     spec: LlmInstanceSpec,
     input_tokens: int,

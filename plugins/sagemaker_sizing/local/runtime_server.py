@@ -273,6 +273,12 @@ class RuntimeProtocol(asyncio.Protocol):
         state = self._registry.describe(name)
         if state is None:
             self._send(http.endpoint_not_found(name, self._config.account, keep_alive), 0.0, keep_alive)
+        elif path == "/_local/capacity" and isinstance(
+            queue := self._registry.endpoints[name].queue, LlmEndpoint
+        ):
+            # The knee's bisection takes up to a second of CPU: in a thread, the loop keeps streaming.
+            payload = await asyncio.to_thread(_llm_capacity, queue, params)
+            self._send(http.json_response(200, payload, keep_alive), 0.0, keep_alive)
         elif path == "/_local/capacity":
             self._capacity(name, params, keep_alive)
         else:
@@ -285,10 +291,6 @@ class RuntimeProtocol(asyncio.Protocol):
 
     def _capacity(self, name: str, params: dict[str, str], keep_alive: bool) -> None:
         live = self._registry.endpoints[name]
-        if isinstance(live.queue, LlmEndpoint):
-            payload = _llm_capacity(live.queue, params)
-            self._send(http.json_response(200, payload, keep_alive), 0.0, keep_alive)
-            return
         profile: ModelProfile = self._registry.profile
         p99 = float(params.get("p99_ms", "500"))
         size = int(params["payload_bytes"]) if "payload_bytes" in params else None
