@@ -344,3 +344,24 @@ def test_seeded_llm_model_looks_like_an_lmi_one(llm_local: LocalSageMakerStatus)
     assert container["Environment"]["HF_MODEL_ID"] == load_llm_profiles().default_model
     with pytest.raises(ValueError, match="does not serve an LLM"):
         seed_models(llm_local, (), (CLASSIC,))
+
+
+def test_pipelined_requests_are_answered_one_after_the_other(
+    llm_local: LocalSageMakerStatus, llm_endpoint: str
+) -> None:
+    port = int(llm_local.runtime_url.rsplit(":", 1)[1])
+    body = _chat_body(3, prompt="hi").encode()
+    one = (
+        f"POST /endpoints/{llm_endpoint}/invocations-response-stream HTTP/1.1\r\nHost: x\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    received = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(one + one)  # the second before the first's answer
+        while received.count(b"0\r\n\r\n") < 2 or received.count(b"[DONE]") < 2:
+            chunk = connection.recv(65536)
+            assert chunk, "the connection closed early"
+            received += chunk
+    first, second = received.split(b"HTTP/1.1 200 OK")[1:]
+    assert b"[DONE]" in first and first.endswith(b"0\r\n\r\n")  # the first answer ended before the next
+    assert b"[DONE]" in second

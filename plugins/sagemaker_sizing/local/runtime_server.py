@@ -73,6 +73,8 @@ class RuntimeProtocol(asyncio.Protocol):
         self._body: list[bytes] = []
         self._last_due = 0.0  # answers leave in request order on one connection
         self._llm: tuple[LlmEndpoint, LlmRequest] | None = None  # the LLM request being answered
+        self._deferred: list[tuple[str, bytes, dict[str, str], bytes, bool]] = []
+        self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
@@ -106,10 +108,22 @@ class RuntimeProtocol(asyncio.Protocol):
     def on_message_complete(self) -> None:
         keep_alive = bool(self._parser.should_keep_alive())
         method = self._parser.get_method().decode()
-        url = httptools.parse_url(self._url)
+        request = (method, self._url, self._headers, b"".join(self._body), keep_alive)
+        if self._llm is not None:  # pipelined behind a stream: its turn comes when the stream ends
+            self._deferred.append(request)
+            if self._transport is not None and not self._paused:
+                self._transport.pause_reading()
+                self._paused = True
+            return
+        self._dispatch(*request)
+
+    def _dispatch(
+        self, method: str, raw_url: bytes, headers: dict[str, str], body: bytes, keep_alive: bool
+    ) -> None:
+        self._headers = headers
+        url = httptools.parse_url(raw_url)
         path = url.path.decode("latin-1")
         query = (url.query or b"").decode("latin-1")
-        body = b"".join(self._body)
         if method == "POST" and path.startswith(_PREFIX) and path.endswith((_SUFFIX, _STREAM_SUFFIX)):
             self._invoke(path, query, body, keep_alive)
         elif method == "GET":
@@ -146,6 +160,12 @@ class RuntimeProtocol(asyncio.Protocol):
         self._llm = None
         if not keep_alive and self._transport is not None:
             self._transport.close()
+        while self._deferred and self._llm is None:
+            self._dispatch(*self._deferred.pop(0))
+        if self._paused and not self._deferred and self._transport is not None:
+            self._paused = False
+            if not self._transport.is_closing():
+                self._transport.resume_reading()
 
     def _invoke(self, path: str, query: str, body: bytes, keep_alive: bool) -> None:
         if "authorization" in self._headers:
