@@ -365,3 +365,18 @@ def test_pipelined_requests_are_answered_one_after_the_other(
     first, second = received.split(b"HTTP/1.1 200 OK")[1:]
     assert b"[DONE]" in first and first.endswith(b"0\r\n\r\n")  # the first answer ended before the next
     assert b"[DONE]" in second
+
+
+def test_seed_model_llm_from_the_command_line(
+    llm_local: LocalSageMakerStatus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sagemaker_sizing import cli
+    from sagemaker_sizing.local.seeding import DEFAULT_LLM_MODEL_NAME
+
+    hf_id = "mistralai/Mistral-7B-Instruct-v0.3"
+    argv = ["local", "seed-model", "--llm", "--hf-model-id", hf_id, "--state-dir", llm_local.state_dir]
+    assert cli.main(argv) == 0
+    arn = capsys.readouterr().out.strip()
+    model = llm_local.client("sagemaker").describe_model(ModelName=DEFAULT_LLM_MODEL_NAME)
+    assert arn == model["ModelArn"] and model["PrimaryContainer"]["Environment"]["HF_MODEL_ID"] == hf_id
+    assert cli.main(["local", "seed-model", "--state-dir", llm_local.state_dir]) == 2  # a name, or --llm
