@@ -9,12 +9,17 @@ chunks written per second, the runtime's CPU, and how late the steps ended (the 
 count: a step whose callback ran late delays every token of it). It keeps up while the steps stay
 on time; the chunk rate it holds is the highest C x tokens/s with steps at most a few ms late.
 
-Run: .venv/bin/python bench/llm_stream_rate.py [--sequences 100 200 300 400] [--seconds 10]
+With ``--realtime`` the runtime's threads run at SCHED_FIFO priority (bench/emulator_throughput.py's
+``realtime``): the other jobs on a shared machine then cannot delay it, which isolates what the
+runtime itself can hold from the machine's load.
+
+Run: .venv/bin/python bench/llm_stream_rate.py [--sequences 100 200 300 400] [--seconds 10] [--realtime]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -30,6 +35,13 @@ from sagemaker_sizing.local import running_local_sagemaker
 
 INSTANCE_TYPE = "ml.p4d.24xlarge"
 _OVER_5MS = ("<=10ms", "<=20ms", "<=50ms", "<=100ms", ">100ms")
+
+
+def realtime(pid: int) -> None:
+    """Every thread of ``pid`` at SCHED_FIFO priority (as bench/emulator_throughput.py does)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setscheduler(int(task.name), os.SCHED_FIFO, os.sched_param(50))
 
 
 def state(runtime_url: str, endpoint: str) -> dict[str, Any]:
@@ -109,6 +121,7 @@ def main() -> None:
     parser.add_argument("--sequences", type=int, nargs="+", default=[100, 200, 300, 400])
     parser.add_argument("--tokens", type=int, default=200, help="output tokens per answer")
     parser.add_argument("--seconds", type=float, default=10.0, help="about how long each level runs")
+    parser.add_argument("--realtime", action="store_true", help="run the runtime at SCHED_FIFO priority")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as folder:
@@ -118,6 +131,8 @@ def main() -> None:
         with running_local_sagemaker(
             Path(folder) / "state", llm_models=("llm",), allow_unsigned=True
         ) as local:
+            if args.realtime:
+                realtime(local.pids["runtime"])
             for sequences in args.sequences:
                 name = f"stream-rate-{sequences}"
                 deploy(local, name)  # a fresh endpoint per level: the lateness counts are runtime-wide
