@@ -93,3 +93,15 @@ def test_analytical_knee_matches_the_model(
     instance_type: str, mix: tuple[int, int], limits: tuple[float, float]
 ) -> None:
     _check_knee(instance_type, mix, limits)
+
+
+def test_near_saturation_itl_stays_at_the_full_batch() -> None:
+    # ml.g5.xlarge at 266 + 64 tokens holds 72 sequences: past ~0.85 of saturation the batch is full.
+    spec = MODEL.instance("ml.g5.xlarge")
+    found = capacity(spec, 266, 64)
+    near = predict(spec, 266, 64, 0.98 * found.saturation_rps, PROFILES.noise)
+    simulated = simulate(
+        PROFILES, MODEL, "ml.g5.xlarge", rate=0.98 * found.saturation_rps, input_tokens=266, output_tokens=64,
+        duration_s=300, warm_up_s=30,
+    )  # fmt: skip
+    assert near.itl_p99_ms < 1.15 * simulated.itl_p99_ms

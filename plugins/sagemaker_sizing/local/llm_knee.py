@@ -180,7 +180,8 @@ class _Shape:
 def _itl_p99(shape: _Shape, lam: float, step: float, noise: float) -> float:
     """Mean step, plus the spread of a request's mean over its decode steps: the prefills that
     land in them (Poisson, clustered: a long prefill step catches more arrivals), amplified by the
-    load's feedback on the step (1/(1 - λa)), and the batch's turnover during its life."""
+    load's feedback on the step (1/(1 - λa)), and the batch's turnover during its life; at most
+    what a full batch gives."""
     if shape.output_tokens < 2:
         return 0.0
     steps = shape.output_tokens - 1
@@ -189,7 +190,13 @@ def _itl_p99(shape: _Shape, lam: float, step: float, noise: float) -> float:
     from_prefills = shape.prefill**2 * lam * step / steps * gain**2 * clustering
     from_batch = shape.d1**2 * lam * step * steps / 2.0
     from_noise = (noise * step) ** 2 / 3.0 / steps
-    return step + _Z99 * math.sqrt(from_prefills + from_batch + from_noise)
+    spread = step + _Z99 * math.sqrt(from_prefills + from_batch + from_noise)
+    # The batch cannot pass the KV cache's N sequences: with it full, a request is admitted only
+    # as one finishes (N/O prefills a step), so no step is longer than the saturation's.
+    sequences = shape.sequences
+    full = shape.d0 + shape.d1 * sequences * steps / shape.output_tokens
+    full += shape.prefill * sequences / shape.output_tokens
+    return min(spread, full + _Z99 * math.sqrt(from_noise))
 
 
 def _ttft_p99(shape: _Shape, lam: float, step: float) -> float:
