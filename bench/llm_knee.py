@@ -23,6 +23,7 @@ Run: .venv/bin/python bench/llm_knee.py [--type ml.g5.xlarge] [--input-tokens 25
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -245,6 +246,15 @@ def main() -> None:
             print(_row(current, limits), flush=True)
     how, measured = measured_knee(steps, limits)
     at_counted = analytical(round(sum(s.input_tokens for s in steps) / len(steps)))
+    simulated_steps = [
+        dataclasses.replace(
+            s, errors=0, ttft_p99_ms=s.simulated_ttft_p99_ms, itl_p99_ms=s.simulated_itl_p99_ms
+        )
+        for s in steps
+    ]
+    _, simulated = measured_knee(simulated_steps, limits)
+    if simulated is not None:
+        print(f"the model simulated for {args.seconds} s runs at the same rates: knee {simulated:.2f} req/s")
     print(f"load average after: {os.getloadavg()[0]:.2f}; {time.monotonic() - started:.0f} s")
     if measured is None:
         print(f"measured knee: {how}; analytical {at_counted:.2f} req/s")
