@@ -35,12 +35,12 @@ def handle(args: argparse.Namespace) -> int:
     if isinstance(params, str):
         print(f"invalid: {params}")
         return EXIT_INVALID
+    if args.strategy:  # validated with the rest (an llm conf is walked by adaptive only)
+        params["strategy"] = args.strategy
     try:
         conf = load_conf(params, base_dir=args.conf.resolve().parent)
-        if args.capacity is None:
-            out = budget(conf, args.strategy)
-        else:
-            out = simulate(conf, load_capacity_model(args.capacity), args.strategy)
+        capacity = None if args.capacity is None else load_capacity_model(args.capacity)
+        out = budget(conf) if capacity is None else simulate(conf, capacity)
     except ConfError as exc:
         print_problems(args.conf, exc)
         return EXIT_INVALID
