@@ -161,9 +161,7 @@ def _check(step: AIPerfStep) -> None:
     if step.ramp_s >= step.duration_s:
         raise ValueError(f"ramp_s ({step.ramp_s}) must be shorter than duration_s ({step.duration_s})")
     if step.log_level.lower() in _LEAKING_LEVELS or any(a in ("-v", "-vv") for a in step.extra_args):
-        raise ValueError(
-            "AIPerf never runs at debug or trace level: botocore then logs the session token"
-        )
+        raise ValueError("AIPerf never runs at debug or trace level: botocore then logs the session token")
     for arg in step.extra_args:
         if _SECRET_FLAGS.match(arg):
             raise ValueError(f"credentials never go on the command line: {arg.split('=', 1)[0]}")
@@ -200,7 +198,11 @@ def aiperf_argv(step: AIPerfStep) -> list[str]:
         format_number(step.request_timeout_s),
         *_warm_up_args(step),
         *_prompt_args(step),
-        *(["--goodput", " ".join(f"{k}:{format_number(v)}" for k, v in step.goodput)] if step.goodput else []),
+        *(
+            ["--goodput", " ".join(f"{k}:{format_number(v)}" for k, v in step.goodput)]
+            if step.goodput
+            else []
+        ),
         *(["--random-seed", str(step.random_seed)] if step.random_seed is not None else []),
         "--no-server-metrics",
         "--no-gpu-telemetry",

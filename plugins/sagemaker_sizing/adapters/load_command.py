@@ -8,6 +8,7 @@ are read for the load.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from sagemaker_sizing.adapters.aiperf_command import (
@@ -50,8 +51,11 @@ _GOODPUT = (
 )
 
 
-def is_llm(conf: SizingConf | Any) -> bool:
-    """The conf sizes an LLM endpoint (AIPerf, tokens, TTFT/ITL SLOs)."""
+def is_llm(conf: SizingConf | Mapping[str, Any]) -> bool:
+    """The conf (a SizingConf, or its dict as it crosses XCom) sizes an LLM endpoint (AIPerf,
+    tokens, TTFT/ITL SLOs)."""
+    if isinstance(conf, Mapping):
+        return conf.get("workload") == LLM
     return getattr(conf, "workload", "tps") == LLM
 
 

@@ -1,4 +1,5 @@
-"""The parse step: the core's parser and requirement check over a step's simulation.log files."""
+"""The parse step: the core's parser and requirement check over a step's simulation.log files, or
+for an LLM step (``workload: "llm"``) over AIPerf's exports (``airflow/step_exports.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
+from sagemaker_sizing.adapters.load_command import is_llm
 from sagemaker_sizing.airflow import results_store, settings, step_logs, step_records
 from sagemaker_sizing.airflow.results_store import results_dir_of
 from sagemaker_sizing.core.model import StepResult
@@ -65,6 +67,9 @@ class ParseStepOperator(BaseOperator):
             self._decided_by_deploy(item, decided)
             return
         run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
+        if is_llm(self.conf):
+            self._parse_llm(context, item, run_dir)
+            return
         injectors = item.injectors
         logs = step_logs.step_logs(run_dir, item.folder, injectors)
         if len(logs) < injectors:
@@ -134,6 +139,57 @@ class ParseStepOperator(BaseOperator):
         passed, reason = check(parsed["all"], self.conf["latency_success_p99"], self.conf["percent_fail"])
         result = StepResult(step, round_no, passed, reason, parsed["all"], folder, failures=failures)
         _write_json(logs[0].parent, STEP_FILE, step_result_to_dict(result))
+        step_records.push(context, result)
+        self.log.info(
+            "round %s: %s -> %s (%s)", round_no, step.describe(), "PASS" if passed else "FAIL", reason
+        )
+        if failures:
+            self.log.info("round %s: failed requests: %s", round_no, describe_failures(failures))
+
+    def _parse_llm(self, context: Context, item: PlanItem, run_dir: StorePath) -> None:
+        """An LLM step: AIPerf's per-request export into ``LlmMetrics``, its failures classified
+        (setup, infrastructure, load generator: an error step), else the SLO check."""
+        from sagemaker_sizing.adapters.load_command import ARRIVAL, RAMP_ARRIVAL
+        from sagemaker_sizing.airflow.step_exports import read_step
+        from sagemaker_sizing.core.llm.metrics import step_metrics
+        from sagemaker_sizing.core.verdicts.llm_failures import judge_llm_failures
+        from sagemaker_sizing.core.verdicts.llm_slo_placeholder import check_llm_slos
+        from sagemaker_sizing.paths import AIPERF_BIN
+
+        step, round_no = item.step, item.round
+        read = read_step(run_dir, item.folder, str(AIPERF_BIN))
+        folder = read.folder.name if read.folder is not None else None
+        if read.export is None:
+            assert read.no_export is not None
+            why = str(read.no_export.error)
+            error = StepResult(step, round_no, False, why, {}, folder, why, read.no_export.category)
+            self._error(context, error, run_dir, read.folder)
+        export = read.export
+        metrics = step_metrics(export.metrics)
+        if export.lost:
+            self.log.warning(
+                "round %s: %s request(s) unanswered when AIPerf's grace period ended: counted as failed",
+                round_no,
+                export.lost,
+            )
+        ramp_s = step.ramp_minutes * 60
+        verdict = judge_llm_failures(
+            export,
+            rate=step.steady_state_tps,
+            duration_s=ramp_s + step.steady_state_minutes * 60,
+            ramp_s=ramp_s,
+            ramp_start_rate=step.ramp_start_tps,
+            arrival=RAMP_ARRIVAL if ramp_s > 0 else ARRIVAL,
+        )
+        failures = verdict.failures[:KEPT_MESSAGES]
+        if verdict.category is not None:
+            why = str(verdict.error)
+            error = StepResult(step, round_no, False, why, metrics, folder, why, verdict.category, failures)
+            self._error(context, error, run_dir, read.folder)
+        passed, reason = check_llm_slos(export.metrics, self.conf)
+        result = StepResult(step, round_no, passed, reason, metrics, folder, failures=failures)
+        assert read.folder is not None
+        _write_json(read.folder, STEP_FILE, step_result_to_dict(result))
         step_records.push(context, result)
         self.log.info(
             "round %s: %s -> %s (%s)", round_no, step.describe(), "PASS" if passed else "FAIL", reason

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from sagemaker_sizing.core.llm.metrics import LlmMetrics, Percentiles
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from pathlib import Path
 
 RECORDS_FILE = "profile_export.jsonl"
 SUMMARY_FILE = "profile_export_aiperf.json"

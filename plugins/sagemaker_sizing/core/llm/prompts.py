@@ -59,7 +59,7 @@ def parse_prompts(text: str, source: str = "prompts") -> tuple[Prompt, ...]:
         if line.strip():
             prompts.append(_prompt(line, f"{source} line {number}"))
     if not prompts:
-        raise PromptsError(f"{source}: no prompt (one JSON object per line, with a \"text\")")
+        raise PromptsError(f'{source}: no prompt (one JSON object per line, with a "text")')
     return tuple(prompts)
 
 
@@ -75,18 +75,18 @@ def _prompt(line: str, where: str) -> Prompt:
         raise PromptsError(f"{where}: unknown field(s) {', '.join(unknown)} (allowed: {', '.join(FIELDS)})")
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
-        raise PromptsError(f"{where}: \"text\" must be a non-empty string")
+        raise PromptsError(f'{where}: "text" must be a non-empty string')
     length = data.get("output_length")
     if length is not None and (
         isinstance(length, bool) or not isinstance(length, int) or not 0 < length <= MAX_OUTPUT_LENGTH
     ):
-        raise PromptsError(f"{where}: \"output_length\" must be an integer from 1 to {MAX_OUTPUT_LENGTH}")
+        raise PromptsError(f'{where}: "output_length" must be an integer from 1 to {MAX_OUTPUT_LENGTH}')
     extra = data.get("extra") or {}
     if not isinstance(extra, dict):
-        raise PromptsError(f"{where}: \"extra\" must be a JSON object")
+        raise PromptsError(f'{where}: "extra" must be a JSON object')
     reserved = sorted(RESERVED_EXTRA & set(extra))
     if reserved:
-        raise PromptsError(f"{where}: \"extra\" may not set {', '.join(reserved)} (the load step sets it)")
+        raise PromptsError(f'{where}: "extra" may not set {", ".join(reserved)} (the load step sets it)')
     return Prompt(text, length, extra)
 
 

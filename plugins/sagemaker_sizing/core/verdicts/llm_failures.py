@@ -119,7 +119,12 @@ def judge_llm_failures(
     if setup is not None:
         return setup
     problems = load_generator_problems(
-        export, rate=rate, duration_s=duration_s, ramp_s=ramp_s, ramp_start_rate=ramp_start_rate, arrival=arrival
+        export,
+        rate=rate,
+        duration_s=duration_s,
+        ramp_s=ramp_s,
+        ramp_start_rate=ramp_start_rate,
+        arrival=arrival,
     )
     if problems:
         return StepVerdict(failures, ErrorCategory.LOAD_GENERATOR, f"load generator: {'; '.join(problems)}")
@@ -178,7 +183,11 @@ def load_generator_problems(
         )
     expected_rate = expected / duration_s
     # The start-time rate is meaningful only when every request has a record.
-    if export.lost == 0 and metrics.ok + metrics.ko > 1 and metrics.offered_rate < expected_rate * (1 - tolerance):
+    if (
+        export.lost == 0
+        and metrics.ok + metrics.ko > 1
+        and metrics.offered_rate < expected_rate * (1 - tolerance)
+    ):
         problems.append(
             f"requests started at {metrics.offered_rate:.2f}/s where the step offers {expected_rate:.2f}/s"
         )
