@@ -89,16 +89,20 @@ class AIPerfExport:
 
 def read_export(folder: Path) -> AIPerfExport:
     """The exports of the step folder ``folder`` (AIPerf's artifact dir). Raises AIPerfExportError
-    when it holds no ``profile_export.jsonl``."""
-    records = folder / RECORDS_FILE
-    if not records.is_file():
-        raise AIPerfExportError(f"no {RECORDS_FILE} in {folder}")
+    when it holds no ``profile_export.jsonl`` and its log names no request sent (a run whose every
+    request was lost at the grace period writes no jsonl: that is a measurement, all failed)."""
     log = folder / LOG_FILE
     log_text = log.read_text(errors="replace") if log.is_file() else ""
+    sent = sent_requests(log_text)
     summary_file = folder / SUMMARY_FILE
     summary = _json_object(summary_file.read_text()) if summary_file.is_file() else None
+    records = folder / RECORDS_FILE
+    if not records.is_file():
+        if not sent:
+            raise AIPerfExportError(f"no {RECORDS_FILE} in {folder}")
+        return parse_records((), sent=sent, summary=summary)
     with records.open(encoding="utf-8", errors="replace") as lines:
-        return parse_records(lines, sent=sent_requests(log_text), summary=summary)
+        return parse_records(lines, sent=sent, summary=summary)
 
 
 def sent_requests(log_text: str) -> int | None:
