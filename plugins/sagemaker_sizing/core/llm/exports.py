@@ -196,7 +196,7 @@ def error_kind(error: dict[str, Any]) -> tuple[str, str]:
     message = str(error.get("message") or "")
     if code is not None:
         kind = f"HTTP {code}"
-        message = f"{code} {error.get('type') or ''}: {message}".strip()
+        message = f"{error.get('type') or 'status'}: {message}"
     elif "ConnectionRefusedError" in chain:
         kind = "ConnectionRefused"
     elif "ConnectionResetError" in chain or kind in ("ServerDisconnectedError", "ClientOSError"):

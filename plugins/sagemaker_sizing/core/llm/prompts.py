@@ -81,7 +81,8 @@ def _prompt(line: str, where: str) -> Prompt:
         isinstance(length, bool) or not isinstance(length, int) or not 0 < length <= MAX_OUTPUT_LENGTH
     ):
         raise PromptsError(f'{where}: "output_length" must be an integer from 1 to {MAX_OUTPUT_LENGTH}')
-    extra = data.get("extra") or {}
+    extra = data.get("extra")
+    extra = {} if extra is None else extra
     if not isinstance(extra, dict):
         raise PromptsError(f'{where}: "extra" must be a JSON object')
     reserved = sorted(RESERVED_EXTRA & set(extra))
