@@ -95,13 +95,17 @@ def test_load_shapes(tmp_path: Path) -> None:
     assert flag(plain, "--request-rate") == "2.5" and flag(plain, "--arrival-pattern") == "poisson"
     assert flag(plain, "--benchmark-duration") == "60"
     assert flag(plain, "--warmup-duration") == "3"
-    assert flag(plain, "--isl") == "512" and flag(plain, "--osl") == "256" and flag(plain, "--isl-stddev") == "0"
+    assert (
+        flag(plain, "--isl") == "512" and flag(plain, "--osl") == "256" and flag(plain, "--isl-stddev") == "0"
+    )
     assert flag(plain, "--extra-inputs") == "ignore_eos:true"
     # The grace period outlasts the request timeout: every request ends as a record.
     assert float(flag(plain, "--benchmark-grace-period")) > float(flag(plain, "--request-timeout-seconds"))
     assert "--request-rate-ramp-duration" not in plain and step_files(steps["synthetic chat, AWS"]) == {}
     ramp = aiperf_argv(steps["ramp from 0"])
-    assert flag(ramp, "--request-rate-ramp-duration") == "30" and flag(ramp, "--arrival-pattern") == "constant"
+    assert (
+        flag(ramp, "--request-rate-ramp-duration") == "30" and flag(ramp, "--arrival-pattern") == "constant"
+    )
     assert "--warmup-duration" not in ramp
     series_step = steps["ramp from 1/s"]
     series = aiperf_argv(series_step)
@@ -160,7 +164,9 @@ def test_environment() -> None:
 def test_a_missing_aiperf_leaves_its_exit_code_and_console_in_the_step_folder(tmp_path: Path) -> None:
     step = base(tmp_path, aiperf=tmp_path / "no-venv" / "bin" / "aiperf")
     step.artifact_dir.mkdir(parents=True)
-    done = subprocess.run(["bash", "-c", aiperf_shell_command(step)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["bash", "-c", aiperf_shell_command(step)], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 127
     assert exit_code_of((step.artifact_dir / EXIT_CODE_FILE).read_text()) == 127
     assert "No such file or directory" in (step.artifact_dir / CONSOLE_FILE).read_text()

@@ -41,7 +41,13 @@ def test_metrics_agree_with_aiperfs_own_summary(name: str) -> None:
         (m.itl_ms, summary["inter_token_latency"]),
         (m.e2e_ms, summary["request_latency"]),
     ):
-        for key, summary_key in (("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("mean", "avg"), ("max", "max")):
+        for key, summary_key in (
+            ("p50", "p50"),
+            ("p90", "p90"),
+            ("p99", "p99"),
+            ("mean", "avg"),
+            ("max", "max"),
+        ):
             assert math.isclose(getattr(mine, key), theirs[summary_key], rel_tol=1e-9), (name, key)
     assert m.output_tokens_mean == pytest.approx(summary["output_sequence_length"]["avg"])
     assert m.good_requests == summary["good_request_count"]["avg"]
@@ -114,7 +120,7 @@ def test_refusals_after_a_success_start_after_it() -> None:
 
 
 def test_a_folder_without_records_or_a_sent_count_is_no_export(tmp_path: Path) -> None:
-    with pytest.raises(AIPerfExportError, match="no profile_export.jsonl"):
+    with pytest.raises(AIPerfExportError, match=r"no profile_export\.jsonl"):
         read_export(fixture("no-credentials"))
     with pytest.raises(AIPerfExportError):
         read_export(tmp_path)
@@ -122,12 +128,16 @@ def test_a_folder_without_records_or_a_sent_count_is_no_export(tmp_path: Path) -
 
 def record(phase: str = "profiling", start: int = 0, **extra: object) -> str:
     meta = {"benchmark_phase": phase, "credit_issued_ns": start, "request_start_ns": start + 1_000_000}
-    return json.dumps({"metadata": meta, "metrics": {"request_latency": {"value": 10.0, "unit": "ms"}}} | extra)
+    return json.dumps(
+        {"metadata": meta, "metrics": {"request_latency": {"value": 10.0, "unit": "ms"}}} | extra
+    )
 
 
 def test_a_half_written_last_line_is_skipped_and_sent_counts_take_commas() -> None:
     lines = [record(start=i * 10**9) for i in range(3)] + ['{"metadata": {"benchmark_ph']
-    export = parse_records(lines, sent=sent_requests("Phase profiling (profiling) sending complete | sent=1,204, x"))
+    export = parse_records(
+        lines, sent=sent_requests("Phase profiling (profiling) sending complete | sent=1,204, x")
+    )
     assert export.records == 3 and export.sent == 1204 and export.lost == 1201
     assert export.start_latency_p99_ms == pytest.approx(1.0)
     assert export.metrics.offered_rate == pytest.approx(1.0)
@@ -141,7 +151,11 @@ def test_a_cancelled_record_is_a_failure() -> None:
 
 def test_error_kinds() -> None:
     assert error_kind({"code": 503, "type": "Service Unavailable", "message": "busy"})[0] == "HTTP 503"
-    reset = {"type": "ClientOSError", "message": "x", "cause_chain": ["ClientOSError", "ConnectionResetError"]}
+    reset = {
+        "type": "ClientOSError",
+        "message": "x",
+        "cause_chain": ["ClientOSError", "ConnectionResetError"],
+    }
     assert error_kind(reset)[0] == "ConnectionReset"
     kind, message = error_kind({"type": "TimeoutError", "message": "TimeoutError() at 0x7f00ab12"})
     assert (kind, message) == ("TimeoutError", "TimeoutError()")

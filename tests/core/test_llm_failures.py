@@ -100,7 +100,12 @@ def test_a_ramp_expects_its_average_rate() -> None:
 
 def test_kinds() -> None:
     assert classify_kind("HTTP 404") is FailureKind.SETUP
-    assert classify_kind("HTTP 429") is classify_kind("HTTP 424") is classify_kind("HTTP 500") is FailureKind.CAPACITY
+    assert (
+        classify_kind("HTTP 429")
+        is classify_kind("HTTP 424")
+        is classify_kind("HTTP 500")
+        is FailureKind.CAPACITY
+    )
     assert classify_kind("InvalidInferenceResultError") is FailureKind.SETUP  # the wrong API or container
     assert classify_kind("TimeoutError") is classify_kind("AwsEventStreamError") is FailureKind.CAPACITY
     assert classify_kind("ClientResponseError", "SignatureDoesNotMatch ...") is FailureKind.SETUP
@@ -109,7 +114,9 @@ def test_kinds() -> None:
 def test_no_export_names_aiperf_and_why() -> None:
     missing = no_export_verdict(127, "/x/.aiperf/venv/bin/aiperf")
     assert missing.category is ErrorCategory.SETUP
-    assert "AIPerf is missing: /x/.aiperf/venv/bin/aiperf" in str(missing.error) and "make setup" in str(missing.error)
+    assert "AIPerf is missing: /x/.aiperf/venv/bin/aiperf" in str(missing.error) and "make setup" in str(
+        missing.error
+    )
     timed_out = no_export_verdict(124, "aiperf")
     assert timed_out.category is ErrorCategory.LOAD_GENERATOR and "time budget" in str(timed_out.error)
     log = (FIXTURES / "no-credentials" / "logs" / "aiperf.log").read_text().splitlines()

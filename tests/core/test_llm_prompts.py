@@ -44,7 +44,7 @@ def test_a_good_file_round_trips_into_aiperfs_single_turn_format(tmp_path: Path)
     ],
 )
 def test_a_bad_line_is_named(text: str, words: str) -> None:
-    with pytest.raises(PromptsError, match="prompts.jsonl") as caught:
+    with pytest.raises(PromptsError, match=r"prompts\.jsonl") as caught:
         parse_prompts(text, "prompts.jsonl")
     assert words in str(caught.value)
 
