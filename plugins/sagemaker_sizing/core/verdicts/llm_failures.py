@@ -70,7 +70,7 @@ _CONNECTION_LOST = frozenset({"ConnectionRefused", "ConnectionReset"})
 _HTTP = re.compile(r"^HTTP (\d{3})$")
 # 408 request timeout, 424 SageMaker's ModelError (the container answered badly), 429 throttling.
 _CAPACITY_4XX = frozenset({408, 424, 429})
-_ERROR_LINE = re.compile(r" - (ERROR|CRITICAL) - |Traceback|Error: ")
+_ERROR_LINE = re.compile(r" - (ERROR|CRITICAL) - |Traceback|Error: |failed to run command")
 
 
 def classify_kind(kind: str, message: str = "") -> FailureKind:
@@ -202,11 +202,13 @@ def load_generator_problems(
 
 def no_export_verdict(exit_code: int | None, aiperf: str, log_lines: Sequence[str] = ()) -> StepVerdict:
     """A step whose folder holds no per-request export: why, by AIPerf's exit code and its log."""
+    errors = [line.strip() for line in log_lines if _ERROR_LINE.search(line)][-ERROR_LINES:]
+    said = f": {' | '.join(errors)}" if errors else " (see the load task's log)"
     if exit_code in NOT_RUNNABLE:
         return StepVerdict(
             (),
             ErrorCategory.SETUP,
-            f"AIPerf is missing: {aiperf} could not be run (exit {exit_code}); {SET_UP_HINT}",
+            f"AIPerf is missing: {aiperf} could not be run (exit {exit_code}); {SET_UP_HINT}{said}",
         )
     if exit_code == TIMED_OUT:
         return StepVerdict(
@@ -215,8 +217,6 @@ def no_export_verdict(exit_code: int | None, aiperf: str, log_lines: Sequence[st
             "load generator: AIPerf did not finish within its time budget and wrote no per-request "
             "export (see the load task's log)",
         )
-    errors = [line.strip() for line in log_lines if _ERROR_LINE.search(line)][-ERROR_LINES:]
-    said = f": {' | '.join(errors)}" if errors else " (see the load task's log)"
     how = "did not run" if exit_code is None else f"failed to start (exit {exit_code})"
     return StepVerdict(
         (),
