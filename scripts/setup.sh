@@ -127,8 +127,11 @@ if changed aiperf requirements-aiperf.lock scripts/aiperf_tokenizer.py \
    || [[ ! -x .aiperf/venv/bin/aiperf || ! -f .aiperf/tokenizer/tokenizer.json ]]; then
   log "installing AIPerf into .aiperf/venv (requirements-aiperf.lock) and making its offline tokenizer"
   [[ -x .aiperf/venv/bin/python ]] || "$PY" -m venv --without-pip .aiperf/venv
-  .venv/bin/uv pip sync -q --python .aiperf/venv/bin/python requirements-aiperf.lock
-  HF_HUB_OFFLINE=1 .aiperf/venv/bin/python scripts/aiperf_tokenizer.py .aiperf/tokenizer >/dev/null
+  # Compiled now: each load step starts ~7 AIPerf processes, which otherwise compile what they
+  # import every time where the environment says PYTHONDONTWRITEBYTECODE (as CI here does).
+  .venv/bin/uv pip sync -q --compile-bytecode --python .aiperf/venv/bin/python requirements-aiperf.lock
+  HF_HUB_OFFLINE=1 .aiperf/venv/bin/python scripts/aiperf_tokenizer.py .aiperf/tokenizer >.aiperf/tokenizer.log 2>&1 \
+    || { cat .aiperf/tokenizer.log; exit 1; }
   [[ -f $STAMPS/aiperf.pending ]] && done_stage aiperf
 fi
 
