@@ -178,7 +178,7 @@ def test_a_stream_cut_mid_answer_fails_the_step_on_capacity(tmp_path: Path) -> N
     record, failed = parse(tmp_path, percent_fail=1)
     assert not failed and record["passed"] is False and record["error_category"] is None
     assert record["metrics"]["ko"] == 5 and record["metrics"]["errors"] == [["ModelStreamError", 5]]
-    assert "fail 29.41% >= 1%" in record["reason"]
+    assert "29.41% fail >= 1%" in record["reason"]
     assert (
         record["failures"][0]["kind"] == "capacity" and "ModelStreamError" in record["failures"][0]["message"]
     )

@@ -153,7 +153,9 @@ class ParseStepOperator(BaseOperator):
         from sagemaker_sizing.airflow.step_exports import read_step
         from sagemaker_sizing.core.llm.metrics import step_metrics
         from sagemaker_sizing.core.verdicts.llm_failures import judge_llm_failures
-        from sagemaker_sizing.core.verdicts.llm_slo_placeholder import check_llm_slos
+
+        # PLACEHOLDER until llm-size's core/verdicts/llm_requirements.py is in main (same names).
+        from sagemaker_sizing.core.verdicts.llm_slo_placeholder import LlmLimits, check_llm
         from sagemaker_sizing.paths import AIPERF_BIN
 
         step, round_no = item.step, item.round
@@ -186,7 +188,7 @@ class ParseStepOperator(BaseOperator):
             why = str(verdict.error)
             error = StepResult(step, round_no, False, why, metrics, folder, why, verdict.category, failures)
             self._error(context, error, run_dir, read.folder)
-        passed, reason = check_llm_slos(export.metrics, self.conf)
+        passed, reason = check_llm(metrics, LlmLimits.of(self.conf))
         result = StepResult(step, round_no, passed, reason, metrics, folder, failures=failures)
         assert read.folder is not None
         _write_json(read.folder, STEP_FILE, step_result_to_dict(result))
