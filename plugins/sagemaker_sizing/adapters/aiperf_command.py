@@ -2,7 +2,7 @@
 
 ``AIPerfStep`` is the typed command; pure functions render it (``argv`` for subprocess, a quoted
 shell line for a BashOperator) and never run it. What it always passes, and why (measured, see
-docs/llm.md, "The load engine: AIPerf"):
+docs/operations.md, "LLM load: AIPerf"):
 
 - the SageMaker transport (``--sagemaker-endpoint-name``, ``--aws-region``; ``--url`` for the local
   runtime or a conf's host), streaming, open loop at the step's rate (Poisson by default);

@@ -3,7 +3,7 @@
 The source is ``profile_export.jsonl`` (one record per request, errors included), not the summary
 ``profile_export_aiperf.json``: AIPerf writes no summary when every request failed, its request
 throughput divides by a window that includes the drain, and it has no offered rate. What the
-records do not say, read with care (measured, /docs/llm.md):
+records do not say, read with care (measured: docs/operations.md, "LLM load: AIPerf"):
 
 - warm-up records sit in the same file (``metadata.benchmark_phase == "warmup"``): left out;
 - error records carry no latency; a stream cut mid-answer (``ModelStreamError``, an incomplete

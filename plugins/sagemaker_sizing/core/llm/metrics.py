@@ -1,4 +1,4 @@
-"""What an LLM step measured: ``LlmMetrics`` (docs/llm.md), from AIPerf's per-request export.
+"""What an LLM step measured: ``LlmMetrics``, from AIPerf's per-request export.
 
 A step's ``StepResult.metrics`` is ``step_metrics(m)``: ``m.to_dict()`` plus the keys every step
 has and the shared code reads (the report's table, the demo's lines, the requirement check):
