@@ -68,7 +68,9 @@ def test_aiperf_missing_is_a_setup_error_naming_it(tmp_path: Path, monkeypatch: 
     assert step.record["error_category"] == "setup"
     assert "AIPerf is missing: " in step.record["error"]
     # The command the load ran, as the shell said it could not run it.
-    assert f"failed to run command ‘{tmp_path / 'no-venv' / 'bin' / 'aiperf'}’" in step.record["error"]
+    # (Quoted by coreutils in the locale's quotes.)
+    assert "failed to run command" in step.record["error"]
+    assert str(tmp_path / "no-venv" / "bin" / "aiperf") in step.record["error"]
     assert "make setup" in step.record["error"] and step.parse_failed is not None
 
 
