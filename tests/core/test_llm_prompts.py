@@ -34,7 +34,7 @@ def test_a_good_file_round_trips_into_aiperfs_single_turn_format(tmp_path: Path)
         ('{"text": "a"}\n{"text": "b"', "line 2: not JSON"),
         ('["a"]', "line 1: a JSON object is expected, got list"),
         ('{"text": ""}', 'line 1: "text" must be a non-empty string'),
-        ('{"prompt": "a"}', "line 1: unknown field(s) prompt (allowed: text, output_length, extra)"),
+        ('{"prompt": "a"}', 'line 1: unknown field(s) "prompt" (allowed: "text", "output_length", "extra")'),
         ('{"text": "a", "output_length": 0}', '"output_length" must be an integer from 1'),
         ('{"text": "a", "output_length": true}', '"output_length" must be an integer'),
         ('{"text": "a", "output_length": 1.5}', '"output_length" must be an integer'),

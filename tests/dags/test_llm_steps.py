@@ -103,7 +103,7 @@ def test_a_bad_prompts_file_stops_the_load_naming_the_line(
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text('{"text": "ok"}\n{"text": "bad", "stream": true}\n')
     with pytest.raises(
-        AirflowFailException, match=r"AIPerf was not started: .*line 2: unknown field\(s\) stream"
+        AirflowFailException, match=r'AIPerf was not started: .*line 2: unknown field\(s\) "stream"'
     ):
         run_load(monkeypatch, tmp_path / "results", llm_prompts_file=str(prompts))
 

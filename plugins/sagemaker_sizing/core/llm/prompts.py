@@ -72,7 +72,10 @@ def _prompt(line: str, where: str) -> Prompt:
         raise PromptsError(f"{where}: a JSON object is expected, got {type(data).__name__}")
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
-        raise PromptsError(f"{where}: unknown field(s) {', '.join(unknown)} (allowed: {', '.join(FIELDS)})")
+        allowed = ", ".join(f'"{name}"' for name in FIELDS)
+        raise PromptsError(
+            f"{where}: unknown field(s) {', '.join(map(json.dumps, unknown))} (allowed: {allowed})"
+        )
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
         raise PromptsError(f'{where}: "text" must be a non-empty string')
