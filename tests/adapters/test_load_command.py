@@ -57,7 +57,8 @@ def test_an_llm_item_becomes_its_aiperf_step(tmp_path: Path) -> None:
     )
     assert (step.rate, step.duration_s, step.ramp_s, step.arrival) == (4.0, 30.0, 0, "poisson")
     assert step.url == "http://127.0.0.1:9000" and step.artifact_dir == tmp_path and step.warm_up_s == 3
-    assert step.prompts == SyntheticPrompts(512, 256, 0, 0)
+    # One distinct prompt per request of the step (4/s for 30 s and the 3 s warm-up).
+    assert step.prompts == SyntheticPrompts(512, 256, 0, 0, distinct=132)
     assert step.goodput == (
         ("time_to_first_token", 800.0),
         ("inter_token_latency", 60.0),
@@ -79,7 +80,7 @@ def test_conf_choices_reach_the_command(tmp_path: Path) -> None:
     )
     step = aiperf_step(conf, item(), tmp_path, "http://127.0.0.1:9000")
     assert step.api == "completions" and step.model == "served-name"
-    assert step.prompts == SyntheticPrompts(128, 64, 16, 8)
+    assert step.prompts == SyntheticPrompts(128, 64, 16, 8, distinct=132)
     assert step.url == "https://runtime.sagemaker.us-west-2.amazonaws.com"  # the conf's host first
     with_file = aiperf_step(llm_conf(llm_prompts_file="prompts.jsonl"), item(), tmp_path, None)
     assert with_file.prompts == FileInput(tmp_path / "prompts.jsonl") and with_file.url is None
@@ -90,6 +91,20 @@ def test_a_ramp_step_ramps_with_even_arrivals_and_no_warm_up(tmp_path: Path) -> 
     assert (step.rate, step.ramp_start_rate, step.ramp_s, step.duration_s) == (8.0, 2.0, 30.0, 90.0)
     assert step.arrival == "constant" and step.warm_up_s == 0
     assert "--request-rate-series" in aiperf_argv(step)
+
+
+def test_distinct_prompts_follow_the_steps_requests_within_bounds(tmp_path: Path) -> None:
+    def distinct(rate: float, minutes: float) -> int | None:
+        prompts = aiperf_step(
+            llm_conf(), item(StepConfig("probe", "ml.g5.xlarge", 1, rate, minutes)), tmp_path, None
+        )
+        assert isinstance(prompts.prompts, SyntheticPrompts)
+        return prompts.prompts.distinct
+
+    assert distinct(0.5, 1) == 100  # AIPerf's default at least
+    assert distinct(5, 3) == 5 * 183
+    assert distinct(20, 30) == 1000  # beyond, prompts repeat
+    assert "--num-dataset-entries" in aiperf_argv(aiperf_step(llm_conf(), item(), tmp_path, None))
 
 
 def test_an_llm_step_is_one_aiperf_process(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from sagemaker_sizing.airflow.tasks.parse import ParseStepOperator
 from sagemaker_sizing.core.model import LoadItem, PlanItem, StepConfig
 from sagemaker_sizing.core.serde import load_item_to_dict, plan_item_to_dict
 from sagemaker_sizing.paths import AIPERF_BIN
+from structlog.testing import capture_logs
 
 from tests.fixtures.aiperf.confs import llm_conf, llm_conf_dict
 
@@ -141,11 +142,11 @@ def lay_out(results: Path, fixture: str | None, stamp: str = "20261207100000000"
     return step_dir
 
 
-def parse(results: Path, **conf: Any) -> tuple[dict[str, Any], list[str]]:
+def parse(results: Path, plan: PlanItem = PLAN, **conf: Any) -> tuple[dict[str, Any], list[str]]:
     """The step record parse pushed, and the task's error (empty when it did not fail)."""
     operator = ParseStepOperator(
         task_id="parse",
-        item=plan_item_to_dict(PLAN),
+        item=plan_item_to_dict(plan),
         conf=llm_conf_dict(**conf) | {"perfsize_results_dir": str(results)},
     )
     ti = RecordingTI()
@@ -224,3 +225,25 @@ def test_the_newest_step_folder_is_the_one_parsed(tmp_path: Path) -> None:
     newest = lay_out(tmp_path, "stream-ok", stamp="20261207100500000")
     record, failed = parse(tmp_path)
     assert not failed and record["folder"] == newest.name and record["passed"] is True
+
+
+def test_a_step_offered_off_its_rate_by_chance_is_measured_and_said(tmp_path: Path) -> None:
+    lay_out(tmp_path, "stream-ok")  # 17 requests in 3 s
+    # Planned at 8/s: 24 expected, 17 within Poisson chance of it; the log says how far off.
+    plan = PlanItem(
+        1, "ml-g5-xlarge", StepConfig("probe", "ml.g5.xlarge", 1, 8.0, 0.05), PLAN.endpoint_name, BASE
+    )
+    with capture_logs() as logs:
+        record, failed = parse(tmp_path, plan)
+    assert not failed and record["error"] is None
+    [warning] = [rate_warning(e) for e in logs if "requests started at" in str(e["event"])]
+    assert "for a step of 8/s (-" in warning and "17 requests" in warning
+    with capture_logs() as logs:
+        parse(tmp_path)  # planned at 5/s: close enough, no warning
+    assert [e for e in logs if "requests started at" in str(e["event"])] == []
+
+
+def rate_warning(entry: dict[str, Any]) -> str:
+    assert entry["log_level"] == "warning"
+    args = entry.get("positional_args")  # formatted already when the logger did it
+    return str(entry["event"]) % tuple(args) if args else str(entry["event"])

@@ -91,6 +91,9 @@ class SyntheticPrompts:
     input_tokens_stddev: float = 0
     output_tokens_stddev: float = 0
     ignore_eos: bool = True
+    # Distinct prompts AIPerf generates (it sends them in turn, from the first again once all were
+    # sent); None: AIPerf's default (100).
+    distinct: int | None = None
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,7 @@ def _prompt_args(step: AIPerfStep) -> list[str]:
         "--osl-stddev",
         format_number(prompts.output_tokens_stddev),
         *(["--extra-inputs", "ignore_eos:true"] if prompts.ignore_eos else []),
+        *(["--num-dataset-entries", str(prompts.distinct)] if prompts.distinct else []),
     ]
 
 

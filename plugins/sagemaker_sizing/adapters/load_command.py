@@ -43,6 +43,12 @@ RAMP_ARRIVAL = "constant"
 REQUEST_TIMEOUT_SLO_FACTOR = 3
 REQUEST_TIMEOUT_MIN_S = 30
 REQUEST_TIMEOUT_MAX_S = 600
+# Distinct synthetic prompts: one per request of the step, so a server with prefix caching (vLLM's
+# is on by default) does not answer a repeated prompt from its cache and show a TTFT no user sees;
+# at least AIPerf's default, and at most this many (each costs AIPerf ~10-20 ms to make at start-up:
+# beyond it, prompts repeat).
+DISTINCT_PROMPTS_MIN = 100
+DISTINCT_PROMPTS_MAX = 1000
 # AIPerf's goodput SLOs: its metric tag of each conf SLO (ms).
 _GOODPUT = (
     ("ttft_p99_ms", "time_to_first_token"),
@@ -85,6 +91,10 @@ def aiperf_step(conf: SizingConf, item: LoadItem, step_dir: Path, url: str | Non
         raise ValueError(f"an LLM step runs one AIPerf process, got {item.injectors} injectors")
     llm: Any = conf  # the LLM fields (llm-size's conf); read with their documented defaults
     prompts_file = getattr(llm, "llm_prompts_file", None)
+    ramp_s = step.ramp_minutes * 60
+    warm_up_s = 0 if ramp_s > 0 else LLM_WARM_UP_S  # a ramp: no burst at full rate first
+    duration_s = ramp_s + step.steady_state_minutes * 60
+    sent = math.ceil(step.steady_state_tps * (duration_s + warm_up_s))
     prompts: SyntheticPrompts | FileInput = (
         FileInput(step_dir / PROMPTS_FILE)
         if prompts_file
@@ -93,18 +103,18 @@ def aiperf_step(conf: SizingConf, item: LoadItem, step_dir: Path, url: str | Non
             input_tokens_stddev=float(getattr(llm, "llm_input_tokens_stddev", 0)),
             output_tokens_mean=int(getattr(llm, "llm_output_tokens_mean", 256)),
             output_tokens_stddev=float(getattr(llm, "llm_output_tokens_stddev", 0)),
+            distinct=min(DISTINCT_PROMPTS_MAX, max(DISTINCT_PROMPTS_MIN, sent)),
         )
     )
     goodput = tuple(
         (tag, float(value)) for name, tag in _GOODPUT if (value := getattr(llm, name, None)) is not None
     )
-    ramp_s = step.ramp_minutes * 60
     return AIPerfStep(
         endpoint=str(item.plan.endpoint_name),
         region=conf.region,
         model=getattr(llm, "llm_model_id", None) or conf.model_name,
         rate=step.steady_state_tps,
-        duration_s=ramp_s + step.steady_state_minutes * 60,
+        duration_s=duration_s,
         artifact_dir=step_dir,
         prompts=prompts,
         url=runtime_url(conf.host) or url,
@@ -112,8 +122,7 @@ def aiperf_step(conf: SizingConf, item: LoadItem, step_dir: Path, url: str | Non
         arrival=RAMP_ARRIVAL if ramp_s > 0 else ARRIVAL,
         ramp_s=ramp_s,
         ramp_start_rate=step.ramp_start_tps,
-        # A ramp measures how the endpoint scales from its minimum: no burst at full rate first.
-        warm_up_s=0 if ramp_s > 0 else LLM_WARM_UP_S,
+        warm_up_s=warm_up_s,
         request_timeout_s=request_timeout_s(conf.latency_success_p99),
         goodput=goodput,
     )

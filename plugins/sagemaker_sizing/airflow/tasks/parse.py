@@ -175,6 +175,7 @@ class ParseStepOperator(BaseOperator):
                 export.lost,
             )
         ramp_s = step.ramp_minutes * 60
+        _warn_off_rate(self.log, round_no, export.metrics, step, ramp_s)
         verdict = judge_llm_failures(
             export,
             rate=step.steady_state_tps,
@@ -230,6 +231,26 @@ class ParseStepOperator(BaseOperator):
             self.log.error("  %6d x %s: %s", failure.count, failure.kind, failure.message)
         raise AirflowFailException(
             f"round {result.round}: {result.step.describe()}: {result.error_category} error: {result.error}"
+        )
+
+
+def _warn_off_rate(log: Any, round_no: int, metrics: Any, step: Any, ramp_s: float) -> None:
+    """Say so when the arrivals offered more or less than the step's rate by over 10%: Poisson
+    arrivals over a short step vary by about 1/sqrt(requests) (20% at 25 requests), and the step
+    is recorded at its planned rate."""
+    from sagemaker_sizing.core.verdicts.llm_failures import expected_requests
+
+    duration_s = ramp_s + step.steady_state_minutes * 60
+    expected = expected_requests(step.steady_state_tps, duration_s, ramp_s, step.ramp_start_tps) / duration_s
+    if expected > 0 and metrics.offered_rate > 0 and abs(metrics.offered_rate / expected - 1) > 0.1:
+        log.warning(
+            "round %s: requests started at %.3g/s for a step of %.3g/s (%+.0f%%, %s requests): "
+            "Poisson arrivals over a short step; longer steps offer closer to their rate",
+            round_no,
+            metrics.offered_rate,
+            expected,
+            100 * (metrics.offered_rate / expected - 1),
+            metrics.requests,
         )
 
 
