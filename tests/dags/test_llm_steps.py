@@ -238,8 +238,11 @@ def test_a_step_offered_off_its_rate_by_chance_is_measured_and_said(tmp_path: Pa
     assert not failed and record["error"] is None
     [warning] = [rate_warning(e) for e in logs if "requests started at" in str(e["event"])]
     assert "for a step of 8/s (-" in warning and "17 requests" in warning
+    close = PlanItem(
+        1, "ml-g5-xlarge", StepConfig("probe", "ml.g5.xlarge", 1, 6.0, 0.05), PLAN.endpoint_name, BASE
+    )
     with capture_logs() as logs:
-        parse(tmp_path)  # planned at 5/s: close enough, no warning
+        parse(tmp_path, close)  # started at 5.96/s: within 10% of 6/s, no warning
     assert [e for e in logs if "requests started at" in str(e["event"])] == []
 
 
