@@ -61,7 +61,9 @@ def shapes(tmp_path: Path) -> dict[str, AIPerfStep]:
         "synthetic chat, AWS": base(tmp_path),
         "completions, local runtime": base(tmp_path, api="completions", url="http://127.0.0.1:8080"),
         "prompts file": base(tmp_path, prompts=FileInput(tmp_path / "prompts.jsonl")),
-        "spread tokens, no warm-up": base(tmp_path, prompts=SyntheticPrompts(512, 256, 64, 32), warm_up_s=0),
+        "spread tokens, no warm-up": base(
+            tmp_path, prompts=SyntheticPrompts(512, 256, 64, 32, distinct=300), warm_up_s=0
+        ),
         "ramp from 0": base(tmp_path, ramp_s=30, duration_s=90, warm_up_s=0, arrival="constant"),
         "ramp from 1/s": base(tmp_path, ramp_s=30, ramp_start_rate=1, duration_s=90, arrival="constant"),
         "goodput": base(tmp_path, goodput=(("time_to_first_token", 500.0), ("inter_token_latency", 40.0))),
