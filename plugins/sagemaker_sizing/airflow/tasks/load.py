@@ -50,6 +50,7 @@ from sagemaker_sizing.airflow.links import GatlingReportLink
 from sagemaker_sizing.airflow.task_ids import INJECTORS
 from sagemaker_sizing.core.conf.model import conf_from_dict, resolved_jar_kind
 from sagemaker_sizing.core.gatling.jar_kind import PROJECT
+from sagemaker_sizing.core.llm.prompts import PromptsError
 from sagemaker_sizing.core.model import LoadItem
 from sagemaker_sizing.core.serde import load_item_from_dict, load_item_to_dict, plan_item_from_dict
 from sagemaker_sizing.paths import GATLING_JAR
@@ -211,8 +212,6 @@ class GatlingLoadOperator(BashOperator):
         step_dir = results_dir / llm_load.step_folder_name(item.output_base_name)
         GatlingReportLink.persist_folder(context, results_dir.name, item.output_base_name)
         url = runtime_host.runtime_url_of(self.aws_conn_id) if self.aws_conn_id else None
-        from sagemaker_sizing.core.llm.prompts import PromptsError
-
         try:
             try:
                 command = llm_load.prepare(sizing_conf, item, step_dir, url)
