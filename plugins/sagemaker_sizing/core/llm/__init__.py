@@ -1,1 +1,2 @@
-"""LLM endpoints (issue 24): the prompts file (``prompts``)."""
+"""LLM steps (workload "llm"): what AIPerf measured (``metrics``: ``LlmMetrics``), read from its
+per-request export (``exports``), and the prompts a step sends (``prompts``)."""
