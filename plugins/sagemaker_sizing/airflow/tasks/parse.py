@@ -155,7 +155,7 @@ class ParseStepOperator(BaseOperator):
         from sagemaker_sizing.core.verdicts.llm_failures import judge_llm_failures
 
         # PLACEHOLDER until llm-size's core/verdicts/llm_requirements.py is in main (same names).
-        from sagemaker_sizing.core.verdicts.llm_slo_placeholder import LlmLimits, check_llm
+        from sagemaker_sizing.core.verdicts.llm_requirements import LlmLimits, check_llm
         from sagemaker_sizing.paths import AIPERF_BIN
 
         step, round_no = item.step, item.round
