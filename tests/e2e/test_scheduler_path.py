@@ -134,7 +134,7 @@ def test_an_llm_run_triggered_through_the_rest_api_recommends_in_llm_terms(
     tis = api.call("GET", f"{runs}?limit=500")["task_instances"]
     parse = next(ti for ti in tis if (ti["task_id"], ti["map_index"]) == ("round_1.parse", 0))
     log = api.call("GET", f"{runs}/round_1.parse/logs/{parse['try_number']}?map_index=0&full_content=true")
-    assert "round 1: ml.g6e.xlarge x1 at 2 req/s" in json.dumps(log)
+    assert f"round 1: ml.g6e.xlarge x1 at {EXAMPLE['llm_start_rps']:g} req/s" in json.dumps(log)
     run_dir = work / "results" / run_folder_name("sagemaker_sizing", run_id)
     data = json.loads((run_dir / "recommendation.json").read_text())
     assert data["status"] == "recommended" and data["llm"]["instance_type"] == "ml.g6e.xlarge"
