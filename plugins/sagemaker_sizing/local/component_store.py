@@ -25,6 +25,13 @@ TRANSITIONAL = ("Creating", "Updating", "Deleting")
 HOLDING = ("Creating", "Updating", "InService")  # statuses whose copies take room on the instances
 
 
+def now_ms() -> datetime.datetime:
+    """moto's naive UTC now, to the millisecond: the precision answers carry, so a time read back
+    from one filters the same component as the stored one."""
+    moment = utcnow()
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 @dataclass
 class FakeInferenceComponent:
     name: str
@@ -40,8 +47,8 @@ class FakeInferenceComponent:
     current_copies: int = 0
     failure_reason: str | None = None
     ready_at: float = 0.0  # time.monotonic() when a Creating/Updating/Deleting status ends
-    creation_time: datetime.datetime = field(default_factory=utcnow)
-    last_modified_time: datetime.datetime = field(default_factory=utcnow)
+    creation_time: datetime.datetime = field(default_factory=now_ms)
+    last_modified_time: datetime.datetime = field(default_factory=now_ms)
 
     @property
     def needs(self) -> Resources:

@@ -25,9 +25,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ValidationError
-from moto.sagemaker.models import FakeEndpoint
 from moto.sagemaker.utils import arn_formatter
 
 from sagemaker_sizing.local import quotas
@@ -46,11 +44,12 @@ from sagemaker_sizing.local.component_store import (
     component_arn,
     components,
     get,
+    now_ms,
 )
 from sagemaker_sizing.local.placement import requirements
 
 if TYPE_CHECKING:
-    from moto.sagemaker.models import SageMakerModelBackend
+    from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
 
     from sagemaker_sizing.local.moto_patches import Delays
 
@@ -85,7 +84,7 @@ def settle(backend: SageMakerModelBackend) -> None:
 
 
 def _finish(backend: SageMakerModelBackend, component: FakeInferenceComponent) -> None:
-    component.last_modified_time = utcnow()
+    component.last_modified_time = now_ms()
     if component.status == "Deleting":
         del components(backend)[component.name]
     elif component.status == "Updating":
@@ -124,7 +123,7 @@ def _place_new(backend: SageMakerModelBackend, component: FakeInferenceComponent
 def _begin(component: FakeInferenceComponent, status: str) -> None:
     component.status = status
     component.ready_at = time.monotonic() + _delay(status)
-    component.last_modified_time = utcnow()
+    component.last_modified_time = now_ms()
 
 
 # ---- the operations ----------------------------------------------------------------------------
@@ -167,10 +166,8 @@ def create(backend: SageMakerModelBackend, params: dict[str, Any]) -> str:
 
 
 def _in_service_endpoint(backend: SageMakerModelBackend, name: str) -> FakeEndpoint:
-    endpoint = backend.endpoints.get(name)
-    if endpoint is None:
-        arn = FakeEndpoint.arn_formatter(name, backend.account_id, backend.region_name)
-        raise ValidationError(message=f"Could not find endpoint '{arn}'.")
+    backend.describe_endpoint(name)  # settles the endpoint's own Creating; "Could not find endpoint" if none
+    endpoint = backend.endpoints[name]
     if endpoint.endpoint_status != "InService":
         raise ValidationError(
             message=f"Endpoint '{endpoint.arn}' is {endpoint.endpoint_status}: inference components "
