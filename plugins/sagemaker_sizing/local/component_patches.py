@@ -5,8 +5,7 @@
 - Endpoint configs for components: a production variant without ``ModelName`` (moto looks every
   variant's model up), with ``ManagedInstanceScaling`` and ``RoutingConfig`` kept and shown by
   DescribeEndpoint, and the config's ``ExecutionRoleArn`` (moto drops it; such a config needs one,
-  as on AWS) kept and shown. Instance types of resources/instance_resources.json are valid
-  (moto's own list stops at 2019's).
+  as on AWS) kept and shown.
 - DeleteEndpoint refused while the endpoint hosts components; tags on a component's ARN.
 - Application Auto Scaling accepts ``sagemaker:inference-component:DesiredCopyCount`` on
   ``inference-component/<name>`` (moto's enum of dimensions lacks it).
@@ -19,13 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker.exceptions import ValidationError
-from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
+from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
 from sagemaker_sizing.local import inference_components as ic
 from sagemaker_sizing.local.component_listing import list_summaries
 from sagemaker_sizing.local.component_store import get, hosted_on
-from sagemaker_sizing.local.placement import instance_resources
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -60,14 +58,6 @@ def _check_component_variant(variant: dict[str, Any]) -> None:
         raise ValidationError(
             message=f"ManagedInstanceScaling MinInstanceCount ({low}) exceeds MaxInstanceCount ({high})."
         )
-
-
-def _validate_instance_type(original: Callable[..., None]) -> Callable[..., None]:
-    def validate(self: FakeEndpointConfig, instance_type: str) -> None:
-        if instance_resources(instance_type) is None:
-            original(self, instance_type)
-
-    return validate
 
 
 def _create_endpoint_config(original: Callable[..., ActionResult]) -> Callable[..., ActionResult]:
@@ -194,8 +184,6 @@ def apply(delays: Delays) -> None:
     backend._get_resource_from_arn = _resource_from_arn(backend._get_resource_from_arn)
     for name in ("describe_endpoint", "list_endpoints"):
         setattr(backend, name, _settling(getattr(backend, name)))
-    config: Any = FakeEndpointConfig
-    config.validate_instance_type = _validate_instance_type(config.validate_instance_type)
     endpoint: Any = FakeEndpoint
     endpoint._process_production_variants = _process_variants(endpoint._process_production_variants)
     response: Any = SageMakerResponse
