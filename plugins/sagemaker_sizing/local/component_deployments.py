@@ -32,6 +32,13 @@ class ComponentDeployment:
     copies: int  # CurrentCopyCount: the copies that serve
     desired_copies: int
     created: str  # CreationTime: tells a re-created component from the old one
+    image: str = ""  # its model's container image (an LLM container's, issue 24, or not)
+    hf_model_id: str | None = None  # its model's HF_MODEL_ID, which picks the LLM profile
+
+    @property
+    def identity(self) -> tuple[str, Resources]:
+        """Changes when the component is re-created or its compute per copy changes."""
+        return (self.created, self.needs)
 
 
 @dataclass(frozen=True)
@@ -43,8 +50,12 @@ class RoutingError:
     message: str
 
 
-def read_components(sagemaker: Any) -> dict[str, tuple[ComponentDeployment, ...]]:
-    """Every component, by endpoint name, oldest first (the order the control plane places them)."""
+def read_components(
+    sagemaker: Any, models: dict[str, tuple[str, str | None]] | None = None
+) -> dict[str, tuple[ComponentDeployment, ...]]:
+    """Every component, by endpoint name, oldest first (the order the control plane places them),
+    with its model's image and HF_MODEL_ID (``models`` caches them by model name)."""
+    models = {} if models is None else models
     by_endpoint: dict[str, list[ComponentDeployment]] = {}
     for page in sagemaker.get_paginator("list_inference_components").paginate(
         SortBy="CreationTime", SortOrder="Ascending"
@@ -56,12 +67,34 @@ def read_components(sagemaker: Any) -> dict[str, tuple[ComponentDeployment, ...]
                 )
             except Exception:  # deleted between list and describe
                 continue
-            component = _deployment(described)
+            component = _deployment(described, _model(sagemaker, described, models))
             by_endpoint.setdefault(component.endpoint_name, []).append(component)
     return {name: tuple(found) for name, found in by_endpoint.items()}
 
 
-def _deployment(described: dict[str, Any]) -> ComponentDeployment:
+def _model(
+    sagemaker: Any, described: dict[str, Any], models: dict[str, tuple[str, str | None]]
+) -> tuple[str, str | None]:
+    """The component's container image and HF_MODEL_ID: its model's (read once), or its own container's."""
+    spec = described.get("Specification") or {}
+    name = spec.get("ModelName")
+    if not name:
+        container = spec.get("Container") or {}
+        return str(container.get("DeployedImage", {}).get("SpecifiedImage", "")), None
+    if name not in models:
+        try:
+            model = sagemaker.describe_model(ModelName=name)
+        except Exception:  # deleted, or not readable now: not cached, read again next time
+            return "", None
+        container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
+        models[name] = (
+            str(container.get("Image", "")),
+            (container.get("Environment") or {}).get("HF_MODEL_ID"),
+        )
+    return models[name]
+
+
+def _deployment(described: dict[str, Any], model: tuple[str, str | None] = ("", None)) -> ComponentDeployment:
     spec = described.get("Specification") or {}
     runtime = described.get("RuntimeConfig") or {}
     return ComponentDeployment(
@@ -74,6 +107,8 @@ def _deployment(described: dict[str, Any]) -> ComponentDeployment:
         copies=int(runtime.get("CurrentCopyCount") or 0),
         desired_copies=int(runtime.get("DesiredCopyCount") or 0),
         created=str(described.get("CreationTime")),
+        image=model[0],
+        hf_model_id=model[1],
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sagemaker_sizing.local.autoscaler import CONCURRENCY_METRIC, INVOCATIONS_METRIC, ScalingPolicy
+from sagemaker_sizing.local.component_deployments import ComponentDeployment, read_components
 from sagemaker_sizing.local.llm_profiles import is_llm_image
 from sagemaker_sizing.local.serverless import ServerlessConfig
 
@@ -47,6 +48,8 @@ class Deployment:
     serverless: ServerlessConfig | None = None  # a serverless variant (issue 17)
     llm: LlmModel | None = None  # the variant's model serves an LLM (issue 24)
     routing: str | None = None  # the variant's RoutingConfig.RoutingStrategy, if any
+    hosts_components: bool = False  # a variant without a model: inference components (issue 25)
+    components: tuple[ComponentDeployment, ...] = ()  # its components, oldest first
 
     @property
     def identity(self) -> tuple[str, str, str]:
@@ -72,14 +75,16 @@ class ControlPlaneReader:
         self.sagemaker, self.scaling = make_clients(url, region, access_key, secret_key)
         self._configs: dict[str, dict[str, Any]] = {}  # endpoint configs are immutable
         self._llm: dict[str, LlmModel | None] = {}  # per endpoint config: its model, read once
+        self._models: dict[str, tuple[str, str | None]] = {}  # components' models: image, HF_MODEL_ID
 
     def read(self) -> dict[str, Deployment]:
         policies = self._scaling_policies()
+        components = read_components(self.sagemaker, self._models)
         found: dict[str, Deployment] = {}
         for summary in self._paginate("list_endpoints", "Endpoints"):
             name = summary["EndpointName"]
             try:
-                found[name] = self._deployment(name, policies)
+                found[name] = self._deployment(name, policies, components.get(name, ()))
             except Exception as exc:  # deleted between list and describe
                 LOG.debug("skipping endpoint %s: %s", name, exc)
         return found
@@ -95,7 +100,9 @@ class ControlPlaneReader:
             self._configs[name] = self.sagemaker.describe_endpoint_config(EndpointConfigName=name)
         return self._configs[name]
 
-    def _deployment(self, name: str, policies: dict[str, ScalingPolicy]) -> Deployment:
+    def _deployment(
+        self, name: str, policies: dict[str, ScalingPolicy], components: tuple[ComponentDeployment, ...] = ()
+    ) -> Deployment:
         endpoint = self.sagemaker.describe_endpoint(EndpointName=name)
         variant = self._config(endpoint["EndpointConfigName"])["ProductionVariants"][0]
         live: dict[str, Any] = next(
@@ -115,6 +122,8 @@ class ControlPlaneReader:
             serverless=_serverless_config(variant.get("ServerlessConfig")),
             llm=self._llm_model(endpoint["EndpointConfigName"], variant.get("ModelName")),
             routing=(variant.get("RoutingConfig") or {}).get("RoutingStrategy"),
+            hosts_components=not variant.get("ModelName") and not variant.get("ServerlessConfig"),
+            components=components,
         )
 
     def _llm_model(self, config_name: str, model_name: str | None) -> LlmModel | None:
