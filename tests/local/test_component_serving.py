@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 from sagemaker_sizing.local import llm_knee
+from sagemaker_sizing.local.autoscaler import COPY_CONCURRENCY_METRIC, ScalingPolicy
 from sagemaker_sizing.local.capacity import load_profile
 from sagemaker_sizing.local.component_deployments import ComponentDeployment
 from sagemaker_sizing.local.component_serving import ComponentHost, copy_share, llm_copy_spec
@@ -101,3 +103,42 @@ def test_requests_reach_only_the_named_components_copies() -> None:
     server.submit(0.0, 100, 10, Sink())
     assert served.servers["a"].invocations == 1 and served.servers["b"].invocations == 0
     assert served.invocations == 1
+
+
+def test_a_copy_count_policy_scales_the_copies_on_concurrency_per_copy() -> None:
+    """Virtual time at 1000x: 10 s datapoints every 10 ms, a new copy in service 240 ms after."""
+    served = ComponentHost(
+        load_profile(),
+        LLM,
+        G5_12XL,
+        1,
+        seed=1,
+        schedule=lambda *args: None,
+        routing=None,
+        time_compression=1000,
+    )
+    policy = ScalingPolicy(min_count=1, max_count=3, target=1.0, metric=COPY_CONCURRENCY_METRIC)
+    scaled = dataclasses.replace(component("a", 1), scaling=policy)
+    served.update([scaled], 0.0)
+    server = served.servers["a"]
+    assert isinstance(server, LlmEndpoint)
+
+    class Sink:
+        def on_tokens(self, sequence: Any, now: float) -> None: ...
+        def on_failed(self, sequence: Any, now: float, reason: str) -> None: ...
+
+    for _ in range(4):  # 4 requests in flight on 1 copy: 4 per copy, 4 x the target
+        server.submit(0.0, 100, 1000, Sink())
+    decided = [served.autoscale(t / 1000) for t in (11, 22, 33)]
+    assert decided == [[], [], []] and served.autoscalers["a"].pending_count == 3  # at most max_count
+    assert served.autoscale(0.3) == [("a", 3)]
+    served.set_copies("a", 3, 0.3)
+    assert server.instance_count == 3
+    # The control plane still Updating shows the old count: the copies asked for keep serving.
+    served.update([dataclasses.replace(scaled, status="Updating")], 0.31)
+    assert server.instance_count == 3
+    # It could place only 2: that is what serves.
+    served.update([dataclasses.replace(scaled, copies=2)], 0.4)
+    assert server.instance_count == 2
+    served.update([component("a", 2)], 0.5)  # the policy deregistered
+    assert served.autoscalers == {}

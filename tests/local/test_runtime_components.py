@@ -5,7 +5,9 @@ an instance, and the ground truth per copy."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -13,9 +15,13 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from sagemaker_sizing.local import llm_knee, running_local_sagemaker
+from sagemaker_sizing.local.autoscaler import COPY_CONCURRENCY_METRIC
+from sagemaker_sizing.local.capacity import DEFAULT_PROFILE_PATH
 from sagemaker_sizing.local.component_serving import llm_copy_spec
 from sagemaker_sizing.local.llm_profiles import load_llm_profiles
 from sagemaker_sizing.local.seeding import SEED_ROLE_ARN
+
+from .conftest import wait_for
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -30,7 +36,16 @@ GPU = "ml.g5.12xlarge"  # 4 GPUs
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSageMakerStatus]:
     folder = tmp_path_factory.mktemp("components-runtime")
-    with running_local_sagemaker(folder, models=(CLASSIC,), llm_models=(LLM,)) as started:
+    profile = json.loads(DEFAULT_PROFILE_PATH.read_text())  # at 30x: new copies in service in 1 s
+    profile["autoscaling"].update({"instance_startup_s": 30.0, "default_scale_out_cooldown_s": 30.0})
+    (folder / "profile.json").write_text(json.dumps(profile))
+    with running_local_sagemaker(
+        folder / "state",
+        time_compression=30,
+        profile=folder / "profile.json",
+        models=(CLASSIC,),
+        llm_models=(LLM,),
+    ) as started:
         yield started
 
 
@@ -190,3 +205,60 @@ def test_a_component_made_a_moment_ago_is_routed_at_once(local: LocalSageMakerSt
         EndpointName=endpoint, InferenceComponentName="ic-new", Body=_chat(2), ContentType="application/json"
     )
     assert json.loads(answer["Body"].read())["usage"]["completion_tokens"] == 2
+
+
+def test_copy_autoscaling_adds_copies_under_concurrency(local: LocalSageMakerStatus, endpoint: str) -> None:
+    sm = local.client("sagemaker")
+    sm.create_inference_component(
+        InferenceComponentName="ic-scaled",
+        EndpointName=endpoint,
+        Specification={
+            "ModelName": LLM,
+            "ComputeResourceRequirements": {
+                "MinMemoryRequiredInMb": 4096,
+                "NumberOfAcceleratorDevicesRequired": 1,
+            },
+        },
+        RuntimeConfig={"CopyCount": 1},
+    )
+    target = {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": "inference-component/ic-scaled",
+        "ScalableDimension": "sagemaker:inference-component:DesiredCopyCount",
+    }
+    scaling = local.client("application-autoscaling")
+    scaling.register_scalable_target(**target, MinCapacity=1, MaxCapacity=2)
+    scaling.put_scaling_policy(
+        PolicyName="copies",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 1.0,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": COPY_CONCURRENCY_METRIC},
+        },
+        **target,
+    )
+    time.sleep(1.5)  # the runtime's poll sees the policy
+    runtime = _runtime(local)
+
+    def stream() -> None:
+        response = runtime.invoke_endpoint_with_response_stream(
+            EndpointName=endpoint, InferenceComponentName="ic-scaled", Body=_chat(60, stream=True)
+        )
+        for _ in response["Body"]:
+            pass
+
+    with ThreadPoolExecutor(4) as pool:  # 4 streams of ~3 s on 1 copy: 4 in flight per copy, target 1
+        for future in [pool.submit(stream) for _ in range(4)]:
+            future.result()
+    wait_for(
+        lambda: (
+            sm.describe_inference_component(InferenceComponentName="ic-scaled")["RuntimeConfig"][
+                "CurrentCopyCount"
+            ]
+            == 2
+        ),
+        timeout_s=20,
+    )
+    served = _state(local, f"/_local/endpoints/{endpoint}")
+    assert served["components"]["ic-scaled"]["copies"] == 2
+    assert {"component": "ic-scaled", "from": 1, "to": 2}.items() <= served["scaling_events"][-1].items()

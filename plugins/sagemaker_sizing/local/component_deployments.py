@@ -18,6 +18,8 @@ from sagemaker_sizing.local.placement import Packing, Resources, instance_resour
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from sagemaker_sizing.local.autoscaler import ScalingPolicy
+
 COMPONENT_HEADER = "x-amzn-sagemaker-inference-component"  # lower case, as the runtime reads headers
 
 
@@ -34,6 +36,7 @@ class ComponentDeployment:
     created: str  # CreationTime: tells a re-created component from the old one
     image: str = ""  # its model's container image (an LLM container's, issue 24, or not)
     hf_model_id: str | None = None  # its model's HF_MODEL_ID, which picks the LLM profile
+    scaling: ScalingPolicy | None = None  # target tracking of its copy count, if registered
 
     @property
     def identity(self) -> tuple[str, Resources]:

@@ -14,6 +14,10 @@ model, so the copies on one instance together have what the whole instance has:
 - any other model: each copy is the share of the instance's worker slots (at least one) of the
   queueing model (``queueing``), at the instance's speed.
 
+A component with a target-tracking policy on its copy count (concurrent requests per copy) gets
+an :class:`~sagemaker_sizing.local.autoscaler.Autoscaler` of its own; the registry applies what it
+decides to the copies and writes it to the control plane (UpdateInferenceComponentRuntimeConfig).
+
 Real tensor parallelism does not scale linearly, so a copy on a part of a big instance is slower
 here than on the small instance with as many accelerators: the model keeps the instance's total
 capacity, and no more, for the copies that share it.
@@ -25,6 +29,7 @@ import dataclasses
 import zlib
 from typing import TYPE_CHECKING, Any
 
+from sagemaker_sizing.local.autoscaler import Autoscaler
 from sagemaker_sizing.local.capacity import InstanceProfile
 from sagemaker_sizing.local.llm_profiles import LlmInstanceSpec, is_llm_image
 from sagemaker_sizing.local.llm_serving import LlmEndpoint
@@ -80,8 +85,10 @@ class ComponentHost:
         seed: int,
         schedule: Callable[..., Any] | None,
         routing: str | None,
+        time_compression: float = 1.0,
     ) -> None:
         self._profile = profile
+        self._compression = time_compression
         self._llm = llm
         self.instance_type = instance_type
         self.instance = instance_resources(instance_type) or Resources(1.0, 1.0, 0.0)
@@ -91,6 +98,8 @@ class ComponentHost:
         self._routing = routing
         self.servers: dict[str, CopyServer] = {}
         self._identities: dict[str, tuple[str, Resources]] = {}
+        self._known: dict[str, int] = {}  # copies last read from (or written to) the control plane
+        self.autoscalers: dict[str, Autoscaler] = {}
         self.components: dict[str, ComponentDeployment] = {}
 
     # ---- what the registry reads of any queue --------------------------------------------------
@@ -117,19 +126,52 @@ class ComponentHost:
     # ---- the components --------------------------------------------------------------------------
 
     def update(self, components: Sequence[ComponentDeployment], now: float) -> None:
-        """Follow the control plane: new components get a server, changed compute a new one,
-        changed copy counts more or fewer copies; components gone are dropped."""
+        """Follow the control plane: new components get a server, changed compute a new one, a
+        copy count changed there (not while Updating: the count asked for is already served)
+        more or fewer copies; components gone are dropped."""
         wanted = {c.name: c for c in components}
         for name in list(self.servers):
             if name not in wanted:
-                del self.servers[name], self._identities[name]
+                del self.servers[name], self._identities[name], self._known[name]
+                self.autoscalers.pop(name, None)
         for name, component in wanted.items():
             if self._identities.get(name) != component.identity:
                 self.servers[name] = self._server(component)
                 self._identities[name] = component.identity
-            elif self.servers[name].instance_count != component.copies:
+                self._known[name] = component.copies
+            elif component.status != "Updating" and component.copies != self._known[name]:
                 self.servers[name].set_instance_count(component.copies, now)
+                self._known[name] = component.copies
+            self._follow_policy(name, component, now)
         self.components = wanted
+
+    def _follow_policy(self, name: str, component: ComponentDeployment, now: float) -> None:
+        policy = component.scaling
+        if policy is None:
+            self.autoscalers.pop(name, None)
+        elif name not in self.autoscalers or self.autoscalers[name].metric != policy.metric:
+            self.autoscalers[name] = Autoscaler(
+                self._profile.autoscaling, self._compression, now, policy.metric
+            )
+
+    def autoscale(self, now: float) -> list[tuple[str, int]]:
+        """Each autoscaled component's new copy count, when its policy changes it."""
+        changes: list[tuple[str, int]] = []
+        for name, autoscaler in self.autoscalers.items():
+            server, policy = self.servers[name], self.components[name].scaling
+            if policy is None:
+                continue
+            count = autoscaler.tick(
+                now, server.invocations, server.instance_count, policy, server.in_flight_area(now)
+            )
+            if count is not None and count != server.instance_count:
+                changes.append((name, count))
+        return changes
+
+    def set_copies(self, name: str, count: int, now: float) -> None:
+        """The autoscaler's count, served at once and known as written to the control plane."""
+        self.servers[name].set_instance_count(count, now)
+        self._known[name] = count
 
     def server(self, name: str) -> CopyServer | None:
         return self.servers.get(name)
@@ -159,8 +201,12 @@ class ComponentHost:
         out: dict[str, Any] = {}
         for name, server in self.servers.items():
             component = self.components[name]
+            autoscaler = self.autoscalers.get(name)
             state: dict[str, Any] = {
                 "copies": server.instance_count,
+                "autoscaling": None if component.scaling is None else vars(component.scaling),
+                "pending_copies": None if autoscaler is None else autoscaler.pending_count,
+                "datapoints": [] if autoscaler is None else autoscaler.datapoints[-30:],
                 "share_of_instance": copy_share(component.needs, self.instance),
                 "invocations": server.invocations,
                 "errors": server.errors,

@@ -9,6 +9,7 @@ GIL from the event loop while answers are due.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -18,13 +19,18 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sagemaker_sizing.local.autoscaler import CONCURRENCY_METRIC, INVOCATIONS_METRIC, ScalingPolicy
+from sagemaker_sizing.local.autoscaler import (
+    CONCURRENCY_METRIC,
+    COPY_CONCURRENCY_METRIC,
+    INVOCATIONS_METRIC,
+    ScalingPolicy,
+)
 from sagemaker_sizing.local.component_deployments import ComponentDeployment, read_components
 from sagemaker_sizing.local.llm_profiles import is_llm_image
 from sagemaker_sizing.local.serverless import ServerlessConfig
 
 LOG = logging.getLogger(__name__)
-TRACKED_METRICS = (INVOCATIONS_METRIC, CONCURRENCY_METRIC)
+TRACKED_METRICS = (INVOCATIONS_METRIC, CONCURRENCY_METRIC, COPY_CONCURRENCY_METRIC)
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,12 @@ class ControlPlaneReader:
 
     def read(self) -> dict[str, Deployment]:
         policies = self._scaling_policies()
-        components = read_components(self.sagemaker, self._models)
+        components = {
+            endpoint: tuple(
+                dataclasses.replace(c, scaling=policies.get(f"inference-component/{c.name}")) for c in found
+            )
+            for endpoint, found in read_components(self.sagemaker, self._models).items()
+        }
         found: dict[str, Deployment] = {}
         for summary in self._paginate("list_endpoints", "Endpoints"):
             name = summary["EndpointName"]
@@ -181,6 +192,12 @@ class ControlPlaneReader:
             ],
         )
 
+    def set_copy_count(self, component_name: str, count: int) -> None:
+        """Make the component's copy count the autoscaler's (what AWS autoscaling itself calls)."""
+        self.sagemaker.update_inference_component_runtime_config(
+            InferenceComponentName=component_name, DesiredRuntimeConfig={"CopyCount": count}
+        )
+
 
 def _serverless_config(raw: dict[str, Any] | None) -> ServerlessConfig | None:
     if not raw:
@@ -223,6 +240,11 @@ def _child_set_instance_count(deployment: Deployment, count: int) -> None:
     _CHILD_READER.set_instance_count(deployment, count)
 
 
+def _child_set_copy_count(component_name: str, count: int) -> None:
+    assert _CHILD_READER is not None
+    _CHILD_READER.set_copy_count(component_name, count)
+
+
 class ControlPlaneWatcher:
     """:class:`ControlPlaneReader`'s calls, run one at a time in a child process and awaited."""
 
@@ -240,6 +262,11 @@ class ControlPlaneWatcher:
     async def set_instance_count(self, deployment: Deployment, count: int) -> None:
         await asyncio.get_running_loop().run_in_executor(
             self._executor, _child_set_instance_count, deployment, count
+        )
+
+    async def set_copy_count(self, component_name: str, count: int) -> None:
+        await asyncio.get_running_loop().run_in_executor(
+            self._executor, _child_set_copy_count, component_name, count
         )
 
     def close(self) -> None:

@@ -159,6 +159,7 @@ class EndpointRegistry:
                 seed=seed,
                 schedule=self._call_at if self._schedule is not None else None,
                 routing=deployment.routing,
+                time_compression=self.time_compression,
             )
         if deployment.serverless is not None:
             return ServerlessPool(
@@ -203,6 +204,22 @@ class EndpointRegistry:
                 count = live.autoscaler.tick(now, queue.invocations, queue.instance_count, policy, area)
                 if count is not None and count != live.queue.instance_count:
                     await self._scale(live, count, now)
+            for live in list(self.endpoints.values()):
+                if isinstance(live.queue, ComponentHost) and live.deployment.status == "InService":
+                    for component, copies in live.queue.autoscale(now):
+                        await self._scale_copies(live, live.queue, component, copies, now)
+
+    async def _scale_copies(
+        self, live: LiveEndpoint, host: ComponentHost, component: str, count: int, now: float
+    ) -> None:
+        before = host.servers[component].instance_count
+        LOG.info("autoscaling %s of %s: %s -> %s copies", component, live.deployment.name, before, count)
+        live.scaling_events.append({"at": time.time(), "component": component, "from": before, "to": count})
+        host.set_copies(component, count, now)
+        try:
+            await self._reader.set_copy_count(component, count)
+        except Exception as exc:
+            LOG.warning("cannot write the copy count of %s: %s", component, exc)
 
     async def _scale(self, live: LiveEndpoint, count: int, now: float) -> None:
         LOG.info("autoscaling %s: %s -> %s instances", live.deployment.name, live.queue.instance_count, count)
