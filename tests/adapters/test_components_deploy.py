@@ -210,6 +210,9 @@ def test_copies_that_do_not_fit_fail_with_sagemakers_reason(
     # The run's retry: a Failed component is replaced, not updated.
     result = deploy(components, spec(copies_a=3, models=("a",)))
     assert [c["copies"] for c in result["components"]] == [3]
+    # More copies than the endpoint's instances hold, asked of an existing component: said, not hidden.
+    with pytest.raises(ComponentFailedError, match=r"copies not all placed .*: 8 of 9"):
+        deploy(components, spec(copies_a=9, models=("a",)))
 
 
 def test_deploy_waits_out_creating_and_updating(

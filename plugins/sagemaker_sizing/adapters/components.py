@@ -172,6 +172,13 @@ class ComponentManager:
                 name, component_name, wanted[component_name], current.get(component_name), tags
             )
         described = {n: self.wait_in_service(n) for n in wanted}
+        short = [
+            f"{n}: {d['RuntimeConfig'].get('CurrentCopyCount')} of {wanted[n].copies}"
+            for n, d in described.items()
+            if int(d["RuntimeConfig"].get("CurrentCopyCount") or 0) < wanted[n].copies
+        ]
+        if short:  # an update SageMaker could not place all of: not the deployment asked for
+            raise ComponentFailedError(f"copies not all placed on {name} ({'; '.join(short)})")
         for component_name, component in wanted.items():
             created += self._scale(component_name, component, run_key, tags)
         endpoint = self.endpoints._describe_endpoint(name) or {}
