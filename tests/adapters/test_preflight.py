@@ -168,6 +168,22 @@ def test_denied_actions_are_listed_and_block() -> None:
     assert finding.severity is Severity.BLOCKING
     assert "application-autoscaling:PutScalingPolicy, sagemaker:CreateEndpoint" in finding.message
     simulated = {a for call in iam.calls for a in call["ActionNames"]}
+    every = {a for actions, _ in policy_statements() for a in actions}
+    # An endpoint-hosted (tps) run is not asked for what only inference components call.
+    assert simulated == every - preflight.COMPONENT_ONLY_ACTIONS
+    assert "sagemaker:ListInferenceComponents" in simulated  # teardown lists components always
+
+
+def test_a_tps_run_is_not_refused_for_component_actions_a_components_run_is() -> None:
+    denied = {"sagemaker:CreateInferenceComponent", "iam:PassRole"}
+    assert preflight.check_permissions(ScriptedAccount(ScriptedIam(denied=denied)), conf()) == []
+    raw = json.loads((EXAMPLES / "components.conf.json").read_text())
+    components = load_conf(raw, base_dir=EXAMPLES)
+    iam = ScriptedIam(denied=denied)
+    (finding,) = preflight.check_permissions(ScriptedAccount(iam), components)
+    assert finding.severity is Severity.BLOCKING
+    assert "iam:PassRole, sagemaker:CreateInferenceComponent" in finding.message
+    simulated = {a for call in iam.calls for a in call["ActionNames"]}
     assert simulated == {a for actions, _ in policy_statements() for a in actions}
 
 

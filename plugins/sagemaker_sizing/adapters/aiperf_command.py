@@ -122,6 +122,9 @@ class AIPerfStep:
     artifact_dir: Path
     prompts: SyntheticPrompts | FileInput
     url: str | None = None
+    # An endpoint of inference components: the component the requests address
+    # (X-Amzn-SageMaker-Inference-Component).
+    inference_component: str | None = None
     api: Literal["chat", "completions"] = "chat"
     arrival: str = "poisson"
     ramp_s: float = 0
@@ -189,6 +192,11 @@ def aiperf_argv(step: AIPerfStep) -> list[str]:
         "--aws-region",
         step.region,
         *(["--url", step.url] if step.url else []),
+        *(
+            ["--sagemaker-inference-component-name", step.inference_component]
+            if step.inference_component
+            else []
+        ),
         "--tokenizer",
         str(step.tokenizer),
         "--use-server-token-count",

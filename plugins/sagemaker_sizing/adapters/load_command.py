@@ -7,6 +7,7 @@ are read for the load.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
@@ -19,6 +20,7 @@ from sagemaker_sizing.adapters.aiperf_command import (
     aiperf_shell_command,
 )
 from sagemaker_sizing.adapters.gatling_command import GatlingStep, gatling_shell_command
+from sagemaker_sizing.core.components.models import component_models
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -87,6 +89,8 @@ def aiperf_step(conf: SizingConf, item: LoadItem, step_dir: Path, url: str | Non
     local SageMaker's); None lets AIPerf derive it from the region.
     """
     step = item.plan.step
+    if step.components:
+        return component_aiperf_step(conf, item, step_dir, url)
     if item.injectors != 1:
         raise ValueError(f"an LLM step runs one AIPerf process, got {item.injectors} injectors")
     llm: Any = conf  # the LLM fields (llm-size's conf); read with their documented defaults
@@ -134,3 +138,40 @@ def runtime_url(host: str | None) -> str | None:
         return None
     host = host.strip().rstrip("/")
     return host if "://" in host else f"https://{host}"
+
+
+def component_aiperf_step(conf: SizingConf, item: LoadItem, step_dir: Path, url: str | None) -> AIPerfStep:
+    """The AIPerf command of one model of an endpoint of inference components: injector j loads the
+    j-th model the step loads, at that model's rate (its share of a ramp), with its token mix and
+    SLOs, addressing its component (``--sagemaker-inference-component-name``)."""
+    step = item.plan.step
+    index = step.models_loaded[item.injector]
+    model = component_models(conf)[index]
+    rate = step.rates[index]
+    ramp_start = step.ramp_start_tps * rate / step.steady_state_tps if step.steady_state_tps else 0.0
+    share = dataclasses.replace(  # this model's load alone, as an LLM step of its own
+        step,
+        steady_state_tps=rate,
+        ramp_start_tps=ramp_start,
+        copies=(),
+        rates=(),
+        min_copies=(),
+        copy_targets=(),
+    )
+    single = dataclasses.replace(
+        item, plan=dataclasses.replace(item.plan, step=share, injectors=1), injector=0
+    )
+    llm = conf.model_copy(
+        update={
+            "llm_model_id": model.model_id,
+            "llm_input_tokens_mean": model.input_tokens_mean,
+            "llm_output_tokens_mean": model.output_tokens_mean,
+            "ttft_p99_ms": model.limits.ttft_p99_ms,
+            "itl_p99_ms": model.limits.itl_p99_ms,
+            "latency_success_p99": model.limits.e2e_p99_ms,
+            "hosting": "endpoint",
+            "models": (),
+        }
+    )
+    command = aiperf_step(llm, dataclasses.replace(single, start_at_epoch_ms=None), step_dir, url)
+    return dataclasses.replace(command, inference_component=item.plan.component_names[item.injector])

@@ -104,6 +104,26 @@ def policy_statements(path: Path = IAM_POLICY) -> list[tuple[list[str], list[str
     return out
 
 
+# What only an endpoint of inference components calls (issue 25): a run hosting its model on the
+# endpoint's variant is not refused for lacking them. ListInferenceComponents stays for every run:
+# teardown and orphans list components with the endpoints.
+COMPONENT_ONLY_ACTIONS = frozenset(
+    {
+        "sagemaker:CreateInferenceComponent",
+        "sagemaker:DescribeInferenceComponent",
+        "sagemaker:UpdateInferenceComponent",
+        "sagemaker:UpdateInferenceComponentRuntimeConfig",
+        "sagemaker:DeleteInferenceComponent",
+        "iam:PassRole",
+    }
+)
+
+
+def needed_actions(actions: list[str], conf: SizingConf) -> list[str]:
+    """The actions of a policy statement this conf's run calls (by its hosting)."""
+    return [a for a in actions if conf.hosts_components or a not in COMPONENT_ONLY_ACTIONS]
+
+
 def concrete_resource(pattern: str, conf: SizingConf, account: str) -> str:
     """The ARN a run would touch for a policy resource: its endpoint (config) names, its model;
     ``*`` where the run's resource is not known before the run."""
@@ -162,7 +182,10 @@ def check_permissions(account: Account, conf: SizingConf) -> list[Finding]:
         account_id = principal.split(":")[4] or "*"
         iam = account.client("iam")
         results = []
-        for actions, resources in statements:
+        for all_actions, resources in statements:
+            actions = needed_actions(all_actions, conf)
+            if not actions:
+                continue
             arns = sorted({concrete_resource(r, conf, account_id) for r in resources})
             pages = iam.get_paginator("simulate_principal_policy").paginate(
                 PolicySourceArn=principal, ActionNames=actions, ResourceArns=arns, ContextEntries=_TAG_CONTEXT

@@ -218,6 +218,8 @@ class GatlingLoadOperator(BashOperator):
             except PromptsError as exc:  # a file that changed since validate: no retry helps
                 raise AirflowFailException(f"AIPerf was not started: {exc}") from exc
             self.bash_command = shell_command(command)
+            # One AIPerf per model on an endpoint of inference components: started together.
+            wait_until(item.start_at_epoch_ms)
             if not Path(command.aiperf).is_file():
                 self.log.error("AIPerf is not installed at %s: run `make setup` (stage 3c)", command.aiperf)
             self._tmp_dir = tempfile.mkdtemp(prefix="sagemaker-sizing-aiperf-")
@@ -323,9 +325,21 @@ def wait_for_foreign_jar(
     start_ms = command.start_at_epoch_ms
     if start_ms is None or Path(command.jar).resolve() == GATLING_JAR.resolve():
         return 0.0
+    return wait_until(start_ms, now=now, sleep=sleep)
+
+
+def wait_until(
+    start_ms: int | None,
+    *,
+    now: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> float:
+    """Sleep until a step's shared start instant (epoch ms; None: at once); the seconds slept."""
+    if start_ms is None:
+        return 0.0
     delay = start_ms / 1000.0 - now()
     if delay <= 0:
-        log.warning("the step's start instant passed %.2f s ago: starting the jar at once", -delay)
+        log.warning("the step's start instant passed %.2f s ago: starting at once", -delay)
         return 0.0
     log.info("waiting %.2f s for the step's shared start instant", delay)
     sleep(delay)

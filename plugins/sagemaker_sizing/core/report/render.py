@@ -108,6 +108,7 @@ def build_report_context(
     """
     conf, outcome, recommendation = content.inputs, content.outcome, content.recommendation
     rec = recommendation_to_dict(recommendation)
+    rec.pop("components", None)  # its own block, below
     peak_tps = number(conf.get("peak_tps"))
     rec["invocations_target_formula"] = _perfsize_formula(peak_tps, recommendation)
     rec["aws_formula_invocations_target_formula"] = _aws_formula(
@@ -163,6 +164,13 @@ def build_report_context(
         # An LLM sizing (issue 24): ``workload``, the ``llm`` block (core.report.llm.LLM_BLOCK_KEYS,
         # exactly) and what the report says around it (``llm_details``).
         **llm,
+        # An endpoint of inference components (issue 25): its type, managed instance scaling, and
+        # per model its compute per copy, copies, target and cost share.
+        **(
+            {}
+            if recommendation.components is None
+            else {"inference_components": recommendation.components.to_dict()}
+        ),
     }
 
 

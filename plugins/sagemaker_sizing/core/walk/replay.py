@@ -12,6 +12,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sagemaker_sizing.core.components.answer import ComponentsAnswer
 from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
 from sagemaker_sizing.core.verdicts.outcome import ErrorCategory
 from sagemaker_sizing.core.walk.targets import CONCURRENCY_METRIC, INVOCATIONS_METRIC
@@ -61,6 +62,8 @@ class Findings:
     aws_formula_invocations_target: int | None = None
     # An LLM walk's autoscaling target: concurrent requests per instance (core.walk.targets).
     concurrency_target: float | None = None
+    # An endpoint of inference components (core.walk.components): what it answers.
+    components: ComponentsAnswer | None = None
     explanation: list[str] = field(default_factory=list)
     # Serverless Inference (core.walk.serverless): what its phase found, and the metrics of every
     # step replayed so far (the phase sizes concurrency from a measured latency).
@@ -103,6 +106,7 @@ class Findings:
             aws_formula_invocations_target=self.aws_formula_invocations_target,
             hourly_cost_usd=hourly,
             explanation=tuple(self.explanation),
+            components=self.components,
             **self._target(),
         )
 

@@ -1,0 +1,405 @@
+"""The walk of an endpoint of inference components (``hosting: "inference_components"``, issue 25).
+
+1. **What fits.** Per type, the copies of each model one instance holds (its compute per copy
+   against the instance table); a type where a model's copy does not fit is dropped.
+2. **The rate one copy holds.** Per model and type, a lane of adaptive's (``adaptive.Lane``): one
+   copy on one instance (its endpoint of its own), growth then bisection on request rate within
+   that model's SLOs. All lanes run side by side, a round at a time.
+3. **Copies and instances.** Per type, each model needs ``ceil(peak / rate per copy)`` copies; the
+   instances are the fewest that hold every model's copies, packed first fit by compute
+   (largest copies first, as the components are created); the cheapest type wins.
+4. **Endurance, all models at once.** That fleet with every model at its peak (one AIPerf per
+   model, started together, each judged on its own SLOs) for the endurance minutes; a model that
+   misses its SLOs gets one more copy (and the packing more instances if need be), up to
+   ``endurance_retries`` per type, and the types are ranked again.
+5. **Copy autoscaling, tested by a ramp.** Target tracking on concurrent requests per copy, its
+   target ``safety_factor`` x the requests one copy had in flight at its highest passing rate
+   (Little's law, measured by that lane's step); the minimum copies those that carry the ramp's
+   start or ``RAMP_SHARE`` of the peak; managed instance scaling between the instances the
+   minimum copies and the maximum copies need. The ramp step rides along with the endurance step
+   (another endpoint) when ``max_parallel_endpoints`` allows, else follows it; a failed ramp keeps
+   the copies fixed at the maximum (the minimum is then the maximum), and the report says so.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sagemaker_sizing.core.components.answer import ComponentsAnswer, ModelAnswer, cost_shares
+from sagemaker_sizing.core.components.models import (
+    ComponentModel,
+    component_models,
+    copies_per_instance,
+    instances_for_copies,
+    packing_order,
+)
+from sagemaker_sizing.core.components.placement import instance_resources, pack
+from sagemaker_sizing.core.conf.model import LLM_DEFAULT_MAX_COUNT
+from sagemaker_sizing.core.cost.money import dollars
+from sagemaker_sizing.core.model import PHASE_MAX, PHASE_MIN, StepConfig
+from sagemaker_sizing.core.walk.adaptive import RAMP_SHARE, Lane, _worst_lane_path
+from sagemaker_sizing.core.walk.targets import concurrency_per_instance, concurrency_target, instances_for
+from sagemaker_sizing.core.walk.worst_totals import WorstCase, from_batches
+
+if TYPE_CHECKING:
+    from sagemaker_sizing.core.conf.model import SizingConf
+    from sagemaker_sizing.core.walk.replay import Findings, Rounds, WalkGen
+
+LaneKey = tuple[int, str]  # (model index, instance type)
+
+
+def lanes_for(conf: SizingConf, models: tuple[ComponentModel, ...], types: list[str]) -> dict[LaneKey, Lane]:
+    """One lane per model and type that holds a copy of it: the rate one copy holds. A copy not
+    worth testing below ``peak / (largest count x copies per instance)`` (the most copies the
+    largest fleet would run)."""
+    most = max(conf.count_walk, default=LLM_DEFAULT_MAX_COUNT)
+    lanes = {}
+    for t in types:
+        for i, model in enumerate(models):
+            floor = model.peak_rps / (most * copies_per_instance(model, t))
+            start = min(max(conf.llm_start_rps, floor), model.peak_rps)
+            lanes[(i, t)] = Lane(t, model.peak_rps, start, min(floor, start), conf.precision)
+    return lanes
+
+
+def fitting_types(conf: SizingConf, models: tuple[ComponentModel, ...]) -> tuple[list[str], list[str]]:
+    """The types of type_walk where a copy of every model fits, and why each other one does not."""
+    usable, dropped = [], []
+    for t in dict.fromkeys(conf.type_walk):
+        offered = instance_resources(t)
+        misfits = [m for m in models if copies_per_instance(m, t) == 0]
+        if offered is None:
+            dropped.append(f"{t}: not in the instance table; dropped.")
+        elif misfits:
+            words = "; ".join(f"a copy of {m.model_name} ({m.compute_words()})" for m in misfits)
+            dropped.append(
+                f"{t}: {words} does not fit one instance ({offered.accelerators:g} accelerators, "
+                f"{offered.vcpus:g} vCPUs, {offered.memory_mb:g} MiB); dropped."
+            )
+        else:
+            usable.append(t)
+    return usable, dropped
+
+
+def one_copy_step(conf: SizingConf, phase: str, t: str, model: int, rate: float, n: int) -> StepConfig:
+    """One copy of model ``model`` on one instance of ``t`` at ``rate`` req/s (a lane's step)."""
+    copies = tuple(1 if i == model else 0 for i in range(n))
+    rates = tuple(rate if i == model else 0.0 for i in range(n))
+    return StepConfig(phase, t, 1, rate, conf.duration_minutes, workload="llm", copies=copies, rates=rates)
+
+
+def walk(conf: SizingConf, findings: Findings) -> WalkGen:
+    models = component_models(conf)
+    types, dropped = fitting_types(conf, models)
+    findings.explanation.extend(dropped)
+    if not types:
+        findings.explanation.append("No type of type_walk holds a copy of every model.")
+        return
+    lanes = yield from _explore(conf, findings, models, types)
+    rate = {key: lane.lo for key, lane in lanes.items()}
+    counts: dict[str, tuple[int, ...]] = {}
+    for t in types:
+        for i, model in enumerate(models):
+            findings.explanation.append(_lane_words(conf, model, lanes[(i, t)], findings))
+        if all(lanes[(i, t)].needed is not None for i in range(len(models))) and findings.available(t):
+            counts[t] = tuple(int(lanes[(i, t)].needed or 0) for i in range(len(models)))
+            findings.explanation.append(_fleet_words(conf, models, t, counts[t]))
+    if not counts:
+        findings.explanation.append("No type held every model within its SLOs on one copy.")
+        return
+    needed = dict(counts)
+    chosen = _cheapest(conf, models, counts)
+    _record(conf, findings, models, chosen, counts[chosen], needed[chosen], rate, None, None)
+    if conf.endurance_steady_state_minutes <= 0:
+        return
+    failures = dict.fromkeys(counts, 0)
+    ride_along = conf.max_parallel_endpoints > 1
+    while True:
+        open_counts = {
+            t: c for t, c in counts.items() if failures[t] <= conf.endurance_retries and findings.available(t)
+        }
+        if not open_counts:
+            findings.explanation.append("No configuration held every model's peak in endurance.")
+            return
+        chosen = _cheapest(conf, models, open_counts)
+        copies = counts[chosen]
+        fixed = _combined_step(conf, models, chosen, copies)
+        ramp = _ramp_step(conf, models, chosen, copies, rate, findings)
+        outcomes = yield [fixed, *([ramp] if ramp is not None and ride_along else [])]
+        if outcomes[0]:
+            break
+        if fixed in findings.refused:
+            continue
+        missed = _missed(findings, fixed, models)
+        counts[chosen] = tuple(c + (1 if i in missed else 0) for i, c in enumerate(copies))
+        failures[chosen] += 1
+        names = ", ".join(models[i].model_name for i in missed)
+        findings.explanation.append(
+            f"{fixed.describe()} did not hold every peak ({names} missed): one more copy each."
+        )
+    findings.explanation.append(
+        f"{instances_for_copies(models, copies, chosen)} x {chosen} with copies "
+        f"{'+'.join(map(str, copies))} held every model's peak for {conf.endurance_steady_state_minutes:g} min."
+    )
+    if ramp is None:
+        _record(conf, findings, models, chosen, copies, needed[chosen], rate, copies, None)
+        return
+    if not ride_along:
+        (ramp_passed,) = yield [ramp]
+    else:
+        ramp_passed = outcomes[1] and ramp not in findings.refused
+    minimum = ramp.min_copies if ramp_passed else copies
+    _record(conf, findings, models, chosen, copies, needed[chosen], rate, minimum, ramp.copy_targets)
+    targets = "/".join(f"{t:g}" for t in ramp.copy_targets)
+    if ramp_passed:
+        findings.explanation.append(
+            f"Copy autoscaling {'+'.join(map(str, minimum))}..{'+'.join(map(str, copies))} at {targets} "
+            f"concurrent requests per copy ({conf.safety_factor:g} x what one copy had in flight at its "
+            "rate, by Little's law) kept up with the ramp."
+        )
+    else:
+        findings.explanation.append(
+            f"Copy autoscaling from {'+'.join(map(str, ramp.min_copies))} copies at {targets} concurrent "
+            "requests per copy did not keep up with the ramp: the copies stay at the maximum."
+        )
+
+
+def _explore(
+    conf: SizingConf, findings: Findings, models: tuple[ComponentModel, ...], types: list[str]
+) -> Rounds[dict[LaneKey, Lane]]:
+    lanes = lanes_for(conf, models, types)
+    while True:
+        planned = [
+            (key, nxt)
+            for key, lane in lanes.items()
+            if findings.available(lane.instance_type) and (nxt := lane.next_tps()) is not None
+        ]
+        if not planned:
+            return lanes
+        batch = [
+            one_copy_step(conf, phase, key[1], key[0], rate, len(models)) for key, (phase, rate) in planned
+        ]
+        outcomes = yield batch
+        for (key, (_, rate)), passed in zip(planned, outcomes, strict=True):
+            lanes[key] = lanes[key].record(rate, passed)
+
+
+def _combined_step(
+    conf: SizingConf, models: tuple[ComponentModel, ...], t: str, copies: tuple[int, ...]
+) -> StepConfig:
+    """Every model at its peak at once on the packed fleet."""
+    rates = tuple(m.peak_rps for m in models)
+    instances = instances_for_copies(models, copies, t) or 1
+    minutes = conf.endurance_steady_state_minutes
+    return StepConfig(
+        PHASE_MAX, t, instances, sum(rates), minutes, workload="llm", copies=copies, rates=rates
+    )
+
+
+def _ramp_step(
+    conf: SizingConf,
+    models: tuple[ComponentModel, ...],
+    t: str,
+    copies: tuple[int, ...],
+    rate: dict[LaneKey, float],
+    findings: Findings,
+) -> StepConfig | None:
+    """The autoscaling test: copies from the predicted minimum, a ramp to every peak (None without
+    a ramp, or when every model runs one copy)."""
+    if conf.endurance_ramp_minutes <= 0 or all(c <= 1 for c in copies):
+        return None
+    total = sum(m.peak_rps for m in models)
+    minimum = tuple(
+        min(
+            c,
+            max(
+                1,
+                instances_for(
+                    max(conf.endurance_ramp_start_tps * m.peak_rps / total, m.peak_rps * RAMP_SHARE),
+                    rate[(i, t)],
+                ),
+            ),
+        )
+        for i, (m, c) in enumerate(zip(models, copies, strict=True))
+    )
+    targets = tuple(_copy_target(conf, findings, models, i, t, rate[(i, t)]) for i in range(len(models)))
+    rates = tuple(m.peak_rps for m in models)
+    return StepConfig(
+        PHASE_MIN,
+        t,
+        instances_for_copies(models, copies, t) or 1,
+        total,
+        conf.endurance_steady_state_minutes,
+        ramp_start_tps=conf.endurance_ramp_start_tps,
+        ramp_minutes=conf.endurance_ramp_minutes,
+        scaling_min_instance_count=instances_for_copies(models, minimum, t) or 1,
+        scaling_max_instance_count=instances_for_copies(models, copies, t) or 1,
+        workload="llm",
+        copies=copies,
+        rates=rates,
+        min_copies=minimum,
+        copy_targets=targets,
+    )
+
+
+def _copy_target(
+    conf: SizingConf, findings: Findings, models: tuple[ComponentModel, ...], i: int, t: str, rate: float
+) -> float:
+    """safety_factor x the requests one copy had in flight at its highest passing rate."""
+    step = one_copy_step(conf, "", t, i, rate, len(models))
+    measured = next(
+        (
+            r.metrics
+            for s, r in findings.observed.items()
+            if s.instance_type == t and s.copies == step.copies and s.rates == step.rates and r.passed
+        ),
+        {},
+    )
+    return concurrency_target(
+        concurrency_per_instance(rate, measured, models[i].limits.e2e_p99_ms), conf.safety_factor
+    )
+
+
+def _missed(findings: Findings, step: StepConfig, models: tuple[ComponentModel, ...]) -> set[int]:
+    """The models a combined step found short of their SLOs (all of them when it says nothing)."""
+    result = findings.observed.get(step)
+    per_model = (result.metrics.get("models") if result is not None else None) or []
+    missed = {i for i, m in enumerate(per_model) if isinstance(m, dict) and m.get("passed") is False}
+    return missed or set(range(len(models)))
+
+
+def _hourly(conf: SizingConf, models: tuple[ComponentModel, ...], t: str, copies: tuple[int, ...]) -> Decimal:
+    return conf.price(t) * (instances_for_copies(models, copies, t) or 0)
+
+
+def _cheapest(
+    conf: SizingConf, models: tuple[ComponentModel, ...], counts: dict[str, tuple[int, ...]]
+) -> str:
+    order = list(conf.type_walk)
+    return min(counts, key=lambda t: (_hourly(conf, models, t, counts[t]), order.index(t)))
+
+
+def _record(
+    conf: SizingConf,
+    findings: Findings,
+    models: tuple[ComponentModel, ...],
+    t: str,
+    copies: tuple[int, ...],
+    needed: tuple[int, ...],
+    rate: dict[LaneKey, float],
+    minimum: tuple[int, ...] | None,
+    targets: tuple[float, ...] | None,
+) -> None:
+    """The findings (the recommendation's fields and its ``components`` answer) for ``copies`` on ``t``."""
+    instances = instances_for_copies(models, copies, t) or 0
+    low = instances_for_copies(models, minimum, t) if minimum is not None else None
+    findings.instance_type = t
+    findings.instance_count_needed = instances_for_copies(models, needed, t)
+    findings.tps_per_instance = sum(m.peak_rps for m in models) / instances if instances else None
+    findings.max_instance_count = instances if minimum is not None else None
+    findings.min_instance_count = low
+    hourly = conf.price(t) * instances
+    reserved = [c * (m.accelerators or m.memory_mb / 1024) for m, c in zip(models, copies, strict=True)]
+    shares = cost_shares(hourly, reserved)
+    offered = instance_resources(t)
+    order = packing_order(models)
+    packing = (
+        pack(
+            [(models[i].model_name, models[i].needs, copies[i]) for i in order], offered, max(1, sum(copies))
+        ).instances
+        if offered is not None
+        else ()
+    )
+    findings.components = ComponentsAnswer(
+        instance_type=t,
+        min_instance_count=low,
+        max_instance_count=instances,
+        hourly_cost_usd=hourly,
+        packing=packing,
+        models=tuple(
+            ModelAnswer(
+                model_name=m.model_name,
+                accelerators=m.accelerators,
+                cpu_cores=m.cpu_cores,
+                memory_mb=m.memory_mb,
+                copies_per_instance=copies_per_instance(m, t),
+                requests_per_s_per_copy=rate[(i, t)] or None,
+                peak_rps=m.peak_rps,
+                copies_needed=needed[i],
+                min_copies=minimum[i] if minimum is not None else None,
+                max_copies=copies[i],
+                target_value=targets[i] if targets is not None else None,
+                hourly_cost_share_usd=shares[i],
+            )
+            for i, m in enumerate(models)
+        ),
+    )
+
+
+def _lane_words(conf: SizingConf, model: ComponentModel, lane: Lane, findings: Findings) -> str:
+    t = lane.instance_type
+    if not findings.available(t):
+        return f"{model.model_name} on {t}: dropped, a quota refused its deployment."
+    failed = f", failed at {lane.hi:g}" if lane.hi is not None else ""
+    if lane.needed is None:
+        return f"{model.model_name} on {t}: one copy passed nothing{failed} (the lowest worth testing: {lane.floor:g} req/s); dropped."
+    return (
+        f"{model.model_name} on {t}: one copy ({model.compute_words()}; {copies_per_instance(model, t)} per "
+        f"instance) held {lane.lo:g} req/s{failed}; ceiling({model.peak_rps:g} / {lane.lo:g}) = {lane.needed} copies."
+    )
+
+
+def _fleet_words(
+    conf: SizingConf, models: tuple[ComponentModel, ...], t: str, copies: tuple[int, ...]
+) -> str:
+    instances = instances_for_copies(models, copies, t)
+    hourly = _hourly(conf, models, t, copies)
+    return (
+        f"{t}: copies {'+'.join(map(str, copies))} pack on {instances} instance(s) = {dollars(hourly)}/hour."
+    )
+
+
+def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
+    """An upper bound: every lane at its longest, then each type's endurance retries (the ramp
+    riding along), at the copies the lowest rate worth testing would need."""
+    models = component_models(conf)
+    types, _ = fitting_types(conf, models)
+    lanes = lanes_for(conf, models, types)
+    paths = [(key, _worst_lane_path(lane)) for key, lane in lanes.items()]
+    longest = max((len(p) for _, p in paths), default=0)
+    batches = [
+        [one_copy_step(conf, p[r][0], key[1], key[0], p[r][1], len(models)) for key, p in paths if len(p) > r]
+        for r in range(longest)
+    ]
+    if conf.endurance_steady_state_minutes <= 0:
+        return batches
+    for t in types:
+        copies = tuple(
+            int(lanes[(i, t)].needed or instances_for(m.peak_rps, lanes[(i, t)].floor))
+            for i, m in enumerate(models)
+        )
+        for retry in range(conf.endurance_retries + 1):
+            grown = tuple(c + retry for c in copies)
+            batch = [_combined_step(conf, models, t, grown)]
+            if conf.endurance_ramp_minutes > 0:
+                instances = batch[0].instance_count
+                batch.append(
+                    StepConfig(
+                        PHASE_MIN,
+                        t,
+                        instances,
+                        batch[0].steady_state_tps,
+                        conf.endurance_steady_state_minutes,
+                        ramp_minutes=conf.endurance_ramp_minutes,
+                        workload="llm",
+                        copies=grown,
+                        rates=batch[0].rates,
+                    )
+                )
+            batches.append(batch)
+    return batches
+
+
+def worst_case(conf: SizingConf) -> WorstCase:
+    return from_batches(worst_case_steps(conf), conf.price_table)

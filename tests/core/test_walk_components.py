@@ -1,0 +1,188 @@
+"""The walk of an endpoint of inference components (issue 25): copies that fit per type, the rate
+one copy holds, copies and instances packed by compute, the combined endurance step with every
+model at its peak, copy autoscaling tested by a ramp, and each model's cost share."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from sagemaker_sizing.core import walk
+from sagemaker_sizing.core.components.models import component_models, copies_per_instance, instances_for_copies
+from sagemaker_sizing.core.conf.model import ConfError, load_conf
+from sagemaker_sizing.core.model import PHASE_MAX, PHASE_MIN, StepConfig, StepResult
+from sagemaker_sizing.core.serde import recommendation_from_dict, recommendation_to_dict, step_config_from_dict
+from sagemaker_sizing.core.serde import step_config_to_dict
+from sagemaker_sizing.paths import PROJECT_ROOT
+
+EXAMPLE = PROJECT_ROOT / "include" / "examples" / "components.conf.json"
+# The rate one copy of each model holds on each type (req/s), and its mean seconds in the system.
+KNEE = {
+    ("ic-demo-chat", "ml.g5.12xlarge"): 1.5,
+    ("ic-demo-summarize", "ml.g5.12xlarge"): 0.9,
+    ("ic-demo-chat", "ml.g5.xlarge"): 2.2,
+    ("ic-demo-summarize", "ml.g5.xlarge"): 1.3,
+}
+E2E_S = 2.0
+
+
+def conf(**overrides: Any) -> Any:
+    raw = json.loads(EXAMPLE.read_text())
+    return load_conf({**raw, **overrides}, base_dir=EXAMPLE.parent)
+
+
+def answer(conf: Any, step: StepConfig, ramp_ok: bool = True) -> tuple[bool, dict[str, Any]]:
+    models = component_models(conf)
+    if step.min_copies:
+        return ramp_ok, {}
+    per_model = []
+    for i, m in enumerate(models):
+        if step.rates[i] <= 0:
+            per_model.append(None)
+            continue
+        ok = step.rates[i] / step.copies[i] <= KNEE[(m.model_name, step.instance_type)]
+        per_model.append({"model_name": m.model_name, "passed": ok})
+    passed = all(p["passed"] for p in per_model if p)
+    metrics = {"concurrency_mean": step.steady_state_tps * E2E_S, "models": per_model}
+    return passed, metrics
+
+
+def run(c: Any, ramp_ok: bool = True) -> tuple[list[StepResult], Any]:
+    results: list[StepResult] = []
+    for round_no in range(1, 40):
+        batch = walk.next_batch(c, results)
+        if not batch:
+            return results, walk.recommend(c, results)
+        for step in batch:
+            passed, metrics = answer(c, step, ramp_ok)
+            results.append(StepResult(step, round_no, passed, "", metrics))
+    raise AssertionError("the walk did not finish")
+
+
+def test_copies_per_instance_and_packing_follow_the_instance_table() -> None:
+    chat, summarize = component_models(conf())
+    assert copies_per_instance(chat, "ml.g5.12xlarge") == 4  # 4 GPUs, 1 each
+    assert copies_per_instance(chat, "ml.g5.xlarge") == 1
+    # 5 + 2 one-GPU copies on 4-GPU instances: 2 instances; on 1-GPU ones: 7.
+    assert instances_for_copies((chat, summarize), (5, 2), "ml.g5.12xlarge") == 2
+    assert instances_for_copies((chat, summarize), (5, 2), "ml.g5.xlarge") == 7
+
+
+def test_the_lanes_measure_one_copy_of_one_model_per_type() -> None:
+    c = conf()
+    first = walk.next_batch(c, [])
+    assert len(first) == 4  # 2 models x 2 types, side by side
+    assert {s.copies for s in first} == {(1, 0), (0, 1)}
+    assert all(s.instance_count == 1 and s.rates[s.copies.index(1)] == s.steady_state_tps for s in first)
+
+
+def test_the_cheapest_packed_fleet_wins_verified_with_every_model_at_its_peak() -> None:
+    c = conf()
+    results, rec = run(c)
+    ic = rec.components
+    # 12xlarge: chat 4 / 1.5 -> 3 copies, summarize 2 / 0.9 -> 3 copies, 6 GPUs: 2 x $7.09 = $14.18;
+    # xlarge: chat 2 copies (4 / 2.2), summarize 2 (2 / 1.3): 4 x $1.408 = $5.632: the xlarge wins.
+    assert ic.instance_type == "ml.g5.xlarge" and ic.max_instance_count == 4
+    assert [(m.model_name, m.max_copies) for m in ic.models] == [("ic-demo-chat", 2), ("ic-demo-summarize", 2)]
+    endurance = [r.step for r in results if r.step.phase == PHASE_MAX]
+    assert endurance[-1].rates == (4, 2) and endurance[-1].copies == (2, 2)
+    assert "ml.g5.12xlarge: copies 3+3 pack on 2 instance(s) = $14.18/hour." in rec.explanation
+    # The cost shares split the hourly cost by reserved accelerators and sum to it.
+    assert sum(m.hourly_cost_share_usd for m in ic.models) == ic.hourly_cost_usd == Decimal("5.632")
+
+
+def test_copy_autoscaling_is_tested_by_a_ramp_with_targets_from_littles_law() -> None:
+    c = conf()
+    results, rec = run(c)
+    ramps = [r.step for r in results if r.step.phase == PHASE_MIN]
+    assert ramps and ramps[-1].min_copies == (1, 1) and ramps[-1].ramp_minutes == c.endurance_ramp_minutes
+    # chat's lane held 2 req/s on one copy (its breakpoint), 2 x 2 s in flight, x 0.5 safety: 2.
+    assert ramps[-1].copy_targets[0] == pytest.approx(2.0)
+    ic = rec.components
+    assert [m.min_copies for m in ic.models] == [1, 1] and ic.min_instance_count == 2
+
+
+def test_a_failed_ramp_keeps_the_copies_at_the_maximum() -> None:
+    _, rec = run(conf(), ramp_ok=False)
+    ic = rec.components
+    assert [m.min_copies for m in ic.models] == [m.max_copies for m in ic.models]
+    assert any("did not keep up with the ramp" in line for line in rec.explanation)
+
+
+def test_a_model_missing_its_slos_in_the_combined_step_gets_one_more_copy() -> None:
+    c = conf()
+    results: list[StepResult] = []
+    failed_once = False
+    for round_no in range(1, 40):
+        batch = walk.next_batch(c, results)
+        if not batch:
+            break
+        for step in batch:
+            passed, metrics = answer(c, step)
+            if step.phase == PHASE_MAX and not failed_once:
+                failed_once, passed = True, False
+                metrics["models"][1]["passed"] = False  # summarize missed its SLOs
+            results.append(StepResult(step, round_no, passed, "", metrics))
+    endurance = [r.step for r in results if r.step.phase == PHASE_MAX]
+    assert [s.copies for s in endurance] == [(2, 2), (2, 3)]
+
+
+def test_the_answer_survives_xcom_and_recommendation_json_has_its_block() -> None:
+    _, rec = run(conf())
+    assert recommendation_from_dict(recommendation_to_dict(rec)) == rec
+    block = rec.components.to_dict()
+    assert block["managed_instance_scaling"] == {"min_instance_count": 2, "max_instance_count": 4}
+    model = block["models"][0]
+    assert model["compute_per_copy"] == {"accelerators": 1, "cpu_cores": 2, "memory_mb": 8192}
+    assert model["target_metric"] == "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"
+    step = walk.next_batch(conf(), [])[0]
+    assert step_config_from_dict(step_config_to_dict(step)) == step
+
+
+def test_an_endpoint_recommendation_has_no_components_key() -> None:
+    from sagemaker_sizing.core.model import Recommendation
+
+    rec = Recommendation(None, None, None, None, None, None, None, None)
+    assert "components" not in recommendation_to_dict(rec)
+
+
+def test_a_copy_that_fits_no_candidate_is_refused_naming_the_field() -> None:
+    with pytest.raises(ConfError) as err:
+        conf(copy_accelerators=8)
+    fields = {p.field for p in err.value.problems}
+    assert fields == {"copy_accelerators"}
+    assert "ml.g5.12xlarge has 4 accelerators" in str(err.value)
+    raw = json.loads(EXAMPLE.read_text())
+    raw["models"][1]["copy_memory_mb"] = 400000
+    with pytest.raises(ConfError) as err:
+        load_conf(raw, base_dir=EXAMPLE.parent)
+    assert {p.field for p in err.value.problems} == {"models[1].copy_memory_mb"}
+
+
+def test_component_fields_are_checked_by_name() -> None:
+    raw = json.loads(EXAMPLE.read_text())
+    raw["models"][0]["peak_rps"] = -1
+    raw["models"][1]["colour"] = "red"
+    with pytest.raises(ConfError) as err:
+        load_conf(raw, base_dir=EXAMPLE.parent)
+    assert {p.field for p in err.value.problems} >= {"models[0].peak_rps", "models[1].colour"}
+    with pytest.raises(ConfError) as err:
+        conf(model_name="other")
+    assert {p.field for p in err.value.problems} == {"model_name"}
+    with pytest.raises(ConfError) as err:
+        conf(hosting="endpoint")
+    assert {p.field for p in err.value.problems} == {"copy_memory_mb", "copy_accelerators", "models"}
+
+
+def test_a_one_model_conf_uses_the_top_level_fields() -> None:
+    raw = json.loads(EXAMPLE.read_text())
+    del raw["models"]
+    c = load_conf({**raw, "peak_rps": 3}, base_dir=EXAMPLE.parent)
+    (model,) = component_models(c)
+    assert (model.model_name, model.peak_rps, model.memory_mb, model.accelerators) == ("ic-demo-chat", 3, 8192, 1)
+    with pytest.raises(ConfError) as err:
+        load_conf({**raw, "peak_rps": 3, "copy_memory_mb": None}, base_dir=EXAMPLE.parent)
+    assert {p.field for p in err.value.problems} == {"copy_memory_mb"}
