@@ -9,22 +9,29 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from sagemaker_sizing.core import walk
-from sagemaker_sizing.core.components.models import component_models, copies_per_instance, instances_for_copies
+from sagemaker_sizing.core.components.models import (
+    component_models,
+    copies_per_instance,
+    instances_for_copies,
+)
 from sagemaker_sizing.core.conf.model import ConfError, load_conf
 from sagemaker_sizing.core.model import PHASE_MAX, PHASE_MIN, StepConfig, StepResult
-from sagemaker_sizing.core.serde import recommendation_from_dict, recommendation_to_dict, step_config_from_dict
-from sagemaker_sizing.core.serde import step_config_to_dict
+from sagemaker_sizing.core.serde import (
+    recommendation_from_dict,
+    recommendation_to_dict,
+    step_config_from_dict,
+    step_config_to_dict,
+)
 from sagemaker_sizing.paths import PROJECT_ROOT
 
 EXAMPLE = PROJECT_ROOT / "include" / "examples" / "components.conf.json"
 # The rate one copy of each model holds on each type (req/s), and its mean seconds in the system.
 KNEE = {
-    ("ic-demo-chat", "ml.g5.12xlarge"): 1.5,
-    ("ic-demo-summarize", "ml.g5.12xlarge"): 0.9,
-    ("ic-demo-chat", "ml.g5.xlarge"): 2.2,
-    ("ic-demo-summarize", "ml.g5.xlarge"): 1.3,
+    ("ic-demo-chat", "ml.g5.xlarge"): 5.8,
+    ("ic-demo-summarize", "ml.g5.xlarge"): 1.15,
+    ("ic-demo-chat", "ml.g6e.xlarge"): 19.0,
+    ("ic-demo-summarize", "ml.g6e.xlarge"): 4.45,
 }
 E2E_S = 2.0
 
@@ -63,7 +70,7 @@ def run(c: Any, ramp_ok: bool = True) -> tuple[list[StepResult], Any]:
 
 
 def test_copies_per_instance_and_packing_follow_the_instance_table() -> None:
-    chat, summarize = component_models(conf())
+    chat, summarize = component_models(conf(type_walk="ml.g5.12xlarge,ml.g5.xlarge"))
     assert copies_per_instance(chat, "ml.g5.12xlarge") == 4  # 4 GPUs, 1 each
     assert copies_per_instance(chat, "ml.g5.xlarge") == 1
     # 5 + 2 one-GPU copies on 4-GPU instances: 2 instances; on 1-GPU ones: 7.
@@ -83,15 +90,21 @@ def test_the_cheapest_packed_fleet_wins_verified_with_every_model_at_its_peak() 
     c = conf()
     results, rec = run(c)
     ic = rec.components
-    # 12xlarge: chat 4 / 1.5 -> 3 copies, summarize 2 / 0.9 -> 3 copies, 6 GPUs: 2 x $7.09 = $14.18;
-    # xlarge: chat 2 copies (4 / 2.2), summarize 2 (2 / 1.3): 4 x $1.408 = $5.632: the xlarge wins.
-    assert ic.instance_type == "ml.g5.xlarge" and ic.max_instance_count == 4
-    assert [(m.model_name, m.max_copies) for m in ic.models] == [("ic-demo-chat", 2), ("ic-demo-summarize", 2)]
+    # g5.xlarge: chat 8 / 4 -> 2 copies, summarize 6 / 1 -> 6 copies (1.2 req/s failed), one GPU
+    # each: 8 x $1.408; g6e.xlarge: chat 1 copy (8 <= 19), summarize 2 (3 <= 4.45): 3 x $2.61.
+    assert ic.instance_type == "ml.g6e.xlarge" and ic.max_instance_count == 3
+    assert [(m.model_name, m.max_copies) for m in ic.models] == [
+        ("ic-demo-chat", 1),
+        ("ic-demo-summarize", 2),
+    ]
     endurance = [r.step for r in results if r.step.phase == PHASE_MAX]
-    assert endurance[-1].rates == (4, 2) and endurance[-1].copies == (2, 2)
-    assert "ml.g5.12xlarge: copies 3+3 pack on 2 instance(s) = $14.18/hour." in rec.explanation
+    assert (
+        endurance[-1].rates == (8, 6) and endurance[-1].copies == (1, 2) and endurance[-1].instance_count == 3
+    )
+    assert "ml.g5.xlarge: copies 2+6 pack on 8 instance(s) = $11.26/hour." in rec.explanation
     # The cost shares split the hourly cost by reserved accelerators and sum to it.
-    assert sum(m.hourly_cost_share_usd for m in ic.models) == ic.hourly_cost_usd == Decimal("5.632")
+    assert [m.hourly_cost_share_usd for m in ic.models] == [Decimal("2.61"), Decimal("5.22")]
+    assert sum(m.hourly_cost_share_usd for m in ic.models) == ic.hourly_cost_usd == Decimal("7.83")
 
 
 def test_copy_autoscaling_is_tested_by_a_ramp_with_targets_from_littles_law() -> None:
@@ -99,8 +112,9 @@ def test_copy_autoscaling_is_tested_by_a_ramp_with_targets_from_littles_law() ->
     results, rec = run(c)
     ramps = [r.step for r in results if r.step.phase == PHASE_MIN]
     assert ramps and ramps[-1].min_copies == (1, 1) and ramps[-1].ramp_minutes == c.endurance_ramp_minutes
-    # chat's lane held 2 req/s on one copy (its breakpoint), 2 x 2 s in flight, x 0.5 safety: 2.
-    assert ramps[-1].copy_targets[0] == pytest.approx(2.0)
+    # summarize's lane held 3 req/s on one copy: 3 x 2 s in flight, x 0.5 safety: 3.
+    assert ramps[-1].copy_targets == (8.0, 3.0)
+    assert ramps[-1].scaling_min_instance_count == 2 and ramps[-1].scaling_max_instance_count == 3
     ic = rec.components
     assert [m.min_copies for m in ic.models] == [1, 1] and ic.min_instance_count == 2
 
@@ -127,14 +141,14 @@ def test_a_model_missing_its_slos_in_the_combined_step_gets_one_more_copy() -> N
                 metrics["models"][1]["passed"] = False  # summarize missed its SLOs
             results.append(StepResult(step, round_no, passed, "", metrics))
     endurance = [r.step for r in results if r.step.phase == PHASE_MAX]
-    assert [s.copies for s in endurance] == [(2, 2), (2, 3)]
+    assert [s.copies for s in endurance] == [(1, 2), (1, 3)]
 
 
 def test_the_answer_survives_xcom_and_recommendation_json_has_its_block() -> None:
     _, rec = run(conf())
     assert recommendation_from_dict(recommendation_to_dict(rec)) == rec
     block = rec.components.to_dict()
-    assert block["managed_instance_scaling"] == {"min_instance_count": 2, "max_instance_count": 4}
+    assert block["managed_instance_scaling"] == {"min_instance_count": 2, "max_instance_count": 3}
     model = block["models"][0]
     assert model["compute_per_copy"] == {"accelerators": 1, "cpu_cores": 2, "memory_mb": 8192}
     assert model["target_metric"] == "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"
@@ -154,9 +168,9 @@ def test_a_copy_that_fits_no_candidate_is_refused_naming_the_field() -> None:
         conf(copy_accelerators=8)
     fields = {p.field for p in err.value.problems}
     assert fields == {"copy_accelerators"}
-    assert "ml.g5.12xlarge has 4 accelerators" in str(err.value)
+    assert "ml.g6e.xlarge has 1 accelerators" in str(err.value)
     raw = json.loads(EXAMPLE.read_text())
-    raw["models"][1]["copy_memory_mb"] = 400000
+    raw["models"][1]["copy_memory_mb"] = 40000
     with pytest.raises(ConfError) as err:
         load_conf(raw, base_dir=EXAMPLE.parent)
     assert {p.field for p in err.value.problems} == {"models[1].copy_memory_mb"}
@@ -182,7 +196,12 @@ def test_a_one_model_conf_uses_the_top_level_fields() -> None:
     del raw["models"]
     c = load_conf({**raw, "peak_rps": 3}, base_dir=EXAMPLE.parent)
     (model,) = component_models(c)
-    assert (model.model_name, model.peak_rps, model.memory_mb, model.accelerators) == ("ic-demo-chat", 3, 8192, 1)
+    assert (model.model_name, model.peak_rps, model.memory_mb, model.accelerators) == (
+        "ic-demo-chat",
+        3,
+        8192,
+        1,
+    )
     with pytest.raises(ConfError) as err:
         load_conf({**raw, "peak_rps": 3, "copy_memory_mb": None}, base_dir=EXAMPLE.parent)
     assert {p.field for p in err.value.problems} == {"copy_memory_mb"}

@@ -99,7 +99,7 @@ def handle(args: argparse.Namespace) -> int:
         compression = SERVERLESS_TIME_COMPRESSION if valid.conf.sizes_serverless else 1.0
         # An LLM conf's model is an LLM one (an LMI image and HF_MODEL_ID: the local SageMaker
         # serves it as an LLM), made in the conf's region, where preflight looks for it.
-        name = (valid.conf.model_name,)
+        name: tuple[str, ...] = (valid.conf.model_name,)
         if valid.conf.hosts_components:  # every model of the endpoint's components
             from sagemaker_sizing.core.components.models import component_models
 

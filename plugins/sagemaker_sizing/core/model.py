@@ -126,8 +126,9 @@ class StepConfig:
         elif self.components:
             size = f"{self.instance_type} x{self.instance_count}, copies {_copies(self)}"
             if self.autoscaling:
+                bounds = f"{self.scaling_min_instance_count}..{self.scaling_max_instance_count}"
                 size = (
-                    f"{self.instance_type} {self.scaling_min_instance_count}..{self.scaling_max_instance_count}, "
+                    f"{self.instance_type} {bounds}, "
                     f"copies {_copies(self)} (target {'/'.join(_num(t) for t in self.copy_targets)} per copy)"
                 )
         elif self.autoscaling:

@@ -271,13 +271,13 @@ class ParseStepOperator(BaseOperator):
                     "metrics": metrics,
                 }
             )
-        passed = all(j["passed"] for j in judged)
-        reason = "; ".join(f"{j['model_name']}: {j['reason']}" for j in judged)
+        passed = all(one["passed"] for one in judged)
+        reason = "; ".join(f"{one['model_name']}: {one['reason']}" for one in judged)
         # The first model's metrics stand for the step where one set is read (a lane step has one
         # model); "models" holds each model's, indexed as the conf's models.
         per_model: list[dict[str, Any] | None] = [None] * len(models)
-        for j in judged:
-            per_model[j["index"]] = {k: v for k, v in j.items() if k != "index"}
+        for one in judged:
+            per_model[one["index"]] = {k: v for k, v in one.items() if k != "index"}
         metrics = {**judged[0]["metrics"], "models": per_model}
         failures = tuple(sorted(all_failures, key=lambda f: -f.count))[:KEPT_MESSAGES]
         assert first_folder is not None

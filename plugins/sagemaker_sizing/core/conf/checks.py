@@ -269,7 +269,7 @@ def _check_model(parsed: dict[str, Any], prefix: str, entry: dict[str, Any], pro
     known = {t: r for t, r in offered.items() if r is not None}
     if not known or any(need.fits_in(r) for r in known.values()):
         return
-    name = entry.get("model_name") or parsed.get("model_name")
+    model = entry.get("model_name") or parsed.get("model_name")
     largest = ", ".join(
         f"{t} has {r.accelerators:g} accelerators, {r.vcpus:g} vCPUs, {r.memory_mb:g} MiB"
         for t, r in known.items()
@@ -284,15 +284,12 @@ def _check_model(parsed: dict[str, Any], prefix: str, entry: dict[str, Any], pro
         if v > have
     ]
     field, needed = short[0] if short else ("copy_memory_mb", need.memory_mb)
-    if prefix and entry.get(field) is not None:
-        where = f"{prefix}{field}"
-    else:
-        where = field
+    where = f"{prefix}{field}" if prefix and entry.get(field) is not None else field
     problems.append(
         Problem(
             where,
             needed,
-            f"a copy of {name} that fits one instance of a type of type_walk ({largest}): no copy of it "
+            f"a copy of {model} that fits one instance of a type of type_walk ({largest}): no copy of it "
             "fits any candidate",
         )
     )

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, MinLen, MultipleOf
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, StringConstraints, ValidationInfo, with_config
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    ValidationInfo,
+    with_config,
+)
 from pydantic.types import AllowInfNan, Strict
 from pydantic_core import PydanticCustomError
 

@@ -63,14 +63,7 @@ def field_problems(name: str, annotation: Any, value: Any, error: ValidationErro
             else:
                 expected = requests.each
         elif objects is not None and loc and isinstance(loc[0], int):
-            where, got = f"{name}[{loc[0]}]", e["input"]
-            if len(loc) > 1 and code != "missing":
-                where += "." + ".".join(str(part) for part in loc[1:2])
-                expected = _item_expected(e, code)
-            elif len(loc) > 1:
-                where, got, expected = f"{where}.{loc[1]}", None, "a value"
-            else:
-                expected = objects.each
+            where, got, expected = _item_problem(name, objects, e)
         elif walk is not None and code == "too_short":
             expected = f"at least one value ({walk.items})"
         elif walk is not None and loc:
@@ -84,6 +77,18 @@ def field_problems(name: str, annotation: Any, value: Any, error: ValidationErro
         if problem not in found:  # two empty items of one walk are one problem
             found.append(problem)
     return found
+
+
+def _item_problem(name: str, objects: ObjectList, e: Any) -> tuple[str, Any, str]:
+    """Where in a list of objects a problem sits (``models[1].peak_rps``), what it got, what was expected."""
+    loc, code = e["loc"], e["type"]
+    where = f"{name}[{loc[0]}]"
+    if len(loc) < 2:
+        return where, e["input"], objects.each
+    where += f".{loc[1]}"
+    if code == "missing":
+        return where, None, "a value"
+    return where, e["input"], _item_expected(e, code)
 
 
 def _item_expected(e: Any, code: str) -> str:

@@ -23,7 +23,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.core.components.answer import ComponentsAnswer, ModelAnswer, cost_shares
@@ -43,6 +43,8 @@ from sagemaker_sizing.core.walk.targets import concurrency_per_instance, concurr
 from sagemaker_sizing.core.walk.worst_totals import WorstCase, from_batches
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.walk.replay import Findings, Rounds, WalkGen
 
@@ -82,11 +84,23 @@ def fitting_types(conf: SizingConf, models: tuple[ComponentModel, ...]) -> tuple
     return usable, dropped
 
 
-def one_copy_step(conf: SizingConf, phase: str, t: str, model: int, rate: float, n: int) -> StepConfig:
-    """One copy of model ``model`` on one instance of ``t`` at ``rate`` req/s (a lane's step)."""
+def one_copy_step(conf: SizingConf, phase: str, t: str, *, model: int, rate: float, n: int) -> StepConfig:
+    """One copy of model ``model`` (of ``n``) on one instance of ``t`` at ``rate`` req/s (a lane's step)."""
     copies = tuple(1 if i == model else 0 for i in range(n))
     rates = tuple(rate if i == model else 0.0 for i in range(n))
     return StepConfig(phase, t, 1, rate, conf.duration_minutes, workload="llm", copies=copies, rates=rates)
+
+
+@dataclass(frozen=True)
+class _Sizing:
+    """What the phases after the lanes share: the conf, its models, the findings, each lane's
+    highest passing rate per copy, and each type's copies before endurance."""
+
+    conf: SizingConf
+    models: tuple[ComponentModel, ...]
+    findings: Findings
+    rate: dict[LaneKey, float]
+    needed: dict[str, tuple[int, ...]]
 
 
 def walk(conf: SizingConf, findings: Findings) -> WalkGen:
@@ -97,22 +111,26 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
         findings.explanation.append("No type of type_walk holds a copy of every model.")
         return
     lanes = yield from _explore(conf, findings, models, types)
-    rate = {key: lane.lo for key, lane in lanes.items()}
     counts: dict[str, tuple[int, ...]] = {}
     for t in types:
-        for i, model in enumerate(models):
-            findings.explanation.append(_lane_words(conf, model, lanes[(i, t)], findings))
+        findings.explanation.extend(_lane_words(m, lanes[(i, t)], findings) for i, m in enumerate(models))
         if all(lanes[(i, t)].needed is not None for i in range(len(models))) and findings.available(t):
             counts[t] = tuple(int(lanes[(i, t)].needed or 0) for i in range(len(models)))
             findings.explanation.append(_fleet_words(conf, models, t, counts[t]))
     if not counts:
         findings.explanation.append("No type held every model within its SLOs on one copy.")
         return
-    needed = dict(counts)
+    sizing = _Sizing(conf, models, findings, {key: lane.lo for key, lane in lanes.items()}, dict(counts))
     chosen = _cheapest(conf, models, counts)
-    _record(conf, findings, models, chosen, counts[chosen], needed[chosen], rate, None, None)
-    if conf.endurance_steady_state_minutes <= 0:
-        return
+    _record(sizing, chosen, counts[chosen])
+    if conf.endurance_steady_state_minutes > 0:
+        yield from _endurance(sizing, counts)
+
+
+def _endurance(sizing: _Sizing, counts: dict[str, tuple[int, ...]]) -> WalkGen:
+    """Every model at its peak at once on the cheapest fleet, one more copy for a model that
+    missed its SLOs; the copy autoscaling ramp rides along (or follows)."""
+    conf, models, findings = sizing.conf, sizing.models, sizing.findings
     failures = dict.fromkeys(counts, 0)
     ride_along = conf.max_parallel_endpoints > 1
     while True:
@@ -125,7 +143,7 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
         chosen = _cheapest(conf, models, open_counts)
         copies = counts[chosen]
         fixed = _combined_step(conf, models, chosen, copies)
-        ramp = _ramp_step(conf, models, chosen, copies, rate, findings)
+        ramp = _ramp_step(sizing, chosen, copies)
         outcomes = yield [fixed, *([ramp] if ramp is not None and ride_along else [])]
         if outcomes[0]:
             break
@@ -139,30 +157,39 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
             f"{fixed.describe()} did not hold every peak ({names} missed): one more copy each."
         )
     findings.explanation.append(
-        f"{instances_for_copies(models, copies, chosen)} x {chosen} with copies "
-        f"{'+'.join(map(str, copies))} held every model's peak for {conf.endurance_steady_state_minutes:g} min."
+        f"{fixed.instance_count} x {chosen} with copies {_plus(copies)} held every model's peak for "
+        f"{conf.endurance_steady_state_minutes:g} min."
     )
     if ramp is None:
-        _record(conf, findings, models, chosen, copies, needed[chosen], rate, copies, None)
+        _record(sizing, chosen, copies, minimum=copies)
         return
-    if not ride_along:
-        (ramp_passed,) = yield [ramp]
-    else:
+    if ride_along:
         ramp_passed = outcomes[1] and ramp not in findings.refused
-    minimum = ramp.min_copies if ramp_passed else copies
-    _record(conf, findings, models, chosen, copies, needed[chosen], rate, minimum, ramp.copy_targets)
+    else:
+        (ramp_passed,) = yield [ramp]
+    _autoscaling_words(sizing, ramp, passed=ramp_passed)
+    _record(
+        sizing, chosen, copies, minimum=ramp.min_copies if ramp_passed else copies, targets=ramp.copy_targets
+    )
+
+
+def _autoscaling_words(sizing: _Sizing, ramp: StepConfig, *, passed: bool) -> None:
     targets = "/".join(f"{t:g}" for t in ramp.copy_targets)
-    if ramp_passed:
-        findings.explanation.append(
-            f"Copy autoscaling {'+'.join(map(str, minimum))}..{'+'.join(map(str, copies))} at {targets} "
-            f"concurrent requests per copy ({conf.safety_factor:g} x what one copy had in flight at its "
+    if passed:
+        sizing.findings.explanation.append(
+            f"Copy autoscaling {_plus(ramp.min_copies)}..{_plus(ramp.copies)} at {targets} concurrent "
+            f"requests per copy ({sizing.conf.safety_factor:g} x what one copy had in flight at its "
             "rate, by Little's law) kept up with the ramp."
         )
     else:
-        findings.explanation.append(
-            f"Copy autoscaling from {'+'.join(map(str, ramp.min_copies))} copies at {targets} concurrent "
-            "requests per copy did not keep up with the ramp: the copies stay at the maximum."
+        sizing.findings.explanation.append(
+            f"Copy autoscaling from {_plus(ramp.min_copies)} copies at {targets} concurrent requests per "
+            "copy did not keep up with the ramp: the copies stay at the maximum."
         )
+
+
+def _plus(copies: tuple[int, ...]) -> str:
+    return "+".join(map(str, copies))
 
 
 def _explore(
@@ -178,7 +205,8 @@ def _explore(
         if not planned:
             return lanes
         batch = [
-            one_copy_step(conf, phase, key[1], key[0], rate, len(models)) for key, (phase, rate) in planned
+            one_copy_step(conf, phase, key[1], model=key[0], rate=rate, n=len(models))
+            for key, (phase, rate) in planned
         ]
         outcomes = yield batch
         for (key, (_, rate)), passed in zip(planned, outcomes, strict=True):
@@ -197,68 +225,53 @@ def _combined_step(
     )
 
 
-def _ramp_step(
-    conf: SizingConf,
-    models: tuple[ComponentModel, ...],
-    t: str,
-    copies: tuple[int, ...],
-    rate: dict[LaneKey, float],
-    findings: Findings,
-) -> StepConfig | None:
+def _ramp_step(sizing: _Sizing, t: str, copies: tuple[int, ...]) -> StepConfig | None:
     """The autoscaling test: copies from the predicted minimum, a ramp to every peak (None without
     a ramp, or when every model runs one copy)."""
+    conf, models = sizing.conf, sizing.models
     if conf.endurance_ramp_minutes <= 0 or all(c <= 1 for c in copies):
         return None
     total = sum(m.peak_rps for m in models)
-    minimum = tuple(
-        min(
-            c,
-            max(
-                1,
-                instances_for(
-                    max(conf.endurance_ramp_start_tps * m.peak_rps / total, m.peak_rps * RAMP_SHARE),
-                    rate[(i, t)],
-                ),
-            ),
-        )
-        for i, (m, c) in enumerate(zip(models, copies, strict=True))
-    )
-    targets = tuple(_copy_target(conf, findings, models, i, t, rate[(i, t)]) for i in range(len(models)))
-    rates = tuple(m.peak_rps for m in models)
+
+    def least(i: int, m: ComponentModel) -> int:
+        early = max(conf.endurance_ramp_start_tps * m.peak_rps / total, m.peak_rps * RAMP_SHARE)
+        return min(copies[i], max(1, instances_for(early, sizing.rate[(i, t)])))
+
+    minimum = tuple(least(i, m) for i, m in enumerate(models))
+    targets = tuple(_copy_target(sizing, i, t) for i in range(len(models)))
+    most = instances_for_copies(models, copies, t) or 1
     return StepConfig(
         PHASE_MIN,
         t,
-        instances_for_copies(models, copies, t) or 1,
+        most,
         total,
         conf.endurance_steady_state_minutes,
         ramp_start_tps=conf.endurance_ramp_start_tps,
         ramp_minutes=conf.endurance_ramp_minutes,
         scaling_min_instance_count=instances_for_copies(models, minimum, t) or 1,
-        scaling_max_instance_count=instances_for_copies(models, copies, t) or 1,
+        scaling_max_instance_count=most,
         workload="llm",
         copies=copies,
-        rates=rates,
+        rates=tuple(m.peak_rps for m in models),
         min_copies=minimum,
         copy_targets=targets,
     )
 
 
-def _copy_target(
-    conf: SizingConf, findings: Findings, models: tuple[ComponentModel, ...], i: int, t: str, rate: float
-) -> float:
+def _copy_target(sizing: _Sizing, i: int, t: str) -> float:
     """safety_factor x the requests one copy had in flight at its highest passing rate."""
-    step = one_copy_step(conf, "", t, i, rate, len(models))
+    rate = sizing.rate[(i, t)]
+    step = one_copy_step(sizing.conf, "", t, model=i, rate=rate, n=len(sizing.models))
     measured = next(
         (
             r.metrics
-            for s, r in findings.observed.items()
+            for s, r in sizing.findings.observed.items()
             if s.instance_type == t and s.copies == step.copies and s.rates == step.rates and r.passed
         ),
         {},
     )
-    return concurrency_target(
-        concurrency_per_instance(rate, measured, models[i].limits.e2e_p99_ms), conf.safety_factor
-    )
+    in_flight = concurrency_per_instance(rate, measured, sizing.models[i].limits.e2e_p99_ms)
+    return concurrency_target(in_flight, sizing.conf.safety_factor)
 
 
 def _missed(findings: Findings, step: StepConfig, models: tuple[ComponentModel, ...]) -> set[int]:
@@ -281,17 +294,16 @@ def _cheapest(
 
 
 def _record(
-    conf: SizingConf,
-    findings: Findings,
-    models: tuple[ComponentModel, ...],
+    sizing: _Sizing,
     t: str,
     copies: tuple[int, ...],
-    needed: tuple[int, ...],
-    rate: dict[LaneKey, float],
-    minimum: tuple[int, ...] | None,
-    targets: tuple[float, ...] | None,
+    *,
+    minimum: tuple[int, ...] | None = None,
+    targets: tuple[float, ...] | None = None,
 ) -> None:
     """The findings (the recommendation's fields and its ``components`` answer) for ``copies`` on ``t``."""
+    conf, models, findings = sizing.conf, sizing.models, sizing.findings
+    needed = sizing.needed[t]
     instances = instances_for_copies(models, copies, t) or 0
     low = instances_for_copies(models, minimum, t) if minimum is not None else None
     findings.instance_type = t
@@ -302,21 +314,12 @@ def _record(
     hourly = conf.price(t) * instances
     reserved = [c * (m.accelerators or m.memory_mb / 1024) for m, c in zip(models, copies, strict=True)]
     shares = cost_shares(hourly, reserved)
-    offered = instance_resources(t)
-    order = packing_order(models)
-    packing = (
-        pack(
-            [(models[i].model_name, models[i].needs, copies[i]) for i in order], offered, max(1, sum(copies))
-        ).instances
-        if offered is not None
-        else ()
-    )
     findings.components = ComponentsAnswer(
         instance_type=t,
         min_instance_count=low,
         max_instance_count=instances,
         hourly_cost_usd=hourly,
-        packing=packing,
+        packing=_packing(models, copies, t),
         models=tuple(
             ModelAnswer(
                 model_name=m.model_name,
@@ -324,7 +327,7 @@ def _record(
                 cpu_cores=m.cpu_cores,
                 memory_mb=m.memory_mb,
                 copies_per_instance=copies_per_instance(m, t),
-                requests_per_s_per_copy=rate[(i, t)] or None,
+                requests_per_s_per_copy=sizing.rate[(i, t)] or None,
                 peak_rps=m.peak_rps,
                 copies_needed=needed[i],
                 min_copies=minimum[i] if minimum is not None else None,
@@ -337,16 +340,31 @@ def _record(
     )
 
 
-def _lane_words(conf: SizingConf, model: ComponentModel, lane: Lane, findings: Findings) -> str:
+def _packing(
+    models: tuple[ComponentModel, ...], copies: tuple[int, ...], t: str
+) -> tuple[tuple[str, ...], ...]:
+    """The model of each copy on each instance, packed as the walk counted them."""
+    offered = instance_resources(t)
+    if offered is None:
+        return ()
+    wanted = [(models[i].model_name, models[i].needs, copies[i]) for i in packing_order(models)]
+    return pack(wanted, offered, max(1, sum(copies))).instances
+
+
+def _lane_words(model: ComponentModel, lane: Lane, findings: Findings) -> str:
     t = lane.instance_type
     if not findings.available(t):
         return f"{model.model_name} on {t}: dropped, a quota refused its deployment."
     failed = f", failed at {lane.hi:g}" if lane.hi is not None else ""
     if lane.needed is None:
-        return f"{model.model_name} on {t}: one copy passed nothing{failed} (the lowest worth testing: {lane.floor:g} req/s); dropped."
+        return (
+            f"{model.model_name} on {t}: one copy passed nothing{failed} (the lowest worth testing: "
+            f"{lane.floor:g} req/s); dropped."
+        )
     return (
         f"{model.model_name} on {t}: one copy ({model.compute_words()}; {copies_per_instance(model, t)} per "
-        f"instance) held {lane.lo:g} req/s{failed}; ceiling({model.peak_rps:g} / {lane.lo:g}) = {lane.needed} copies."
+        f"instance) held {lane.lo:g} req/s{failed}; ceiling({model.peak_rps:g} / {lane.lo:g}) = "
+        f"{lane.needed} copies."
     )
 
 
@@ -369,7 +387,11 @@ def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
     paths = [(key, _worst_lane_path(lane)) for key, lane in lanes.items()]
     longest = max((len(p) for _, p in paths), default=0)
     batches = [
-        [one_copy_step(conf, p[r][0], key[1], key[0], p[r][1], len(models)) for key, p in paths if len(p) > r]
+        [
+            one_copy_step(conf, p[r][0], key[1], model=key[0], rate=p[r][1], n=len(models))
+            for key, p in paths
+            if len(p) > r
+        ]
         for r in range(longest)
     ]
     if conf.endurance_steady_state_minutes <= 0:

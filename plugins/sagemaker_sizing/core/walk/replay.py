@@ -12,13 +12,14 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sagemaker_sizing.core.components.answer import ComponentsAnswer
 from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
 from sagemaker_sizing.core.verdicts.outcome import ErrorCategory
 from sagemaker_sizing.core.walk.targets import CONCURRENCY_METRIC, INVOCATIONS_METRIC
 
 if TYPE_CHECKING:
     from decimal import Decimal
+
+    from sagemaker_sizing.core.components.answer import ComponentsAnswer
 
 T = TypeVar("T")
 
