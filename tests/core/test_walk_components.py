@@ -23,50 +23,22 @@ from sagemaker_sizing.core.serde import (
     step_config_from_dict,
     step_config_to_dict,
 )
-from sagemaker_sizing.paths import PROJECT_ROOT
 
-EXAMPLE = PROJECT_ROOT / "include" / "examples" / "components.conf.json"
-# The rate one copy of each model holds on each type (req/s), and its mean seconds in the system.
-KNEE = {
-    ("ic-demo-chat", "ml.g5.xlarge"): 5.8,
-    ("ic-demo-summarize", "ml.g5.xlarge"): 1.15,
-    ("ic-demo-chat", "ml.g6e.xlarge"): 19.0,
-    ("ic-demo-summarize", "ml.g6e.xlarge"): 4.45,
-}
-E2E_S = 2.0
+from tests.core.components_samples import EXAMPLE, components_conf, components_walked
+from tests.core.components_samples import answer as sample_answer
 
 
 def conf(**overrides: Any) -> Any:
-    raw = json.loads(EXAMPLE.read_text())
-    return load_conf({**raw, **overrides}, base_dir=EXAMPLE.parent)
+    return components_conf(**overrides)
 
 
-def answer(conf: Any, step: StepConfig, ramp_ok: bool = True) -> tuple[bool, dict[str, Any]]:
-    models = component_models(conf)
-    if step.min_copies:
-        return ramp_ok, {}
-    per_model = []
-    for i, m in enumerate(models):
-        if step.rates[i] <= 0:
-            per_model.append(None)
-            continue
-        ok = step.rates[i] / step.copies[i] <= KNEE[(m.model_name, step.instance_type)]
-        per_model.append({"model_name": m.model_name, "passed": ok})
-    passed = all(p["passed"] for p in per_model if p)
-    metrics = {"concurrency_mean": step.steady_state_tps * E2E_S, "models": per_model}
-    return passed, metrics
+def answer(c: Any, step: StepConfig, ramp_ok: bool = True) -> tuple[bool, dict[str, Any]]:
+    return sample_answer(c, step, ramp_ok)
 
 
 def run(c: Any, ramp_ok: bool = True) -> tuple[list[StepResult], Any]:
-    results: list[StepResult] = []
-    for round_no in range(1, 40):
-        batch = walk.next_batch(c, results)
-        if not batch:
-            return results, walk.recommend(c, results)
-        for step in batch:
-            passed, metrics = answer(c, step, ramp_ok)
-            results.append(StepResult(step, round_no, passed, "", metrics))
-    raise AssertionError("the walk did not finish")
+    _, results = components_walked(c, ramp_ok)
+    return results, walk.recommend(c, results)
 
 
 def test_copies_per_instance_and_packing_follow_the_instance_table() -> None:
@@ -112,7 +84,7 @@ def test_copy_autoscaling_is_tested_by_a_ramp_with_targets_from_littles_law() ->
     results, rec = run(c)
     ramps = [r.step for r in results if r.step.phase == PHASE_MIN]
     assert ramps and ramps[-1].min_copies == (1, 1) and ramps[-1].ramp_minutes == c.endurance_ramp_minutes
-    # summarize's lane held 3 req/s on one copy: 3 x 2 s in flight, x 0.5 safety: 3.
+    # summarize's lane held 3 req/s on one copy: 3 x 2 s in flight, x 0.5 safety: 3 (chat: 8 req/s).
     assert ramps[-1].copy_targets == (8.0, 3.0)
     assert ramps[-1].scaling_min_instance_count == 2 and ramps[-1].scaling_max_instance_count == 3
     ic = rec.components
