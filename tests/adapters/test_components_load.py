@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from sagemaker_sizing.adapters.aiperf_command import aiperf_argv
 from sagemaker_sizing.adapters.component_specs import spec_for_step
-from sagemaker_sizing.adapters.load_command import aiperf_step
+from sagemaker_sizing.adapters.load_command import aiperf_step, shell_command
 from sagemaker_sizing.core.model import PHASE_MAX, PHASE_MIN, LoadItem, PlanItem, StepConfig
 
 from tests.core.components_samples import components_conf
@@ -19,17 +20,16 @@ COMBINED = StepConfig(
 NAMES = ("ic-demo-ic-demo-chat-abc-ml-g6e-xlarge-1", "ic-demo-ic-demo-summarize-abc-ml-g6e-xlarge-2")
 
 
-def item(step: StepConfig, injector: int) -> LoadItem:
-    plan = PlanItem(
-        1, "ml-g6e-xlarge", step, "ic-demo-abc-ml-g6e-xlarge", "f", injectors=2, component_names=NAMES
+def item(step: StepConfig) -> LoadItem:
+    return LoadItem(
+        PlanItem(1, "ml-g6e-xlarge", step, "ic-demo-abc-ml-g6e-xlarge", "f", component_names=NAMES)
     )
-    return LoadItem(plan, injector, start_at_epoch_ms=1_000)
 
 
 def test_each_injector_loads_its_model_on_its_component(tmp_path: Path) -> None:
     conf = components_conf()
-    chat = aiperf_step(conf, item(COMBINED, 0), tmp_path, "http://127.0.0.1:1")
-    summarize = aiperf_step(conf, item(COMBINED, 1), tmp_path, "http://127.0.0.1:1")
+    chat = aiperf_step(conf, item(COMBINED), tmp_path / "a", "http://127.0.0.1:1", slot=0)
+    summarize = aiperf_step(conf, item(COMBINED), tmp_path / "b", "http://127.0.0.1:1", slot=1)
     assert (chat.inference_component, summarize.inference_component) == NAMES
     assert (chat.rate, summarize.rate) == (8, 6)
     # The ramp's start is shared in proportion to the peaks.
@@ -42,6 +42,30 @@ def test_each_injector_loads_its_model_on_its_component(tmp_path: Path) -> None:
     flag = argv.index("--sagemaker-inference-component-name")
     assert argv[flag + 1] == NAMES[1]
     assert argv[argv.index("--sagemaker-endpoint-name") + 1] == "ic-demo-abc-ml-g6e-xlarge"
+
+
+def test_the_models_aiperf_start_together_in_one_shell_and_every_exit_code_counts(tmp_path: Path) -> None:
+    import subprocess
+
+    conf = components_conf()
+    steps = [aiperf_step(conf, item(COMBINED), tmp_path / n, None, slot=j) for j, n in enumerate("ab")]
+    fake = tmp_path / "fake-aiperf"  # not named aiperf: it starts no real one
+    # A stand-in for AIPerf: records when it started, then exits with the code its folder names.
+    fake.write_text(
+        '#!/bin/bash\nd="${@: -1}"; for a in "$@"; do [[ $prev == --artifact-dir ]] && d=$a; prev=$a; done\n'
+        'date +%s.%N > "$d/started"; sleep 1; exit "$(cat "$d/code")"\n'
+    )
+    fake.chmod(0o755)
+    for step, code in zip(steps, (0, 3), strict=True):
+        step.artifact_dir.mkdir(parents=True)
+        (step.artifact_dir / "code").write_text(str(code))
+    steps = [dataclasses.replace(step, aiperf=fake) for step in steps]
+    line = shell_command(steps)
+    done = subprocess.run(["bash", "-c", line], check=False, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3, done.stderr  # the model whose AIPerf failed fails the load
+    started = [float((s.artifact_dir / "started").read_text()) for s in steps]
+    assert abs(started[0] - started[1]) < 0.9  # side by side, not one after the other
+    assert [(s.artifact_dir / "aiperf_exit_code").read_text().strip() for s in steps] == ["0", "3"]
 
 
 def test_an_endpoint_step_has_no_component_flag(tmp_path: Path) -> None:

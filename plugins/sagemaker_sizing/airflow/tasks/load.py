@@ -49,6 +49,7 @@ from sagemaker_sizing.airflow import llm_load, results_store, runtime_host, sett
 from sagemaker_sizing.airflow.links import GatlingReportLink
 from sagemaker_sizing.airflow.task_ids import INJECTORS
 from sagemaker_sizing.core.conf.model import conf_from_dict, resolved_jar_kind
+from sagemaker_sizing.core.files import injector_base_name
 from sagemaker_sizing.core.gatling.jar_kind import PROJECT
 from sagemaker_sizing.core.llm.prompts import PromptsError
 from sagemaker_sizing.core.model import LoadItem
@@ -209,19 +210,25 @@ class GatlingLoadOperator(BashOperator):
     def _run_aiperf(
         self, context: Context, sizing_conf: SizingConf, item: LoadItem, results_dir: Path
     ) -> Any:
-        step_dir = results_dir / llm_load.step_folder_name(item.output_base_name)
+        # One folder per AIPerf: an endpoint of inference components runs one per model, together.
+        models = len(item.plan.step.models_loaded) if item.plan.step.components else 1
+        bases = [injector_base_name(item.output_base_name, j, models) for j in range(models)]
+        step_dirs = [results_dir / llm_load.step_folder_name(base) for base in bases]
         GatlingReportLink.persist_folder(context, results_dir.name, item.output_base_name)
         url = runtime_host.runtime_url_of(self.aws_conn_id) if self.aws_conn_id else None
         try:
             try:
-                command = llm_load.prepare(sizing_conf, item, step_dir, url)
+                commands = [
+                    llm_load.prepare(sizing_conf, item, step_dir, url, slot)
+                    for slot, step_dir in enumerate(step_dirs)
+                ]
             except PromptsError as exc:  # a file that changed since validate: no retry helps
                 raise AirflowFailException(f"AIPerf was not started: {exc}") from exc
-            self.bash_command = shell_command(command)
-            # One AIPerf per model on an endpoint of inference components: started together.
-            wait_until(item.start_at_epoch_ms)
-            if not Path(command.aiperf).is_file():
-                self.log.error("AIPerf is not installed at %s: run `make setup` (stage 3c)", command.aiperf)
+            self.bash_command = shell_command(commands if models > 1 else commands[0])
+            if not Path(commands[0].aiperf).is_file():
+                self.log.error(
+                    "AIPerf is not installed at %s: run `make setup` (stage 3c)", commands[0].aiperf
+                )
             self._tmp_dir = tempfile.mkdtemp(prefix="sagemaker-sizing-aiperf-")
             return super().execute(context)
         finally:
@@ -229,7 +236,8 @@ class GatlingLoadOperator(BashOperator):
                 shutil.rmtree(self._tmp_dir, ignore_errors=True)
                 self._tmp_dir = None
             # Also after a failed load: its console and log say why.
-            llm_load.upload_step_dir(step_dir, self.conf, context)
+            for step_dir in step_dirs:
+                llm_load.upload_step_dir(step_dir, self.conf, context)
 
     def _host(self, sizing_conf: SizingConf) -> str:
         conn_id = self.aws_conn_id

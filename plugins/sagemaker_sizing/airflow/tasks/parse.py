@@ -225,7 +225,8 @@ class ParseStepOperator(BaseOperator):
         all_failures: list[Any] = []
         for j, index in enumerate(step.models_loaded):
             model = models[index]
-            read = read_step(run_dir, injector_base_name(item.folder, j, item.injectors), str(AIPERF_BIN))
+            base = injector_base_name(item.folder, j, len(step.models_loaded))
+            read = read_step(run_dir, base, str(AIPERF_BIN))
             folder = read.folder.name if read.folder is not None else None
             first_folder = first_folder or read.folder
             rate = step.rates[index]

@@ -148,10 +148,8 @@ def component_names(
 
 def injectors_for(step: StepConfig) -> int:
     """Gatling processes sharing a step's TPS; an LLM step's load is one AIPerf process (it holds
-    ~150 requests/s on 2 cores, far above an LLM endpoint's rates), one per model on an endpoint of
-    inference components (each model's load at its own rate, judged on its own SLOs)."""
-    if step.components:
-        return max(1, len(step.models_loaded))
+    ~150 requests/s on 2 cores, far above an LLM endpoint's rates; on an endpoint of inference
+    components, one load task starts one AIPerf per model together)."""
     if step.is_llm:
         return 1
     return max(1, math.ceil(step.steady_state_tps / settings.injector_max_tps()))
