@@ -50,12 +50,20 @@ def test_copies_per_instance_and_packing_follow_the_instance_table() -> None:
     assert instances_for_copies((chat, summarize), (5, 2), "ml.g5.xlarge") == 7
 
 
-def test_the_lanes_measure_one_copy_of_one_model_per_type() -> None:
+def test_a_types_lanes_share_one_step_one_copy_of_each_model_at_its_own_rate() -> None:
     c = conf()
     first = walk.next_batch(c, [])
-    assert len(first) == 4  # 2 models x 2 types, side by side
-    assert {s.copies for s in first} == {(1, 0), (0, 1)}
-    assert all(s.instance_count == 1 and s.rates[s.copies.index(1)] == s.steady_state_tps for s in first)
+    assert [s.instance_type for s in first] == ["ml.g5.xlarge", "ml.g6e.xlarge"]
+    # One copy per model; one GPU each, so two one-GPU instances; each model at llm_start_rps.
+    assert all(s.copies == (1, 1) and s.instance_count == 2 and s.rates == (2, 2) for s in first)
+
+
+def test_each_lane_follows_its_own_models_verdict() -> None:
+    c = conf()
+    results, _ = run(c)
+    g5 = [r.step for r in results if r.step.instance_type == "ml.g5.xlarge" and r.step.phase != PHASE_MAX]
+    # chat on g5 (knee 5.8): 2 and 4 pass, 8 fails; summarize (knee 1.15): 2 fails, 1 passes, 1.2 fails.
+    assert [s.rates for s in g5 if not s.min_copies] == [(2, 2), (4, 1), (8, 1.2)]
 
 
 def test_the_cheapest_packed_fleet_wins_verified_with_every_model_at_its_peak() -> None:

@@ -36,16 +36,14 @@ def test_a_components_round_names_each_lanes_component_as_deploy_names_it() -> N
     conf = conf_to_dict(load_conf(raw, base_dir=EXAMPLES))
     key = "sagemaker_sizing/manual__ic"
     items = [plan_item_from_dict(item) for item in plan_round(1, conf, [], key)]
-    assert len(items) == 4  # two models x two types, one copy each
-    lanes = {item.lane for item in items}
-    assert len(lanes) == 4  # an endpoint per lane: a model's copy alone on its instance
+    assert len(items) == 2  # a step per type: one copy of each model, each loaded at its rate
     for item in items:
-        (model,) = item.step.models_loaded
-        assert item.injectors == 1
+        assert item.step.models_loaded == (0, 1) and item.injectors == 1
         assert item.endpoint_name == endpoint_name(raw["endpoint_name"], key, item.lane)
-        assert item.component_names == (
-            component_name(raw["endpoint_name"], raw["models"][model]["model_name"], key, item.lane),
+        assert item.component_names == tuple(
+            component_name(raw["endpoint_name"], m["model_name"], key, item.lane) for m in raw["models"]
         )
+        assert item.folder.endswith("RPS-c1-1")  # copies in the folder's name: lanes do not collide
     # The plan item round-trips through XCom with its component names.
     from sagemaker_sizing.core.serde import plan_item_to_dict
 

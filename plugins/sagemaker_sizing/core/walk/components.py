@@ -23,8 +23,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.core.components.answer import ComponentsAnswer, ModelAnswer, cost_shares
 from sagemaker_sizing.core.components.models import (
@@ -38,7 +39,7 @@ from sagemaker_sizing.core.components.placement import instance_resources, pack
 from sagemaker_sizing.core.conf.model import LLM_DEFAULT_MAX_COUNT
 from sagemaker_sizing.core.cost.money import dollars
 from sagemaker_sizing.core.model import PHASE_MAX, PHASE_MIN, StepConfig
-from sagemaker_sizing.core.walk.adaptive import RAMP_SHARE, Lane, _worst_lane_path
+from sagemaker_sizing.core.walk.adaptive import PHASE_BISECT, PHASE_PROBE, RAMP_SHARE, Lane, _worst_lane_path
 from sagemaker_sizing.core.walk.targets import concurrency_per_instance, concurrency_target, instances_for
 from sagemaker_sizing.core.walk.worst_totals import WorstCase, from_batches
 
@@ -84,11 +85,34 @@ def fitting_types(conf: SizingConf, models: tuple[ComponentModel, ...]) -> tuple
     return usable, dropped
 
 
-def one_copy_step(conf: SizingConf, phase: str, t: str, *, model: int, rate: float, n: int) -> StepConfig:
-    """One copy of model ``model`` (of ``n``) on one instance of ``t`` at ``rate`` req/s (a lane's step)."""
-    copies = tuple(1 if i == model else 0 for i in range(n))
-    rates = tuple(rate if i == model else 0.0 for i in range(n))
-    return StepConfig(phase, t, 1, rate, conf.duration_minutes, workload="llm", copies=copies, rates=rates)
+def lane_step(
+    conf: SizingConf, models: tuple[ComponentModel, ...], t: str, planned: dict[int, tuple[str, float]]
+) -> StepConfig:
+    """One round of a type's lanes: one copy of each model with a rate to test (``planned``: model
+    index -> phase and rate), on as many instances of ``t`` as those copies need, each model
+    loaded at its own rate and judged on its own SLOs. A copy runs on its own share of an
+    instance (its accelerators), so the models' lanes share an endpoint without sharing capacity."""
+    copies = tuple(1 if i in planned else 0 for i in range(len(models)))
+    rates = tuple(planned[i][1] if i in planned else 0.0 for i in range(len(models)))
+    phases = {phase for phase, _ in planned.values()}
+    phase = PHASE_PROBE if PHASE_PROBE in phases else PHASE_BISECT
+    instances = instances_for_copies(models, copies, t) or 1
+    return StepConfig(
+        phase, t, instances, sum(rates), conf.duration_minutes, workload="llm", copies=copies, rates=rates
+    )
+
+
+def model_passed(findings: Findings, step: StepConfig, i: int, passed: bool) -> bool:
+    """Whether model ``i`` met its SLOs in ``step`` (its own verdict in the step's metrics; else the
+    step's)."""
+    per_model = _per_model(findings, step)
+    entry = per_model[i] if i < len(per_model) else None
+    return bool(entry["passed"]) if isinstance(entry, dict) and "passed" in entry else passed
+
+
+def _per_model(findings: Findings, step: StepConfig) -> list[Any]:
+    result = findings.observed.get(step)
+    return list((result.metrics.get("models") if result is not None else None) or [])
 
 
 @dataclass(frozen=True)
@@ -197,20 +221,17 @@ def _explore(
 ) -> Rounds[dict[LaneKey, Lane]]:
     lanes = lanes_for(conf, models, types)
     while True:
-        planned = [
-            (key, nxt)
-            for key, lane in lanes.items()
-            if findings.available(lane.instance_type) and (nxt := lane.next_tps()) is not None
-        ]
+        planned: dict[str, dict[int, tuple[str, float]]] = {}
+        for (i, t), lane in lanes.items():
+            if findings.available(t) and (nxt := lane.next_tps()) is not None:
+                planned.setdefault(t, {})[i] = nxt
         if not planned:
             return lanes
-        batch = [
-            one_copy_step(conf, phase, key[1], model=key[0], rate=rate, n=len(models))
-            for key, (phase, rate) in planned
-        ]
+        batch = [lane_step(conf, models, t, lanes_of_type) for t, lanes_of_type in planned.items()]
         outcomes = yield batch
-        for (key, (_, rate)), passed in zip(planned, outcomes, strict=True):
-            lanes[key] = lanes[key].record(rate, passed)
+        for step, passed, (t, lanes_of_type) in zip(batch, outcomes, planned.items(), strict=True):
+            for i, (_, rate) in lanes_of_type.items():
+                lanes[(i, t)] = lanes[(i, t)].record(rate, model_passed(findings, step, i, passed))
 
 
 def _combined_step(
@@ -261,24 +282,26 @@ def _ramp_step(sizing: _Sizing, t: str, copies: tuple[int, ...]) -> StepConfig |
 def _copy_target(sizing: _Sizing, i: int, t: str) -> float:
     """safety_factor x the requests one copy had in flight at its highest passing rate."""
     rate = sizing.rate[(i, t)]
-    step = one_copy_step(sizing.conf, "", t, model=i, rate=rate, n=len(sizing.models))
-    measured = next(
-        (
-            r.metrics
-            for s, r in sizing.findings.observed.items()
-            if s.instance_type == t and s.copies == step.copies and s.rates == step.rates and r.passed
-        ),
-        {},
-    )
+    measured: dict[str, Any] = {}
+    for step, result in sizing.findings.observed.items():
+        lane = step.phase in (PHASE_PROBE, PHASE_BISECT) and step.instance_type == t
+        if (
+            lane
+            and step.rates
+            and step.rates[i] == rate
+            and model_passed(sizing.findings, step, i, result.passed)
+        ):
+            per_model = _per_model(sizing.findings, step)
+            entry = per_model[i] if i < len(per_model) else None
+            measured = entry.get("metrics") or {} if isinstance(entry, dict) else result.metrics
+            break
     in_flight = concurrency_per_instance(rate, measured, sizing.models[i].limits.e2e_p99_ms)
     return concurrency_target(in_flight, sizing.conf.safety_factor)
 
 
 def _missed(findings: Findings, step: StepConfig, models: tuple[ComponentModel, ...]) -> set[int]:
     """The models a combined step found short of their SLOs (all of them when it says nothing)."""
-    result = findings.observed.get(step)
-    per_model = (result.metrics.get("models") if result is not None else None) or []
-    missed = {i for i, m in enumerate(per_model) if isinstance(m, dict) and m.get("passed") is False}
+    missed = {i for i in range(len(models)) if not model_passed(findings, step, i, True)}
     return missed or set(range(len(models)))
 
 
@@ -379,44 +402,38 @@ def _fleet_words(
 
 
 def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
-    """An upper bound: every lane at its longest, then each type's endurance retries (the ramp
-    riding along), at the copies the lowest rate worth testing would need."""
+    """An upper bound: every lane at its longest (a type's lanes in one step per round), then each
+    type's endurance retries (the ramp riding along), at the copies the lowest rate worth testing
+    would need."""
     models = component_models(conf)
     types, _ = fitting_types(conf, models)
     lanes = lanes_for(conf, models, types)
-    paths = [(key, _worst_lane_path(lane)) for key, lane in lanes.items()]
-    longest = max((len(p) for _, p in paths), default=0)
-    batches = [
-        [
-            one_copy_step(conf, p[r][0], key[1], model=key[0], rate=p[r][1], n=len(models))
-            for key, p in paths
-            if len(p) > r
-        ]
-        for r in range(longest)
-    ]
+    paths = {key: _worst_lane_path(lane) for key, lane in lanes.items()}
+    longest = max((len(p) for p in paths.values()), default=0)
+    batches = []
+    for r in range(longest):
+        batch = []
+        for t in types:
+            planned = {i: paths[(i, t)][r] for i in range(len(models)) if len(paths[(i, t)]) > r}
+            if planned:
+                batch.append(lane_step(conf, models, t, planned))
+        batches.append(batch)
     if conf.endurance_steady_state_minutes <= 0:
         return batches
     for t in types:
-        copies = tuple(
-            int(lanes[(i, t)].needed or instances_for(m.peak_rps, lanes[(i, t)].floor))
-            for i, m in enumerate(models)
-        )
+        copies = tuple(instances_for(m.peak_rps, lanes[(i, t)].floor) for i, m in enumerate(models))
         for retry in range(conf.endurance_retries + 1):
             grown = tuple(c + retry for c in copies)
-            batch = [_combined_step(conf, models, t, grown)]
+            fixed = _combined_step(conf, models, t, grown)
+            batch = [fixed]
             if conf.endurance_ramp_minutes > 0:
-                instances = batch[0].instance_count
+                minutes = conf.endurance_steady_state_minutes
                 batch.append(
-                    StepConfig(
-                        PHASE_MIN,
-                        t,
-                        instances,
-                        batch[0].steady_state_tps,
-                        conf.endurance_steady_state_minutes,
+                    dataclasses.replace(
+                        fixed,
+                        phase=PHASE_MIN,
                         ramp_minutes=conf.endurance_ramp_minutes,
-                        workload="llm",
-                        copies=grown,
-                        rates=batch[0].rates,
+                        steady_state_minutes=minutes,
                     )
                 )
             batches.append(batch)
