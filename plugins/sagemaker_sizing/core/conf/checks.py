@@ -243,6 +243,8 @@ def _check_model(parsed: dict[str, Any], prefix: str, entry: dict[str, Any], pro
     where = (
         f"{prefix}copy_memory_mb" if prefix and entry.get("copy_memory_mb") is not None else "copy_memory_mb"
     )
+    if memory is None and "copy_memory_mb" not in parsed:
+        return  # the top-level value was invalid: its own problem says so
     if memory is None:
         problems.append(
             Problem(
