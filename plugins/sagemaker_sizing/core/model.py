@@ -137,7 +137,10 @@ class StepConfig:
                 f"{self.scaling_max_instance_count} ({self.scaling_target})"
             )
         unit = self.rate_unit
-        load = f"at {_num(self.steady_state_tps)} {unit} for {_num(self.steady_state_minutes)} min"
+        rate = _num(self.steady_state_tps)
+        if len(self.models_loaded) > 1:  # each model's rate: ``at 2+2 req/s``
+            rate = "+".join(_num(r) for r in self.rates)
+        load = f"at {rate} {unit} for {_num(self.steady_state_minutes)} min"
         if self.ramp_minutes:
             load = (
                 f"ramp {_num(self.ramp_start_tps)}->{_num(self.steady_state_tps)} {unit} over "
