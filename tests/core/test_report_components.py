@@ -28,6 +28,12 @@ def test_recommendation_json_carries_the_components_block(tmp_path: Path) -> Non
     assert (summarize["min_copies"], summarize["max_copies"], summarize["target_value"]) == (1, 2, 3.0)
     assert (chat["hourly_cost_share_usd"], summarize["hourly_cost_share_usd"]) == ("2.61", "5.22")
     assert "components" not in data["recommendation"]  # the block is the answer, once
+    # Each type's packed fleet for both peaks: g5.xlarge 2 + 6 copies, g6e.xlarge 1 + 2.
+    per_type = data["costs"]["per_type"]
+    assert {t: (v["instances"], v["hourly"]) for t, v in per_type.items()} == {
+        "ml.g5.xlarge": ("8", "11.26"),
+        "ml.g6e.xlarge": ("3", "7.83"),
+    }
     assert data["status"] == "recommended"
     assert data["headline"] == (
         "Recommended: ml.g6e.xlarge, managed instance scaling 2..3, for ic-demo-chat 8 req/s (copies "

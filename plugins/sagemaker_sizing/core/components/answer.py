@@ -63,6 +63,9 @@ class ComponentsAnswer:
     models: tuple[ModelAnswer, ...]
     packing: tuple[tuple[str, ...], ...] = ()
     hourly_cost_usd: Decimal | None = None
+    # Every type whose lanes held every model: the instances its copies for the peaks pack on
+    # (before endurance), the comparison the walk made.
+    fleets: tuple[tuple[str, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         from sagemaker_sizing.core.cost.money import usd

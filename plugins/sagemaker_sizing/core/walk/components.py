@@ -327,6 +327,7 @@ def _record(
     """The findings (the recommendation's fields and its ``components`` answer) for ``copies`` on ``t``."""
     conf, models, findings = sizing.conf, sizing.models, sizing.findings
     needed = sizing.needed[t]
+    fleets = tuple((k, instances_for_copies(models, c, k) or 0) for k, c in sizing.needed.items())
     instances = instances_for_copies(models, copies, t) or 0
     low = instances_for_copies(models, minimum, t) if minimum is not None else None
     findings.instance_type = t
@@ -343,6 +344,7 @@ def _record(
         max_instance_count=instances,
         hourly_cost_usd=hourly,
         packing=_packing(models, copies, t),
+        fleets=fleets,
         models=tuple(
             ModelAnswer(
                 model_name=m.model_name,
