@@ -212,7 +212,7 @@ class ParseStepOperator(BaseOperator):
         from sagemaker_sizing.core.components.models import component_models
         from sagemaker_sizing.core.conf.model import conf_from_dict
         from sagemaker_sizing.core.files import injector_base_name
-        from sagemaker_sizing.core.llm.metrics import step_metrics
+        from sagemaker_sizing.core.llm.metrics import combined_metrics, step_metrics
         from sagemaker_sizing.core.verdicts.llm_failures import judge_llm_failures
         from sagemaker_sizing.core.verdicts.llm_requirements import check_llm
         from sagemaker_sizing.paths import AIPERF_BIN
@@ -274,12 +274,12 @@ class ParseStepOperator(BaseOperator):
             )
         passed = all(one["passed"] for one in judged)
         reason = "; ".join(f"{one['model_name']}: {one['reason']}" for one in judged)
-        # The first model's metrics stand for the step where one set is read (a lane step has one
-        # model); "models" holds each model's, indexed as the conf's models.
+        # The models together stand for the step where one set is read (counts summed, each
+        # percentile the worst model's); "models" holds each model's, indexed as the conf's models.
         per_model: list[dict[str, Any] | None] = [None] * len(models)
         for one in judged:
             per_model[one["index"]] = {k: v for k, v in one.items() if k != "index"}
-        metrics = {**judged[0]["metrics"], "models": per_model}
+        metrics = {**combined_metrics([one["metrics"] for one in judged]), "models": per_model}
         failures = tuple(sorted(all_failures, key=lambda f: -f.count))[:KEPT_MESSAGES]
         assert first_folder is not None
         result = StepResult(step, round_no, passed, reason, metrics, first_folder.name, failures=failures)
