@@ -2,9 +2,10 @@
 
 1. **What fits.** Per type, the copies of each model one instance holds (its compute per copy
    against the instance table); a type where a model's copy does not fit is dropped.
-2. **The rate one copy holds.** Per model and type, a lane of adaptive's (``adaptive.Lane``): one
-   copy on one instance (its endpoint of its own), growth then bisection on request rate within
-   that model's SLOs. All lanes run side by side, a round at a time.
+2. **The rate one copy holds.** Per model and type, a lane of adaptive's (``adaptive.Lane``):
+   growth then bisection on request rate within that model's SLOs, on one copy. A type's lanes
+   share one step per round (``lane_step``: one copy of each model still searching, each loaded at
+   its own rate, each lane following its own model's verdict); every type's step runs side by side.
 3. **Copies and instances.** Per type, each model needs ``ceil(peak / rate per copy)`` copies; the
    instances are the fewest that hold every model's copies, packed first fit by compute
    (largest copies first, as the components are created); the cheapest type wins.
