@@ -205,3 +205,17 @@ def test_the_simulation_uses_this_runs_resources_and_tags() -> None:
 def test_a_denied_simulation_warns_and_goes_on() -> None:
     (finding,) = preflight.check_permissions(ScriptedAccount(ScriptedIam(error="AccessDenied")), conf())
     assert finding.severity is Severity.WARNING and "not checked" in finding.message
+
+
+def test_every_model_of_an_endpoint_of_components_must_exist(aws: Path) -> None:
+    raw = json.loads((EXAMPLES / "components.conf.json").read_text())
+    components = load_conf(raw | {"region": "us-west-2"}, base_dir=EXAMPLES)
+    boto3.client("iam").create_role(RoleName="model-role", AssumeRolePolicyDocument="{}")
+    sagemaker = boto3.client("sagemaker", region_name="us-west-2")
+    sagemaker.create_model(
+        ModelName="ic-demo-chat", ExecutionRoleArn="arn:aws:iam::123456789012:role/model-role",
+        PrimaryContainer={"Image": "i"},
+    )  # fmt: skip
+    (finding,) = preflight.check_model(account(), components)
+    assert finding.severity is Severity.BLOCKING
+    assert finding.message.startswith("model_name: no model 'ic-demo-summarize'")

@@ -216,21 +216,30 @@ def check_permissions(account: Account, conf: SizingConf) -> list[Finding]:
 
 
 def check_model(account: Account, conf: SizingConf) -> list[Finding]:
+    """The model exists and its execution role too; on an endpoint of inference components, every
+    model of ``models``."""
+    if conf.hosts_components and conf.models:
+        findings: list[Finding] = []
+        for entry in conf.models:
+            findings += _check_one_model(account, conf, entry.model_name)
+        return findings
+    return _check_one_model(account, conf, conf.model_name)
+
+
+def _check_one_model(account: Account, conf: SizingConf, model_name: str) -> list[Finding]:
     try:
-        model = account.client("sagemaker").describe_model(ModelName=conf.model_name)
+        model = account.client("sagemaker").describe_model(ModelName=model_name)
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ValidationException":
             return [
                 Finding(
                     Check.MODEL,
                     Severity.BLOCKING,
-                    f"model_name: no model {conf.model_name!r} in {conf.region}: create it first, or "
+                    f"model_name: no model {model_name!r} in {conf.region}: create it first, or "
                     "correct model_name (or region)",
                 )
             ]
-        return [
-            Finding(Check.MODEL, Severity.WARNING, f"could not describe model {conf.model_name!r}: {exc}")
-        ]
+        return [Finding(Check.MODEL, Severity.WARNING, f"could not describe model {model_name!r}: {exc}")]
     role_arn = model.get("ExecutionRoleArn")
     if not role_arn:
         return []
@@ -242,7 +251,7 @@ def check_model(account: Account, conf: SizingConf) -> list[Finding]:
                 Finding(
                     Check.MODEL,
                     Severity.BLOCKING,
-                    f"model {conf.model_name!r} names execution role {role_arn}, which does not exist: "
+                    f"model {model_name!r} names execution role {role_arn}, which does not exist: "
                     "the endpoint could not pull its image; recreate the role or the model",
                 )
             ]
