@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sagemaker_sizing.core.model import StepConfig
@@ -28,8 +29,8 @@ TIMES = DeployTimes({"cpu": CPU}, waiter_delay_s=30)
 PRICES = {"ml.m5.large": Decimal("0.115"), "ml.c5.large": Decimal("0.102")}
 
 
-def step(count: int = 1, instance_type: str = "ml.m5.large", minutes: float = 3, **more: object) -> StepConfig:
-    return StepConfig("probe", instance_type, count, 10, minutes, **more)  # type: ignore[arg-type]
+def step(count: int = 1, instance_type: str = "ml.m5.large", minutes: float = 3, **more: Any) -> StepConfig:
+    return StepConfig("probe", instance_type, count, 10, minutes, **more)
 
 
 def test_the_table_maps_instance_families_and_has_every_operation():
@@ -91,14 +92,20 @@ def test_what_a_deploy_does_to_its_lanes_endpoint():
 
 def test_lanes_are_the_nth_step_of_a_type_in_the_batch():
     batch = [step(1), step(2), step(1, "ml.c5.large"), step(3)]
-    assert lane_slots(batch) == [("ml.m5.large", 1), ("ml.m5.large", 2), ("ml.c5.large", 1), ("ml.m5.large", 3)]
+    assert lane_slots(batch) == [
+        ("ml.m5.large", 1),
+        ("ml.m5.large", 2),
+        ("ml.c5.large", 1),
+        ("ml.m5.large", 3),
+    ]
 
 
 def test_billing_rules_of_each_action():
     meter = Meter("ml.m5.large")
-    charge(meter, Action.CREATED, before=0, after=2, requested=0, settled=240, billing_start="instance_launch")
-    charge(meter, Action.RESIZED, before=2, after=1, requested=600, settled=645, billing_start="instance_launch")
-    charge(meter, Action.UPDATED, before=1, after=3, requested=1000, settled=1300, billing_start="instance_launch")
+    launch = "instance_launch"
+    charge(meter, Action.CREATED, before=0, after=2, requested=0, settled=240, billing_start=launch)
+    charge(meter, Action.RESIZED, before=2, after=1, requested=600, settled=645, billing_start=launch)
+    charge(meter, Action.UPDATED, before=1, after=3, requested=1000, settled=1300, billing_start=launch)
     meter.bill_from(2000, 0)
     # 2 from 0 to 645 (the removed one until the scale-in is done), 1 to 1000, 3 from the update on.
     assert meter.instance_seconds == 2 * 645 + 1 * 355 + 3 * 1000
@@ -121,12 +128,14 @@ def test_a_timeline_by_hand():
     m5 = 1 * (240 + 180) + 3 * (210 + 1800 + 120)
     c5 = 1 * (240 + 180 + 120)
     assert timeline.instance_hours == Decimal(m5 + c5) / 3600
-    assert timeline.bill_usd == (Decimal(m5) * PRICES["ml.m5.large"] + Decimal(c5) * PRICES["ml.c5.large"]) / 3600
+    usd = Decimal(m5) * PRICES["ml.m5.large"] + Decimal(c5) * PRICES["ml.c5.large"]
+    assert timeline.bill_usd == usd / 3600
 
 
 def test_an_autoscaling_step_bills_its_minimum_until_scaling_can_act_then_its_maximum():
     times = dataclasses.replace(TIMES, autoscaling=dataclasses.replace(TIMES.autoscaling, detection_s=240))
-    ramp = step(2, minutes=30, scaling_min_instance_count=2, scaling_max_instance_count=8, invocations_target=9)
+    scaling = {"scaling_min_instance_count": 2, "scaling_max_instance_count": 8, "invocations_target": 9}
+    ramp = step(2, minutes=30, **scaling)
     timeline = simulate_timeline([[ramp]], PRICES, times)
     assert timeline.instance_hours == Decimal(2 * (240 + 240) + 8 * (1800 - 240 + 120)) / 3600
 
