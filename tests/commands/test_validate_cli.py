@@ -120,3 +120,10 @@ def test_a_field_no_longer_used_is_a_warning(tmp_path, capsys):
     assert (
         "warning: logging_config: no longer used: Airflow configures the task logs" in capsys.readouterr().out
     )
+
+
+def test_validate_bounds_the_hours_and_the_bill_on_aws_beside_perfsize(capsys):
+    assert main(["validate", str(DEMO)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("worst case on AWS"))
+    assert "(resources/deploy_times.json, instances billed from their launch)" in line
+    assert "adaptive ≤ " in line and " until the answer, ≤ $" in line and "; perfsize ≤ " in line

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from sagemaker_sizing.paths import RESOURCES_DIR
+from sagemaker_sizing.paths import PROJECT_ROOT, RESOURCES_DIR
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -59,6 +59,7 @@ class DeployTimes:
     billing_start: BillingStart = "instance_launch"
     waiter_delay_s: float = 0.0  # a wait for a status ends on the first poll after the change
     autoscaling: AutoscalingTimes = field(default_factory=AutoscalingTimes)
+    source: str = ""  # where the table came from, for the reader of a figure
 
     def family(self, instance_type: str) -> str:
         """The family of an instance type (a serverless lane's type is ``serverless-<MB>``)."""
@@ -88,6 +89,7 @@ class DeployTimes:
             billing_start=self.billing_start,
             waiter_delay_s=self.waiter_delay_s * factor,
             autoscaling=AutoscalingTimes(*(v * factor for v in vars(self.autoscaling).values())),
+            source=f"{self.source} / {compression:g}",
         )
 
 
@@ -95,7 +97,8 @@ class DeployTimes:
 NO_WAIT = DeployTimes(families={})
 
 
-def deploy_times_from_dict(raw: Mapping[str, Any], source: str = "deploy-time table") -> DeployTimes:
+def deploy_times_from_dict(raw: Mapping[str, Any], source: str = "") -> DeployTimes:
+    where = f"deploy-time table {source}".strip()
     try:
         families = {
             str(name): FamilyTimes(**{k: float(v) for k, v in spec.items() if not k.startswith("_")})
@@ -107,16 +110,16 @@ def deploy_times_from_dict(raw: Mapping[str, Any], source: str = "deploy-time ta
         waiter = float(raw.get("waiter_delay_s", 0.0))
     except (KeyError, TypeError, ValueError, AttributeError, re.error) as exc:
         raise DeployTimesError(
-            f"{source}: expected {{'families': {{family: {{'create_s', 'update_s', 'scale_out_s', "
+            f"{where}: expected {{'families': {{family: {{'create_s', 'update_s', 'scale_out_s', "
             f"'scale_in_s', 'delete_s'}}}}, 'family_of': [[regex, family]], 'billing_start', "
             f"'waiter_delay_s', 'autoscaling'}} ({exc!r})"
         ) from exc
-    unknown = {family for _, family in rules} - set(families)
+    unknown = sorted({family for _, family in rules} - set(families))
     if unknown:
-        raise DeployTimesError(f"{source}: family_of names families without times: {sorted(unknown)}")
+        raise DeployTimesError(f"{where}: family_of names families without times: {unknown}")
     if billing not in ("instance_launch", "in_service"):
-        raise DeployTimesError(f"{source}: billing_start is instance_launch or in_service, not {billing!r}")
-    return DeployTimes(families, rules, cast("BillingStart", billing), waiter, autoscaling)
+        raise DeployTimesError(f"{where}: billing_start is instance_launch or in_service, not {billing!r}")
+    return DeployTimes(families, rules, cast("BillingStart", billing), waiter, autoscaling, source)
 
 
 def load_deploy_times(path: Path | None = None) -> DeployTimes:
@@ -126,4 +129,5 @@ def load_deploy_times(path: Path | None = None) -> DeployTimes:
         raw = json.loads(where.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DeployTimesError(f"deploy-time table {where}: {exc}") from exc
-    return deploy_times_from_dict(raw, f"deploy-time table {where}")
+    shown = where.relative_to(PROJECT_ROOT) if where.is_relative_to(PROJECT_ROOT) else where
+    return deploy_times_from_dict(raw, str(shown))

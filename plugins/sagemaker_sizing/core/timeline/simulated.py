@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.core.cost.instances import step_test_cost
+from sagemaker_sizing.core.cost.money import usd
 from sagemaker_sizing.core.timeline.bill import Meter, charge, priced
 from sagemaker_sizing.core.timeline.lanes import DEPLOYING, Action, Fleet, deploy_action, lane_slots
 
@@ -54,7 +55,7 @@ class SizingTime:
             "deploys": self.deploys,
             "actions": dict(self.actions),
             "instance_hours": float(round(self.instance_hours, 4)),
-            "bill_usd": str(self.bill_usd.quantize(Decimal("0.0001"))),
+            "bill_usd": usd(self.bill_usd),
         }
 
 
@@ -144,3 +145,50 @@ def simulate_timeline(
         instance_hours=hours,
         bill_usd=usd + run.serverless_usd,
     )
+
+
+def worst_timeline(
+    batches: Sequence[Sequence[StepConfig]], prices: Mapping[str, Decimal], times: DeployTimes
+) -> SizingTime:
+    """An upper bound of ``simulate_timeline`` for the listed worst case: every step a new endpoint
+    that waits the slowest deploy of its family, bills its largest fleet from that deploy's start
+    to its deletion after the round, and plan's deletes never overlap a later round."""
+    now = 0.0
+    seconds = Decimal(0)
+    usd = Decimal(0)
+    load_s = 0.0
+    deploys = 0
+    last_delete = 0.0
+    for batch in (b for b in batches if b):
+        slowest = [_slowest(times, step.instance_type) for step in batch]
+        wait = max(times.waited(s) for s in slowest)
+        longest = max(step.load_minutes for step in batch) * 60
+        for step in batch:
+            delete = times.of(step.instance_type).delete_s
+            billed = Decimal(str(round(wait + longest + delete, 6))) * _largest(step)
+            seconds += billed if step.instance_type in prices else Decimal(0)
+            usd += billed * prices.get(step.instance_type, Decimal(0)) / 3600
+            if step.serverless:
+                usd += step_test_cost(step, prices)
+        deploys += len(batch)
+        last_delete = max(times.of(step.instance_type).delete_s for step in batch)
+        load_s += longest
+        now += wait + longest
+    return SizingTime(
+        wall_clock_s=now + last_delete,
+        load_minutes=load_s / 60,
+        actions={Action.CREATED: deploys},
+        instance_hours=seconds / 3600,
+        bill_usd=usd,
+    )
+
+
+def _slowest(times: DeployTimes, instance_type: str) -> float:
+    family = times.of(instance_type)
+    return max(family.create_s, family.update_s, family.scale_out_s)
+
+
+def _largest(step: StepConfig) -> int:
+    if step.serverless:
+        return 0
+    return step.scaling_max_instance_count or step.instance_count
