@@ -69,6 +69,7 @@ class _Lane:
 class _Run:
     prices: Mapping[str, Decimal]
     times: DeployTimes
+    replace_on_change: bool = False
     lanes: dict[tuple[str, int], _Lane] = field(default_factory=dict)
     closed: list[Meter] = field(default_factory=list)
     gone: list[float] = field(default_factory=list)  # instants endpoints are gone
@@ -89,6 +90,12 @@ class _Run:
         family = self.times.of(step.instance_type)
         before = 0 if lane.fleet is None else lane.fleet.count
         wanted = Fleet.of(step)
+        called = at
+        if self.replace_on_change and action in (Action.RESIZED, Action.UPDATED):
+            # perfsizesagemaker's way: delete the endpoint, wait until it is gone, create anew.
+            lane.meter.bill_from(at + family.delete_s, 0)
+            at += family.delete_s
+            action = Action.CREATED
         took = {
             Action.CREATED: family.create_s,
             Action.UPDATED: family.update_s,
@@ -106,7 +113,7 @@ class _Run:
         )
         lane.fleet = wanted
         self.actions[action] = self.actions.get(action, 0) + 1
-        return self.times.waited(took)
+        return self.times.waited(at + took - called)
 
     def load(self, step: StepConfig, slot: tuple[str, int], at: float) -> None:
         if step.serverless:
@@ -119,10 +126,18 @@ class _Run:
 
 
 def simulate_timeline(
-    batches: Sequence[Sequence[StepConfig]], prices: Mapping[str, Decimal], times: DeployTimes
+    batches: Sequence[Sequence[StepConfig]],
+    prices: Mapping[str, Decimal],
+    times: DeployTimes,
+    *,
+    replace_on_change: bool = False,
 ) -> SizingTime:
-    """The timeline of ``batches`` (one per round) on AWS as ``times`` models it (see the module)."""
-    run = _Run(prices, times)
+    """The timeline of ``batches`` (one per round) on AWS as ``times`` models it (see the module).
+
+    ``replace_on_change``: a lane whose fleet changes is deleted and created anew, waiting for each,
+    as perfsizesagemaker's environment manager does, instead of changed in place or updated.
+    """
+    run = _Run(prices, times, replace_on_change)
     now = 0.0
     load_s = 0.0
     for batch in (b for b in batches if b):
