@@ -9,6 +9,7 @@ import pytest
 from sagemaker_sizing.adapters import cleanup, ownership
 from sagemaker_sizing.adapters.errors import TeardownError
 from sagemaker_sizing.core.model import StepConfig
+from sagemaker_sizing.core.timeline.deploy_times import DeployTimes, FamilyTimes
 
 RUN = "manual__2025-01-01T00:00:00+00:00"
 OTHER_RUN = "manual__2025-01-02T00:00:00+00:00"
@@ -50,11 +51,12 @@ def targets(aws: dict[str, Any]) -> set[str]:
 def two_runs_and_a_stranger(manager: Any, aws: dict[str, Any]) -> dict[str, Any]:
     """Our run: two lanes, an updated endpoint (two configs), autoscaling. Another run. A foreign endpoint."""
     sm = aws["sagemaker"]
-    ours = [
-        deploy(manager, aws, RUN, step(count=1)),
-        deploy(manager, aws, RUN, step(count=2)),
-        deploy(manager, aws, RUN, step("ml.c5.xlarge", count=1, **SCALED)),
-    ]
+    first = deploy(manager, aws, RUN, step(count=1))
+    # A count change goes in place where that is faster; a table where it is not makes it a new config.
+    manager.__dict__["deploy_times"] = DeployTimes({"cpu": FamilyTimes(update_s=1, scale_out_s=2)})
+    updated = deploy(manager, aws, RUN, step(count=2))
+    del manager.__dict__["deploy_times"]
+    ours = [first, updated, deploy(manager, aws, RUN, step("ml.c5.xlarge", count=1, **SCALED))]
     theirs = deploy(manager, aws, OTHER_RUN, step("ml.c5.xlarge", count=1, **SCALED))
     variant = {"VariantName": "v", "ModelName": aws["model"], "InstanceType": "ml.m5.large"}
     sm.create_endpoint_config(
