@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,7 +96,14 @@ def test_teardown_twice_is_harmless(
 
     again = cleanup.teardown(manager, RUN)
 
-    assert again == {"scaling": [], "endpoints": [], "endpoint_configs": [], "errors": []}
+    assert again == {
+        "scaling": [],
+        "endpoints": [],
+        "endpoint_configs": [],
+        "errors": [],
+        "deleted_at": {},
+        "gone_at": {},
+    }
     assert (endpoints(aws), configs(aws), targets(aws)) == left
 
 
@@ -184,8 +192,10 @@ def test_retiring_idle_lanes_deletes_only_this_runs_other_lanes(manager: Any, aw
     idle = deploy(manager, aws, RUN, step("ml.c5.large", **SCALED))  # autoscaling too
     other_run = deploy(manager, aws, "other-run", step("ml.c5.large"))
 
-    cleanup.retire_lanes(manager, RUN, {ownership.lane_for("ml.m5.large")})
+    retired = cleanup.retire_lanes(manager, RUN, {ownership.lane_for("ml.m5.large")})
 
+    assert retired["endpoints"] == [idle["endpoint_name"]]
+    assert set(retired["deleted_at"]) == {idle["endpoint_name"]} and retired["gone_at"] == {}  # not waited
     assert endpoints(aws) == {kept["endpoint_name"], other_run["endpoint_name"]}
     assert configs(aws) == {kept["endpoint_config_name"], other_run["endpoint_config_name"]}
     assert idle["endpoint_name"] not in {t.split("/")[1] for t in targets(aws)}
@@ -217,3 +227,23 @@ def test_teardown_of_a_run_whose_conf_never_validated_needs_no_region(
     swept = teardown(RUN, CONN_ID, {"region": "us-west-2"})  # the params' region
     assert deployed["endpoint_name"] in swept["endpoints"], swept
     assert endpoints(aws) == set()
+
+
+def test_retiring_does_not_wait_and_teardown_sees_the_deleting_endpoint_go(
+    manager: Any, aws: dict[str, Any], set_status: Any
+) -> None:
+    idle = deploy(manager, aws, RUN, step("ml.c5.large"))
+    name = idle["endpoint_name"]
+    set_status(name, "Deleting")  # a plan's delete still in flight when teardown comes
+
+    assert cleanup.retire_lanes(manager, RUN, set())["endpoints"] == []  # going already: not asked again
+    assert manager.sleeps == []  # retiring waits for nothing
+
+    def gone_on_second_check(seconds: float) -> None:
+        if len(manager.sleeps) == 2:
+            aws["sagemaker"].delete_endpoint(EndpointName=name)
+
+    manager.on_sleep = gone_on_second_check
+    before = time.time()
+    torn = cleanup.teardown(manager, RUN)
+    assert torn["endpoints"] == [] and before <= torn["gone_at"][name] <= time.time()

@@ -160,3 +160,49 @@ def test_the_small_case_spends_the_floor_one_probe_and_the_endurance():
     assert sum(max(s.load_minutes for s in batch) for batch in rounds) == 30 + 3
     assert [s.instance_type for s in rounds[-1]] == ["ml.c5.large"]
     assert [(s.instance_count, s.steady_state_tps) for s in rounds[0]] == [(1, 20)] * 3
+
+
+def change(endpoint: str, action: str, before: int, after: int, asked: float, ready: float, **more: Any):
+    from sagemaker_sizing.core.timeline.measured import EndpointChange
+
+    record = {"endpoint_name": endpoint, "instance_type": "ml.m5.large", "action": action,
+              "previous_count": before, "instance_count": after, "requested_at": asked,
+              "in_service_at": ready, **more}  # fmt: skip
+    found = EndpointChange.from_record(record)
+    assert found is not None
+    return found
+
+
+def test_a_runs_own_instants_priced():
+    from sagemaker_sizing.core.timeline.measured import deletions_from, measured_timeline
+
+    t0 = 1_700_000_000.0
+    changes = [
+        change("a", "created", 0, 1, t0, t0 + 200),
+        change("b", "created", 0, 1, t0 + 1, t0 + 230),
+        change("a", "reused", 1, 1, t0 + 420, t0 + 421),
+        change("a", "resized", 1, 3, t0 + 700, t0 + 900),
+    ]
+    deletions = deletions_from([
+        {"deleted_at": {"b": t0 + 700}},  # plan retired b, nobody saw it go: + the model's 120 s
+        {"deleted_at": {"a": t0 + 2900}, "gone_at": {"a": t0 + 3000}},  # teardown watched a go
+    ])  # fmt: skip
+    took = measured_timeline(
+        changes, deletions, [], load_minutes=33, prices=PRICES, times=TIMES, torn_down_at=t0 + 3001
+    )
+    assert took is not None
+    assert took.wall_clock_s == 3000
+    assert dict(took.actions) == {"created": 2, "reused": 1, "resized": 1} and took.deploys == 3
+    a = 1 * 700 + 3 * (3000 - 700)
+    b = 1 * (700 + 120 - 1)
+    assert took.instance_hours == Decimal(a + b) / 3600
+    assert took.bill_usd == Decimal(a + b) * PRICES["ml.m5.large"] / 3600
+    # Teardown's end caps an unwatched deletion; a quota's refusal deployed nothing.
+    capped = measured_timeline(
+        changes, deletions, [], load_minutes=33, prices=PRICES, times=TIMES, torn_down_at=t0 + 750
+    )
+    assert capped is not None and capped.instance_hours == Decimal(a + 1 * (750 - 1)) / 3600
+    from sagemaker_sizing.core.timeline.measured import EndpointChange
+
+    assert EndpointChange.from_record({"endpoint_name": "a", "action": "refused", "quota": "x"}) is None
+    assert measured_timeline([], {}, [], load_minutes=0, prices=PRICES, times=TIMES) is None

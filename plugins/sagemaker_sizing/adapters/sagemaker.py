@@ -366,6 +366,12 @@ class EndpointManager:
         _in_service(endpoint_name, endpoint)
         return True
 
+    def gone_within(self, endpoint_name: str, seconds: float, interval: float = 0.5) -> bool:
+        """Watch a deleting endpoint for about ``seconds``: True once it is gone."""
+        attempts = max(1, math.ceil(seconds / interval)) + 1
+        config = {"Delay": interval, "MaxAttempts": attempts}
+        return self.wait_settled(endpoint_name, config, timeout=False) is None
+
     def wait_deleted(self, endpoint_name: str) -> None:
         """botocore's ``endpoint_deleted`` waiter (after a delete was issued)."""
         try:
@@ -436,6 +442,11 @@ class EndpointManager:
         for rid in self.autoscaling.targets_of({endpoint_name}):
             removed += self.autoscaling.remove(rid)
         return removed
+
+    def endpoint_status(self, name: str) -> str | None:
+        """The endpoint's status now; None when it does not exist."""
+        endpoint = self._describe_endpoint(name)
+        return None if endpoint is None else str(endpoint["EndpointStatus"])
 
     def _describe_endpoint(self, name: str) -> dict[str, Any] | None:
         return self._describe(self.client.describe_endpoint, EndpointName=name)
