@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sagemaker_sizing.local.autoscaler import ScalingPolicy
+from sagemaker_sizing.local.deploy_delays import RUNTIME_AGENT
 from sagemaker_sizing.local.serverless import ServerlessConfig
 
 LOG = logging.getLogger(__name__)
@@ -47,7 +48,12 @@ def make_clients(url: str, region: str, access_key: str, secret_key: str) -> tup
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=10)
+    config = Config(
+        retries={"max_attempts": 2, "mode": "standard"},
+        connect_timeout=2,
+        read_timeout=10,
+        user_agent_extra=RUNTIME_AGENT,  # its autoscaling writes take no deploy delay (deploy_delays)
+    )
     session = boto3.session.Session(
         aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region
     )

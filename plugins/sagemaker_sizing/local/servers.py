@@ -154,6 +154,7 @@ def _start_unlocked(
     allow_unsigned: bool = False,
     time_compression: float = 1.0,
     creating_delay: float = 0.0,
+    realistic_deploys: bool = False,
     profile: str | Path | None = None,
     region: str = DEFAULT_REGION,
     models: tuple[str, ...] = (),
@@ -164,7 +165,9 @@ def _start_unlocked(
     ``quotas`` given, which a running control plane reads on every deploy).
 
     ``quotas``: applied service quotas, ``{"ml.m5.xlarge": 0, "Number of endpoints": 3}``; every
-    other quota is generous (``local.quotas``).
+    other quota is generous (``local.quotas``). ``realistic_deploys``: endpoints take what they take
+    on AWS (the deploy-time model) divided by ``time_compression`` instead of ``creating_delay``
+    (``local.deploy_delays``).
     """
     current = status(state_dir)
     if current.up:
@@ -198,6 +201,11 @@ def _start_unlocked(
             str(creating_delay),
             "--quota-file",
             str(quota_file),
+            *(
+                ["--realistic-deploys", "--time-compression", str(time_compression)]
+                if realistic_deploys
+                else []
+            ),
         ],
         directory / "control_plane.log",
         creds_env,  # its STS makes temporary keys from the local secret (moto_patches)
@@ -226,6 +234,7 @@ def _start_unlocked(
         "allow_unsigned": allow_unsigned,
         "time_compression": time_compression,
         "creating_delay": creating_delay,
+        "realistic_deploys": realistic_deploys,
         "profile": str(profile) if profile else None,
         "quotas": quotas or {},
     }
