@@ -407,3 +407,22 @@ def test_a_serverless_step_deploys_a_serverless_config(manager: Any, aws: dict[s
     )
     assert wider["endpoint_name"] == deployed["endpoint_name"] and wider["action"] == "updated"
     assert wider["endpoint_config_name"] != deployed["endpoint_config_name"]
+
+
+def test_a_count_change_that_rolled_back_fails_the_deploy_with_sagemakers_reason(
+    manager: Any, aws: dict[str, Any]
+) -> None:
+    from moto.sagemaker.models import sagemaker_backends
+
+    from tests.adapters.conftest import ACCOUNT, REGION
+
+    first = deploy(manager, aws, step(count=1))
+    started = manager.start_deploy(RUN, LANE, step(count=3), aws["model"], aws["variant"], endpoint_base=BASE)
+    assert started["action"] == "resized"
+    # The new instances failed their health checks: SageMaker rolled the change back.
+    fake = sagemaker_backends[ACCOUNT][REGION].endpoints[first["endpoint_name"]]
+    fake.production_variants[0]["CurrentInstanceCount"] = 1
+    fake.failure_reason = "the new instances did not pass the ping health check"
+
+    with pytest.raises(EndpointFailedError, match="runs 1 instances, not the 3 asked: the new instances"):
+        manager.finish_deploy(RUN, LANE, step(count=3), aws["variant"], started)

@@ -12,6 +12,8 @@ from sagemaker_sizing.adapters.errors import TeardownError
 from sagemaker_sizing.core.model import StepConfig
 from sagemaker_sizing.core.timeline.deploy_times import DeployTimes, FamilyTimes
 
+from tests.adapters.conftest import ACCOUNT, REGION, sagemaker_backends
+
 RUN = "manual__2025-01-01T00:00:00+00:00"
 OTHER_RUN = "manual__2025-01-02T00:00:00+00:00"
 
@@ -96,6 +98,7 @@ def test_teardown_twice_is_harmless(
 
     again = cleanup.teardown(manager, RUN)
 
+    assert again.pop("finished_at") > 0
     assert again == {
         "scaling": [],
         "endpoints": [],
@@ -241,7 +244,7 @@ def test_retiring_does_not_wait_and_teardown_sees_the_deleting_endpoint_go(
 
     def gone_on_second_check(seconds: float) -> None:
         if len(manager.sleeps) == 2:
-            aws["sagemaker"].delete_endpoint(EndpointName=name)
+            sagemaker_backends[ACCOUNT][REGION].endpoints.pop(name)  # SageMaker finished deleting it
 
     manager.on_sleep = gone_on_second_check
     before = time.time()

@@ -285,6 +285,14 @@ class EndpointManager:
         endpoint = self._describe_endpoint(name)
         if endpoint is None or endpoint["EndpointStatus"] != "InService":
             raise EndpointFailedError(_failure_text(name, endpoint))
+        if started["action"] == Action.RESIZED:
+            # A count change whose new instances fail rolls back: InService again, with the old count.
+            live = (endpoint.get("ProductionVariants") or [{}])[0].get("CurrentInstanceCount")
+            if live is not None and int(live) != step.instance_count:
+                reason = endpoint.get("FailureReason") or "no reason given"
+                raise EndpointFailedError(
+                    f"endpoint {name} runs {live} instances, not the {step.instance_count} asked: {reason}"
+                )
         in_service_at = time.time()
         created = list(started["created"])
         if step.autoscaling:

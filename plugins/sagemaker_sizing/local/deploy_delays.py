@@ -63,9 +63,14 @@ def updating_s(instance_type: str) -> float:
     return FIXED.updating_s if times is None else times.of(instance_type).update_s
 
 
+def from_runtime() -> bool:
+    """Whether the request being served is the runtime emulator's own autoscaling write."""
+    return bool(getattr(_CALLER, "runtime", False))
+
+
 def resizing_s(instance_type: str, old_count: int, new_count: int) -> float:
     """A count changed in place; the runtime's own autoscaling writes take no time here."""
-    if getattr(_CALLER, "runtime", False):
+    if from_runtime():
         return 0.0
     times = _REALISTIC.get("times")
     return FIXED.updating_s if times is None else times.of(instance_type).resize_s(old_count, new_count)

@@ -72,8 +72,8 @@ def _settle(backend: SageMakerModelBackend) -> None:
                 backend.endpoints.pop(endpoint.endpoint_name, None)
                 continue
             if transition.new_count is not None:
-                for variant in endpoint.production_variants:
-                    variant["CurrentInstanceCount"] = transition.new_count
+                _settle_resize(endpoint, transition.new_count)
+                continue
             if transition.new_config is not None:
                 _switch_config(backend, endpoint, transition.new_config)
             # Test-only: faults.py may make it settle Failed (InService unless a fault is set).
@@ -82,6 +82,28 @@ def _settle(backend: SageMakerModelBackend) -> None:
             if reason is not None:
                 setattr(endpoint, "failure_reason", reason)  # noqa: B010 (moto types it None)
             endpoint.last_modified_time = _utcnow()
+
+
+def resized_name(endpoint_name: str, count: Any) -> str:
+    """What a test-only fault rule matches for a count changed in place: ``<endpoint>-x<count>``."""
+    return f"{endpoint_name}-x{count}"
+
+
+def _settle_resize(endpoint: FakeEndpoint, count: int) -> None:
+    """The new count in service; a fault makes the change roll back, as AWS does when the new
+    instances fail: InService again with the old count and SageMaker's reason."""
+    status, reason = faults.settled_status(
+        endpoint.endpoint_name, resized_name(endpoint.endpoint_name, count)
+    )
+    if status == "InService":
+        for variant in endpoint.production_variants:
+            variant["CurrentInstanceCount"] = count
+    else:
+        for variant in endpoint.production_variants:
+            variant["DesiredInstanceCount"] = variant.get("CurrentInstanceCount")
+        setattr(endpoint, "failure_reason", reason)  # noqa: B010 (moto types it None)
+    endpoint.endpoint_status = "InService"
+    endpoint.last_modified_time = _utcnow()
 
 
 def _utcnow() -> Any:
@@ -136,8 +158,15 @@ def _resize_with_delay(method: Any) -> Any:
         if endpoint is not None and endpoint.endpoint_status != "InService":
             raise ValidationError(message=f"Cannot update in-progress endpoint '{endpoint.arn}'.")
         counts = [v.get("CurrentInstanceCount") for v in getattr(endpoint, "production_variants", [])]
-        arn = method(self, endpoint_name, desired_weights_and_capacities)  # raises for an unknown endpoint
         wanted = desired[0].get("DesiredInstanceCount") if desired else None
+        if endpoint is not None and wanted is not None and not deploy_delays.from_runtime():
+            # Test-only faults match "<endpoint>-x<count>", as a config of that count would.
+            faults.check(
+                "UpdateEndpointWeightsAndCapacities", endpoint_name, resized_name(endpoint_name, wanted)
+            )
+            instance_type = _config_type(self, endpoint.endpoint_config_name)
+            quotas.check_resize(self, endpoint_name, instance_type, int(wanted))
+        arn = method(self, endpoint_name, desired_weights_and_capacities)  # raises for an unknown endpoint
         if endpoint is None or wanted is None or not counts or counts[0] is None:
             return arn
         old, new = int(counts[0]), int(wanted)
