@@ -166,10 +166,10 @@ def test_new_count_changes_in_place_and_keeps_the_endpoint_config(manager: Any, 
 
 
 def test_in_place_only_where_the_deploy_time_model_says_it_is_faster(
-    manager: Any, aws: dict[str, Any]
+    manager: Any, aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     slow = FamilyTimes(create_s=240, update_s=300, scale_out_s=900, scale_in_s=45, delete_s=120)
-    manager.__dict__["deploy_times"] = DeployTimes({"cpu": slow})
+    monkeypatch.setitem(manager.__dict__, "deploy_times", DeployTimes({"cpu": slow}))  # a shared manager
     first = deploy(manager, aws, step(count=1))
 
     assert deploy(manager, aws, step(count=3))["action"] == "updated"  # adding instances: slower

@@ -57,8 +57,10 @@ def two_runs_and_a_stranger(manager: Any, aws: dict[str, Any]) -> dict[str, Any]
     first = deploy(manager, aws, RUN, step(count=1))
     # A count change goes in place where that is faster; a table where it is not makes it a new config.
     manager.__dict__["deploy_times"] = DeployTimes({"cpu": FamilyTimes(update_s=1, scale_out_s=2)})
-    updated = deploy(manager, aws, RUN, step(count=2))
-    del manager.__dict__["deploy_times"]
+    try:
+        updated = deploy(manager, aws, RUN, step(count=2))
+    finally:
+        del manager.__dict__["deploy_times"]  # the manager is shared
     ours = [first, updated, deploy(manager, aws, RUN, step("ml.c5.xlarge", count=1, **SCALED))]
     theirs = deploy(manager, aws, OTHER_RUN, step("ml.c5.xlarge", count=1, **SCALED))
     variant = {"VariantName": "v", "ModelName": aws["model"], "InstanceType": "ml.m5.large"}
