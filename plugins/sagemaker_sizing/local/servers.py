@@ -156,8 +156,10 @@ def _start_unlocked(
     creating_delay: float = 0.0,
     realistic_deploys: bool = False,
     profile: str | Path | None = None,
+    llm_profile: str | Path | None = None,
     region: str = DEFAULT_REGION,
     models: tuple[str, ...] = (),
+    llm_models: tuple[str, ...] = (),
     quotas: dict[str, int] | None = None,
     timeout_s: float = 30.0,
 ) -> LocalSageMakerStatus:
@@ -165,16 +167,17 @@ def _start_unlocked(
     ``quotas`` given, which a running control plane reads on every deploy).
 
     ``quotas``: applied service quotas, ``{"ml.m5.xlarge": 0, "Number of endpoints": 3}``; every
-    other quota is generous (``local.quotas``). ``realistic_deploys``: endpoints take what they take
-    on AWS (the deploy-time model) divided by ``time_compression`` instead of ``creating_delay``
-    (``local.deploy_delays``).
+    other quota is generous (``local.quotas``). ``models`` and ``llm_models`` (served as LLMs) are
+    created when missing; ``llm_profile`` replaces resources/llm_profiles.json. ``realistic_deploys``:
+    endpoints take what they take on AWS (the deploy-time model) divided by ``time_compression``
+    instead of ``creating_delay`` (``local.deploy_delays``).
     """
     current = status(state_dir)
     if current.up:
         LOG.info("local SageMaker already running (%s)", current.control_plane_url)
         if quotas:
             state_files.set_quotas(quotas, state_dir)
-        seed_models(current, models)
+        seed_models(current, models, llm_models)
         return current
     stop_unlocked(state_files.resolve_dir(state_dir), 10.0)  # half up: start clean
     directory = Path(current.state_dir)
@@ -229,6 +232,8 @@ def _start_unlocked(
     ]
     if profile:
         runtime_args += ["--profile", str(Path(profile).resolve())]
+    if llm_profile:
+        runtime_args += ["--llm-profile", str(Path(llm_profile).resolve())]
     runtime_pid = processes.spawn(RUNTIME_MODULE, runtime_args, directory / "runtime.log", creds_env)
     options = {
         "allow_unsigned": allow_unsigned,
@@ -236,6 +241,7 @@ def _start_unlocked(
         "creating_delay": creating_delay,
         "realistic_deploys": realistic_deploys,
         "profile": str(profile) if profile else None,
+        "llm_profile": str(llm_profile) if llm_profile else None,
         "quotas": quotas or {},
     }
     state = {
@@ -252,7 +258,7 @@ def _start_unlocked(
         current = status(directory)
         if current.up:
             LOG.info("local SageMaker up: control plane %s, runtime %s", control_url, runtime_url)
-            seed_models(current, models)
+            seed_models(current, models, llm_models)
             return current
         time.sleep(0.1)
     stop_unlocked(directory, 10.0)
@@ -278,11 +284,16 @@ def stop_unlocked(directory: Path, timeout_s: float) -> None:
         state_files.write_state(directory, state)
 
 
-def seed_model(name: str, state_dir: str | Path | None = None) -> str:
-    """Create SageMaker model ``name`` on the running control plane when missing; returns its ARN."""
+def seed_model(
+    name: str, state_dir: str | Path | None = None, *, llm: bool = False, hf_model_id: str | None = None
+) -> str:
+    """Create SageMaker model ``name`` on the running control plane when missing (an LLM one, serving
+    ``hf_model_id``, with ``llm``); returns its ARN."""
     current = status(state_dir)
     if not current.control_plane_up:
         raise RuntimeError("local SageMaker is not running; start it first")
+    if llm:
+        return seed_models(current, (), (name,), hf_model_id)[0]
     return seed_models(current, (name,))[0]
 
 
