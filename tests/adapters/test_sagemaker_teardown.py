@@ -103,6 +103,7 @@ def test_teardown_twice_is_harmless(
     assert again.pop("finished_at") > 0
     assert again == {
         "scaling": [],
+        "inference_components": [],
         "endpoints": [],
         "endpoint_configs": [],
         "errors": [],

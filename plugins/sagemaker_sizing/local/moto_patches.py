@@ -21,6 +21,8 @@
   first with the same ``NextToken`` (the page's length, not its end), which botocore's paginator
   rightly refuses; the patch returns the index of the page's last target.
 
+- Inference components (moto has none): ``component_patches`` and ``inference_components``.
+
 Autoscaling decisions need no more: the runtime emulator applies them through
 ``UpdateEndpointWeightsAndCapacities``, the call AWS Application Auto Scaling itself makes.
 """
@@ -42,11 +44,15 @@ from moto.sagemaker.exceptions import SagemakerClientError, ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
-from sagemaker_sizing.local import deploy_delays, faults, quotas, session_tokens
-from sagemaker_sizing.local.deploy_delays import variant_type
+from sagemaker_sizing.local import component_patches, deploy_delays, faults, quotas, session_tokens
+from sagemaker_sizing.local.deploy_delays import FixedDelays, variant_type
 
 if TYPE_CHECKING:
     from sagemaker_sizing.core.timeline.deploy_times import DeployTimes
+
+# The fixed delays (``deploy_delays``), by the names inference components read them by.
+Delays = FixedDelays
+DELAYS = deploy_delays.FIXED
 
 # AWS's instance types are ml.<family>.<size>; moto 5.2.5 knows only those of 2019 (no ml.g5,
 # ml.g6, ml.g6e, ml.inf2, ml.p4d, ...), which LLM endpoints run on.
@@ -344,6 +350,7 @@ def apply(
     replaces the fixed delays (``deploy_delays``)."""
     quotas.QUOTAS.path = Path(quota_file) if quota_file else None
     deploy_delays.configure(creating_delay_s, updating_delay_s, realistic)
+    component_patches.apply(DELAYS)
     if _APPLIED:
         return
     backend: Any = SageMakerModelBackend
