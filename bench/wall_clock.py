@@ -11,7 +11,9 @@ costlier. ``perfsize`` is the strategy as this project's DAG runs it (lanes kept
 changed in place); the last columns show perfsize's wall-clock and bill when each change of fleet
 deletes the endpoint and creates a new one, as perfsizesagemaker itself does.
 
-Run: ``.venv/bin/python bench/wall_clock.py [MAX_PARALLEL_ENDPOINTS]``.
+Run: ``.venv/bin/python bench/wall_clock.py [MAX_PARALLEL_ENDPOINTS]``; ``--bounds``: what no walk can
+beat on the cases that miss a goal (the adaptive walk's proof round alone, then after its first
+exploration rounds), against the same perfsize figures.
 """
 
 from __future__ import annotations
@@ -58,7 +60,33 @@ def sized(
     return timeline, f"{rec.instance_type} x{rec.max_instance_count}{minimum}", rec.hourly_cost_usd
 
 
+def bounds(names: tuple[str, ...] = ("light model (high TPS)", SMALL)) -> None:
+    """The adaptive walk's last round (the answer's proof) alone, and after its first one or two
+    exploration rounds: the least a walk that keeps the answer (and probes every type) can take."""
+    print(
+        "| case (perfsize h, $) | proof round alone: h, $ | wall-clock, bill "
+        "| + first exploration round | + first two |"
+    )
+    print("|---|---|---|---|---|")
+    for name, raw, spec in cases(4):
+        if name not in names:
+            continue
+        p, _, _ = sized(raw, spec, "perfsize")
+        conf = with_strategy(load_conf(raw, base_dir=EXAMPLES), "adaptive")
+        rounds = steps_by_round(run_walk(conf, capacity_model_from_dict(spec)))
+        cells = []
+        for explored in range(min(3, len(rounds))):
+            t = simulate_timeline(rounds[:explored] + rounds[-1:], conf.price_table, load_deploy_times())
+            share = f"{t.wall_clock_s / p.wall_clock_s:.0%}, {t.bill_usd / p.bill_usd:.0%}"
+            cells += [f"{t.wall_clock_h:.2f}, {t.bill_usd:.3f}", share] if explored == 0 else [share]
+        cells += ["—"] * (4 - len(cells))  # a walk of fewer rounds
+        print(f"| {name} ({p.wall_clock_h:.2f}, {p.bill_usd:.2f}) | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--bounds"]:
+        bounds()
+        return
     parallel = int(sys.argv[1]) if len(sys.argv) > 1 else 4
     times = load_deploy_times()
     print(
