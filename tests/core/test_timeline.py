@@ -159,7 +159,12 @@ def test_the_small_case_spends_the_floor_one_probe_and_the_endurance():
     rounds = steps_by_round(run_walk(conf, model))
     assert sum(max(s.load_minutes for s in batch) for batch in rounds) == 30 + 3
     assert [s.instance_type for s in rounds[-1]] == ["ml.c5.large"]
-    assert [(s.instance_count, s.steady_state_tps) for s in rounds[0]] == [(1, 20)] * 3
+    # The probe is the cheapest type's alone: one instance of it holding the peak, no type can beat it.
+    assert [(s.instance_type, s.instance_count, s.steady_state_tps) for s in rounds[0]] == [
+        ("ml.c5.large", 1, 20)
+    ]
+    timeline = simulate_timeline(rounds, PRICES, load_deploy_times())
+    assert timeline.deploys == 1  # the probe's endpoint carries on into the endurance step
 
 
 def change(endpoint: str, action: str, before: int, after: int, asked: float, ready: float, **more: Any):

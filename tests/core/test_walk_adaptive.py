@@ -222,3 +222,55 @@ def test_autoscaling_minimum_contract_for_any_capacity_and_width(seed):
     assert max(r.round for r in results) <= worst_case_rounds(conf)
     first_max_round = min(r.round for r in results if holds_the_peak(conf, r.step))  # lanes: one per type
     assert all(len([r for r in results if r.round == n]) <= width for n in range(first_max_round, 99))
+
+
+# Peak 20 within tps_walk's single-instance range: the first probe is at the peak, cheapest type
+# (ml.c5.large, $0.102/h) alone.
+SMALL = {"peak_tps": 20, "tps_walk": "10,20,30,40,50", "endurance_steady_state_minutes": 30}
+
+
+def probes(results, round_number: int) -> list[tuple[str, float]]:
+    return [(r.step.instance_type, r.step.steady_state_tps) for r in results if r.round == round_number]
+
+
+def test_one_instance_of_the_cheapest_type_holding_the_peak_leaves_the_others_unexplored():
+    model = CapacityModel({"ml.m5.large": 38, "ml.m5.xlarge": 75, "ml.c5.large": 30})
+    conf = adaptive(**SMALL)
+    results = drive(conf, model.passes)
+    assert probes(results, 1) == [("ml.c5.large", 20)]
+    assert {r.step.instance_type for r in results} == {"ml.c5.large"}
+    rec = recommend(conf, results)
+    assert (rec.instance_type, rec.max_instance_count) == ("ml.c5.large", 1)
+    assert any("ml.m5.large: not tested yet" in line for line in rec.explanation)
+    assert max(r.round for r in results) <= worst_case_rounds(conf)
+
+
+def test_the_others_are_explored_once_the_cheapest_fails_its_probe():
+    model = CapacityModel({"ml.m5.large": 38, "ml.m5.xlarge": 75, "ml.c5.large": 15})
+    conf = adaptive(**SMALL)
+    results = drive(conf, model.passes)
+    assert probes(results, 1) == [("ml.c5.large", 20)]
+    assert {t for t, _ in probes(results, 2)} == {"ml.m5.large", "ml.m5.xlarge", "ml.c5.large"}
+    rec = recommend(conf, results)
+    assert (rec.instance_type, rec.max_instance_count) == ("ml.m5.large", 1)  # 0.115 < 2 x 0.102
+    assert max(r.round for r in results) <= worst_case_rounds(conf)
+
+
+def test_the_others_are_explored_once_one_instance_fails_its_endurance():
+    # One ml.c5.large holds 20 TPS for 3 minutes, not for 30: two of them ($0.204/h) would do, but
+    # one ml.m5.large ($0.115/h), never tested until then, is cheaper.
+    model = CapacityModel({"ml.m5.large": 38, "ml.m5.xlarge": 75, "ml.c5.large": 30})
+
+    def rule(step):
+        if step.phase == "max" and step.instance_type == "ml.c5.large" and step.instance_count == 1:
+            return False
+        return model.passes(step)
+
+    conf = adaptive(**SMALL, endurance_retries=1)
+    results = drive(conf, rule)
+    assert probes(results, 1) == [("ml.c5.large", 20)]
+    assert [(r.step.phase, r.step.instance_type) for r in results if r.round == 2] == [("max", "ml.c5.large")]
+    assert {t for t, _ in probes(results, 3)} == {"ml.m5.large", "ml.m5.xlarge"}
+    rec = recommend(conf, results)
+    assert (rec.instance_type, rec.max_instance_count) == ("ml.m5.large", 1)
+    assert max(r.round for r in results) <= worst_case_rounds(conf)

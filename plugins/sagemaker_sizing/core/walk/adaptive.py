@@ -5,7 +5,10 @@
    breakpoints ``peak / n`` (only they can change the answer ``ceil(peak / tps)``), so a lane stops
    as soon as its instance count is known, or when (fail - pass) / pass <= ``precision``. When the
    walks say one instance may carry the peak (``peak <= max(tps_walk) / min(count_walk)``), the
-   first probe is at the peak: one round proves a one-instance answer, and nothing is explored after.
+   first probe is at the peak, on the cheapest type alone: if one instance of it holds the peak, no
+   other type can be cheaper (each needs at least one instance) and stays unexplored; the others
+   are explored as soon as one could beat the best configuration left (that probe failed, its type
+   was refused, or one instance then failed its endurance step).
 2. The cheapest type for the peak by hourly cost, ``ceil(peak / tps_per_instance) * price``.
 3. Endurance: that configuration holds the peak for the endurance minutes; on a failure it gets one
    more instance (up to ``endurance_retries`` times per type) and the types are ranked again, so the
@@ -109,7 +112,7 @@ class Lane:
 def lanes_for(conf: SizingConf) -> list[Lane]:
     start = conf.tps_walk[0] / conf.count_walk[0]
     floor = min(conf.tps_walk) / max(conf.count_walk)
-    if conf.peak_tps <= max(conf.tps_walk) / min(conf.count_walk):
+    if one_instance_may_carry(conf):
         # The walks say one instance may carry the peak: a first probe there proves it at once
         # (the growth would reach it a round or more later); a failure bisects down from it.
         start = conf.peak_tps
@@ -119,8 +122,24 @@ def lanes_for(conf: SizingConf) -> list[Lane]:
     ]
 
 
+def one_instance_may_carry(conf: SizingConf) -> bool:
+    """The walks say one instance may carry the peak: the first probe is at the peak, on the
+    cheapest type alone (the module's phase 1)."""
+    return conf.peak_tps <= max(conf.tps_walk) / min(conf.count_walk)
+
+
+def _cheapest_lane(conf: SizingConf, lanes: Sequence[Lane]) -> int:
+    order = list(conf.type_walk)
+    return min(
+        range(len(lanes)),
+        key=lambda i: (conf.price(lanes[i].instance_type), order.index(lanes[i].instance_type)),
+    )
+
+
 def walk(conf: SizingConf, findings: Findings) -> WalkGen:
-    lanes = yield from _explore(conf, findings)
+    lanes = lanes_for(conf)
+    first = {_cheapest_lane(conf, lanes)} if one_instance_may_carry(conf) else None
+    lanes, deferred = yield from _explore(conf, findings, lanes, first)
     needed = {
         lane.instance_type: lane.needed
         for lane in lanes
@@ -134,9 +153,14 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
         return
     chosen = _cheapest(conf, needed)
     _record_type(conf, findings, chosen, per_instance[chosen], needed[chosen])
+    for lane in deferred:
+        findings.explanation.append(
+            f"{lane.instance_type}: not tested yet: one {chosen} ({dollars(conf.price(chosen))}/hour) held "
+            f"{conf.peak_tps:g} TPS, and no type needs less than one instance."
+        )
     if conf.endurance_steady_state_minutes <= 0:
         return
-    held = yield from _endurance(conf, findings, needed, per_instance)
+    held = yield from _endurance(conf, findings, needed, per_instance, deferred)
     if held is None:
         findings.explanation.append("No configuration held the peak TPS in endurance.")
         return
@@ -172,10 +196,16 @@ class Held:
 
 
 def _endurance(
-    conf: SizingConf, findings: Findings, needed: dict[str, int], per_instance: dict[str, float]
+    conf: SizingConf,
+    findings: Findings,
+    needed: dict[str, int],
+    per_instance: dict[str, float],
+    deferred: list[Lane],
 ) -> Rounds[Held | None]:
     """Phase 3 (the module's), the cheapest type first; the first attempt deploys only what settles
-    the predicted minimum, the later ones the fixed count beside autoscaling neighbours."""
+    the predicted minimum, the later ones the fixed count beside autoscaling neighbours. Types not
+    explored yet (``deferred``) are explored once one of them could beat the best one left; what
+    they measure goes into ``needed`` and ``per_instance``."""
     counts = dict(needed)
     failures = dict.fromkeys(counts, 0)
     width = conf.max_parallel_endpoints
@@ -185,6 +215,17 @@ def _endurance(
         open_counts = {
             t: n for t, n in counts.items() if failures[t] <= conf.endurance_retries and findings.available(t)
         }
+        best = min((conf.price(t) * n for t, n in open_counts.items()), default=None)
+        if deferred and (best is None or best > min(conf.price(lane.instance_type) for lane in deferred)):
+            explored, _ = yield from _explore(conf, findings, deferred, None)
+            deferred = []
+            for lane in explored:
+                findings.explanation.append(_lane_words(conf, lane, findings))
+                per_instance[lane.instance_type] = lane.lo
+                if lane.needed is not None and findings.available(lane.instance_type):
+                    needed[lane.instance_type] = counts[lane.instance_type] = lane.needed
+                    failures[lane.instance_type] = 0
+            continue
         if not open_counts:
             return None
         chosen = _cheapest(conf, open_counts)
@@ -251,16 +292,31 @@ def fallback_near(width: int) -> int:
     return (width - 1) // 2
 
 
-def _explore(conf: SizingConf, findings: Findings) -> Rounds[list[Lane]]:
-    lanes = lanes_for(conf)
+def _explore(
+    conf: SizingConf, findings: Findings, lanes: list[Lane], first: set[int] | None
+) -> Rounds[tuple[list[Lane], list[Lane]]]:
+    """Every lane's search, side by side; with ``first``, those lanes alone while one of them holds
+    the peak on one instance. Returns the lanes explored and the lanes held back (never probed)."""
+    lanes = list(lanes)
+    everyone = set(range(len(lanes)))
+    opened = everyone if first is None else set(first)
+
+    def carried() -> bool:
+        return any(lanes[i].needed == 1 and findings.available(lanes[i].instance_type) for i in opened)
+
     while True:
         planned = [
             (i, nxt)
             for i, lane in enumerate(lanes)
-            if findings.available(lane.instance_type) and (nxt := lane.next_tps()) is not None
+            if i in opened and findings.available(lane.instance_type) and (nxt := lane.next_tps()) is not None
         ]
         if not planned:
-            return lanes
+            if opened != everyone and not carried():
+                opened = everyone  # the first lanes cannot carry the peak alone (e.g. refused)
+                continue
+            return [lanes[i] for i in sorted(opened)], [
+                lane for i, lane in enumerate(lanes) if i not in opened
+            ]
         batch = [
             StepConfig(phase, lanes[i].instance_type, 1, tps, conf.duration_minutes)
             for i, (phase, tps) in planned
@@ -268,6 +324,8 @@ def _explore(conf: SizingConf, findings: Findings) -> Rounds[list[Lane]]:
         outcomes = yield batch
         for (i, (_, tps)), passed in zip(planned, outcomes, strict=True):
             lanes[i] = lanes[i].record(tps, passed)
+        if not carried():
+            opened = everyone
 
 
 def _cheapest(conf: SizingConf, counts: dict[str, int]) -> str:
@@ -311,7 +369,7 @@ def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
     attempt's settling round, then every type's endurance retries at its largest count, then the
     longest autoscaling search."""
     paths = [(lane.instance_type, _worst_lane_path(lane)) for lane in lanes_for(conf)]
-    batches = [
+    batches = _alone_first(conf) + [
         [StepConfig(p[i][0], t, 1, p[i][1], conf.duration_minutes) for t, p in paths if len(p) > i]
         for i in range(max(len(p) for _, p in paths))
     ]
@@ -341,6 +399,16 @@ def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
     return batches
 
 
+def _alone_first(conf: SizingConf) -> list[list[StepConfig]]:
+    """The round where the cheapest type's lane probes the peak alone, when it does: the other
+    lanes start a round later (or after an endurance round), so at most one round more."""
+    if not one_instance_may_carry(conf):
+        return []
+    lanes = lanes_for(conf)
+    cheapest = lanes[_cheapest_lane(conf, lanes)].instance_type
+    return [[StepConfig(PHASE_PROBE, cheapest, 1, conf.peak_tps, conf.duration_minutes)]]
+
+
 def _worst_settling(conf: SizingConf, top: int) -> list[StepConfig]:
     """The first endurance attempt's round at its costliest: the settling points of the costliest
     type at the largest maximum (one round, once per walk)."""
@@ -368,7 +436,10 @@ def worst_case(conf: SizingConf) -> WorstCase:
     explore = total(same_rounds(StepConfig(PHASE_PROBE, t, 1, 1, duration), n, prices) for t, n in lanes)
     longest = max(n for _, n in lanes)
     # Lanes run side by side: the phase lasts as many rounds as the longest lane.
-    parts = [dataclasses.replace(explore, rounds=longest, load_test_minutes=Decimal(str(duration)) * longest)]
+    parts = [
+        dataclasses.replace(explore, rounds=longest, load_test_minutes=Decimal(str(duration)) * longest),
+        from_batches(_alone_first(conf), prices),
+    ]
     if conf.endurance_steady_state_minutes <= 0:
         return total(parts)
     lowest = min(lane.floor for lane in lanes_for(conf))
@@ -419,6 +490,7 @@ __all__ = [
     "RAMP_SHARE",
     "Lane",
     "fallback_near",
+    "one_instance_may_carry",
     "predicted_minimum",
     "walk",
     "worst_case",
