@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sagemaker_sizing.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
@@ -50,3 +51,50 @@ def test_bad_capacity_file_exits_2(tmp_path, capsys):
     bad.write_text('{"nope": 1}')
     assert main(["simulate", "--conf", str(EXAMPLES / "demo.conf.json"), "--capacity", str(bad)]) == 2
     assert "cap.json" in capsys.readouterr().out
+
+
+def test_simulate_says_what_the_sizing_takes_on_aws_beside_perfsize(capsys):
+    capacity = str(EXAMPLES / "demo.capacity.json")
+    out = run(capsys, "--capacity", capacity)
+    on_aws = out["on_aws"]
+    assert on_aws["deploy_times"] == "resources/deploy_times.json"
+    assert on_aws["billing_start"] == "instance_launch"
+    assert list(on_aws["strategies"]) == ["adaptive", "perfsize"]
+    for figures in on_aws["strategies"].values():
+        # Deploys and deletes of minutes each around a load of about a minute.
+        assert figures["wall_clock_hours"] * 60 > figures["load_minutes"] + 4
+        assert float(figures["bill_usd"]) > 0 and figures["deploys"] >= 1
+    assert on_aws["strategies"]["adaptive"]["load_minutes"] == out["load_test_minutes"]
+    perfsize = run(capsys, "--capacity", capacity, "--strategy", "perfsize")
+    assert list(perfsize["on_aws"]["strategies"]) == ["perfsize"]
+    worst = run(capsys)["on_aws"]
+    assert worst["upper_bound"] is True
+    assert (
+        worst["strategies"]["adaptive"]["wall_clock_hours"]
+        >= on_aws["strategies"]["adaptive"]["wall_clock_hours"]
+    )
+
+
+def test_a_deploy_time_table_of_ones_own(tmp_path, capsys):
+    table = json.loads((EXAMPLES.parents[1] / "resources" / "deploy_times.json").read_text())
+    table["families"]["cpu"] = {
+        "create_s": 3600,
+        "update_s": 3600,
+        "scale_out_s": 60,
+        "scale_in_s": 60,
+        "delete_s": 0,
+    }
+    slow = tmp_path / "slow.json"
+    slow.write_text(json.dumps(table))
+    capacity = str(EXAMPLES / "demo.capacity.json")
+    default = run(capsys, "--capacity", capacity)["on_aws"]["strategies"]["adaptive"]
+    mine = run(capsys, "--capacity", capacity, "--deploy-times", str(slow))["on_aws"]
+    assert mine["deploy_times"] == str(slow)
+    # An hour to create instead of four minutes, no time to delete: 56 min more, 2 min less.
+    assert mine["strategies"]["adaptive"]["wall_clock_hours"] == pytest.approx(
+        default["wall_clock_hours"] + 0.9, abs=0.01
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"families": 3}')
+    assert main(["simulate", "--conf", str(EXAMPLES / "demo.conf.json"), "--deploy-times", str(bad)]) == 2
+    assert f"invalid: deploy-time table {bad}" in capsys.readouterr().out

@@ -51,7 +51,8 @@ def waiter_delay() -> int:
 def defer_after() -> float:
     """Seconds deploy watches a Creating/Updating endpoint in the worker before deferring to the
     triggerer. 0 (the default) defers at once: a real endpoint takes minutes. The local SageMaker's
-    take a second, where a trip through the triggerer would cost more than the wait."""
+    take a second, where a trip through the triggerer would cost more than the wait. Plan watches
+    the endpoints it retires as long, to record when they are gone (the sizing's own bill)."""
     return float(airflow_config.getfloat(SECTION, "defer_after", fallback=0.0))
 
 

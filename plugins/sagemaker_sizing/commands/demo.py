@@ -35,6 +35,8 @@ DEFAULT_CONF = INCLUDE_DIR / "examples" / "demo.conf.json"
 DAG_ID = "sagemaker_sizing"
 STATE_NAME = "demo"
 SERVERLESS_TIME_COMPRESSION = 10.0
+# --realistic-deploys: a CPU endpoint is created in 8 s and deleted in 4 s, beside loads of seconds.
+REALISTIC_TIME_COMPRESSION = 30.0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 # How often the run folder is looked at for newly measured steps.
@@ -55,6 +57,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=[],
         metavar="TYPE=N",
         help="service quota of the local SageMaker, as `local start --quota` (repeatable)",
+    )
+    parser.add_argument(
+        "--realistic-deploys",
+        action="store_true",
+        help="endpoints take what they take on AWS (as `local start --realistic-deploys`), divided by "
+        f"--time-compression (default {REALISTIC_TIME_COMPRESSION:g} with this option)",
+    )
+    parser.add_argument(
+        "--time-compression", type=float, default=None, help="the local SageMaker's time compression"
     )
     parser.set_defaults(func=handle)
 
@@ -95,13 +106,12 @@ def handle(args: argparse.Namespace) -> int:
     log_path = results_dir / f"demo-{logical_date:%Y%m%dT%H%M%S}-{os.getpid()}.log"
     print(f"sizing {valid.conf.model_name}: strategy {valid.conf.strategy}, peak {valid.conf.peak_tps:g} TPS")
     try:
-        # Serverless (issue 17): cold starts and idle timeouts in seconds, not minutes.
-        compression = SERVERLESS_TIME_COMPRESSION if valid.conf.sizes_serverless else 1.0
         local_sagemaker = LocalSageMaker(
             state_dir,
             models=(valid.conf.model_name,),
             creating_delay=1.0,
-            time_compression=compression,
+            time_compression=time_compression(args, valid.conf.sizes_serverless),
+            realistic_deploys=args.realistic_deploys,
             quotas=parse_quotas(args.quota),
         )
         with local_sagemaker as local:
@@ -123,6 +133,16 @@ def handle(args: argparse.Namespace) -> int:
     if code == 0:  # kept after a failure: the local SageMaker's logs are there
         shutil.rmtree(state_dir, ignore_errors=True)
     return code
+
+
+def time_compression(args: argparse.Namespace, serverless: bool) -> float:
+    """The local SageMaker's: as given, else realistic deploys' or serverless' (cold starts and idle
+    timeouts in seconds, not minutes, issue 17), else none."""
+    if args.time_compression is not None:
+        return float(args.time_compression)
+    if args.realistic_deploys:
+        return REALISTIC_TIME_COMPRESSION
+    return SERVERLESS_TIME_COMPRESSION if serverless else 1.0
 
 
 def run_id_in_log(text: str) -> str | None:

@@ -154,6 +154,7 @@ def _start_unlocked(
     allow_unsigned: bool = False,
     time_compression: float = 1.0,
     creating_delay: float = 0.0,
+    realistic_deploys: bool = False,
     profile: str | Path | None = None,
     llm_profile: str | Path | None = None,
     region: str = DEFAULT_REGION,
@@ -167,7 +168,9 @@ def _start_unlocked(
 
     ``quotas``: applied service quotas, ``{"ml.m5.xlarge": 0, "Number of endpoints": 3}``; every
     other quota is generous (``local.quotas``). ``models`` and ``llm_models`` (served as LLMs) are
-    created when missing; ``llm_profile`` replaces resources/llm_profiles.json.
+    created when missing; ``llm_profile`` replaces resources/llm_profiles.json. ``realistic_deploys``:
+    endpoints take what they take on AWS (the deploy-time model) divided by ``time_compression``
+    instead of ``creating_delay`` (``local.deploy_delays``).
     """
     current = status(state_dir)
     if current.up:
@@ -201,6 +204,11 @@ def _start_unlocked(
             str(creating_delay),
             "--quota-file",
             str(quota_file),
+            *(
+                ["--realistic-deploys", "--time-compression", str(time_compression)]
+                if realistic_deploys
+                else []
+            ),
         ],
         directory / "control_plane.log",
         creds_env,  # its STS makes temporary keys from the local secret (moto_patches)
@@ -231,6 +239,7 @@ def _start_unlocked(
         "allow_unsigned": allow_unsigned,
         "time_compression": time_compression,
         "creating_delay": creating_delay,
+        "realistic_deploys": realistic_deploys,
         "profile": str(profile) if profile else None,
         "llm_profile": str(llm_profile) if llm_profile else None,
         "quotas": quotas or {},

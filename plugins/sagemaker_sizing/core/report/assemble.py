@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.model import Recommendation, StepResult
+    from sagemaker_sizing.core.timeline.simulated import SizingTime
 
 CUT_SHORT = "the walk needed more than the DAG's {slots} rounds and was cut short"
 
@@ -38,6 +39,8 @@ class ReportContent:
     outcome: RunOutcome  # status and headline (core.verdicts.run_outcome)
     notes: tuple[str, ...] = ()
     serverless: Mapping[str, Any] | None = None  # core.cost.serverless_compare; None: not sized
+    # What the sizing took (core.timeline.measured's SizingTime.to_dict()); None: nothing deployed.
+    took: Mapping[str, Any] | None = None
 
 
 def assemble_report(
@@ -47,13 +50,15 @@ def assemble_report(
     *,
     refused: Sequence[Mapping[str, str]] | None = None,
     round_slots: int,
+    took: SizingTime | None = None,
 ) -> ReportContent:
     """The report of a run: ``results`` replayed through the walk once (tolerantly: a round not
     fully measured establishes nothing, so a failed run still reports what came before it).
 
     ``refused``: preflight's blocking findings (``[{"check", "message"}]``) when it refused the run;
     they are its outcome. ``round_slots``: the DAG's rounds; a walk that used them all and still
-    had a batch to test was cut short, which the notes say.
+    had a batch to test was cut short, which the notes say. ``took``: the run's wall-clock and its
+    own bill, from its instants (``core.timeline.measured``).
     """
     replayed = walk.replayed(conf, results, tolerate_incomplete=True)
     notes = list(notes)
@@ -76,6 +81,7 @@ def assemble_report(
         outcome=outcome,
         notes=tuple(notes),
         serverless=serverless,
+        took=None if took is None else took.to_dict(),
     )
 
 

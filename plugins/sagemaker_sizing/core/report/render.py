@@ -33,10 +33,12 @@ from urllib.parse import quote
 
 import jinja2
 
+from sagemaker_sizing.core.cost.money import dollars
 from sagemaker_sizing.core.files import write_atomically
 from sagemaker_sizing.core.report import charts, serverless_chart
 from sagemaker_sizing.core.report.format import fmt_input, fmt_money, fmt_num, money_str, number, opt_str
 from sagemaker_sizing.core.serde import recommendation_to_dict, to_jsonable
+from sagemaker_sizing.core.timeline.words import hours
 from sagemaker_sizing.core.verdicts.failures import TOP_MESSAGES
 from sagemaker_sizing.core.verdicts.outcome import FailureKind, RunStatus, StepOutcome
 
@@ -135,6 +137,8 @@ def build_report_context(
         "steps": steps,
         "notes": [str(n) for n in content.notes],
         "inputs": to_jsonable(dict(conf)),
+        # What the sizing took (issue 27): None when nothing was deployed.
+        "sizing": _sizing(content.took),
         # Serverless vs real-time (issue 17; core.cost.serverless_compare), only when the run sized it.
         **({} if serverless is None else {"serverless": to_jsonable(dict(serverless))}),
     }
@@ -288,6 +292,20 @@ def _report_link(folder: str | None, results_dir: Path) -> str | None:
     path = Path(folder)
     relative = Path(os.path.relpath(path, results_dir)) if path.is_absolute() else path
     return quote(relative.as_posix()) + "/index.html"
+
+
+def _sizing(took: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The run's wall-clock, load minutes, deploys and own bill, and the sentence the report shows."""
+    if took is None:
+        return None
+    deploys = took["deploys"]
+    line = (
+        f"The sizing took {hours(took['wall_clock_hours'])} from the first deploy to the last delete: "
+        f"{fmt_num(took['load_minutes'])} load minutes, {deploys} deploy{'' if deploys == 1 else 's'}, "
+        f"{dollars(took['bill_usd'])} for its own endpoints (every instance from its launch to its "
+        "deletion, at the price table's rates)."
+    )
+    return {**to_jsonable(dict(took)), "line": line}
 
 
 def _normalise_costs(costs: Mapping[str, Any], rec: Recommendation) -> dict[str, Any]:
