@@ -36,6 +36,7 @@ from sagemaker_sizing.core.conf.model import LLM_DEFAULT_MAX_COUNT
 from sagemaker_sizing.core.cost.instances import MINUTES_PER_HOUR
 from sagemaker_sizing.core.cost.money import dollars
 from sagemaker_sizing.core.model import PHASE_MAX, StepConfig
+from sagemaker_sizing.core.verdicts.llm_requirements import credited_rate
 from sagemaker_sizing.core.walk.min_search import (
     MinSearch,
     StepMaker,
@@ -75,12 +76,19 @@ class Lane:
     precision: float
     lo: float = 0.0  # highest TPS that passed
     hi: float | None = None  # lowest TPS that failed
+    # Rates already tried: an LLM step counts at the rate it offered, which may leave lo/hi where
+    # the next rate would be one measured already (the lane then ends on what it has).
+    tried: frozenset[float] = frozenset()
 
     @property
     def needed(self) -> int | None:
         return instances_for(self.peak, self.lo) if self.lo > 0 else None
 
     def next_tps(self) -> tuple[str, float] | None:
+        planned = self._next_tps()
+        return None if planned is None or planned[1] in self.tried else planned
+
+    def _next_tps(self) -> tuple[str, float] | None:
         if self.hi is None:
             if self.lo == 0:
                 return PHASE_PROBE, min(self.start, self.peak)
@@ -97,10 +105,13 @@ class Lane:
             return None
         return PHASE_BISECT, self.peak / ((low + high) // 2)
 
-    def record(self, tps: float, passed: bool) -> Lane:
+    def record(self, tps: float, passed: bool, credited: float | None = None) -> Lane:
+        """``tps`` tried; the outcome counts at ``credited`` (default ``tps``)."""
+        rate = tps if credited is None else credited
+        tried = self.tried | {tps}
         if passed:
-            return dataclasses.replace(self, lo=max(self.lo, tps))
-        return dataclasses.replace(self, hi=tps if self.hi is None else min(self.hi, tps))
+            return dataclasses.replace(self, lo=max(self.lo, rate), tried=tried)
+        return dataclasses.replace(self, hi=rate if self.hi is None else min(self.hi, rate), tried=tried)
 
 
 def lanes_for(conf: SizingConf) -> list[Lane]:
@@ -212,8 +223,8 @@ def _concurrency_target(
             if step.instance_type == instance_type
             and step.instance_count == 1
             and not step.autoscaling
-            and step.steady_state_tps == rate
             and result.passed
+            and credited_rate(step.steady_state_tps, True, result.metrics) == rate
         ),
         {},
     )
@@ -248,8 +259,17 @@ def _explore(conf: SizingConf, findings: Findings) -> Rounds[list[Lane]]:
             for i, (phase, tps) in planned
         ]
         outcomes = yield batch
-        for (i, (_, tps)), passed in zip(planned, outcomes, strict=True):
-            lanes[i] = lanes[i].record(tps, passed)
+        for (i, (_, tps)), step, passed in zip(planned, batch, outcomes, strict=True):
+            lanes[i] = lanes[i].record(tps, passed, _credited(conf, findings, step, passed))
+
+
+def _credited(conf: SizingConf, findings: Findings, step: StepConfig, passed: bool) -> float:
+    """The rate a lane's step counts at: an LLM step's offered rate where it differs (see
+    ``credited_rate``); a tps step's planned rate (Gatling's arrivals are constant)."""
+    result = findings.observed.get(step)
+    if not conf.is_llm or result is None:
+        return step.steady_state_tps
+    return credited_rate(step.steady_state_tps, passed, result.metrics)
 
 
 def _cheapest(conf: SizingConf, counts: dict[str, int]) -> str:
