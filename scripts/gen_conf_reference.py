@@ -37,6 +37,12 @@ Relative paths in a conf given to the DAG resolve against the project's root
 """
 
 FOOTER = """
+Some options are required by one workload only (`workload`: `tps`, the default, or `llm`): their
+meaning starts with `tps (required)` or `llm (required)`, and their default `null` means "not
+given". `validate` refuses a conf missing one its workload needs, refuses `peak_tps` for llm and
+`peak_rps`, `ttft_p99_ms` and `itl_p99_ms` for tps, and warns about the other workload's options
+when they are given: see [llm.md](llm.md).
+
 List options (`type_walk`, `count_walk`, `tps_walk`) take a JSON array or perfsizesagemaker's comma
 separated string: `"ml.m5.large,ml.m5.xlarge"` and `["ml.m5.large", "ml.m5.xlarge"]` are the same.
 

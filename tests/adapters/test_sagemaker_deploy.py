@@ -200,6 +200,31 @@ def test_autoscaling_step_registers_target_tracking(manager: Any, aws: dict[str,
     assert config["ProductionVariants"][0]["InitialInstanceCount"] == 2
 
 
+def test_an_llm_autoscaling_step_tracks_concurrent_requests_per_instance(
+    manager: Any, aws: dict[str, Any]
+) -> None:
+    step = dataclasses.replace(
+        autoscaling_step(min_count=1, max_count=3),
+        invocations_target=None,
+        concurrency_target=2.4,
+        workload="llm",
+    )
+    result = deploy(manager, aws, step)
+
+    rid = f"endpoint/{result['endpoint_name']}/variant/{aws['variant']}"
+    [policy] = aws["autoscaling"].describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=rid)[
+        "ScalingPolicies"
+    ]
+    tracking = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert tracking["TargetValue"] == 2.4
+    assert (
+        tracking["PredefinedMetricSpecification"]["PredefinedMetricType"]
+        == "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+    )
+    # Another target is another deployment: its own config name.
+    assert result["endpoint_config_name"].endswith("-as1-3-tc2-4")
+
+
 def test_new_minimum_resizes_in_place_and_registers_the_new_range(manager: Any, aws: dict[str, Any]) -> None:
     first = deploy(manager, aws, autoscaling_step(min_count=2, max_count=4))
 

@@ -98,7 +98,7 @@ FIELD_CASES: dict[str, tuple[dict[str, Any] | str, list[str]]] = {
     "key differing in case": ({"Peak_TPS": 60}, ["Peak_TPS: got 60, expected no such field"]),
     "jar_file a directory": ({"jar_file": str(INCLUDE_DIR)}, ["jar_file", "expected an existing file"]),
     "jar_file not a zip": ({"jar_file": PAYLOAD}, ["jar_file", "expected a readable jar file"]),
-    "required field null": ({"peak_tps": None}, ["peak_tps: got None, expected a number"]),
+    "required field null": ({"peak_tps": None}, ["peak_tps: got None, expected a value", "for workload tps"]),
 }
 
 

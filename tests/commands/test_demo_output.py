@@ -98,3 +98,45 @@ def test_the_run_id_is_read_from_the_dags_test_log() -> None:
     )
     assert run_id_in_log("noise\n" + line) == "manual__2026-11-29T22:47:31.849027+00:00"
     assert run_id_in_log("noise only\n") is None
+
+
+def llm_step(rate: float, passed: bool, **step: object) -> dict[str, object]:
+    return {
+        "step": {"instance_type": "ml.g6.xlarge", "instance_count": 1, "steady_state_tps": rate,
+                 "ramp_minutes": 0, "scaling_max_instance_count": None, "workload": "llm"} | step,
+        "round": 3,
+        "passed": passed,
+        "metrics": {"ttft_ms": {"p99": 812.4}, "itl_ms": {"p99": 41.24}, "e2e_ms": {"p99": 4120.7},
+                    "offered_rate": 1.47, "percent_fail": 0.0, "latency_success_p99": 4120.7},
+        "error": None,
+    }  # fmt: skip
+
+
+def test_an_llm_step_line_shows_its_rate_ttft_itl_and_e2e() -> None:
+    assert demo_output.step_line(llm_step(1.5, True)) == (
+        "round 3  ml.g6.xlarge x1 at 1.5 req/s (1.47 offered)  PASS   TTFT p99 812 ms  ITL p99 41.2 ms  "
+        "e2e p99 4121 ms  errors 0.00%"
+    )
+    scaled = llm_step(6, False, scaling_min_instance_count=2, scaling_max_instance_count=4, ramp_minutes=0.3,
+                      ramp_start_tps=1)  # fmt: skip
+    assert "ml.g6.xlarge autoscaling 2..4 at ramp 1->6 req/s (1.47 offered)  FAIL" in demo_output.step_line(
+        scaled
+    )
+
+
+def test_an_llm_table_is_the_llm_block_and_its_costs() -> None:
+    data = {
+        "recommendation": {"instance_type": "ml.g6.xlarge"},
+        "llm": {"instance_type": "ml.g6.xlarge", "instance_count": 4, "target_value": 2.4,
+                "cost_per_1m_output_tokens_usd": "1.94"},
+        "llm_details": {"costs": {"hourly": "4.024", "monthly": "2937.52"}},
+    }  # fmt: skip
+    table = demo_output.recommendation_table(data)
+    assert [line.split()[0] for line in table[1:5]] == [
+        "instance_type",
+        "instance_count",
+        "target_value",
+        "cost_per_1m_output_tokens_usd",
+    ]
+    assert any(line.split() == ["cost", "hourly", "4.02"] for line in table)
+    assert not any("invocations_target" in line for line in table)

@@ -98,3 +98,16 @@ def test_a_deploy_time_table_of_ones_own(tmp_path, capsys):
     bad.write_text('{"families": 3}')
     assert main(["simulate", "--conf", str(EXAMPLES / "demo.conf.json"), "--deploy-times", str(bad)]) == 2
     assert f"invalid: deploy-time table {bad}" in capsys.readouterr().out
+
+
+def test_an_llm_conf_is_simulated_by_adaptive_and_refuses_perfsize(tmp_path, capsys):
+    examples = Path(__file__).resolve().parents[2] / "include" / "examples"
+    capacity = tmp_path / "llm.capacity.json"
+    capacity.write_text(json.dumps({"true_tps_per_instance": {"ml.g5.xlarge": 0.95, "ml.inf2.xlarge": 1.15,
+                                                             "ml.g6e.xlarge": 4.0}}))  # fmt: skip
+    conf = str(examples / "llm.conf.json")
+    assert main(["simulate", "--conf", conf, "--capacity", str(capacity)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["recommendation"]["instance_type"] == "ml.g6e.xlarge"
+    assert main(["simulate", "--conf", conf, "--strategy", "perfsize"]) == 2
+    assert "strategy: got 'perfsize', expected adaptive for workload llm" in capsys.readouterr().out

@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from sagemaker_sizing.core.conf.checks import TPS_NEEDS
 from sagemaker_sizing.core.conf.model import FIELD_TYPES, ConfError, SizingConf, load_conf
 from sagemaker_sizing.core.conf.schema import field_schema, params_schema
 
@@ -59,11 +60,23 @@ def test_the_form_and_the_validation_agree_on_each_bound(name: str, value: float
 
 
 def test_every_default_the_form_shows_validates_to_the_models_default() -> None:
-    conf = load_conf(demo_raw() | DEFAULTS, base_dir=EXAMPLES)
-    for name, value in DEFAULTS.items():
+    # The fields workload tps needs default to null ("not given"): the demo gives them.
+    defaults = {k: v for k, v in DEFAULTS.items() if k not in TPS_NEEDS}
+    conf = load_conf(demo_raw() | defaults, base_dir=EXAMPLES)
+    for name, value in defaults.items():
         if name in FIELD_TYPES:
             assert getattr(conf, name) == SizingConf.model_fields[name].default, name
             assert jsonschema.Draft202012Validator(SCHEMA[name]).is_valid(value), name
+
+
+def test_an_llm_conf_with_every_other_default_validates() -> None:
+    # The form sends every field: the tps ones as null, which an llm conf does not need.
+    llm = json.loads((EXAMPLES / "llm.conf.json").read_text())
+    conf = load_conf(DEFAULTS | llm, base_dir=EXAMPLES)
+    assert conf.is_llm and conf.peak_tps == llm["peak_rps"]
+    assert conf.scenario_requests == () and conf.tps_walk == ()
+    for name in TPS_NEEDS:
+        assert jsonschema.Draft202012Validator(SCHEMA[name]).is_valid(None), name
 
 
 def test_every_field_has_a_meaning_and_a_schema() -> None:

@@ -12,11 +12,18 @@ import pytest
 from botocore.exceptions import ClientError
 from sagemaker_sizing.adapters import pricing as adapter
 from sagemaker_sizing.core.cost.instances import load_cost_table
-from sagemaker_sizing.core.cost.sources import cached_sources, parse_price_list, table_source
-from walk_helpers import make_conf
+from sagemaker_sizing.core.cost.sources import (
+    cached_sources,
+    parse_price_list,
+    table_source,
+    type_sources,
+)
+from walk_helpers import make_conf, make_llm_conf
 
 
-def product(usagetype: str, price: str, region: str = "us-west-2", unit: str = "Hrs") -> str:
+def product(
+    usagetype: str, price: str, region: str = "us-west-2", unit: str = "Hrs", **attributes: str
+) -> str:
     """One PriceList item of GetProducts (a JSON string, FormatVersion aws_v1)."""
     sku = "ABCDEF123"
     return json.dumps(
@@ -29,6 +36,7 @@ def product(usagetype: str, price: str, region: str = "us-west-2", unit: str = "
                     "usagetype": usagetype,
                     "instanceName": usagetype.split(":", 1)[1],
                     "operation": "RunInstance",
+                    **attributes,
                 },
                 "sku": sku,
             },
@@ -72,6 +80,73 @@ def test_only_hosting_on_demand_hourly_prices_of_the_region() -> None:
         "ml.m5.large": Decimal("0.1150000000"),
         "ml.m5.xlarge": Decimal("0.2400000000"),
     }
+
+
+# What GetProducts answers for SageMaker in us-east-1: real-time hosting's usage type is
+# "<region code>-Host:ml.<type>" with component "Hosting" (the parser used to look for
+# "Hosting:ml." and found no price at all in a real answer).
+REAL_GPU_ANSWER = [
+    product("USE1-Host:ml.g5.xlarge", "1.4080000000", "us-east-1", component="Hosting"),
+    product("USE1-Host:ml.g6e.xlarge", "2.6990000000", "us-east-1", component="Hosting"),
+    product("USE1-Host:ml.inf2.xlarge", "0.9900000000", "us-east-1", component="Hosting"),
+    product("USE1-Train:ml.g5.xlarge", "1.4080000000", "us-east-1", component="Training"),
+    product("USE1-Tsform:ml.g5.xlarge", "1.4080000000", "us-east-1", component="Batch Transform"),
+    product("USE1-Notebk:ml.g5.xlarge", "1.4080000000", "us-east-1", component="Notebook"),
+]
+
+
+def test_real_hosting_usage_types_are_read_gpu_and_accelerator_types_included() -> None:
+    assert parse_price_list(REAL_GPU_ANSWER, "us-east-1") == {
+        "ml.g5.xlarge": Decimal("1.4080000000"),
+        "ml.g6e.xlarge": Decimal("2.6990000000"),
+        "ml.inf2.xlarge": Decimal("0.9900000000"),
+    }
+
+
+def test_llm_types_are_in_every_bundled_table_marked_as_estimates() -> None:
+    llm_types = [
+        "ml.g5.xlarge",
+        "ml.g5.2xlarge",
+        "ml.g5.12xlarge",
+        "ml.g5.48xlarge",
+        "ml.g6.xlarge",
+        "ml.g6.2xlarge",
+        "ml.g6.12xlarge",
+        "ml.g6e.xlarge",
+        "ml.g6e.2xlarge",
+        "ml.p4d.24xlarge",
+        "ml.inf2.xlarge",
+        "ml.inf2.8xlarge",
+        "ml.inf2.24xlarge",
+        "ml.inf2.48xlarge",
+    ]
+    for region in ("us-east-1", "us-west-2", "eu-west-1"):
+        table = load_cost_table(region)
+        assert all(table[t] > 0 for t in llm_types), region
+        sources = type_sources(region, None, [*llm_types, "ml.m5.large"])
+        for t in llm_types:
+            assert sources[t].estimate, (region, t)
+            assert sources[t].describe() == (
+                f"bundled table resources/cost/{region}.json, "
+                "estimate, not checked against the price list on 2026-12-07"
+            )
+        assert sources["ml.m5.large"] == table_source(region, None)
+    # A cost file is the user's: no bundled estimate is claimed for it.
+    assert not type_sources("us-east-1", "/tmp/prices.json", ["ml.g5.xlarge"])["ml.g5.xlarge"].estimate
+
+
+def test_live_gpu_prices_replace_the_estimates_and_the_rest_keep_their_marks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(adapter, "live_prices", lambda *a: parse_price_list(REAL_GPU_ANSWER, "us-east-1"))
+    conf = make_llm_conf(live_prices=True, type_walk="ml.g5.xlarge,ml.g6e.xlarge,ml.g6.xlarge")
+    cost_file, sources, warnings = adapter.resolve_prices(conf, None, tmp_path, "2026-12-07")
+    assert warnings == [] and cost_file is not None
+    table = load_cost_table("us-east-1", Path(cost_file))
+    assert table["ml.g6e.xlarge"] == Decimal("2.6990000000")  # live
+    assert sources["ml.g6e.xlarge"].describe() == "AWS Price List API, 2026-12-07"
+    assert table["ml.g6.xlarge"] == load_cost_table("us-east-1")["ml.g6.xlarge"]  # not answered
+    assert sources["ml.g6.xlarge"].estimate
 
 
 def test_bundled_sources_say_their_date_and_keep_estimates_marked() -> None:

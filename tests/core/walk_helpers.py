@@ -39,6 +39,31 @@ def make_conf(**overrides: Any) -> SizingConf:
     return load_conf(raw, base_dir=EXAMPLES)
 
 
+def make_llm_conf(**overrides: Any) -> SizingConf:
+    """An LLM conf (workload llm): peak 6 req/s, three GPU types, short steps."""
+    raw: dict[str, Any] = {
+        "workload": "llm",
+        "region": "us-east-1",
+        "endpoint_name": "e",
+        "endpoint_config_name": "ec",
+        "model_name": "m",
+        "peak_rps": 6,
+        "ttft_p99_ms": 1500,
+        "itl_p99_ms": 60,
+        "latency_success_p99": 10000,
+        "percent_fail": 1,
+        "type_walk": "ml.g5.xlarge,ml.g6e.xlarge,ml.g6.xlarge",
+        "llm_start_rps": 2,
+        "duration_minutes": 0.5,
+        "endurance_ramp_start_tps": 1,
+        "endurance_ramp_minutes": 0.5,
+        "endurance_steady_state_minutes": 1,
+        "endurance_retries": 1,
+    }
+    raw.update(overrides)
+    return load_conf({k: v for k, v in raw.items() if v is not None}, base_dir=EXAMPLES)
+
+
 def drive(conf: SizingConf, rule: Callable[[StepConfig], bool], limit: int = 200) -> list[StepResult]:
     results: list[StepResult] = []
     for round_number in range(1, limit):

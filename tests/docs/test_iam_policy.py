@@ -22,6 +22,7 @@ SERVICE_OF_MODULE = {
 # Calls made outside Python or inside the provider on our behalf.
 OTHER_CALLS = {
     "sagemaker:InvokeEndpoint",  # the Gatling jar
+    "sagemaker:InvokeEndpointWithResponseStream",  # AIPerf, an LLM sizing's streamed load
     "sagemaker:AddTags",  # implied by Tags= on CreateEndpoint/CreateEndpointConfig
     "application-autoscaling:TagResource",  # implied by Tags= on RegisterScalableTarget
     "sts:AssumeRole",  # adapters/aws_session.py, when the conf has iam_role_arn

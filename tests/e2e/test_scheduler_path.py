@@ -18,11 +18,13 @@ from typing import Any
 
 import pytest
 from sagemaker_sizing.commands.ui import standalone_env
+from sagemaker_sizing.core.files import run_folder_name
 from sagemaker_sizing.core.gatling import parse_log
 from sagemaker_sizing.local import start, stop
 from sagemaker_sizing.local.airflow_env import write_airflow_cfg
 
 from tests.e2e.harness import MODEL, ROUNDS, base_conf
+from tests.e2e.test_llm_sizing import EXAMPLE, LLM_MODEL, SHORT
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +65,7 @@ class Api:
 @pytest.fixture(scope="module")
 def airflow_standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Path]]:
     work = tmp_path_factory.mktemp("standalone")
-    local = start(work / "local", models=(MODEL,), creating_delay=1.0)
+    local = start(work / "local", models=(MODEL,), llm_models=(LLM_MODEL,), creating_delay=1.0)
     port = _free_port()
     # Its own metadata DB and logs: the scheduler must see only this test's runs.
     home = work / "airflow_home"
@@ -99,6 +101,51 @@ def airflow_standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         stop(work / "local")
+
+
+def _wait_for_run(api: Api, conf: dict[str, Any]) -> tuple[str, str, str]:
+    """Trigger a run with ``conf`` through the REST API; its run id, quoted run id and final state."""
+    run = api.call("POST", "/dags/sagemaker_sizing/dagRuns", {"logical_date": None, "conf": conf})
+    quoted = urllib.request.quote(run["dag_run_id"], safe="")
+    deadline = time.monotonic() + 900
+    while (state := api.wait_for(f"/dags/sagemaker_sizing/dagRuns/{quoted}", 120)["state"]) not in (
+        "success",
+        "failed",
+    ):
+        assert time.monotonic() < deadline, f"run still {state}"
+        time.sleep(3)
+    return run["dag_run_id"], quoted, state
+
+
+def test_an_llm_run_triggered_through_the_rest_api_recommends_in_llm_terms(
+    airflow_standalone: tuple[Api, Path],
+) -> None:
+    api, work = airflow_standalone
+    # One lane (the type the example recommends), the local SageMaker's region: four rounds; the
+    # results where the UI serves them from.
+    one_lane = {"region": "us-west-2", "type_walk": "ml.g6e.xlarge", "endurance_ramp_minutes": 0}
+    conf = EXAMPLE | SHORT | one_lane | {"perfsize_results_dir": str(work / "results")}
+    run_id, quoted, state = _wait_for_run(api, conf)
+    assert state == "success"
+    runs = f"/dags/sagemaker_sizing/dagRuns/{quoted}/taskInstances"
+    # The load task ran AIPerf (built from its load item when it ran), never the Gatling jar.
+    rendered = api.call("GET", f"{runs}/round_1.load/0")["rendered_fields"]["bash_command"]
+    assert " profile " in rendered and "aiperf" in rendered and " -jar " not in rendered
+    tis = api.call("GET", f"{runs}?limit=500")["task_instances"]
+    parse = next(ti for ti in tis if (ti["task_id"], ti["map_index"]) == ("round_1.parse", 0))
+    log = api.call("GET", f"{runs}/round_1.parse/logs/{parse['try_number']}?map_index=0&full_content=true")
+    assert f"round 1: ml.g6e.xlarge x1 at {EXAMPLE['llm_start_rps']:g} req/s" in json.dumps(log)
+    run_dir = work / "results" / run_folder_name("sagemaker_sizing", run_id)
+    data = json.loads((run_dir / "recommendation.json").read_text())
+    assert data["status"] == "recommended" and data["llm"]["instance_type"] == "ml.g6e.xlarge"
+    assert data["headline"].startswith("Recommended: ml.g6e.xlarge x")
+    # The report, as the UI serves it (the run's "Sizing report" link).
+    server = api.base.removesuffix("/api/v2")
+    final = api.call("GET", f"{runs}/report/links")["extra_links"]["Sizing report"]
+    assert final and b"ttft-knee-chart" in api.raw("GET", server + final)
+    # The load task's step link: AIPerf's files listed (an LLM step has no Gatling index.html).
+    step = api.call("GET", f"{runs}/round_1.load/links?map_index=0")["extra_links"]["Gatling report"]
+    assert step and b"profile_export.jsonl" in api.raw("GET", server + step)
 
 
 def test_a_run_triggered_through_the_rest_api_succeeds_and_its_logs_read_back(

@@ -13,11 +13,17 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sagemaker_sizing.core.walk.targets import CONCURRENCY_METRIC, INVOCATIONS_METRIC
+
 log = logging.getLogger(__name__)
 
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
-METRIC = "SageMakerVariantInvocationsPerInstance"
+METRIC = INVOCATIONS_METRIC
+# An LLM endpoint's (issue 24) is CONCURRENCY_METRIC: the requests in flight per instance, queued
+# ones included, reported every 10 s. A high-resolution predefined metric is named by its
+# PredefinedMetricType alone (the policy's alarms then use 10 s periods), so the policy scales out
+# in tens of seconds where invocations per minute would take minutes.
 
 
 def resource_id(endpoint_name: str, variant_name: str) -> str:
@@ -30,8 +36,18 @@ def endpoint_of(resource: str) -> str | None:
     return parts[1] if len(parts) == 4 and parts[0] == "endpoint" and parts[2] == "variant" else None
 
 
+def policy_metric(invocations_target: int | None, concurrency_target: float | None) -> tuple[str, float]:
+    """The predefined metric a step's policy tracks and its target value: concurrent requests per
+    instance when the step has a concurrency target (an LLM walk's), else invocations per
+    instance per minute."""
+    if concurrency_target is not None:
+        return CONCURRENCY_METRIC, float(concurrency_target)
+    return METRIC, float(invocations_target or 0)
+
+
 class VariantAutoscaling:
-    """Target-tracking autoscaling of endpoint variants on SageMakerVariantInvocationsPerInstance."""
+    """Target-tracking autoscaling of endpoint variants on SageMakerVariantInvocationsPerInstance
+    (or, for an LLM, SageMakerVariantConcurrentRequestsPerModelHighResolution)."""
 
     def __init__(self, client: Any, *, scale_in_cooldown: int = 300, scale_out_cooldown: int = 60) -> None:
         self.client = client
@@ -45,18 +61,20 @@ class VariantAutoscaling:
         *,
         min_capacity: int,
         max_capacity: int,
-        invocations_target: int,
+        target_value: float,
         policy_name: str,
         tags: list[dict[str, str]],
+        metric: str = METRIC,
     ) -> list[str]:
         """Register the variant and put the policy; both calls are upserts, so retries are harmless."""
         rid = resource_id(endpoint_name, variant_name)
         log.info(
-            "Registering %s for autoscaling %s..%s, target %s invocations/instance/min",
+            "Registering %s for autoscaling %s..%s, target %g on %s",
             rid,
             min_capacity,
             max_capacity,
-            invocations_target,
+            target_value,
+            metric,
         )
         self.client.register_scalable_target(
             ServiceNamespace=NAMESPACE,
@@ -74,8 +92,8 @@ class VariantAutoscaling:
             ScalableDimension=DIMENSION,
             PolicyType="TargetTrackingScaling",
             TargetTrackingScalingPolicyConfiguration={
-                "TargetValue": float(invocations_target),
-                "PredefinedMetricSpecification": {"PredefinedMetricType": METRIC},
+                "TargetValue": float(target_value),
+                "PredefinedMetricSpecification": {"PredefinedMetricType": metric},
                 "ScaleInCooldown": self.scale_in_cooldown,
                 "ScaleOutCooldown": self.scale_out_cooldown,
             },

@@ -130,10 +130,12 @@ def output_base_name(
     instance_count: int | None = None,
     scaling_min: int | None = None,
     scaling_max: int | None = None,
+    unit: str = "TPS",
 ) -> str:
-    """perfsizesagemaker's run tag: ``<unix>-<type>-<count>-<tps>TPS`` or ``...-min<m>-max<M>-<tps>TPS``."""
+    """perfsizesagemaker's run tag: ``<unix>-<type>-<count>-<tps>TPS`` or ``...-min<m>-max<M>-<tps>TPS``
+    (an LLM step's rate is in requests per second: ``unit`` ``RPS``)."""
     size = f"min{scaling_min}-max{scaling_max}" if scaling_max is not None else f"{instance_count}"
-    return f"{started_unix}-{instance_type}-{size}-{format_number(steady_state_tps)}TPS"
+    return f"{started_unix}-{instance_type}-{size}-{format_number(steady_state_tps)}{unit}"
 
 
 def gatling_args(step: GatlingStep) -> list[str]:

@@ -49,11 +49,18 @@ def endpoint_config_name(base: str, run_key: str, lane: str, step: StepConfig) -
     if step.autoscaling:
         tail += (
             f"-as{step.scaling_min_instance_count or step.instance_count}"
-            f"-{step.scaling_max_instance_count}-t{step.invocations_target}"
+            f"-{step.scaling_max_instance_count}-t{_target(step)}"
         )
     if step.serverless:  # issue 17: one config per ServerlessConfig
         tail += f"-c{step.max_concurrency}-p{step.provisioned_concurrency or 0}"
     return _compose(base, tail)
+
+
+def _target(step: StepConfig) -> str:
+    """The autoscaling target in a name: invocations per minute, or ``c<concurrency>`` (an LLM's)."""
+    if step.concurrency_target is not None:
+        return f"c{step.concurrency_target:g}"
+    return str(step.invocations_target)
 
 
 def component_config_name(base: str, run_key: str, lane: str, spec: ComponentEndpointSpec) -> str:

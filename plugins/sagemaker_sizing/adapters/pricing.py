@@ -22,6 +22,7 @@ from sagemaker_sizing.core.cost.sources import (
     cached_sources,
     parse_price_list,
     table_source,
+    type_sources,
     write_cache,
 )
 
@@ -50,7 +51,7 @@ def resolve_prices(
     """(the cost file the run should use, or None for the conf's own; each type's price source;
     warnings). Live only with ``live_prices``; cached per region and day."""
     fallback = table_source(conf.region, conf.cost_file)
-    table_sources = dict.fromkeys(conf.type_walk, fallback)
+    table_sources = type_sources(conf.region, conf.cost_file, conf.type_walk)
     if not conf.live_prices:
         return None, table_sources, []
     if results_root is None:
@@ -76,4 +77,6 @@ def resolve_prices(
         write_cache(path, live, bundled, day)
         log.info("cached %d live prices in %s", len(live), path)
     sources = cached_sources(path, fallback)
+    # A type the Price List did not answer keeps its bundled price and that price's source.
+    sources |= {t: table_sources[t] for t in conf.type_walk if sources.get(t) == fallback}
     return str(path), {t: sources[t] for t in conf.type_walk if t in sources}, []

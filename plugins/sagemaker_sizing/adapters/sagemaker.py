@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError, WaiterError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from sagemaker_sizing.adapters import ownership
-from sagemaker_sizing.adapters.autoscaling import VariantAutoscaling
+from sagemaker_sizing.adapters.autoscaling import VariantAutoscaling, policy_metric
 from sagemaker_sizing.adapters.errors import EndpointFailedError, OwnershipError
 from sagemaker_sizing.adapters.variants import production_variant
 from sagemaker_sizing.core.timeline.deploy_times import DeployTimes, load_deploy_times
@@ -296,12 +296,14 @@ class EndpointManager:
         in_service_at = time.time()
         created = list(started["created"])
         if step.autoscaling:
+            metric, target = policy_metric(step.invocations_target, step.concurrency_target)
             created += self.autoscaling.apply(
                 name,
                 variant_name,
                 min_capacity=step.scaling_min_instance_count or step.instance_count,
                 max_capacity=int(step.scaling_max_instance_count or step.instance_count),
-                invocations_target=int(step.invocations_target or 0),
+                target_value=target,
+                metric=metric,
                 policy_name=ownership.scaling_policy_name(run_key),
                 tags=ownership.run_tags(run_key, lane),
             )

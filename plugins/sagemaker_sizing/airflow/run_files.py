@@ -23,7 +23,8 @@ def run_folder(results_dir: _P, dag_id: str, run_id: str) -> _P:
 
 
 def step_base_name(step: StepConfig, unix: int) -> str:
-    """perfsizesagemaker's step folder name (Gatling appends ``-<timestamp>``)."""
+    """perfsizesagemaker's step folder name (Gatling, or the AIPerf step, appends ``-<timestamp>``);
+    an LLM step's rate reads ``<rate>RPS``."""
     return output_base_name(
         unix,
         step.instance_type,
@@ -31,4 +32,5 @@ def step_base_name(step: StepConfig, unix: int) -> str:
         instance_count=step.instance_count,
         scaling_min=step.scaling_min_instance_count if step.autoscaling else None,
         scaling_max=step.scaling_max_instance_count,
+        unit="RPS" if step.is_llm else "TPS",
     )

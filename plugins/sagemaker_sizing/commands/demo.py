@@ -72,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.commands.local import parse_quotas
-    from sagemaker_sizing.commands.validate import dag_max_rounds, print_problems, read_conf_file
+    from sagemaker_sizing.commands.validate import dag_max_rounds, peak_words, print_problems, read_conf_file
     from sagemaker_sizing.core.conf.model import ConfError, conf_to_dict
     from sagemaker_sizing.core.conf.validation import validate_conf
     from sagemaker_sizing.local import LocalSageMaker
@@ -104,11 +104,17 @@ def handle(args: argparse.Namespace) -> int:
     logical_date = datetime.now(UTC).replace(microsecond=os.getpid() % 1_000_000)
     state_dir = claim_state_dir(STATE_NAME, runs=[[DAG_ID, logical_date.isoformat()]])
     log_path = results_dir / f"demo-{logical_date:%Y%m%dT%H%M%S}-{os.getpid()}.log"
-    print(f"sizing {valid.conf.model_name}: strategy {valid.conf.strategy}, peak {valid.conf.peak_tps:g} TPS")
+    print(f"sizing {valid.conf.model_name}: strategy {valid.conf.strategy}, peak {peak_words(valid.conf)}")
     try:
+        # An LLM conf's model is an LLM one (an LMI image and HF_MODEL_ID: the local SageMaker
+        # serves it as an LLM), made in the conf's region, where preflight looks for it.
+        name = (valid.conf.model_name,)
+        model: dict[str, Any] = (
+            {"llm_models": name, "region": valid.conf.region} if valid.conf.is_llm else {"models": name}
+        )
         local_sagemaker = LocalSageMaker(
             state_dir,
-            models=(valid.conf.model_name,),
+            **model,
             creating_delay=1.0,
             time_compression=time_compression(args, valid.conf.sizes_serverless),
             realistic_deploys=args.realistic_deploys,

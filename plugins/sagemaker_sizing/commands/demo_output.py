@@ -43,7 +43,15 @@ SERVERLESS_KEYS = (
 )
 # The table's rows that are money (recommendation.json keeps the Recommendation's hourly cost exact).
 MONEY_KEYS = frozenset(
-    {"hourly_cost_usd", "hourly", "monthly", "annual", "monthly_cost_usd", "realtime_monthly_cost_usd"}
+    {
+        "hourly_cost_usd",
+        "hourly",
+        "monthly",
+        "annual",
+        "monthly_cost_usd",
+        "realtime_monthly_cost_usd",
+        "cost_per_1m_output_tokens_usd",
+    }
 )
 
 # Until the report writes a ``headline``: words for each RunStatus value (core.verdicts.outcome).
@@ -66,8 +74,12 @@ def _num(value: Any, digits: int = 0) -> str:
 
 
 def step_line(data: dict[str, Any]) -> str:
-    """``round 2  ml.m5.large x1 at 40 TPS for 0.15 min  PASS  p99 41 ms  errors 0.00%``."""
+    """``round 2  ml.m5.large x1 at 40 TPS  PASS  p99 41 ms  errors 0.00%``; an LLM step's
+    ``round 2  ml.g6.xlarge x1 at 1.5 req/s (1.47 offered)  PASS  TTFT p99 812 ms  ITL p99 41.2 ms
+    e2e p99 4120 ms  errors 0.00%``."""
     step = data.get("step") or {}
+    if step.get("workload") == "llm":
+        return _llm_step_line(data, step)
     size = f"{step.get('instance_type', '?')} x{step.get('instance_count', '?')}"
     if step.get("memory_size_mb") is not None:
         size = f"serverless {step['memory_size_mb']} MB, max concurrency {step.get('max_concurrency')}"
@@ -94,6 +106,48 @@ def step_line(data: dict[str, Any]) -> str:
     if data.get("error"):
         line += f"  ({data['error']})"
     return line
+
+
+def _llm_step_line(data: dict[str, Any], step: dict[str, Any]) -> str:
+    size = f"{step.get('instance_type', '?')} x{step.get('instance_count', '?')}"
+    if step.get("scaling_max_instance_count") is not None:
+        size = (
+            f"{step.get('instance_type', '?')} autoscaling "
+            f"{step.get('scaling_min_instance_count')}..{step.get('scaling_max_instance_count')}"
+        )
+    load = f"{_rate(step.get('steady_state_tps'))} req/s"
+    if step.get("ramp_minutes"):
+        load = f"ramp {_rate(step.get('ramp_start_tps'))}->{load}"
+    metrics = data.get("metrics") or {}
+    if metrics.get("offered_rate") is not None:
+        load += f" ({float(metrics['offered_rate']):.3g} offered)"
+    verdict = "ERROR" if data.get("error") else ("PASS" if data.get("passed") else "FAIL")
+    words = [f"round {data.get('round', '?')}", f"{size} at {load}", f"{verdict:<5}"]
+    for name, key in (("TTFT", "ttft_ms"), ("ITL", "itl_ms"), ("e2e", "e2e_ms")):
+        p99 = (metrics.get(key) or {}).get("p99")
+        words.append(f"{name} p99 {_ms(p99)} ms" if p99 is not None else f"{name} p99 -")
+    fail = metrics.get("percent_fail")
+    words.append(f"errors {_num(fail, 2)}%" if fail is not None else "errors -")
+    line = "  ".join(words)
+    if data.get("error"):
+        line += f"  ({data['error']})"
+    return line
+
+
+def _rate(value: Any) -> str:
+    """A request rate as the walk wrote it: 1.5, 0.375, 6."""
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError):
+        return "-"
+
+
+def _ms(value: Any) -> str:
+    try:
+        ms = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{ms:.0f}" if ms >= 100 else f"{ms:.1f}"
 
 
 @dataclass
@@ -131,6 +185,13 @@ def read_recommendation(run_dir: Path | None) -> dict[str, Any] | None:
 def recommendation_table(data: dict[str, Any]) -> list[str]:
     rec = data.get("recommendation") or {}
     costs = data.get("costs") or {}
+    llm = data.get("llm")
+    if isinstance(llm, dict):  # an LLM sizing: its block (recommendation.json's "llm"), then its costs
+        llm_costs = (data.get("llm_details") or {}).get("costs") or {}
+        rows = [(key, llm.get(key)) for key in llm]
+        rows += [(f"cost {key}", llm_costs.get(key)) for key in ("hourly", "monthly")]
+        width = max(len(key) for key, _ in rows)
+        return ["recommendation:"] + [f"  {key:<{width}}  {_cell(key, v)}" for key, v in rows]
     rows = [(key, rec.get(key)) for key in TABLE_KEYS]
     rows += [(f"cost {key}", costs.get(key)) for key in ("hourly", "monthly", "annual")]
     serverless = data.get("serverless") or {}

@@ -45,6 +45,8 @@ def handle(args: argparse.Namespace) -> int:
     if isinstance(params, str):
         print(f"invalid: {params}")
         return EXIT_INVALID
+    if args.strategy:  # validated with the rest (an llm conf is walked by adaptive only)
+        params["strategy"] = args.strategy
     times = read_deploy_times(args.deploy_times)
     if isinstance(times, str):
         print(f"invalid: {times}")

@@ -206,7 +206,7 @@ def handle(args: argparse.Namespace) -> int:
     print(f"valid: {args.conf}")
     if conf.jar_file:
         print(f"jar_file {conf.jar_file}: {_jar_summary(conf)}")
-    print(f"strategy {conf.strategy}, peak {conf.peak_tps:g} TPS, region {conf.region}: {prices}")
+    print(f"strategy {conf.strategy}, peak {peak_words(conf)}, region {conf.region}: {prices}")
     print(
         f"worst case: {worst.rounds} rounds (of {max_rounds} round slots), "
         f"{float(worst.load_test_minutes):g} load-test minutes, {float(worst.instance_minutes):g} "
@@ -220,3 +220,10 @@ def handle(args: argparse.Namespace) -> int:
     for warning in valid.warnings:
         print(f"warning: {warning}")
     return 0
+
+
+def peak_words(conf: SizingConf) -> str:
+    """``60 TPS``, or an LLM's ``6 req/s (576 output tokens/s)``."""
+    if conf.peak_output_tokens_per_s is None:
+        return f"{conf.peak_tps:g} TPS"
+    return f"{conf.peak_tps:g} req/s ({conf.peak_output_tokens_per_s:g} output tokens/s)"

@@ -34,12 +34,26 @@ class StepConfig:
     scaling_min_instance_count: int | None = None
     scaling_max_instance_count: int | None = None
     invocations_target: int | None = None
+    # Autoscaling steps of an LLM walk: target tracking on concurrent requests per instance
+    # (SageMakerVariantConcurrentRequestsPerModelHighResolution) instead of invocations per minute.
+    concurrency_target: float | None = None
     # Serverless steps only (core.walk.serverless): the variant's ServerlessConfig, and how long the
     # endpoint idles before the load starts (the cold-start step).
     memory_size_mb: int | None = None
     max_concurrency: int | None = None
     provisioned_concurrency: int | None = None
     idle_minutes: float = 0.0
+    # What loads the step (conf.workload): "tps" (Gatling; rates in TPS) or "llm" (AIPerf; rates in
+    # requests per second).
+    workload: str = "tps"
+
+    @property
+    def is_llm(self) -> bool:
+        return self.workload == "llm"
+
+    @property
+    def rate_unit(self) -> str:
+        return "req/s" if self.is_llm else "TPS"
 
     @property
     def autoscaling(self) -> bool:
@@ -56,7 +70,9 @@ class StepConfig:
     @property
     def deployment_key(
         self,
-    ) -> tuple[str, int, int | None, int | None, int | None, int | None, int | None, int | None]:
+    ) -> tuple[
+        str, int, int | None, int | None, int | None, float | None, int | None, int | None, int | None
+    ]:
         """Steps with the same key can share one endpoint (only the load differs)."""
         return (
             self.instance_type,
@@ -64,13 +80,21 @@ class StepConfig:
             self.scaling_min_instance_count,
             self.scaling_max_instance_count,
             self.invocations_target,
+            self.concurrency_target,
             self.memory_size_mb,
             self.max_concurrency,
             self.provisioned_concurrency,
         )
 
+    @property
+    def scaling_target(self) -> str:
+        """The autoscaling target in words: ``target 40/min`` or ``target 6.5 concurrent``."""
+        if self.concurrency_target is not None:
+            return f"target {_num(self.concurrency_target)} concurrent"
+        return f"target {self.invocations_target}/min"
+
     def describe(self) -> str:
-        """Human words for logs: ``ml.m5.large x1 at 80 TPS for 3 min``."""
+        """Human words for logs: ``ml.m5.large x1 at 80 TPS for 3 min`` (an LLM step: ``at 2 req/s``)."""
         size = f"{self.instance_type} x{self.instance_count}"
         if self.serverless:
             size = f"serverless {self.memory_size_mb} MB, max concurrency {self.max_concurrency}"
@@ -81,12 +105,13 @@ class StepConfig:
         elif self.autoscaling:
             size = (
                 f"{self.instance_type} autoscaling {self.scaling_min_instance_count}.."
-                f"{self.scaling_max_instance_count} (target {self.invocations_target}/min)"
+                f"{self.scaling_max_instance_count} ({self.scaling_target})"
             )
-        load = f"at {_num(self.steady_state_tps)} TPS for {_num(self.steady_state_minutes)} min"
+        unit = self.rate_unit
+        load = f"at {_num(self.steady_state_tps)} {unit} for {_num(self.steady_state_minutes)} min"
         if self.ramp_minutes:
             load = (
-                f"ramp {_num(self.ramp_start_tps)}->{_num(self.steady_state_tps)} TPS over "
+                f"ramp {_num(self.ramp_start_tps)}->{_num(self.steady_state_tps)} {unit} over "
                 f"{_num(self.ramp_minutes)} min, then {load}"
             )
         return f"{size} {load}"
@@ -168,6 +193,10 @@ class Recommendation:
     aws_formula_invocations_target: int | None
     hourly_cost_usd: Decimal | None
     explanation: tuple[str, ...] = ()
+    # The autoscaling policy's predefined metric and target value (core.walk.targets): invocations
+    # per instance per minute, or concurrent requests per instance (an LLM's); None without a minimum.
+    target_metric: str | None = None
+    target_value: float | None = None
 
 
 def _num(value: float) -> str:

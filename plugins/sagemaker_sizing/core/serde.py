@@ -40,24 +40,27 @@ def _unserialisable(obj: Any) -> Any:
     raise TypeError(f"cannot turn {type(obj).__name__} into JSON: {obj!r:.80}")
 
 
-# Serverless fields (issue 17) are written only when set, so a real-time step's JSON is as before.
-_SERVERLESS_DEFAULTS: dict[str, Any] = {
+# Serverless fields (issue 17) and LLM ones (issue 24) are written only when set, so a real-time
+# tps step's JSON is as before.
+_OPTIONAL_DEFAULTS: dict[str, Any] = {
     "memory_size_mb": None,
     "max_concurrency": None,
     "provisioned_concurrency": None,
     "idle_minutes": 0.0,
+    "concurrency_target": None,
+    "workload": "tps",
 }
 
 
 def _exclude(obj: Any) -> dict[str, Any]:
-    """``to_jsonable_python``'s ``exclude`` for a model object: its step's unset serverless fields."""
+    """``to_jsonable_python``'s ``exclude`` for a model object: its step's unset optional fields."""
     if isinstance(obj, LoadItem):
         inner = _exclude(obj.plan)
         return {"exclude": {"plan": inner["exclude"]}} if inner else {}
     step = obj if isinstance(obj, StepConfig) else getattr(obj, "step", None)
     if not isinstance(step, StepConfig) or not isinstance(obj, StepConfig | PlanItem | StepResult):
         return {}
-    unset = {name for name, default in _SERVERLESS_DEFAULTS.items() if getattr(step, name) == default}
+    unset = {name for name, default in _OPTIONAL_DEFAULTS.items() if getattr(step, name) == default}
     return {"exclude": unset if obj is step else {"step": unset}}
 
 

@@ -98,7 +98,7 @@ def plan_round(
             step=step,
             endpoint_name=endpoint_name(base, run_key, lane),
             folder=step_base_name(step, unix),
-            injectors=max(1, math.ceil(step.steady_state_tps / settings.injector_max_tps())),
+            injectors=injectors_for(step),
             index=index,
         )
         items.append(plan_item_to_dict(item))
@@ -132,6 +132,14 @@ def batch_lanes(batch: Sequence[StepConfig]) -> list[str]:
             lane += f"-{per_type[step.instance_type]}"
         lanes.append(lane)
     return lanes
+
+
+def injectors_for(step: StepConfig) -> int:
+    """Gatling processes sharing a step's TPS; an LLM step's load is one AIPerf process (it holds
+    ~150 requests/s on 2 cores, far above an LLM endpoint's rates)."""
+    if step.is_llm:
+        return 1
+    return max(1, math.ceil(step.steady_state_tps / settings.injector_max_tps()))
 
 
 def retire_idle_lanes(

@@ -38,9 +38,11 @@ def validated(params: Mapping[str, Any]) -> dict[str, Any]:
         raise AirflowFailException(f"invalid conf: {len(exc.problems)} problem(s): {exc}") from exc
     sizing_conf, worst = valid.conf, valid.worst
     log.info(
-        "conf is valid: strategy %s, peak %s TPS; worst case %s rounds, %s test cost",
+        "conf is valid: %sstrategy %s, peak %s %s; worst case %s rounds, %s test cost",
+        "workload llm, " if sizing_conf.is_llm else "",
         sizing_conf.strategy,
         sizing_conf.peak_tps,
+        sizing_conf.rate_unit,
         worst.rounds,
         dollars(worst.test_cost_usd),
     )

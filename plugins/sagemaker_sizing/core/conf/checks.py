@@ -15,10 +15,27 @@ from sagemaker_sizing.core.conf.problems import Problem
 from sagemaker_sizing.core.cost.instances import SERVERLESS_PRICE_KEY, CostTableError, load_cost_table
 from sagemaker_sizing.core.cost.serverless import load_serverless_prices
 
+# What each workload needs (None: not given, a problem) and what it refuses when given.
+TPS_NEEDS = ("scenario_requests", "peak_tps", "count_walk", "tps_walk")
+LLM_NEEDS = ("peak_rps", "ttft_p99_ms", "itl_p99_ms")
+# Given beside the other workload: a warning "not used" (core.conf.validation.workload_warnings).
+TPS_UNUSED_BY_LLM = ("scenario_requests", "tps_walk", "jar_file", "jar_kind")
+LLM_UNUSED_BY_TPS = (
+    "llm_api",
+    "llm_model_id",
+    "llm_prompts_file",
+    "llm_input_tokens_mean",
+    "llm_input_tokens_stddev",
+    "llm_output_tokens_mean",
+    "llm_output_tokens_stddev",
+    "llm_start_rps",
+)
+
 
 def check_across_fields(parsed: dict[str, Any], params: Any, problems: list[Problem]) -> None:
     """Every check whose fields validated; ``params`` are the values as given (for the weights')."""
-    if "scenario_requests" in parsed:
+    check_workload(parsed, problems)
+    if parsed.get("scenario_requests"):
         check_weights(parsed, params["scenario_requests"], problems)
     if {"region", "cost_file", "type_walk"} <= parsed.keys():
         check_prices(parsed, problems)
@@ -96,3 +113,77 @@ def check_jar(jar_file: str, kind: str, host: str | None, problems: list[Problem
                 "a bare host or an https:// URL: a sagemaker-gatling jar always calls https://<host>",
             )
         )
+
+
+def check_workload(parsed: dict[str, Any], problems: list[Problem]) -> None:
+    """The fields each workload needs, and the ones it refuses (issue 24)."""
+    workload = parsed.get("workload")
+    if workload == "tps":
+        _needed(parsed, TPS_NEEDS, "tps", problems)
+        problems.extend(
+            Problem(name, parsed[name], "no value for workload tps (set workload to llm to size an LLM)")
+            for name in LLM_NEEDS
+            if parsed.get(name) is not None
+        )
+    elif workload == "llm":
+        _needed(parsed, LLM_NEEDS, "llm", problems)
+        check_llm(parsed, problems)
+    # Any other workload has its own problem listed already.
+
+
+def _needed(parsed: dict[str, Any], names: tuple[str, ...], workload: str, problems: list[Problem]) -> None:
+    """A problem for each of ``names`` not given (a field whose value was invalid has its own)."""
+    from sagemaker_sizing.core.conf.model import SizingConf
+
+    for name in names:
+        if name in parsed and parsed[name] is None:
+            why = SizingConf.model_fields[name].description
+            problems.append(Problem(name, None, f"a value ({why}) for workload {workload}"))
+
+
+def check_llm(parsed: dict[str, Any], problems: list[Problem]) -> None:
+    """An LLM conf: adaptive, real-time, its prompts file readable. Its peak in requests per second
+    becomes ``peak_tps``, the walk's rate, so the walk, the cost guard and the worst case run
+    unchanged; the Gatling fields it does not use are left empty."""
+    peak_rps, peak_tps = parsed.get("peak_rps"), parsed.get("peak_tps")
+    if peak_tps is not None and peak_tps != peak_rps:  # equal: a conf_to_dict of an llm conf
+        problems.append(
+            Problem(
+                "peak_tps",
+                peak_tps,
+                "no value for workload llm: its peak is peak_rps, in requests per second (to an LLM user "
+                "TPS reads as tokens per second)",
+            )
+        )
+    if parsed.get("strategy") not in (None, "adaptive"):
+        problems.append(
+            Problem("strategy", parsed["strategy"], "adaptive for workload llm (bisection on request rate)")
+        )
+    if "serverless" in (parsed.get("endpoint_kinds") or ()):
+        problems.append(
+            Problem(
+                "endpoint_kinds",
+                ",".join(parsed["endpoint_kinds"]),
+                "realtime for workload llm (Serverless Inference has no GPUs and no response streaming)",
+            )
+        )
+    if parsed.get("llm_prompts_file"):
+        check_prompts(parsed["llm_prompts_file"], problems)
+    if peak_rps is not None:
+        parsed["peak_tps"] = peak_rps
+    for name in ("scenario_requests", "tps_walk"):
+        parsed[name] = ()  # not used for llm (a warning says so when given)
+    if parsed.get("count_walk") is None:
+        parsed["count_walk"] = ()
+
+
+def check_prompts(path: str, problems: list[Problem]) -> None:
+    """A prompts file AIPerf reads (core.llm.prompts names the bad line)."""
+    from pathlib import Path
+
+    from sagemaker_sizing.core.llm.prompts import PromptsError, load_prompts
+
+    try:
+        load_prompts(Path(path))
+    except PromptsError as exc:
+        problems.append(Problem("llm_prompts_file", path, f"a JSONL file of prompts ({exc})"))

@@ -12,8 +12,14 @@ Strategy = Literal["adaptive", "perfsize"]
 EndpointKind = Literal["realtime", "serverless"]  # in canonical order: a walk of them is kept so
 JarKind = Literal["auto", "project", "sagemaker-gatling"]  # core.gatling.jar_kind
 OnQuota = Literal["stop", "skip"]
+# What the endpoint serves (issue 24): requests judged on one p99 (Gatling), or an LLM judged on its
+# tokens (AIPerf: TTFT, ITL, end-to-end p99), whose container speaks OpenAI's chat or completions API.
+Workload = Literal["tps", "llm"]
+LlmApi = Literal["chat", "completions"]
 
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
 ENDPOINT_KINDS: tuple[str, ...] = get_args(EndpointKind)
 JAR_KINDS: tuple[str, ...] = get_args(JarKind)
 ON_QUOTA: tuple[str, ...] = get_args(OnQuota)
+WORKLOADS: tuple[str, ...] = get_args(Workload)
+LLM_APIS: tuple[str, ...] = get_args(LlmApi)

@@ -22,7 +22,7 @@ from annotated_types import Ge, Gt, Le
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from sagemaker_sizing.core.conf.checks import check_across_fields, check_prices, check_serverless
-from sagemaker_sizing.core.conf.choices import JarKind, OnQuota, Strategy
+from sagemaker_sizing.core.conf.choices import JarKind, LlmApi, OnQuota, Strategy, Workload
 from sagemaker_sizing.core.conf.field_types import (
     Counts,
     EndpointKinds,
@@ -58,6 +58,11 @@ WARN_TEST_COST_USD = 100
 RESULTS_DIR_DEFAULT = "perfsize-results-dir"  # the deployment's results_dir setting stands for it
 # perfsizesagemaker options that do nothing here: accepted (its confs still validate), with a warning.
 NO_LONGER_USED = {"logging_config": "Airflow configures the task logs ([logging] in airflow.cfg)"}
+# workload llm without count_walk: the most instances worth deploying for the peak.
+LLM_DEFAULT_MAX_COUNT = 16
+# The default of a field one workload needs and the other leaves empty: "not given", which
+# load_conf leaves to core.conf.checks.check_workload (Any: the attribute keeps its type).
+NOT_GIVEN: Any = None
 
 
 class SizingConf(BaseModel):
@@ -83,17 +88,37 @@ class SizingConf(BaseModel):
     )
     variant_name: Name = Field("variant-name-1", description="name of SageMaker Endpoint Variant")
     model_name: Name = Field(description="name of SageMaker Model (must already exist)")
-    scenario_requests: ScenarioRequests = Field(
-        description='JSON array (or its string) of request files and weights: [{"path": ..., "weight": '
-        "100}]; paths relative to the conf file, weights non-negative and summing to 100; each file is "
-        "read by validate: non-empty, and valid JSON (requests are sent as application/json)"
+    workload: Workload = Field(
+        "tps",
+        description="what the endpoint serves: tps (requests with one p99 latency, load by Gatling) or "
+        "llm (a streaming LLM, OpenAI-compatible as LMI/vLLM/TGI serve it, judged on TTFT, ITL and "
+        "end-to-end p99, load by AIPerf: see docs/llm.md)",
     )
-    peak_tps: Annotated[Number, Gt(0)] = Field(description="required highest TPS")
-    latency_success_p99: Annotated[Number, Gt(0)] = Field(description="allowed p99 latency (ms)")
+    # Required for workload tps, not used for llm (empty there once validated).
+    scenario_requests: ScenarioRequests = Field(
+        NOT_GIVEN,
+        description='tps (required): JSON array (or its string) of request files and weights: [{"path": '
+        '..., "weight": 100}]; paths relative to the conf file, weights non-negative and summing to 100; '
+        "each file is read by validate: non-empty, and valid JSON (requests are sent as application/json)",
+    )
+    peak_tps: Annotated[Number, Gt(0)] = Field(
+        NOT_GIVEN, description="tps (required): required highest TPS (llm: give peak_rps instead)"
+    )
+    latency_success_p99: Annotated[Number, Gt(0)] = Field(
+        description="allowed p99 latency (ms) of successful requests (llm: end to end, first byte sent to "
+        "last token received)"
+    )
     percent_fail: Annotated[Number, Ge(0), Le(100)] = Field(description="allowed failure percentage")
-    type_walk: InstanceTypes = Field(description="comma separated instance types to test")
-    count_walk: Counts = Field(description="comma separated counts to test")
-    tps_walk: TpsValues = Field(description="comma separated TPS values to test")
+    type_walk: InstanceTypes = Field(
+        description="comma separated instance types to test (llm: GPU or accelerator types such as "
+        "ml.g5.xlarge, ml.g6e.xlarge, ml.inf2.xlarge)"
+    )
+    count_walk: Counts = Field(
+        NOT_GIVEN,
+        description="tps (required): comma separated counts to test; llm (optional): its largest count "
+        f"is the most instances worth deploying for the peak (default {LLM_DEFAULT_MAX_COUNT})",
+    )
+    tps_walk: TpsValues = Field(NOT_GIVEN, description="tps (required): comma separated TPS values to test")
     duration_minutes: Annotated[Number, Gt(0)] = Field(3, description="duration in minutes for type tests")
     endurance_ramp_start_tps: Annotated[Number, Ge(0)] = Field(
         0, description="TPS at start of endurance test ramp"
@@ -133,7 +158,7 @@ class SizingConf(BaseModel):
     strategy: Strategy = Field(
         "adaptive",
         description="walk strategy: adaptive (parallel types, bisection, cheapest type) or perfsize "
-        "(step for step what perfsizesagemaker does)",
+        "(step for step what perfsizesagemaker does; tps only)",
     )
     precision: Annotated[Number, Gt(0), Le(1)] = Field(
         0.05,
@@ -187,6 +212,52 @@ class SizingConf(BaseModel):
         description="prices from the AWS Price List API (pricing:GetProducts), cached per day under "
         "the results root; the bundled table (or cost_file) where it has none or cannot be reached",
     )
+    # LLM endpoints (issue 24, workload llm; docs/llm.md). The walk is adaptive's, on request rate.
+    peak_rps: Annotated[Number, Gt(0)] | None = Field(
+        None,
+        description="llm (required): the peak in requests per second the endpoint must carry (the walk "
+        "sizes for it as tps sizes for peak_tps; the report also shows it as output tokens per second)",
+    )
+    ttft_p99_ms: Annotated[Number, Gt(0)] | None = Field(
+        None, description="llm (required): allowed p99 time to first token (ms) of successful requests"
+    )
+    itl_p99_ms: Annotated[Number, Gt(0)] | None = Field(
+        None,
+        description="llm (required): allowed p99 inter-token latency (ms; each request's mean gap "
+        "between output tokens, its p99 over the step's successful requests)",
+    )
+    llm_api: LlmApi = Field(
+        "chat",
+        description="llm: the container's OpenAI-compatible API: chat (chat/completions, messages) or "
+        "completions (completions, a prompt)",
+    )
+    llm_model_id: Text | None = Field(
+        None, description="llm: the model field of each request; null: model_name"
+    )
+    llm_prompts_file: ExistingFile | None = Field(
+        None,
+        description="llm: a JSONL file of prompts, one JSON object per line (docs/llm.md; relative to the "
+        "conf file); null: synthetic prompts of llm_input_tokens_mean tokens",
+    )
+    llm_input_tokens_mean: Annotated[Integer, Ge(1)] = Field(
+        512, description="llm, synthetic prompts: mean input tokens per request"
+    )
+    llm_input_tokens_stddev: Annotated[Number, Ge(0)] = Field(
+        0, description="llm, synthetic prompts: standard deviation of the input tokens"
+    )
+    llm_output_tokens_mean: Annotated[Integer, Ge(1)] = Field(
+        256,
+        description="llm: mean output tokens asked of each request (max tokens); what the peak is worth "
+        "in output tokens per second",
+    )
+    llm_output_tokens_stddev: Annotated[Number, Ge(0)] = Field(
+        0, description="llm: standard deviation of the output tokens asked"
+    )
+    llm_start_rps: Annotated[Number, Gt(0)] = Field(
+        1,
+        description="llm: the request rate each type's first step sends to one instance (the walk grows it "
+        "on a pass and shrinks it on a failure; LLM instances hold ~0.5 to 50 requests/s)",
+    )
     on_quota: OnQuota = Field(
         "stop",
         description="what a service quota that cannot hold a type's deployment does: stop (before "
@@ -219,6 +290,26 @@ class SizingConf(BaseModel):
         return self.peak_tps if self.average_tps is None else self.average_tps
 
     @property
+    def is_llm(self) -> bool:
+        """An LLM endpoint (workload llm): its rates are requests per second, its load AIPerf's."""
+        return self.workload == "llm"
+
+    @property
+    def rate_unit(self) -> str:
+        """How a step's rate reads: TPS, or requests per second for an LLM."""
+        return "req/s" if self.is_llm else "TPS"
+
+    @property
+    def llm_model(self) -> str:
+        """The ``model`` field of each LLM request."""
+        return self.llm_model_id or self.model_name
+
+    @property
+    def peak_output_tokens_per_s(self) -> float | None:
+        """The LLM peak in output tokens per second (peak_rps x output tokens mean); None for tps."""
+        return self.peak_tps * self.llm_output_tokens_mean if self.is_llm else None
+
+    @property
     def runtime_host(self) -> str:
         return self.host or f"runtime.sagemaker.{self.region}.amazonaws.com"
 
@@ -247,7 +338,11 @@ def _adapter(name: str) -> TypeAdapter[Any]:
 
 def conf_to_dict(conf: SizingConf) -> dict[str, Any]:
     """JSON-safe dict of every field (for XCom); ``load_conf`` of it gives the same conf back."""
-    return conf.model_dump(mode="json")
+    data = conf.model_dump(mode="json")
+    for name in ("scenario_requests", "tps_walk", "count_walk"):
+        if data[name] == []:  # an llm conf's: not given (null, as the form sends it)
+            data[name] = None
+    return data
 
 
 def conf_from_dict(data: Mapping[str, Any]) -> SizingConf:
@@ -259,8 +354,10 @@ def conf_from_dict(data: Mapping[str, Any]) -> SizingConf:
         value = data.get(name, SizingConf.model_fields[name].default)
         values[name] = tuple(value) if isinstance(value, list) else value
     values["scenario_requests"] = tuple(
-        ScenarioRequest(r["path"], r["weight"]) for r in values["scenario_requests"]
+        ScenarioRequest(r["path"], r["weight"]) for r in values["scenario_requests"] or ()
     )
+    for name in ("tps_walk", "count_walk"):  # an llm conf's: none given
+        values[name] = values[name] or ()
     problems: list[Problem] = []
     check_prices(values, problems)
     check_serverless(values, problems)
@@ -293,6 +390,9 @@ def load_conf(
             problems.append(Problem(name, None, f"a value ({info.description})"))
             continue
         value = params.get(name, info.default)
+        if value is None and info.default is None:
+            parsed[name] = None  # not given: check_workload says whether the workload needs it
+            continue
         try:
             parsed[name] = _adapter(name).validate_python(value, context=context)
         except ValidationError as exc:

@@ -40,8 +40,8 @@ def field_schema(annotation: Any, info: FieldInfo) -> dict[str, Any]:
         types = ["string", "array"]
     else:
         types = [_JSON_TYPES[kind.base]]
-    if kind.nullable:
-        types.append("null")
+    if kind.nullable or (not info.is_required() and info.default is None):
+        types.append("null")  # null or absent: not given (a workload may still need it)
     schema: dict[str, Any] = {
         "type": types[0] if len(types) == 1 else types,
         "description": info.description,
@@ -67,5 +67,8 @@ def fields_help() -> str:
     for name, schema in params_schema().items():
         kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         default = f"default {json.dumps(schema['default'])}" if "default" in schema else "required"
+        workload = str(schema.get("description", "")).split(" (required)", 1)
+        if len(workload) == 2 and workload[0] in ("tps", "llm"):  # required by one workload
+            default = f"required for workload {workload[0]}"
         lines.append(f"  {name:<36} {' or '.join(kinds)}, {default}")
     return "\n".join(lines)

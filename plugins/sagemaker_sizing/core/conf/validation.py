@@ -52,7 +52,8 @@ def validate_conf(
     problems = walk.fit_problems(conf, worst, max_rounds)
     if problems:
         raise ConfError(problems)
-    return ValidConf(conf, worst, (*unused_warnings(params), *cost_warnings(conf, worst)))
+    warnings = (*unused_warnings(params), *workload_warnings(params, conf), *cost_warnings(conf, worst))
+    return ValidConf(conf, worst, warnings)
 
 
 def unused_warnings(params: Mapping[str, Any]) -> list[str]:
@@ -62,6 +63,26 @@ def unused_warnings(params: Mapping[str, Any]) -> list[str]:
         for name, why in NO_LONGER_USED.items()
         if params.get(name) is not None
     ]
+
+
+def workload_warnings(params: Mapping[str, Any], conf: SizingConf) -> list[str]:
+    """Fields the conf's workload does not use, given anyway (a default or null is not "given")."""
+    from sagemaker_sizing.core.conf.checks import LLM_UNUSED_BY_TPS, TPS_UNUSED_BY_LLM
+
+    unused, why = (
+        (TPS_UNUSED_BY_LLM, "AIPerf sends the prompts (llm_prompts_file or synthetic ones)")
+        if conf.is_llm
+        else (LLM_UNUSED_BY_TPS, "it sets up an LLM's load (workload llm)")
+    )
+    warnings = []
+    for name in unused:
+        value = params.get(name)
+        if value in (None, "", []) or value == SizingConf.model_fields[name].default:
+            continue
+        warnings.append(
+            f"{name}: not used for workload {conf.workload} ({why}); the value {value!r} is ignored"
+        )
+    return warnings
 
 
 def cost_warnings(conf: SizingConf, worst: walk.WorstCase) -> list[str]:

@@ -118,6 +118,15 @@ def cost_breakdown(
     )
 
 
+def cost_per_million_tokens(hourly: Decimal, tokens_per_s: float) -> Decimal | None:
+    """What a fleet costing ``hourly`` pays per million output tokens when it streams
+    ``tokens_per_s`` all hour (an LLM endpoint at its peak); None without tokens."""
+    if not tokens_per_s or tokens_per_s <= 0:
+        return None
+    tokens_per_hour = Decimal(str(tokens_per_s)) * 3600
+    return (hourly / tokens_per_hour * 1_000_000).quantize(Decimal("0.000001"))
+
+
 def step_instance_minutes(step: StepConfig) -> Decimal:
     """Instances x load minutes; an autoscaling step counts its maximum (an upper bound); a
     serverless step has no instances."""

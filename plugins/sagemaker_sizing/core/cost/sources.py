@@ -10,6 +10,7 @@ bundled price, and say so.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 PRICE_LIST = "AWS Price List API"
+# Real-time hosting in GetProducts' usage types: "USE1-Host:ml.g5.xlarge" (training is "Train:",
+# notebooks "Notebk:", batch transform "Tsform:"); "Hosting:" read too.
+_HOSTING_USAGE = re.compile(r"(?:^|-)Host(?:ing)?:(ml\.[A-Za-z0-9.-]+)$")
 # The bundled tables (resources/cost/README.md says the same): (date of the prices, estimate?).
 BUNDLED: dict[str, tuple[str, bool]] = {
     "us-west-2": ("2021-08-04", False),
@@ -26,6 +30,9 @@ BUNDLED: dict[str, tuple[str, bool]] = {
     "eu-west-1": ("derived 2025 from us-west-2 x 1.11", True),
 }
 SOURCES_KEY = "_sources"  # per-type source in a cached table (load_cost_table skips "_" keys)
+# Types of a bundled table whose prices are estimates: {"date", "note", "types"} (the GPU and
+# accelerator types added for LLM sizing, issue 24).
+ESTIMATED_KEY = "_estimated"
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,8 @@ class PriceSource:
     estimate: bool = False
 
     def describe(self) -> str:
-        return f"{self.source}, {self.date}" + (", estimate" if self.estimate else "")
+        marked = self.estimate and "estimate" not in self.date
+        return f"{self.source}, {self.date}" + (", estimate" if marked else "")
 
 
 def table_source(region: str, cost_file: str | None) -> PriceSource:
@@ -43,6 +51,26 @@ def table_source(region: str, cost_file: str | None) -> PriceSource:
         return PriceSource(f"cost_file {cost_file}", "date not stated")
     date, estimate = BUNDLED.get(region, ("date unknown", False))
     return PriceSource(f"bundled table resources/cost/{region}.json", date, estimate)
+
+
+def type_sources(region: str, cost_file: str | None, types: Iterable[str]) -> dict[str, PriceSource]:
+    """Each type's source in the table a run uses without live prices: the region's (its estimated
+    types marked so, with their date) or the conf's cost file."""
+    fallback = table_source(region, cost_file)
+    estimated = {} if cost_file else _estimated(region)
+    return {t: estimated.get(t, fallback) for t in types}
+
+
+def _estimated(region: str) -> dict[str, PriceSource]:
+    from sagemaker_sizing.core.cost.instances import COST_DIR
+
+    try:
+        marked = json.loads((COST_DIR / f"{region}.json").read_text()).get(ESTIMATED_KEY) or {}
+    except (OSError, ValueError):
+        return {}
+    source = f"bundled table resources/cost/{region}.json"
+    date = f"estimate, not checked against the price list on {marked.get('date', 'an unknown date')}"
+    return {str(t): PriceSource(source, date, estimate=True) for t in marked.get("types", ())}
 
 
 def price_notes(prices: Iterable[tuple[str, Decimal]], sources: Mapping[str, PriceSource]) -> list[str]:
@@ -60,10 +88,13 @@ def parse_price_list(price_list: Iterable[str | Mapping[str, Any]], region: str)
     for item in price_list:
         document = json.loads(item) if isinstance(item, str) else item
         attributes = document.get("product", {}).get("attributes", {})
-        usage = str(attributes.get("usagetype", ""))
-        if "Hosting:ml." not in usage or attributes.get("regionCode", region) != region:
+        hosting = _HOSTING_USAGE.search(str(attributes.get("usagetype", "")))
+        component = str(attributes.get("component", "Hosting"))
+        if not hosting or component.lower() != "hosting" or attributes.get("regionCode", region) != region:
             continue  # training, notebooks, batch transform, other regions
-        instance_type = str(attributes.get("instanceName") or usage.split("Hosting:", 1)[1])
+        instance_type = str(attributes.get("instanceName") or hosting.group(1))
+        if not instance_type.startswith("ml."):
+            continue
         for term in document.get("terms", {}).get("OnDemand", {}).values():
             for dimension in term.get("priceDimensions", {}).values():
                 if str(dimension.get("unit", "")).lower() not in ("hrs", "hours", "hour"):

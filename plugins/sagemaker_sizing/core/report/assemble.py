@@ -16,6 +16,7 @@ from sagemaker_sizing.core import walk
 from sagemaker_sizing.core.conf.model import conf_to_dict
 from sagemaker_sizing.core.cost import serverless_compare
 from sagemaker_sizing.core.cost.run_costs import run_costs
+from sagemaker_sizing.core.report.llm import llm_summary
 from sagemaker_sizing.core.verdicts.run_outcome import RunOutcome, preflight_outcome, run_outcome
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class ReportContent:
     serverless: Mapping[str, Any] | None = None  # core.cost.serverless_compare; None: not sized
     # What the sizing took (core.timeline.measured's SizingTime.to_dict()); None: nothing deployed.
     took: Mapping[str, Any] | None = None
+    llm: Mapping[str, Any] | None = None  # core.report.llm.llm_summary; None: not an LLM sizing
 
 
 def assemble_report(
@@ -68,10 +70,13 @@ def assemble_report(
     serverless = serverless_compare.compare(  # None unless the conf sizes serverless
         conf, recommendation if conf.sizes_realtime else None, replayed.serverless
     )
+    llm = llm_summary(conf, recommendation, results) if conf.is_llm else None
     outcome = (
         preflight_outcome(refused)
         if refused
-        else run_outcome(results, recommendation, notes, serverless, quota_skips=conf.on_quota == "skip")
+        else run_outcome(
+            results, recommendation, notes, serverless, quota_skips=conf.on_quota == "skip", llm=llm
+        )
     )
     return ReportContent(
         inputs=conf_to_dict(conf),
@@ -82,6 +87,7 @@ def assemble_report(
         notes=tuple(notes),
         serverless=serverless,
         took=None if took is None else took.to_dict(),
+        llm=llm,
     )
 
 

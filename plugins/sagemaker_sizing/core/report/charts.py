@@ -76,6 +76,35 @@ class Plot:
 
 
 @dataclass(frozen=True)
+class Axes:
+    """What a latency chart plots, in words: its SVG id, axis labels and accessible name."""
+
+    svg_id: str = "latency-chart"
+    x_label: str = "steady-state TPS per instance"
+    y_label: str = "p99 success latency (ms)"
+    aria_label: str = "p99 success latency versus TPS per instance, by instance type"
+    requirement: str = "p99 requirement"
+
+
+# The knee of an LLM endpoint (issue 24): TTFT p99 and ITL p99 against the request rate one
+# instance carries, per type.
+TTFT_KNEE = Axes(
+    "ttft-knee-chart",
+    "requests/s per instance",
+    "TTFT p99 (ms)",
+    "time to first token p99 versus requests per second per instance, by instance type",
+    "TTFT p99 SLO",
+)
+ITL_KNEE = Axes(
+    "itl-knee-chart",
+    "requests/s per instance",
+    "ITL p99 (ms)",
+    "inter-token latency p99 versus requests per second per instance, by instance type",
+    "ITL p99 SLO",
+)
+
+
+@dataclass(frozen=True)
 class LatencyChart:
     plot: Plot
     series: tuple[Series, ...]
@@ -84,6 +113,7 @@ class LatencyChart:
     requirement_y: float | None
     requirement_label: str
     point_count: int
+    axes: Axes = Axes()
 
 
 @dataclass(frozen=True)
@@ -117,8 +147,11 @@ def nice_ticks(upper: float, count: int = 5) -> list[float]:
     return [round(i * step, 10) for i in range(n + 1)]
 
 
-def latency_chart(samples: Sequence[LatencySample], requirement_ms: float | None) -> LatencyChart | None:
-    """p99 latency vs TPS per instance, one series per type; None when there is nothing to plot."""
+def latency_chart(
+    samples: Sequence[LatencySample], requirement_ms: float | None, axes: Axes = Axes()
+) -> LatencyChart | None:
+    """p99 latency vs TPS per instance, one series per type; None when there is nothing to plot.
+    ``axes``: what is plotted (an LLM's knee: TTFT or ITL p99 vs requests/s per instance)."""
     if not samples:
         return None
     plot = Plot()
@@ -153,8 +186,9 @@ def latency_chart(samples: Sequence[LatencySample], requirement_ms: float | None
         x_ticks=tuple(Tick(sx(v), _num(v)) for v in x_values),
         y_ticks=tuple(Tick(sy(v), _num(v)) for v in y_values),
         requirement_y=sy(requirement_ms) if requirement_ms else None,
-        requirement_label=f"p99 requirement {_num(requirement_ms)} ms" if requirement_ms else "",
+        requirement_label=f"{axes.requirement} {_num(requirement_ms)} ms" if requirement_ms else "",
         point_count=len(samples),
+        axes=axes,
     )
 
 

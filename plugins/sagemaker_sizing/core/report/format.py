@@ -57,6 +57,14 @@ def fmt_num(value: Any) -> str:
     return f"{parsed:.2f}".rstrip("0").rstrip(".")
 
 
+def fmt_ms(value: Any) -> str:
+    """Milliseconds as read: whole from 100 ms up (812), one decimal below (41.2); None → "—"."""
+    parsed = number(value)
+    if parsed is None:
+        return fmt_num(value)
+    return f"{parsed:.0f}" if abs(parsed) >= 100 else f"{parsed:.1f}"
+
+
 def fmt_money(value: Any) -> str:
     """``$5,361.12`` from the context's money string; the JSON keeps it without separators."""
     if value is None or value == "":

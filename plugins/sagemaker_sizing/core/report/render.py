@@ -36,7 +36,15 @@ import jinja2
 from sagemaker_sizing.core.cost.money import dollars
 from sagemaker_sizing.core.files import write_atomically
 from sagemaker_sizing.core.report import charts, serverless_chart
-from sagemaker_sizing.core.report.format import fmt_input, fmt_money, fmt_num, money_str, number, opt_str
+from sagemaker_sizing.core.report.format import (
+    fmt_input,
+    fmt_money,
+    fmt_ms,
+    fmt_num,
+    money_str,
+    number,
+    opt_str,
+)
 from sagemaker_sizing.core.serde import recommendation_to_dict, to_jsonable
 from sagemaker_sizing.core.timeline.words import hours
 from sagemaker_sizing.core.verdicts.failures import TOP_MESSAGES
@@ -109,6 +117,25 @@ def build_report_context(
     )
     steps = [_step_row(i, result, results_dir) for i, result in enumerate(content.results, start=1)]
     serverless = content.serverless
+    requirements: dict[str, Any] = {
+        "peak_tps": peak_tps,
+        "latency_success_p99": number(conf.get("latency_success_p99")),
+        "percent_fail": number(conf.get("percent_fail")),
+    }
+    llm: dict[str, Any] = {}
+    if content.llm is not None:  # an LLM sizing (issue 24): its SLOs, its answer in LLM terms
+        details = {key: value for key, value in content.llm.items() if key != "block"}
+        requirements |= {
+            "peak_rps": number(conf.get("peak_rps")),
+            "peak_output_tokens_per_s": number(details.get("peak_output_tokens_per_s")),
+            "ttft_p99_ms": number(conf.get("ttft_p99_ms")),
+            "itl_p99_ms": number(conf.get("itl_p99_ms")),
+        }
+        llm = {
+            "workload": "llm",
+            "llm": to_jsonable(dict(content.llm["block"])),
+            "llm_details": to_jsonable(details),
+        }
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
@@ -120,11 +147,7 @@ def build_report_context(
         "endpoint_name": opt_str(conf.get("endpoint_name")),
         "region": opt_str(conf.get("region")),
         "strategy": opt_str(conf.get("strategy")),
-        "requirements": {
-            "peak_tps": peak_tps,
-            "latency_success_p99": number(conf.get("latency_success_p99")),
-            "percent_fail": number(conf.get("percent_fail")),
-        },
+        "requirements": requirements,
         "recommendation": rec,
         "costs": _normalise_costs(content.costs, recommendation),
         "summary": {
@@ -141,6 +164,9 @@ def build_report_context(
         "sizing": _sizing(content.took),
         # Serverless vs real-time (issue 17; core.cost.serverless_compare), only when the run sized it.
         **({} if serverless is None else {"serverless": to_jsonable(dict(serverless))}),
+        # An LLM sizing (issue 24): ``workload``, the ``llm`` block (core.report.llm.LLM_BLOCK_KEYS,
+        # exactly) and what the report says around it (``llm_details``).
+        **llm,
     }
 
 
@@ -165,6 +191,7 @@ def render_html(context: Mapping[str, Any]) -> str:
     return template.render(
         ctx=context,
         latency_chart=charts.latency_chart(samples, reqs["latency_success_p99"]),
+        knee_charts=_knee_charts(context) if "llm" in context else (),
         cost_chart=charts.cost_chart(
             context["costs"]["per_type"], context["recommendation"]["instance_type"]
         ),
@@ -172,6 +199,34 @@ def render_html(context: Mapping[str, Any]) -> str:
         matrix=_pass_matrix(context["steps"]),
         serverless_chart=serverless_chart.cost_lines(context.get("serverless")),
     )
+
+
+def _knee_charts(context: Mapping[str, Any]) -> tuple[charts.LatencyChart, ...]:
+    """An LLM's knee: TTFT p99 and ITL p99 against the requests/s one instance carried, per type
+    (fixed-size steps that measured the endpoint), each with its SLO line."""
+    reqs, drawn = context["requirements"], []
+    for key, slo, axes in (
+        ("ttft_p99", reqs.get("ttft_p99_ms"), charts.TTFT_KNEE),
+        ("itl_p99", reqs.get("itl_p99_ms"), charts.ITL_KNEE),
+    ):
+        samples = [
+            charts.LatencySample(
+                instance_type=s["instance_type"],
+                tps_per_instance=s["tps_per_instance"],
+                p99_ms=s[key],
+                passed=s["passed"],
+                label=f"step {s['index']}: {s['instance_type']} x{s['instance_count']} at "
+                f"{fmt_num(s['steady_state_tps'])} req/s, {axes.y_label.split(' (')[0]} {fmt_num(s[key])} ms",
+            )
+            for s in context["steps"]
+            if s["tps_per_instance"] is not None
+            and s.get(key) is not None
+            and s["outcome"] != StepOutcome.ERROR
+        ]
+        chart = charts.latency_chart(samples, slo, axes)
+        if chart is not None:
+            drawn.append(chart)
+    return tuple(drawn)
 
 
 def _pass_matrix(steps: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -198,6 +253,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = fmt_num
+    env.filters["ms"] = fmt_ms
     env.filters["money"] = fmt_money
     return env
 
@@ -264,7 +320,15 @@ def _step_row(index: int, result: StepResult, results_dir: Path) -> dict[str, An
     row["injectors"] = number(result.metrics.get("injectors"))
     row["start_skew_s"] = number(result.metrics.get("start_skew_s"))
     row["folder"] = result.folder
-    row["report_link"] = _report_link(result.folder, results_dir)
+    row["report_link"] = _report_link(result.folder, results_dir, gatling=not step.is_llm)
+    if step.is_llm:  # AIPerf's measures (core.llm.metrics), in ms; e2e is latency_success_*
+        metrics = result.metrics
+        for name, key in (("ttft", "ttft_ms"), ("itl", "itl_ms")):
+            for p in ("p50", "p99"):
+                row[f"{name}_{p}"] = number((metrics.get(key) or {}).get(p))
+        row["output_tokens_per_s"] = number(metrics.get("output_tokens_per_s"))
+        row["offered_rate"] = number(metrics.get("offered_rate"))
+        row["concurrency_mean"] = number(metrics.get("concurrency_mean"))
     return row
 
 
@@ -272,26 +336,28 @@ def _size(step: StepConfig) -> str:
     if step.autoscaling:
         return (
             f"autoscaling {step.scaling_min_instance_count}..{step.scaling_max_instance_count}"
-            f" (target {step.invocations_target}/min)"
+            f" ({step.scaling_target})"
         )
     return str(step.instance_count)
 
 
 def _load_shape(step: StepConfig) -> str:
-    steady = f"{fmt_num(step.steady_state_tps)} TPS for {fmt_num(step.steady_state_minutes)} min"
+    unit = step.rate_unit
+    steady = f"{fmt_num(step.steady_state_tps)} {unit} for {fmt_num(step.steady_state_minutes)} min"
     if not step.ramp_minutes:
         return steady
-    ramp = f"ramp {fmt_num(step.ramp_start_tps)}→{fmt_num(step.steady_state_tps)} TPS"
+    ramp = f"ramp {fmt_num(step.ramp_start_tps)}→{fmt_num(step.steady_state_tps)} {unit}"
     return f"{ramp} over {fmt_num(step.ramp_minutes)} min, then {steady}"
 
 
-def _report_link(folder: str | None, results_dir: Path) -> str | None:
-    """The step's Gatling report, relative to the report so the results folder can move."""
+def _report_link(folder: str | None, results_dir: Path, *, gatling: bool = True) -> str | None:
+    """The step's Gatling report (an LLM step's folder: AIPerf's exports and logs), relative to
+    the report so the results folder can move."""
     if not folder:
         return None
     path = Path(folder)
     relative = Path(os.path.relpath(path, results_dir)) if path.is_absolute() else path
-    return quote(relative.as_posix()) + "/index.html"
+    return quote(relative.as_posix()) + ("/index.html" if gatling else "/")
 
 
 def _sizing(took: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -99,8 +99,10 @@ def simulate(
 
 
 def _compared(conf: SizingConf) -> list[tuple[str, SizingConf]]:
-    """The conf's strategy, then the baseline it is compared with."""
-    return [(name, with_strategy(conf, name)) for name in dict.fromkeys((conf.strategy, BASELINE))]
+    """The conf's strategy, then the baseline it is compared with (none for an LLM conf: perfsize
+    walks TPS steps, not request rates)."""
+    names = (conf.strategy,) if conf.is_llm else (conf.strategy, BASELINE)
+    return [(name, with_strategy(conf, name)) for name in dict.fromkeys(names)]
 
 
 def _on_aws(times: DeployTimes, strategies: dict[str, Any], **more: Any) -> dict[str, Any]:

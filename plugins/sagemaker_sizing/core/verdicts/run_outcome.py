@@ -56,6 +56,7 @@ def run_outcome(
     serverless: Mapping[str, Any] | None = None,
     *,
     quota_skips: bool = False,
+    llm: Mapping[str, Any] | None = None,
 ) -> RunOutcome:
     """The outcome of a run from its step results (error steps included: a failed deploy is one),
     its recommendation, its notes (the cost guard's note says it stopped the walk) and, when the
@@ -63,6 +64,7 @@ def run_outcome(
 
     With ``quota_skips`` (the conf's ``on_quota: "skip"``) a step a quota refused made its type
     unavailable and the walk went on without it (the walk's explanation says so): not a failure.
+    ``llm``: an LLM sizing's summary (core.report.llm): the answer is then said in LLM terms.
     """
     measured = [r for r in results if r.outcome is not StepOutcome.ERROR]
     if quota_skips:
@@ -82,7 +84,7 @@ def run_outcome(
         return RunOutcome(RunStatus.FAILED, f"{_FAILED_WORDS[category]}{kept}. {cause}", category, cause)
     budget = next((n for n in notes if n.startswith(COST_GUARD_NOTE)), None)
     if budget is not None:
-        found = _found_so_far(recommendation, measured)
+        found = _found_so_far(recommendation, measured, llm)
         return RunOutcome(
             RunStatus.BUDGET,
             f"Stopped by the budget (max_test_cost_usd) after {len(measured)} measured step(s): {found}.",
@@ -102,17 +104,18 @@ def run_outcome(
                 ErrorCategory.SETUP,
                 cause,
             )
+        slos = "TTFT, ITL and end-to-end p99, error rate" if llm else "p99 latency and error rate"
         return RunOutcome(
             RunStatus.NONE,
-            f"No configuration met the requirements: {len(measured)} step(s) measured, none passed "
-            "(p99 latency and error rate).",
+            f"No configuration met the requirements: {len(measured)} step(s) measured, none passed ({slos}).",
         )
+    peak = "the peak request rate" if llm else "peak TPS"
     if rec.max_instance_count is None:
         return RunOutcome(
             RunStatus.PARTIAL,
-            f"Partial result: {describe_recommendation(rec)}; no instance count was proven at peak TPS.",
+            f"Partial result: {describe_recommendation(rec, llm)}; no instance count was proven at {peak}.",
         )
-    return RunOutcome(RunStatus.RECOMMENDED, f"Recommended: {describe_recommendation(rec)}.")
+    return RunOutcome(RunStatus.RECOMMENDED, f"Recommended: {describe_recommendation(rec, llm)}.")
 
 
 def preflight_outcome(blocking: Sequence[Mapping[str, str]]) -> RunOutcome:
@@ -127,9 +130,11 @@ def preflight_outcome(blocking: Sequence[Mapping[str, str]]) -> RunOutcome:
     )
 
 
-def _found_so_far(rec: Recommendation, measured: Sequence[StepResult]) -> str:
+def _found_so_far(
+    rec: Recommendation, measured: Sequence[StepResult], llm: Mapping[str, Any] | None = None
+) -> str:
     if rec.instance_type is not None:
-        return f"so far {describe_recommendation(rec)}"
+        return f"so far {describe_recommendation(rec, llm)}"
     passed = [r for r in measured if r.passed]
     if not passed:
         return "nothing passed so far"
@@ -137,10 +142,13 @@ def _found_so_far(rec: Recommendation, measured: Sequence[StepResult]) -> str:
     return f"{len(passed)} step(s) passed, the most load held: {best.step.describe()}"
 
 
-def describe_recommendation(rec: Recommendation) -> str:
-    """``ml.m5.large x2 (30 TPS per instance), endurance-tested at 2, $0.23/hour``."""
+def describe_recommendation(rec: Recommendation, llm: Mapping[str, Any] | None = None) -> str:
+    """``ml.m5.large x2 (30 TPS per instance), endurance-tested at 2, $0.23/hour``; an LLM's in its
+    terms (``describe_llm``)."""
     if rec.instance_type is None:
         return "no configuration was established"
+    if llm is not None:
+        return describe_llm(rec, llm)
     text = f"{rec.instance_type} x{rec.instance_count_needed} ({rec.tps_per_instance:g} TPS per instance)"
     if rec.max_instance_count is not None:
         text += f", endurance-tested at {rec.max_instance_count}"
@@ -151,4 +159,34 @@ def describe_recommendation(rec: Recommendation) -> str:
         )
     if rec.hourly_cost_usd is not None:
         text += f", {dollars(rec.hourly_cost_usd)}/hour"
+    return text
+
+
+def describe_llm(rec: Recommendation, llm: Mapping[str, Any]) -> str:
+    """``ml.g6.xlarge x4 for 6 req/s (576 output tokens/s; 1.5 req/s per instance), TTFT p99 812 ms,
+    ITL p99 41.2 ms, autoscaling 2..4 on 2.4 concurrent requests per instance, $4.02/hour, $1.94
+    per 1M output tokens``."""
+    block = llm["block"]
+    tokens = block.get("output_tokens_per_s")
+    per_instance = f"{rec.tps_per_instance:g} req/s per instance"
+    detail = f"{tokens:.0f} output tokens/s; {per_instance}" if tokens else per_instance
+    text = f"{rec.instance_type} x{block['instance_count']} for {llm['peak_rps']:g} req/s ({detail})"
+    latency = [
+        f"{name} p99 {value:.0f} ms" if value >= 100 else f"{name} p99 {value:.1f} ms"
+        for name, value in (("TTFT", block.get("ttft_p99_ms")), ("ITL", block.get("itl_p99_ms")))
+        if value is not None
+    ]
+    if latency:
+        text += ", " + ", ".join(latency)
+    if rec.min_instance_count is not None and rec.min_instance_count == rec.max_instance_count:
+        text += f", no autoscaling minimum below {rec.max_instance_count} kept up with the ramp"
+    elif rec.min_instance_count is not None and block.get("target_value") is not None:
+        text += (
+            f", autoscaling {rec.min_instance_count}..{rec.max_instance_count} on "
+            f"{block['target_value']:g} concurrent requests per instance"
+        )
+    if rec.hourly_cost_usd is not None:
+        text += f", {dollars(rec.hourly_cost_usd)}/hour"
+    if block.get("cost_per_1m_output_tokens_usd") is not None:
+        text += f", {dollars(block['cost_per_1m_output_tokens_usd'])} per 1M output tokens"
     return text

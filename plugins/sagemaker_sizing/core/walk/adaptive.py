@@ -44,9 +44,11 @@ from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING
 
+from sagemaker_sizing.core.conf.model import LLM_DEFAULT_MAX_COUNT
 from sagemaker_sizing.core.cost.instances import MINUTES_PER_HOUR
 from sagemaker_sizing.core.cost.money import dollars
 from sagemaker_sizing.core.model import PHASE_MAX, StepConfig
+from sagemaker_sizing.core.verdicts.llm_requirements import credited_rate
 from sagemaker_sizing.core.walk.min_search import (
     MinSearch,
     StepMaker,
@@ -54,7 +56,14 @@ from sagemaker_sizing.core.walk.min_search import (
     worst_guided_min_search_rounds,
 )
 from sagemaker_sizing.core.walk.perfsize import min_template
-from sagemaker_sizing.core.walk.targets import aws_formula_target, instances_for, perfsize_target
+from sagemaker_sizing.core.walk.targets import (
+    CONCURRENCY_METRIC,
+    aws_formula_target,
+    concurrency_per_instance,
+    concurrency_target,
+    instances_for,
+    perfsize_target,
+)
 from sagemaker_sizing.core.walk.worst_totals import WorstCase, count_series, from_batches, same_rounds, total
 
 if TYPE_CHECKING:
@@ -81,12 +90,19 @@ class Lane:
     precision: float
     lo: float = 0.0  # highest TPS that passed
     hi: float | None = None  # lowest TPS that failed
+    # Rates already tried: an LLM step counts at the rate it offered, which may leave lo/hi where
+    # the next rate would be one measured already (the lane then ends on what it has).
+    tried: frozenset[float] = frozenset()
 
     @property
     def needed(self) -> int | None:
         return instances_for(self.peak, self.lo) if self.lo > 0 else None
 
     def next_tps(self) -> tuple[str, float] | None:
+        planned = self._next_tps()
+        return None if planned is None or planned[1] in self.tried else planned
+
+    def _next_tps(self) -> tuple[str, float] | None:
         if self.hi is None:
             if self.lo == 0:
                 return PHASE_PROBE, min(self.start, self.peak)
@@ -103,15 +119,26 @@ class Lane:
             return None
         return PHASE_BISECT, self.peak / ((low + high) // 2)
 
-    def record(self, tps: float, passed: bool) -> Lane:
+    def record(self, tps: float, passed: bool, credited: float | None = None) -> Lane:
+        """``tps`` tried; the outcome counts at ``credited`` (default ``tps``)."""
+        rate = tps if credited is None else credited
+        tried = self.tried | {tps}
         if passed:
-            return dataclasses.replace(self, lo=max(self.lo, tps))
-        return dataclasses.replace(self, hi=tps if self.hi is None else min(self.hi, tps))
+            return dataclasses.replace(self, lo=max(self.lo, rate), tried=tried)
+        return dataclasses.replace(self, hi=rate if self.hi is None else min(self.hi, rate), tried=tried)
 
 
 def lanes_for(conf: SizingConf) -> list[Lane]:
-    start = conf.tps_walk[0] / conf.count_walk[0]
-    floor = min(conf.tps_walk) / max(conf.count_walk)
+    if conf.is_llm:
+        # Request rates: a type needing more than the largest count for the peak is not worth it
+        # (the floor of the rate one instance must hold); the first step at llm_start_rps, within
+        # floor..peak.
+        most = max(conf.count_walk, default=LLM_DEFAULT_MAX_COUNT)
+        floor = conf.peak_tps / most
+        start = min(max(conf.llm_start_rps, floor), conf.peak_tps)
+    else:
+        start = conf.tps_walk[0] / conf.count_walk[0]
+        floor = min(conf.tps_walk) / max(conf.count_walk)
     if one_instance_may_carry(conf):
         # The walks say one instance may carry the peak: a first probe there proves it at once
         # (the growth would reach it a round or more later); a failure bisects down from it.
@@ -124,8 +151,8 @@ def lanes_for(conf: SizingConf) -> list[Lane]:
 
 def one_instance_may_carry(conf: SizingConf) -> bool:
     """The walks say one instance may carry the peak: the first probe is at the peak, on the
-    cheapest type alone (the module's phase 1)."""
-    return conf.peak_tps <= max(conf.tps_walk) / min(conf.count_walk)
+    cheapest type alone (the module's phase 1). An LLM walk starts at ``llm_start_rps`` instead."""
+    return not conf.is_llm and conf.peak_tps <= max(conf.tps_walk) / min(conf.count_walk)
 
 
 def _cheapest_lane(conf: SizingConf, lanes: Sequence[Lane]) -> int:
@@ -149,20 +176,20 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
     for lane in lanes:
         findings.explanation.append(_lane_words(conf, lane, findings))
     if not needed:
-        findings.explanation.append("No type passed even the lowest TPS worth testing.")
+        findings.explanation.append(f"No type passed even the lowest {conf.rate_unit} worth testing.")
         return
     chosen = _cheapest(conf, needed)
     _record_type(conf, findings, chosen, per_instance[chosen], needed[chosen])
     for lane in deferred:
         findings.explanation.append(
             f"{lane.instance_type}: not tested yet: one {chosen} ({dollars(conf.price(chosen))}/hour) held "
-            f"{conf.peak_tps:g} TPS, and no type needs less than one instance."
+            f"{conf.peak_tps:g} {conf.rate_unit}, and no type needs less than one instance."
         )
     if conf.endurance_steady_state_minutes <= 0:
         return
     held = yield from _endurance(conf, findings, needed, per_instance, deferred)
     if held is None:
-        findings.explanation.append("No configuration held the peak TPS in endurance.")
+        findings.explanation.append(f"No configuration held the peak {conf.rate_unit} in endurance.")
         return
     chosen, count = held.maker.template.instance_type, held.count
     _record_type(conf, findings, chosen, per_instance[chosen], needed[chosen])
@@ -171,12 +198,23 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
     if not held.autoscale:
         return
     target = held.maker.template.invocations_target
-    findings.invocations_target = target
+    concurrency = held.maker.template.concurrency_target
+    if concurrency is None:
+        findings.invocations_target = target
+    else:
+        findings.concurrency_target = concurrency
     width = conf.max_parallel_endpoints
     search = dataclasses.replace(held.search, width=width, near=fallback_near(width))
     search = yield from min_search_steps(search, held.maker, findings)
     # The maximum held the peak (fixed, or as an autoscaling maximum), so autoscaling from it works too.
     findings.min_instance_count = search.found if search.found is not None else count
+    if concurrency is not None:
+        findings.explanation.append(
+            f"Autoscaling {findings.min_instance_count}..{count} at target {concurrency:g} concurrent "
+            f"requests per instance ({CONCURRENCY_METRIC}: {conf.safety_factor:g} x the requests one "
+            f"instance had in flight at {per_instance[chosen]:g} req/s, by Little's law)."
+        )
+        return
     findings.explanation.append(
         f"Autoscaling {findings.min_instance_count}..{count} at target {target} invocations/instance/"
         f"minute (AWS formula; perfsizesagemaker's would be {perfsize_target(conf.peak_tps, count)})."
@@ -230,9 +268,10 @@ def _endurance(
             return None
         chosen = _cheapest(conf, open_counts)
         count = counts[chosen]
-        fixed = StepConfig(PHASE_MAX, chosen, count, conf.peak_tps, minutes)
+        fixed = StepConfig(PHASE_MAX, chosen, count, conf.peak_tps, minutes, workload=conf.workload)
         target = aws_formula_target(per_instance[chosen], conf.safety_factor)
-        maker = StepMaker(min_template(conf, chosen, count, target))
+        concurrency = _concurrency_target(conf, findings, chosen, per_instance[chosen])
+        maker = StepMaker(min_template(conf, chosen, count, target, concurrency))
         autoscale = conf.endurance_ramp_minutes > 0 and count > 1
         guess = predicted_minimum(conf, per_instance[chosen])
         search = MinSearch(0, count, width - 1, guess=guess, near=width - 1)
@@ -247,7 +286,7 @@ def _endurance(
             if search.found is not None:
                 evidence = (
                     f"Autoscaling {search.found}..{count} x {chosen} held the ramp and {conf.peak_tps:g} "
-                    f"TPS for {minutes:g} min, so {count} instances carry the peak."
+                    f"{conf.rate_unit} for {minutes:g} min, so {count} instances carry the peak."
                 )
                 return Held(count, maker, autoscale, search, evidence)
             # Neither held: the fixed count tells a short minimum from a short maximum, and the
@@ -256,7 +295,7 @@ def _endurance(
         outcomes = yield [fixed, *(maker(m) for m in points)]
         if outcomes[0]:
             search = search.record(_measured(maker, points, outcomes[1:], findings))
-            evidence = f"{count} x {chosen} held {conf.peak_tps:g} TPS for {minutes:g} min."
+            evidence = f"{count} x {chosen} held {conf.peak_tps:g} {conf.rate_unit} for {minutes:g} min."
             return Held(count, maker, autoscale, search, evidence)
         if fixed in findings.refused:
             continue  # the type is unavailable now: the cheapest of the others goes next
@@ -278,6 +317,29 @@ def _measured(
 ) -> dict[int, bool]:
     """The autoscaling minima measured (a quota's refusal is no evidence either way)."""
     return {m: ok for m, ok in zip(points, outcomes, strict=True) if maker(m) not in findings.refused}
+
+
+def _concurrency_target(
+    conf: SizingConf, findings: Findings, instance_type: str, rate: float
+) -> float | None:
+    """An LLM walk's autoscaling target (None for tps): safety_factor x the requests one instance
+    had in flight at its highest passing rate, measured by that lane's step (Little's law)."""
+    if not conf.is_llm:
+        return None
+    measured = next(
+        (
+            result.metrics
+            for step, result in findings.observed.items()
+            if step.instance_type == instance_type
+            and step.instance_count == 1
+            and not step.autoscaling
+            and result.passed
+            and credited_rate(step.steady_state_tps, True, result.metrics) == rate
+        ),
+        {},
+    )
+    in_flight = concurrency_per_instance(rate, measured, conf.latency_success_p99)
+    return concurrency_target(in_flight, conf.safety_factor)
 
 
 def predicted_minimum(conf: SizingConf, tps_per_instance: float) -> int:
@@ -318,14 +380,23 @@ def _explore(
                 lane for i, lane in enumerate(lanes) if i not in opened
             ]
         batch = [
-            StepConfig(phase, lanes[i].instance_type, 1, tps, conf.duration_minutes)
+            StepConfig(phase, lanes[i].instance_type, 1, tps, conf.duration_minutes, workload=conf.workload)
             for i, (phase, tps) in planned
         ]
         outcomes = yield batch
-        for (i, (_, tps)), passed in zip(planned, outcomes, strict=True):
-            lanes[i] = lanes[i].record(tps, passed)
+        for (i, (_, tps)), step, passed in zip(planned, batch, outcomes, strict=True):
+            lanes[i] = lanes[i].record(tps, passed, _credited(conf, findings, step, passed))
         if not carried():
             opened = everyone
+
+
+def _credited(conf: SizingConf, findings: Findings, step: StepConfig, passed: bool) -> float:
+    """The rate a lane's step counts at: an LLM step's offered rate where it differs (see
+    ``credited_rate``); a tps step's planned rate (Gatling's arrivals are constant)."""
+    result = findings.observed.get(step)
+    if not conf.is_llm or result is None:
+        return step.steady_state_tps
+    return credited_rate(step.steady_state_tps, passed, result.metrics)
 
 
 def _cheapest(conf: SizingConf, counts: dict[str, int]) -> str:
@@ -337,7 +408,8 @@ def _record_type(conf: SizingConf, findings: Findings, instance_type: str, tps: 
     findings.instance_type = instance_type
     findings.tps_per_instance = tps
     findings.instance_count_needed = needed
-    findings.aws_formula_invocations_target = aws_formula_target(tps, conf.safety_factor)
+    if not conf.is_llm:  # an LLM's target is on concurrency (set with the autoscaling minimum)
+        findings.aws_formula_invocations_target = aws_formula_target(tps, conf.safety_factor)
 
 
 def _lane_words(conf: SizingConf, lane: Lane, findings: Findings) -> str:
@@ -345,11 +417,12 @@ def _lane_words(conf: SizingConf, lane: Lane, findings: Findings) -> str:
         return f"{lane.instance_type}: dropped, a quota refused its deployment."
     failed = f", failed at {lane.hi:g}" if lane.hi is not None else ""
     if lane.needed is None:
-        return f"{lane.instance_type}: nothing passed{failed}; dropped."
+        floor = f" (the lowest worth testing: {lane.floor:g} {conf.rate_unit})" if conf.is_llm else ""
+        return f"{lane.instance_type}: nothing passed{failed}{floor}; dropped."
     hourly = conf.price(lane.instance_type) * lane.needed
     return (
-        f"{lane.instance_type}: one instance held {lane.lo:g} TPS{failed}; ceiling({conf.peak_tps:g} / "
-        f"{lane.lo:g}) = {lane.needed} instances = {dollars(hourly)}/hour."
+        f"{lane.instance_type}: one instance held {lane.lo:g} {conf.rate_unit}{failed}; "
+        f"ceiling({conf.peak_tps:g} / {lane.lo:g}) = {lane.needed} instances = {dollars(hourly)}/hour."
     )
 
 
@@ -370,7 +443,11 @@ def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
     longest autoscaling search."""
     paths = [(lane.instance_type, _worst_lane_path(lane)) for lane in lanes_for(conf)]
     batches = _alone_first(conf) + [
-        [StepConfig(p[i][0], t, 1, p[i][1], conf.duration_minutes) for t, p in paths if len(p) > i]
+        [
+            StepConfig(p[i][0], t, 1, p[i][1], conf.duration_minutes, workload=conf.workload)
+            for t, p in paths
+            if len(p) > i
+        ]
         for i in range(max(len(p) for _, p in paths))
     ]
     if conf.endurance_steady_state_minutes <= 0:
@@ -380,7 +457,7 @@ def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
     top = needed + conf.endurance_retries
     width = conf.max_parallel_endpoints
     autoscale = conf.endurance_ramp_minutes > 0 and top > 1
-    minutes = conf.endurance_steady_state_minutes
+    minutes, workload = conf.endurance_steady_state_minutes, conf.workload
     if autoscale:
         batches.append(_worst_settling(conf, top))
     for instance_type in dict.fromkeys(conf.type_walk):
@@ -388,7 +465,7 @@ def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
             maker = StepMaker(min_template(conf, instance_type, count, 0))
             # The neighbourhood of a guess may sit anywhere below the count: count its costliest.
             spec = list(range(count - 1, max(0, count - width), -1)) if autoscale and width > 1 else []
-            fixed = StepConfig(PHASE_MAX, instance_type, count, conf.peak_tps, minutes)
+            fixed = StepConfig(PHASE_MAX, instance_type, count, conf.peak_tps, minutes, workload=workload)
             batches.append([fixed, *(maker(m) for m in spec)])
     if autoscale:
         costliest = max(conf.type_walk, key=conf.price)

@@ -110,7 +110,15 @@ def _max_phase(conf: SizingConf, findings: Findings, instance_type: str, needed:
     return None
 
 
-def min_template(conf: SizingConf, instance_type: str, max_count: int, target: int) -> StepConfig:
+def min_template(
+    conf: SizingConf,
+    instance_type: str,
+    max_count: int,
+    target: int,
+    concurrency_target: float | None = None,
+) -> StepConfig:
+    """The autoscaling step at ``max_count``: target tracking on invocations per instance (``target``
+    per minute), or on concurrent requests per instance when ``concurrency_target`` is given."""
     return StepConfig(
         phase=PHASE_MIN,
         instance_type=instance_type,
@@ -121,7 +129,9 @@ def min_template(conf: SizingConf, instance_type: str, max_count: int, target: i
         ramp_minutes=conf.endurance_ramp_minutes,
         scaling_min_instance_count=max_count,
         scaling_max_instance_count=max_count,
-        invocations_target=target,
+        invocations_target=target if concurrency_target is None else None,
+        concurrency_target=concurrency_target,
+        workload=conf.workload,
     )
 
 

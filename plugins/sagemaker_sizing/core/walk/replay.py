@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sagemaker_sizing.core.model import Recommendation, StepConfig, StepResult
 from sagemaker_sizing.core.verdicts.outcome import ErrorCategory
+from sagemaker_sizing.core.walk.targets import CONCURRENCY_METRIC, INVOCATIONS_METRIC
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -58,6 +59,8 @@ class Findings:
     min_instance_count: int | None = None
     invocations_target: int | None = None
     aws_formula_invocations_target: int | None = None
+    # An LLM walk's autoscaling target: concurrent requests per instance (core.walk.targets).
+    concurrency_target: float | None = None
     explanation: list[str] = field(default_factory=list)
     # Serverless Inference (core.walk.serverless): what its phase found, and the metrics of every
     # step replayed so far (the phase sizes concurrency from a measured latency).
@@ -100,7 +103,15 @@ class Findings:
             aws_formula_invocations_target=self.aws_formula_invocations_target,
             hourly_cost_usd=hourly,
             explanation=tuple(self.explanation),
+            **self._target(),
         )
+
+    def _target(self) -> dict[str, Any]:
+        if self.concurrency_target is not None:
+            return {"target_metric": CONCURRENCY_METRIC, "target_value": self.concurrency_target}
+        if self.invocations_target is not None:
+            return {"target_metric": INVOCATIONS_METRIC, "target_value": float(self.invocations_target)}
+        return {}
 
 
 def replay(
