@@ -42,7 +42,7 @@ from sagemaker_sizing.core.walk.min_search import (
     worst_guided_min_search_rounds,
 )
 from sagemaker_sizing.core.walk.perfsize import min_template
-from sagemaker_sizing.core.walk.targets import aws_formula_target, instances_for, perfsize_target
+from sagemaker_sizing.core.walk.targets import aws_formula_target, instances, instances_for, perfsize_target
 from sagemaker_sizing.core.walk.worst_totals import WorstCase, count_series, same_rounds, total
 
 if TYPE_CHECKING:
@@ -119,6 +119,8 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
         return
     counts = dict(needed)
     chosen = _cheapest(conf, counts)
+    if tie := _tie_words(conf, counts, chosen):
+        findings.explanation.append(tie)
     _record_type(conf, findings, chosen, per_instance[chosen], needed[chosen])
     if conf.endurance_steady_state_minutes <= 0:
         return
@@ -163,6 +165,12 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
     search = yield from min_search_steps(search, maker, findings)
     # The fixed maximum passed endurance, so autoscaling from the maximum is known to work too.
     findings.min_instance_count = search.found if search.found is not None else count
+    if findings.min_instance_count == count:
+        findings.explanation.append(
+            f"No autoscaling: no minimum below {count} kept up with the ramp at target {target} "
+            f"invocations/instance/minute, so {count} x {chosen} is a fixed fleet (min = max = {count})."
+        )
+        return
     findings.explanation.append(
         f"Autoscaling {findings.min_instance_count}..{count} at target {target} invocations/instance/"
         f"minute (AWS formula; perfsizesagemaker's would be {perfsize_target(conf.peak_tps, count)})."
@@ -205,6 +213,19 @@ def _cheapest(conf: SizingConf, counts: dict[str, int]) -> str:
     return min(counts, key=lambda t: (conf.price(t) * counts[t], order.index(t)))
 
 
+def _tie_words(conf: SizingConf, counts: dict[str, int], chosen: str) -> str | None:
+    """The tie-break named, when other types cost the same per hour for the peak as the chosen one."""
+    hourly = conf.price(chosen) * counts[chosen]
+    tied = [t for t in counts if t != chosen and conf.price(t) * counts[t] == hourly]
+    if not tied:
+        return None
+    fleets = " and ".join(f"{t} x{counts[t]}" for t in [chosen, *tied])
+    return (
+        f"{fleets} cost the same for the peak ({dollars(hourly)}/hour): the tie goes to {chosen}, "
+        "listed first in type_walk."
+    )
+
+
 def _record_type(conf: SizingConf, findings: Findings, instance_type: str, tps: float, needed: int) -> None:
     findings.instance_type = instance_type
     findings.tps_per_instance = tps
@@ -221,7 +242,7 @@ def _lane_words(conf: SizingConf, lane: Lane, findings: Findings) -> str:
     hourly = conf.price(lane.instance_type) * lane.needed
     return (
         f"{lane.instance_type}: one instance held {lane.lo:g} TPS{failed}; ceiling({conf.peak_tps:g} / "
-        f"{lane.lo:g}) = {lane.needed} instances = {dollars(hourly)}/hour."
+        f"{lane.lo:g}) = {instances(lane.needed)} = {dollars(hourly)}/hour."
     )
 
 

@@ -19,3 +19,8 @@ def aws_formula_target(max_rps_per_instance: float, safety_factor: float) -> int
 def instances_for(peak_tps: float, tps_per_instance: float) -> int:
     """ceil(peak / tps per instance), immune to float noise such as 60 / (60 / 7) = 7.000000001."""
     return math.ceil(round(peak_tps / tps_per_instance, 9))
+
+
+def instances(count: int) -> str:
+    """``1 instance``, ``2 instances``: a count of instances in the walks' explanations."""
+    return f"{count} instance" if count == 1 else f"{count} instances"
