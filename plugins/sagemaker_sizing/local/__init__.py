@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from sagemaker_sizing.local.capacity import ModelProfile, analytical_capacity, load_profile
 from sagemaker_sizing.local.servers import (
+    DeadServer,
     LocalSageMaker,
     LocalSageMakerStatus,
+    dead_servers,
     running_local_sagemaker,
     seed_model,
     start,
@@ -19,10 +21,12 @@ from sagemaker_sizing.local.servers import (
 )
 
 __all__ = [
+    "DeadServer",
     "LocalSageMaker",
     "LocalSageMakerStatus",
     "ModelProfile",
     "analytical_capacity",
+    "dead_servers",
     "load_profile",
     "running_local_sagemaker",
     "seed_model",

@@ -138,6 +138,34 @@ def status(state_dir: str | Path | None = None) -> LocalSageMakerStatus:
     )
 
 
+# What each server is called where a user reads it, and its log file in the state dir.
+SERVER_NAMES = {"control_plane": "control plane", "runtime": "runtime"}
+
+
+@dataclass(frozen=True)
+class DeadServer:
+    """A server of the local SageMaker whose process is gone (killed, or crashed: see its log)."""
+
+    part: str  # "control_plane" or "runtime"
+    pid: int
+    log: Path
+
+    def __str__(self) -> str:
+        name = SERVER_NAMES.get(self.part, self.part)
+        return f"the local SageMaker's {name} (pid {self.pid}) died (its log: {self.log})"
+
+
+def dead_servers(state_dir: str | Path | None = None) -> list[DeadServer]:
+    """The servers started in ``state_dir`` whose process no longer runs (cheap: no request)."""
+    directory = state_files.resolve_dir(state_dir)
+    pids = state_files.read_state(directory).get("pids", {})
+    return [
+        DeadServer(part, int(pid), directory / f"{part}.log")
+        for part, pid in pids.items()
+        if not processes.runs_module(int(pid), SERVER_MODULES.get(part, "sagemaker_sizing.local"))
+    ]
+
+
 def start(state_dir: str | Path | None = None, **options: Any) -> LocalSageMakerStatus:
     """Start both parts and wait until they answer (``_start_unlocked``'s options), holding the
     state dir's lock: two callers never both start one."""
