@@ -114,10 +114,13 @@ def step_line(data: dict[str, Any]) -> str:
         f"{PHASE_WORDS.get(phase, phase):<{PHASE_WIDTH}}",
         f"{size} at {load}",
         f"{verdict:<5}",
-        f"p99 {_num(p99)} ms" if p99 is not None else "p99 -",
-        f"errors {_num(fail, 2)}%" if fail is not None else "errors -",
     ]
-    line = "  ".join(words)
+    if "metrics" in data:  # a step that was run (a dry run's steps have no metrics to show)
+        words += [
+            f"p99 {_num(p99)} ms" if p99 is not None else "p99 -",
+            f"errors {_num(fail, 2)}%" if fail is not None else "errors -",
+        ]
+    line = "  ".join(words).rstrip()
     if data.get("error"):
         line += f"  ({data['error']})"
     return line

@@ -8,6 +8,7 @@ from sagemaker_sizing.core.cost.instances import step_instance_minutes
 from sagemaker_sizing.core.cost.money import usd
 from sagemaker_sizing.core.model import StepConfig, StepResult
 from sagemaker_sizing.core.simulate.capacity import CapacityModelError
+from sagemaker_sizing.core.verdicts.run_outcome import run_outcome
 from sagemaker_sizing.core.walk import next_batch, replayed, worst_case, worst_case_steps
 
 if TYPE_CHECKING:
@@ -54,8 +55,12 @@ def simulate(conf: SizingConf, model: CapacityModel, strategy: str | None = None
     results = run_walk(conf, model)
     walked = replayed(conf, results, tolerate_incomplete=True)  # once: the answer and the serverless part
     rec = walked.recommendation
+    serverless = _serverless_part(conf, walked)
+    # The run's headline, by the rule every surface prints (core.verdicts.run_outcome).
+    outcome = run_outcome(results, rec, (), serverless.get("serverless"))
     return {
         "strategy": conf.strategy,
+        "headline": outcome.headline,
         "steps": [{"round": r.round, **step_dict(r.step), "passed": r.passed} for r in results],
         "recommendation": {
             "instance_type": rec.instance_type,
@@ -67,7 +72,7 @@ def simulate(conf: SizingConf, model: CapacityModel, strategy: str | None = None
         },
         "load_test_minutes": load_test_minutes(steps_by_round(results)),
         "instance_minutes": instance_minutes(r.step for r in results),
-        **_serverless_part(conf, walked),
+        **serverless,
     }
 
 
