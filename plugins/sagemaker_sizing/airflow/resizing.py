@@ -118,6 +118,8 @@ def build_dag(model: ModelSpec, rounds: int, doc_md: str) -> DAG:
         schedule=model.schedule,
         catchup=False,
         max_active_runs=1,  # a model's runs compare with each other: one at a time
+        # Created paused: its schedule starts (and spends) when someone unpauses it, not when it appears.
+        is_paused_upon_creation=True,
         tags=["sagemaker", "sizing", "resizing"],
         default_args={"owner": "sagemaker-sizing", "retries": 1, "retry_delay": timedelta(seconds=10)},
         params=params,
