@@ -106,12 +106,9 @@ def _model(path: Path, name: Any, spec: dict[str, Any], max_rounds: int | None) 
 
 
 def build_dag(model: ModelSpec, rounds: int, doc_md: str) -> DAG:
-    schemas = params_schema()
-    # The model's validated values; a field no longer used is not in them and keeps its null default.
-    params = {
-        name: Param(**{**schema, "default": model.conf.get(name, schema.get("default"))})
-        for name, schema in schemas.items()
-    }
+    # The model's validated values (as the form shows them); a field no longer used is not in them
+    # and keeps its null default.
+    params = {name: Param(**schema) for name, schema in params_schema(model.conf).items()}
     with DAG(
         dag_id=model.dag_id,
         doc_md=f"{doc_md}\n\n**Model `{model.name}`** {model.description}".rstrip(),

@@ -1,0 +1,223 @@
+"""``make ui`` as a user meets it (issue 26, items 2 and 7), driven in headless Chromium.
+
+The trigger form opened with 11 required fields empty (red, Trigger disabled), iam_role_arn and
+host first; the command printed ~3,000 lines that buried the URL; its log servers listened on
+every interface. Here ``sagemaker-sizing ui`` (what ``make ui`` execs) runs in a home of its own:
+its output is a few lines naming the URL and how to stop it; nothing listens beyond loopback; the
+trigger form opens valid with the demo's conf, model, peak, SLOs and candidates first and the rest
+in folded sections; Trigger, pressed as a user does (no JSON pasted), starts a run that succeeds;
+``sagemaker-sizing ui --stop`` (``make ui-stop``) stops everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+from sagemaker_sizing.local.airflow_env import write_airflow_cfg
+
+from tests.ui.browser import free_port
+from tests.ui.cdp import Page, browser_page
+
+pytestmark = pytest.mark.e2e
+
+DAG = "sagemaker_sizing"
+READY_S = 600
+RUN_S = 1200
+# The fields of the form's open section, in order: what a user thinks about first.
+FIRST_FIELDS = [
+    "model_name",
+    "peak_tps",
+    "latency_success_p99",
+    "percent_fail",
+    "type_walk",
+    "count_walk",
+    "tps_walk",
+    "scenario_requests",
+    "region",
+    "endpoint_name",
+    "endpoint_config_name",
+]
+SECTIONS = ["Run Parameters", "Load test steps", "Serverless", "Cost and quotas", "Advanced"]
+DIALOG_BUTTONS = "[...document.querySelectorAll('button')]"
+
+
+@dataclass
+class RunningUi:
+    url: str
+    process: subprocess.Popen[bytes]
+    output: Path
+    home: Path
+    results: Path
+    env: dict[str, str]
+
+
+@pytest.fixture
+def make_ui(tmp_path: Path) -> Iterator[RunningUi]:
+    """``sagemaker-sizing ui`` in a home and a local SageMaker of its own, until its "ready" line."""
+    home = tmp_path / "airflow_home"
+    write_airflow_cfg(home)
+    port = free_port()
+    env = {**os.environ, "AIRFLOW_HOME": str(home)}
+    output = tmp_path / "ui.out"
+    command = [sys.executable, "-m", "sagemaker_sizing.cli", "ui", "--port", str(port)]
+    command += ["--local-dir", str(tmp_path / "local"), "--results-dir", str(tmp_path / "results")]
+    with output.open("wb") as out:
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    tree: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + READY_S
+        while "(ready)" not in output.read_text(errors="replace"):
+            assert process.poll() is None, f"ui exited:\n{output.read_text()}"
+            assert time.monotonic() < deadline, f"not ready:\n{output.read_text()}"
+            time.sleep(2)
+        tree = psutil.Process(process.pid).children(recursive=True)
+        yield RunningUi(f"http://127.0.0.1:{port}", process, output, home, tmp_path / "results", env)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for member in tree:
+            if member.is_running():
+                member.kill()
+
+
+def test_make_ui_prints_little_listens_on_loopback_and_its_form_triggers_a_sizing(make_ui: RunningUi) -> None:
+    printed = make_ui.output.read_text().splitlines()
+    # A few lines, the URL among them and how to stop; Airflow's own output is in its log files.
+    assert len(printed) <= 12, printed
+    assert f"Airflow UI: {make_ui.url}  (ready)" in printed
+    assert any("Ctrl-C" in line and "make ui-stop" in line for line in printed), printed
+    assert not any("standalone |" in line or "scheduler  |" in line for line in printed), printed
+    # Nothing it started listens beyond loopback: no log server on [::]:8793 / 0.0.0.0:8794.
+    listening = _listening(make_ui.process.pid)
+    assert listening and all(ip in ("127.0.0.1", "::1") for ip, _ in listening), listening
+    assert not {8793, 8794} & {port for _, port in listening}
+
+    form = asyncio.run(_trigger_from_the_form(make_ui.url, make_ui.output.parent))
+    assert form["first"] == FIRST_FIELDS, form["first"]
+    assert form["sections"] == SECTIONS, form["sections"]
+    assert not form["required_errors"] and form["trigger_enabled"], form
+    assert not form["folded_visible"], form  # duration_minutes and the rest wait in their sections
+    assert form["values"]["model_name"] == "sizing-demo-model"
+    assert form["values"]["type_walk"] == "ml.m5.large,ml.m5.xlarge"
+
+    run = _the_run_it_started(make_ui.url)
+    assert run["conf"] == {} or run["conf"].get("duration_minutes") in (None, 0.15), run["conf"]
+    state = _wait_for_the_run(make_ui.url, run["dag_run_id"])
+    assert state == "success", state
+    [folder] = [f for f in make_ui.results.iterdir() if f.is_dir()]
+    answer = json.loads((folder / "recommendation.json").read_text())
+    assert answer["status"] == "recommended", answer["headline"]
+    assert answer["inputs"]["duration_minutes"] == 0.15  # the demo's short steps, not 3 minutes
+
+    # `make ui-stop`: everything stops, the command exits 0.
+    tree = psutil.Process(make_ui.process.pid).children(recursive=True)
+    stop = subprocess.run(
+        [sys.executable, "-m", "sagemaker_sizing.cli", "ui", "--stop"],
+        env=make_ui.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert stop.returncode == 0 and "stopped `sagemaker-sizing ui`" in stop.stdout, stop.stdout + stop.stderr
+    assert make_ui.process.wait(timeout=30) == 0
+    assert [p.pid for p in tree if _alive(p)] == []
+
+
+async def _trigger_from_the_form(url: str, tmp_path: Path) -> dict[str, object]:
+    async with browser_page(tmp_path / "chromium-profile") as page:
+        await page.goto(f"{url}/dags/{DAG}")
+        await page.wait_for(f"{DIALOG_BUTTONS}.some(b => b.innerText.trim() === 'Trigger')", 180)
+        await page.evaluate(f"{DIALOG_BUTTONS}.find(b => b.innerText.trim() === 'Trigger').click()")
+        await page.wait_for("!!document.querySelector('#element_model_name') && "
+                            "document.querySelector('#element_model_name').value !== ''", 120)  # fmt: skip
+        await asyncio.sleep(2)  # the form settles its validation
+        form = json.loads(await page.evaluate(FORM))
+        await _press_trigger(page)
+        return dict(form)
+
+
+FORM = f"""JSON.stringify((() => {{
+  const fields = [...document.querySelectorAll('[id^="element_"]')];
+  const visible = el => el.getClientRects().length > 0;
+  const names = ['Run Parameters', 'Load test steps', 'Serverless', 'Cost and quotas', 'Advanced'];
+  const triggers = {DIALOG_BUTTONS}.filter(b => b.innerText.trim() === 'Trigger');
+  return {{
+    first: fields.filter(visible).map(el => el.id.replace('element_', '')),
+    sections: {DIALOG_BUTTONS}.map(b => b.innerText.trim()).filter(t => names.includes(t)),
+    required_errors: document.body.innerText.includes('This field is required'),
+    trigger_enabled: !triggers[triggers.length - 1].disabled,
+    folded_visible: fields.filter(el => el.id === 'element_duration_minutes' && visible(el)).length > 0,
+    values: Object.fromEntries(fields.map(el => [el.id.replace('element_', ''), el.value])),
+  }};
+}})())"""
+
+
+async def _press_trigger(page: Page) -> None:
+    """The dialog's own Trigger button (the last one; the first opened the dialog)."""
+    await page.evaluate(f"{DIALOG_BUTTONS}.filter(b => b.innerText.trim() === 'Trigger').pop().click()")
+
+
+def _api(url: str, path: str) -> dict[str, object]:
+    with urllib.request.urlopen(f"{url}/auth/token", timeout=30) as answer:
+        token = json.loads(answer.read())["access_token"]
+    request = urllib.request.Request(f"{url}/api/v2{path}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return dict(json.loads(answer.read()))
+
+
+def _the_run_it_started(url: str) -> dict[str, object]:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        runs = _api(url, f"/dags/{DAG}/dagRuns")["dag_runs"]
+        assert isinstance(runs, list)
+        if runs:
+            assert len(runs) == 1, runs
+            return dict(runs[0])
+        time.sleep(2)
+    raise AssertionError("pressing Trigger started no run")
+
+
+def _wait_for_the_run(url: str, run_id: str) -> str:
+    deadline = time.monotonic() + RUN_S
+    state = "queued"
+    while time.monotonic() < deadline:
+        state = str(_api(url, f"/dags/{DAG}/dagRuns/{urllib.request.quote(run_id, safe='')}")["state"])
+        if state in ("success", "failed"):
+            return state
+        time.sleep(5)
+    return state
+
+
+def _listening(root_pid: int) -> list[tuple[str, int]]:
+    """(address, port) of every listening socket of the process tree under ``root_pid``."""
+    pids = {root_pid, *(p.pid for p in psutil.Process(root_pid).children(recursive=True))}
+    return [
+        (c.laddr.ip, c.laddr.port)
+        for c in psutil.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN and c.pid in pids
+    ]
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
