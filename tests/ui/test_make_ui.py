@@ -160,11 +160,14 @@ FORM = f"""JSON.stringify((() => {{
   const names = ['Run Parameters', 'Load test steps', 'Serverless', 'Cost and quotas', 'Advanced'];
   const triggers = {DIALOG_BUTTONS}.filter(b => b.innerText.trim() === 'Trigger');
   return {{
-    first: fields.filter(visible).map(el => el.id.replace('element_', '')),
+    // The visible fields' labels, in the form's order (a number field's input has another id).
+    first: [...document.querySelectorAll('label')].filter(visible)
+      .map(label => label.innerText.replace('*', '').trim()).filter(text => /^[a-z][a-z0-9_]*$/.test(text)),
     sections: {DIALOG_BUTTONS}.map(b => b.innerText.trim()).filter(t => names.includes(t)),
     required_errors: document.body.innerText.includes('This field is required'),
     trigger_enabled: !triggers[triggers.length - 1].disabled,
-    folded_visible: fields.filter(el => el.id === 'element_duration_minutes' && visible(el)).length > 0,
+    folded_visible: [...document.querySelectorAll('label')].some(
+      label => visible(label) && label.innerText.replace('*', '').trim() === 'duration_minutes'),
     values: Object.fromEntries(fields.map(el => [el.id.replace('element_', ''), el.value])),
   }};
 }})())"""
