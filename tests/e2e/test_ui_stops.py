@@ -62,7 +62,7 @@ def test_a_signal_stops_airflow_and_the_local_sagemaker(tmp_path: Path, signum: 
         wait_until_up(f"http://127.0.0.1:{port}/api/v2/version", process)
         root = psutil.Process(process.pid)
         tree = root.children(recursive=True)
-        names = " ".join(" ".join(p.cmdline()) for p in tree)
+        names = " ".join(" ".join(_cmdline(p)) for p in tree)
         local_pids = json.loads((tmp_path / "local" / "state.json").read_text())["pids"].values()
         assert set(local_pids) <= {p.pid for p in tree}  # the two local servers
         # the scheduler, dag-processor, triggerer and api-server (with their own children), the two servers
@@ -71,7 +71,7 @@ def test_a_signal_stops_airflow_and_the_local_sagemaker(tmp_path: Path, signum: 
         process.send_signal(signum)  # to the command only, as a terminal's Ctrl-C reaches it
         assert process.wait(timeout=60) == 0
 
-        assert [p.cmdline() for p in tree if alive(p)] == []
+        assert [_cmdline(p) for p in tree if alive(p)] == []
         assert b"stopped" in (tmp_path / "ui.log").read_bytes()
     finally:
         for member in [p for p in tree if alive(p)]:
@@ -79,3 +79,12 @@ def test_a_signal_stops_airflow_and_the_local_sagemaker(tmp_path: Path, signum: 
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         log.close()
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    """A process's command line; a child that exited between listing and reading (a short-lived
+    helper of Airflow's, seen as a zombie until reaped) has none."""
+    try:
+        return process.cmdline()
+    except (psutil.ZombieProcess, psutil.NoSuchProcess):
+        return []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sagemaker_sizing.local.autoscaler import Autoscaler, ScalingPolicy
+import pytest
+from sagemaker_sizing.local.autoscaler import CONCURRENCY_METRIC, Autoscaler, ScalingPolicy
 from sagemaker_sizing.local.capacity import AutoscalingProfile
 
 SETTINGS = AutoscalingProfile()  # 3 datapoints out, 15 in, 240 s start-up, 300 s cooldowns
@@ -59,3 +60,28 @@ def test_count_outside_the_bounds_is_brought_back() -> None:
     scaler = Autoscaler(SETTINGS, compression=60.0, now=0.0)
     assert scaler.tick(0.1, 0, 6, POLICY) == 4
     assert scaler.tick(0.2, 0, 0, POLICY) == 1
+
+
+CONCURRENCY = ScalingPolicy(min_count=1, max_count=4, target=4.0, metric=CONCURRENCY_METRIC)
+
+
+def test_concurrency_metric_is_requests_in_flight_per_instance_over_ten_second_periods() -> None:
+    scaler = Autoscaler(SETTINGS, compression=60.0, now=0.0, metric=CONCURRENCY_METRIC)
+    assert scaler.window_s == pytest.approx(10.0 / 60.0)
+    count, now, area = 2, 0.0, 0.0
+    while now < 0.55:  # 3 periods with 12 requests in flight: 6 per instance, above the target of 4
+        now += 0.05
+        area += 12 * 0.05
+        new = scaler.tick(now, 0, count, CONCURRENCY, area)
+        count = new or count
+    assert scaler.datapoints[:3] == pytest.approx([6.0, 6.0, 6.0], rel=0.05)
+    assert scaler.pending_count == 3  # ceil(2 x 6 / 4)
+
+
+def test_concurrency_below_the_target_keeps_the_count() -> None:
+    scaler = Autoscaler(SETTINGS, compression=60.0, now=0.0, metric=CONCURRENCY_METRIC)
+    area = 0.0
+    for tick in range(1, 200):
+        area += 7.6 * 0.05  # 3.8 per instance on 2: between the scale-in threshold (3.6) and 4
+        assert scaler.tick(tick * 0.05, 10_000 * tick, 2, CONCURRENCY, area) is None
+    assert scaler.pending_count is None  # many invocations, but the metric is concurrency

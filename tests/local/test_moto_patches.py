@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -78,3 +79,44 @@ def test_update_of_unknown_endpoint_or_config_fails_like_sagemaker(sagemaker: An
     sagemaker.create_endpoint(EndpointName="e", EndpointConfigName="c1")
     with pytest.raises(ClientError, match="Could not find endpoint configuration"):
         sagemaker.update_endpoint(EndpointName="e", EndpointConfigName="nope")
+
+
+def test_gpu_instance_types_are_accepted_and_malformed_ones_refused(sagemaker: Any) -> None:
+    moto_patches.apply(0.0)
+    for instance_type in ("ml.g5.xlarge", "ml.g6e.2xlarge", "ml.inf2.8xlarge", "ml.p4d.24xlarge"):
+        sagemaker.create_endpoint_config(
+            EndpointConfigName=f"gpu-{instance_type}",
+            ProductionVariants=[
+                {
+                    "VariantName": "v",
+                    "ModelName": "m",
+                    "InitialInstanceCount": 1,
+                    "InstanceType": instance_type,
+                }
+            ],
+        )
+    with pytest.raises(ClientError, match=r"ml.<family>.<size>"):
+        sagemaker.create_endpoint_config(
+            EndpointConfigName="bad",
+            ProductionVariants=[
+                {"VariantName": "v", "ModelName": "m", "InitialInstanceCount": 1, "InstanceType": "g5.xlarge"}
+            ],
+        )
+
+
+def test_an_injected_fault_is_raised_with_its_code(
+    sagemaker: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sagemaker_sizing.local import faults
+
+    rules = {
+        "id": "t",
+        "rules": [{"action": "CreateEndpoint", "match": "doomed", "error": "ResourceLimitExceeded"}],
+    }
+    (tmp_path / "faults.json").write_text(json.dumps(rules))
+    monkeypatch.setenv(faults.ENV_VAR, str(tmp_path / "faults.json"))
+    moto_patches.apply(0.0)
+    with pytest.raises(ClientError) as raised:
+        sagemaker.create_endpoint(EndpointName="doomed", EndpointConfigName="c1")
+    assert raised.value.response["Error"]["Code"] == "ResourceLimitExceeded"
+    sagemaker.create_endpoint(EndpointName="fine", EndpointConfigName="c1")

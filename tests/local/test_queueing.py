@@ -63,3 +63,14 @@ def test_seeded_noise_repeats() -> None:
     a = [first.admit(i, 27).due for i in range(20)]
     b = [second.admit(i, 27).due for i in range(20)]
     assert a == b and len(set(x - i for i, x in enumerate(a))) > 1
+
+
+def test_requests_in_flight_follow_littles_law() -> None:
+    """The concurrency metric's integral: rate x latency requests in flight on average."""
+    queue = EndpointQueue(PROFILE, "ml.m5.large", 1, seed=1)
+    rate = 0.5 * 2 * 1000 / PROFILE.service_ms("ml.m5.large")
+    latencies = _drive(queue, rate, seconds=60)
+    average_in_flight = queue.in_flight_area(60.0) / 60.0
+    expected = rate * sum(latencies) / len(latencies)
+    assert abs(average_in_flight - expected) < 0.01 * expected
+    assert queue.meter.in_flight == 0  # every answer is due by then

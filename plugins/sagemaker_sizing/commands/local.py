@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -44,6 +45,15 @@ def register(subparsers: Any) -> None:
     )
     start.add_argument("--region", default="us-west-2")
     start.add_argument("--model", action="append", default=[], help="seed this SageMaker model (repeatable)")
+    start.add_argument(
+        "--llm-model",
+        action="append",
+        default=[],
+        help="seed this SageMaker model as an LLM one (LMI image, HF_MODEL_ID; repeatable)",
+    )
+    start.add_argument(
+        "--llm-profile", default=None, help="LLM serving profiles JSON (default resources/llm_profiles.json)"
+    )
     _quota_option(start)
     start.set_defaults(func=_start)
 
@@ -64,7 +74,17 @@ def register(subparsers: Any) -> None:
 
     seed = actions.add_parser("seed-model", help="create a SageMaker model on the control plane if missing")
     _state_dir(seed)
-    seed.add_argument("name")
+    seed.add_argument(
+        "name", nargs="?", default=None, help="the model's name (with --llm: default local-llm-model)"
+    )
+    seed.add_argument(
+        "--llm",
+        action="store_true",
+        help="an LLM model: an LMI (djl-inference) image and HF_MODEL_ID, served as an LLM by the runtime",
+    )
+    seed.add_argument(
+        "--hf-model-id", default=None, help="with --llm: its HF_MODEL_ID (default: the default LLM profile's)"
+    )
     seed.set_defaults(func=_seed_model)
 
 
@@ -116,8 +136,10 @@ def _start(args: argparse.Namespace) -> int:
         time_compression=args.time_compression,
         creating_delay=args.creating_delay,
         profile=args.profile,
+        llm_profile=args.llm_profile,
         region=args.region,
         models=tuple(args.model),
+        llm_models=tuple(args.llm_model),
         quotas=parse_quotas(args.quota),
     )
     print(current.to_json())
@@ -141,6 +163,14 @@ def _status(args: argparse.Namespace) -> int:
 
 def _seed_model(args: argparse.Namespace) -> int:
     from sagemaker_sizing.local import seed_model
+    from sagemaker_sizing.local.seeding import DEFAULT_LLM_MODEL_NAME
 
-    print(seed_model(args.name, args.state_dir))
+    if args.name is None and not args.llm:
+        print("seed-model: a model name is needed (or --llm for the default LLM model)", file=sys.stderr)
+        return 2
+    if args.hf_model_id and not args.llm:
+        print("seed-model: --hf-model-id goes with --llm", file=sys.stderr)
+        return 2
+    name = args.name or DEFAULT_LLM_MODEL_NAME
+    print(seed_model(name, args.state_dir, llm=args.llm, hf_model_id=args.hf_model_id))
     return 0

@@ -1,8 +1,9 @@
 """The embedded local SageMaker: a moto control plane plus a runtime emulator with a capacity model.
 
 Start and stop it with :func:`start` / :func:`stop` (or the ``sagemaker-sizing local`` command); the
-ground truth of the capacity model is :func:`sagemaker_sizing.local.capacity.analytical_capacity`.
-Importing this package starts nothing.
+ground truth of the capacity model is :func:`sagemaker_sizing.local.capacity.analytical_capacity`,
+that of an LLM endpoint's serving model :func:`sagemaker_sizing.local.llm_knee.knee_rps`
+(docs/local-sagemaker.md). Importing this package starts nothing.
 """
 
 from __future__ import annotations

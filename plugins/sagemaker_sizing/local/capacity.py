@@ -34,6 +34,7 @@ class AutoscalingProfile:
     """SageMaker's target tracking, in simulated (uncompressed) seconds."""
 
     metric_window_s: float = 60.0
+    high_resolution_window_s: float = 10.0  # the concurrency metric's period
     scale_out_datapoints: int = 3
     scale_in_datapoints: int = 15
     scale_in_ratio: float = 0.9

@@ -18,11 +18,20 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sagemaker_sizing.local.autoscaler import ScalingPolicy
+from sagemaker_sizing.local.autoscaler import CONCURRENCY_METRIC, INVOCATIONS_METRIC, ScalingPolicy
+from sagemaker_sizing.local.llm_profiles import is_llm_image
 from sagemaker_sizing.local.serverless import ServerlessConfig
 
 LOG = logging.getLogger(__name__)
-INVOCATIONS_METRIC = "SageMakerVariantInvocationsPerInstance"
+TRACKED_METRICS = (INVOCATIONS_METRIC, CONCURRENCY_METRIC)
+
+
+@dataclass(frozen=True)
+class LlmModel:
+    """A model whose container serves an LLM (LMI, vLLM, TGI): its image and HF_MODEL_ID."""
+
+    image: str
+    hf_model_id: str | None
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,8 @@ class Deployment:
     created: str  # CreationTime, to tell a re-created endpoint from the old one
     scaling: ScalingPolicy | None = None
     serverless: ServerlessConfig | None = None  # a serverless variant (issue 17)
+    llm: LlmModel | None = None  # the variant's model serves an LLM (issue 24)
+    routing: str | None = None  # the variant's RoutingConfig.RoutingStrategy, if any
 
     @property
     def identity(self) -> tuple[str, str, str]:
@@ -60,6 +71,7 @@ class ControlPlaneReader:
     def __init__(self, url: str, region: str, access_key: str, secret_key: str) -> None:
         self.sagemaker, self.scaling = make_clients(url, region, access_key, secret_key)
         self._configs: dict[str, dict[str, Any]] = {}  # endpoint configs are immutable
+        self._llm: dict[str, LlmModel | None] = {}  # per endpoint config: its model, read once
 
     def read(self) -> dict[str, Deployment]:
         policies = self._scaling_policies()
@@ -101,17 +113,39 @@ class ControlPlaneReader:
             created=str(endpoint.get("CreationTime")),
             scaling=policies.get(f"endpoint/{name}/variant/{variant['VariantName']}"),
             serverless=_serverless_config(variant.get("ServerlessConfig")),
+            llm=self._llm_model(endpoint["EndpointConfigName"], variant.get("ModelName")),
+            routing=(variant.get("RoutingConfig") or {}).get("RoutingStrategy"),
         )
 
+    def _llm_model(self, config_name: str, model_name: str | None) -> LlmModel | None:
+        """The variant's model when its container serves an LLM (read once per endpoint config)."""
+        if config_name in self._llm:
+            return self._llm[config_name]
+        if not model_name:
+            return None
+        try:
+            model = self.sagemaker.describe_model(ModelName=model_name)
+        except Exception as exc:  # deleted, or not made yet: not cached, read again next time
+            LOG.debug("cannot read model %s: %s", model_name, exc)
+            return None
+        container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
+        image = str(container.get("Image", ""))
+        found = None
+        if is_llm_image(image):
+            found = LlmModel(image, (container.get("Environment") or {}).get("HF_MODEL_ID"))
+        self._llm[config_name] = found
+        return found
+
     def _scaling_policies(self) -> dict[str, ScalingPolicy]:
-        """Scalable targets that have a target-tracking policy on invocations per instance."""
+        """Scalable targets that have a target-tracking policy on a metric the emulator tracks
+        (invocations per instance, or concurrent requests per instance at high resolution)."""
         targets = self.scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
         policies = self.scaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"]
         tracking: dict[str, dict[str, Any]] = {}
         for policy in policies:
             conf = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
             metric = (conf.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
-            if metric == INVOCATIONS_METRIC:
+            if metric in TRACKED_METRICS:
                 tracking[policy["ResourceId"]] = conf
         result: dict[str, ScalingPolicy] = {}
         for target in targets:
@@ -125,6 +159,7 @@ class ControlPlaneReader:
                 scale_in_cooldown_s=_optional_float(conf.get("ScaleInCooldown")),
                 scale_out_cooldown_s=_optional_float(conf.get("ScaleOutCooldown")),
                 disable_scale_in=bool(conf.get("DisableScaleIn", False)),
+                metric=conf["PredefinedMetricSpecification"]["PredefinedMetricType"],
             )
         return result
 

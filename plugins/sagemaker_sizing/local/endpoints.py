@@ -1,5 +1,6 @@
-"""The runtime's view of deployed endpoints: the control plane's state, one queue per endpoint,
-and the autoscaler acting on endpoints that have a target-tracking policy.
+"""The runtime's view of deployed endpoints: the control plane's state, one queue per endpoint
+(an :class:`EndpointQueue`, a :class:`ServerlessPool`, or an :class:`LlmEndpoint` when the model's
+container serves an LLM), and the autoscaler acting on endpoints that have a target-tracking policy.
 """
 
 from __future__ import annotations
@@ -13,20 +14,51 @@ from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.local.autoscaler import Autoscaler
 from sagemaker_sizing.local.due_timer import now as monotonic_now
+from sagemaker_sizing.local.llm_profiles import load_llm_profiles
+from sagemaker_sizing.local.llm_serving import LlmEndpoint
 from sagemaker_sizing.local.queueing import EndpointQueue
 from sagemaker_sizing.local.serverless import ServerlessPool, ServerlessProfile, load_serverless_profile
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sagemaker_sizing.local.capacity import ModelProfile
     from sagemaker_sizing.local.deployments import ControlPlaneWatcher, Deployment
+    from sagemaker_sizing.local.llm_profiles import LlmProfiles
 
 LOG = logging.getLogger(__name__)
+_LATE_BUCKETS_MS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, float("inf"))
+
+
+@dataclass
+class StepLateness:
+    """How late the LLM engines' steps ended (their callbacks ran after their due time): the
+    runtime keeps up with its streams while these stay small."""
+
+    steps: int = 0
+    worst_ms: float = 0.0
+    buckets: list[int] = field(default_factory=lambda: [0] * len(_LATE_BUCKETS_MS))
+
+    def record(self, late_s: float) -> None:
+        late_ms = max(0.0, late_s * 1000.0)
+        self.steps += 1
+        self.worst_ms = max(self.worst_ms, late_ms)
+        self.buckets[next(i for i, bound in enumerate(_LATE_BUCKETS_MS) if late_ms <= bound)] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        """Counts of steps at most 0.5, 1, 2, 5 ... ms late, and the worst."""
+        labels = [f"<={bound:g}ms" if bound != float("inf") else ">100ms" for bound in _LATE_BUCKETS_MS]
+        return {
+            "steps": self.steps,
+            "worst_ms": round(self.worst_ms, 3),
+            "late": dict(zip(labels, self.buckets, strict=True)),
+        }
 
 
 @dataclass
 class LiveEndpoint:
     deployment: Deployment
-    queue: EndpointQueue | ServerlessPool
+    queue: EndpointQueue | ServerlessPool | LlmEndpoint
     autoscaler: Autoscaler | None = None
     control_plane_count: int = 0  # last count read from (or written to) the control plane
     payload_bytes_total: int = 0
@@ -40,10 +72,17 @@ class EndpointRegistry:
         profile: ModelProfile,
         time_compression: float = 1.0,
         poll_interval_s: float = 1.0,
+        *,
         serverless: ServerlessProfile | None = None,
+        llm: LlmProfiles | None = None,
+        schedule: Callable[..., None] | None = None,
     ) -> None:
+        """``schedule(due, callback, *args)`` runs the LLM endpoints' steps (the DueTimer's call_at)."""
         self._reader = reader
         self.profile = profile
+        self.llm: LlmProfiles = llm or load_llm_profiles()
+        self._schedule = schedule
+        self.lateness = StepLateness()
         self.time_compression = time_compression
         self.poll_interval_s = poll_interval_s
         self.serverless: ServerlessProfile = serverless or load_serverless_profile()
@@ -80,25 +119,55 @@ class EndpointRegistry:
             live = self.endpoints.get(name)
             if live is None or live.deployment.identity != deployment.identity:
                 # Seeded per endpoint name, so a run repeats whatever else is deployed.
-                seed = self.profile.seed ^ zlib.crc32(name.encode())
-                queue: EndpointQueue | ServerlessPool = EndpointQueue(
-                    self.profile, deployment.instance_type, deployment.instance_count, seed
+                live = LiveEndpoint(
+                    deployment, self._queue(name, deployment), control_plane_count=deployment.instance_count
                 )
-                if deployment.serverless is not None:
-                    queue = ServerlessPool(
-                        self.profile, self.serverless, deployment.serverless, seed, self.time_compression
-                    )
-                live = LiveEndpoint(deployment, queue, control_plane_count=deployment.instance_count)
                 self.endpoints[name] = live
-                LOG.info("endpoint %s: %s x%s", name, deployment.instance_type, deployment.instance_count)
+                LOG.info(
+                    "endpoint %s: %s x%s%s",
+                    name,
+                    deployment.instance_type,
+                    deployment.instance_count,
+                    "" if deployment.llm is None else f" (LLM {deployment.llm.hf_model_id or 'default'})",
+                )
             elif deployment.instance_count != live.control_plane_count:
                 live.queue.set_instance_count(deployment.instance_count, now)  # changed by someone else
                 live.control_plane_count = deployment.instance_count
             live.deployment = deployment
             if deployment.scaling is None:
                 live.autoscaler = None
-            elif live.autoscaler is None:
-                live.autoscaler = Autoscaler(self.profile.autoscaling, self.time_compression, now)
+            elif live.autoscaler is None or live.autoscaler.metric != deployment.scaling.metric:
+                live.autoscaler = Autoscaler(
+                    self.profile.autoscaling, self.time_compression, now, deployment.scaling.metric
+                )
+
+    def _queue(self, name: str, deployment: Deployment) -> EndpointQueue | ServerlessPool | LlmEndpoint:
+        # Seeded per endpoint name, so a run repeats whatever else is deployed.
+        seed = self.profile.seed ^ zlib.crc32(name.encode())
+        if deployment.serverless is not None:
+            return ServerlessPool(
+                self.profile, self.serverless, deployment.serverless, seed, self.time_compression
+            )
+        if deployment.llm is not None and self._schedule is not None:
+            return LlmEndpoint(
+                self.llm,
+                self.llm.model(deployment.llm.hf_model_id),
+                deployment.instance_type,
+                deployment.instance_count,
+                seed=self.llm.seed ^ seed,
+                schedule=self._call_at,
+                routing=deployment.routing,
+            )
+        return EndpointQueue(self.profile, deployment.instance_type, deployment.instance_count, seed)
+
+    def _call_at(self, due: float, callback: Callable[..., None], *args: Any) -> None:
+        """The LLM engines' scheduler: the runtime's, noting how late each step ends."""
+        assert self._schedule is not None
+        self._schedule(due, self._late_call, due, callback, args)
+
+    def _late_call(self, due: float, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self.lateness.record(monotonic_now() - due)
+        callback(*args)
 
     async def poll_forever(self) -> None:
         while True:
@@ -113,7 +182,9 @@ class EndpointRegistry:
                 policy = live.deployment.scaling
                 if live.autoscaler is None or policy is None or live.deployment.status != "InService":
                     continue
-                count = live.autoscaler.tick(now, live.queue.invocations, live.queue.instance_count, policy)
+                queue = live.queue
+                area = 0.0 if isinstance(queue, ServerlessPool) else queue.in_flight_area(now)
+                count = live.autoscaler.tick(now, queue.invocations, queue.instance_count, policy, area)
                 if count is not None and count != live.queue.instance_count:
                     await self._scale(live, count, now)
 
@@ -143,7 +214,10 @@ class EndpointRegistry:
             "autoscaling": None if d.scaling is None else vars(d.scaling),
             "pending_count": None if live.autoscaler is None else live.autoscaler.pending_count,
             "scaling_events": live.scaling_events,
+            "datapoints": [] if live.autoscaler is None else live.autoscaler.datapoints[-30:],
             "serverless": _serverless_state(live),
+            "llm": None if not isinstance(live.queue, LlmEndpoint) else live.queue.describe(),
+            "llm_steps_lateness": self.lateness.as_dict(),  # the whole runtime's LLM steps
         }
 
 

@@ -38,6 +38,19 @@ def response(
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+def stream_head(content_type: str, headers: dict[str, str], keep_alive: bool = True) -> bytes:
+    """The head of a 200 answer whose body follows in HTTP chunks (InvokeEndpointWithResponseStream)."""
+    lines = [
+        "HTTP/1.1 200 OK",
+        f"Content-Type: {content_type}",
+        "Transfer-Encoding: chunked",
+        f"x-amzn-RequestId: {uuid.uuid4()}",
+        "Connection: keep-alive" if keep_alive else "Connection: close",
+    ]
+    lines.extend(f"{name}: {value}" for name, value in headers.items())
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
 def json_response(status: int, payload: Any, keep_alive: bool = True) -> bytes:
     return response(status, json.dumps(payload).encode(), keep_alive=keep_alive)
 
@@ -59,19 +72,27 @@ def endpoint_not_in_service(name: str, status: str, keep_alive: bool = True) -> 
 
 
 def model_timeout(name: str, account: str, region: str, keep_alive: bool = True) -> bytes:
-    log_stream = f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/Endpoints/{name}"
     message = (
         "Your invocation timed out while waiting for a response from container primary. "
         "Review the latency metrics for each container in Amazon CloudWatch, resolve the issue, "
         "and try again."
     )
+    return model_error(name, account, region, 0, message, keep_alive=keep_alive)
+
+
+def model_error(
+    name: str, account: str, region: str, original_status: int, message: str, *, keep_alive: bool = True
+) -> bytes:
+    """The container answered ``original_status`` (or nothing: 0): SageMaker's 424 ModelError."""
+    log_stream = f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/Endpoints/{name}"
+    kind = "client" if 400 <= original_status < 500 else "server"
     return error(
         424,
         "ModelError",
-        f'Received server error (0) from primary with message "{message}". '
+        f'Received {kind} error ({original_status}) from primary with message "{message}". '
         f"See {log_stream} in account {account} for more information.",
         keep_alive,
-        OriginalStatusCode=0,
+        OriginalStatusCode=original_status,
         OriginalMessage=message,
         LogStreamArn=log_stream,
     )

@@ -1,6 +1,8 @@
 """What moto 5.2.5's SageMaker lacks and the sizing DAG relies on, patched into its backend.
 
 - ``UpdateEndpoint`` (moto has no such action): switch an endpoint to another endpoint config.
+- Instance types: moto's list stops at 2019's; any ``ml.<family>.<size>`` is accepted (ml.g5,
+  ml.g6e, ml.inf2, ml.p4d ... for LLM endpoints).
 - Optional ``Creating`` / ``Updating`` delays, so that a caller's waiting is exercised. moto stores
   every attribute of a fake endpoint in its API answers, so pending transitions live in a side
   table keyed by ARN and are settled whenever an endpoint is read.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -30,11 +33,39 @@ from typing import Any
 
 from moto.applicationautoscaling import responses as aas_responses
 from moto.core.responses import ActionResult
-from moto.sagemaker.exceptions import ValidationError
-from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
+from moto.sagemaker.exceptions import SagemakerClientError, ValidationError
+from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
 from sagemaker_sizing.local import faults, quotas, session_tokens
+
+# AWS's instance types are ml.<family>.<size>; moto 5.2.5 knows only those of 2019 (no ml.g5,
+# ml.g6, ml.g6e, ml.inf2, ml.p4d, ...), which LLM endpoints run on.
+_INSTANCE_TYPE = re.compile(r"^ml\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
+
+
+class InjectedFault(SagemakerClientError):
+    """An error a test asked for (faults.py); ``code`` is set per instance (ResourceLimitExceeded, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+def _check_fault(action: str, *names: str) -> None:
+    """Raise the injected error of the first matching fault rule, if any."""
+    rule = faults.fire(action, names)
+    if rule is not None:
+        code = str(rule.get("error", "InternalFailure"))
+        raise InjectedFault(code, str(rule.get("message", f"injected {code} on {action}")))
+
+
+def _validate_instance_type(self: FakeEndpointConfig, instance_type: str) -> None:
+    if not _INSTANCE_TYPE.match(instance_type):
+        raise ValidationError(
+            message=f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: ml.<family>.<size>"
+        )
 
 
 @dataclass
@@ -88,7 +119,7 @@ def _switch_config(backend: SageMakerModelBackend, endpoint: FakeEndpoint, confi
 
 def _update_endpoint(self: SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str) -> str:
     _settle(self)
-    faults.check("UpdateEndpoint", endpoint_name, endpoint_config_name)
+    _check_fault("UpdateEndpoint", endpoint_name, endpoint_config_name)
     endpoint = self.endpoints.get(endpoint_name)
     if endpoint is None:
         arn = FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
@@ -125,7 +156,7 @@ def _settling(method: Any) -> Any:
 
 def _create_endpoint_with_delay(method: Any) -> Any:
     def wrapper(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
-        faults.check(
+        _check_fault(
             "CreateEndpoint", kwargs.get("endpoint_name", ""), kwargs.get("endpoint_config_name", "")
         )
         if kwargs.get("endpoint_config_name") in self.endpoint_configs:
@@ -144,7 +175,7 @@ def _create_endpoint_with_delay(method: Any) -> Any:
 
 def _describe_faulty(method: Any) -> Any:
     def wrapper(self: SageMakerModelBackend, endpoint_name: str) -> Any:
-        faults.check("DescribeEndpoint", endpoint_name)
+        _check_fault("DescribeEndpoint", endpoint_name)
         return method(self, endpoint_name)
 
     return wrapper
@@ -152,7 +183,7 @@ def _describe_faulty(method: Any) -> Any:
 
 def _delete_endpoint_forgetting(method: Any) -> Any:
     def wrapper(self: SageMakerModelBackend, endpoint_name: str) -> Any:
-        faults.check("DeleteEndpoint", endpoint_name)
+        _check_fault("DeleteEndpoint", endpoint_name)
         endpoint = self.endpoints.get(endpoint_name)
         result = method(self, endpoint_name)
         if endpoint is not None:
@@ -220,6 +251,8 @@ def apply(
     for name in ("describe_endpoint", "list_endpoints", "update_endpoint_weights_and_capacities"):
         setattr(backend, name, _settling(getattr(backend, name)))
     backend.describe_endpoint = _describe_faulty(backend.describe_endpoint)
+    config: Any = FakeEndpointConfig
+    config.validate_instance_type = _validate_instance_type
     response: Any = SageMakerResponse
     response.update_endpoint = _update_endpoint_response
     _patch_sts()

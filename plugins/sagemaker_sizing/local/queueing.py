@@ -14,6 +14,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sagemaker_sizing.local.concurrency import ConcurrencyMeter
+
 if TYPE_CHECKING:
     from sagemaker_sizing.local.capacity import ModelProfile
 
@@ -45,6 +47,7 @@ class EndpointQueue:
         self.set_instance_count(instance_count, 0.0)
         self.invocations = 0  # admitted requests, for the autoscaler's metric
         self.errors = 0
+        self.meter = ConcurrencyMeter()  # requests in flight, for the concurrency metric
 
     def set_instance_count(self, count: int, now: float) -> None:
         """Add idle slots, or drop the busiest ones (their requests in flight still finish)."""
@@ -83,4 +86,9 @@ class EndpointQueue:
         heapq.heapreplace(self._free_at, finish)
         if start > now:
             self._waiting.append(start)
+        self.meter.start(now, ends_at=finish)
         return Admission(finish, None, start - now)
+
+    def in_flight_area(self, now: float) -> float:
+        """Request-seconds in flight so far (the concurrency metric's integral)."""
+        return self.meter.area(now)

@@ -1,10 +1,12 @@
-"""The runtime emulator process: ``POST /endpoints/{name}/invocations`` on raw asyncio + httptools.
+"""The runtime emulator process: ``POST /endpoints/{name}/invocations`` and
+``/invocations-response-stream`` on raw asyncio + httptools.
 
 Answers are computed by the endpoint's queue and written at their due time by a
 :class:`~sagemaker_sizing.local.due_timer.DueTimer` (a timerfd on Linux: the event loops' own
-timers are millisecond timers); no task per request, no busy work. Extra local routes:
-``GET /ping``, ``GET /_local/capacity`` (ground truth) and ``GET /_local/endpoints/{name}`` (queue
-and scaling state, for tests).
+timers are millisecond timers); no task per request, no busy work. An LLM endpoint's instances
+step on the same timer and write each step's tokens to their connections (``llm_answers``).
+Extra local routes: ``GET /ping``, ``GET /_local/capacity`` (ground truth) and
+``GET /_local/endpoints/{name}`` (queue and scaling state, for tests).
 """
 
 from __future__ import annotations
@@ -23,11 +25,16 @@ from urllib.parse import parse_qs
 
 import httptools
 
+from sagemaker_sizing.local import eventstream, faults, llm_knee
 from sagemaker_sizing.local import http_responses as http
 from sagemaker_sizing.local.capacity import ModelProfile, analytical_capacity, load_profile
 from sagemaker_sizing.local.deployments import ControlPlaneWatcher
 from sagemaker_sizing.local.due_timer import DueTimer, now
-from sagemaker_sizing.local.endpoints import EndpointRegistry
+from sagemaker_sizing.local.endpoints import EndpointRegistry, LiveEndpoint
+from sagemaker_sizing.local.llm_answers import Cut, StreamedAnswer, Target, WholeAnswer
+from sagemaker_sizing.local.llm_openai import Answer, BadRequest, parse_request
+from sagemaker_sizing.local.llm_profiles import load_llm_profiles
+from sagemaker_sizing.local.llm_serving import TOO_LONG, LlmEndpoint, LlmRequest
 from sagemaker_sizing.local.queueing import TIMED_OUT
 from sagemaker_sizing.local.serverless import THROTTLED
 from sagemaker_sizing.local.sigv4 import SigV4Verifier
@@ -37,8 +44,12 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger(__name__)
 ACCOUNT_ID = "123456789012"  # moto's default account
-_PREFIX, _SUFFIX = "/endpoints/", "/invocations"
+_PREFIX, _SUFFIX, _STREAM_SUFFIX = "/endpoints/", "/invocations", "/invocations-response-stream"
 _PREDICTION = b'{"predictions": [0.5]}'
+_STREAMED_PREDICTION = b"%x\r\n%s\r\n0\r\n\r\n" % (
+    len(eventstream.payload_part(_PREDICTION)),
+    eventstream.payload_part(_PREDICTION),
+)
 _PENDING_TASKS: set[asyncio.Future[None]] = set()  # strong refs until done
 
 
@@ -61,12 +72,19 @@ class RuntimeProtocol(asyncio.Protocol):
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
         self._last_due = 0.0  # answers leave in request order on one connection
+        self._llm: tuple[LlmEndpoint, LlmRequest] | None = None  # the LLM request being answered
+        self._deferred: list[tuple[str, bytes, dict[str, str], bytes, bool]] = []
+        self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
+        if self._llm is not None:  # the caller left: its sequence leaves the batch (as vLLM aborts)
+            endpoint, request = self._llm
+            self._llm = None
+            endpoint.abort(request, now())
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -90,11 +108,23 @@ class RuntimeProtocol(asyncio.Protocol):
     def on_message_complete(self) -> None:
         keep_alive = bool(self._parser.should_keep_alive())
         method = self._parser.get_method().decode()
-        url = httptools.parse_url(self._url)
+        request = (method, self._url, self._headers, b"".join(self._body), keep_alive)
+        if self._llm is not None:  # pipelined behind a stream: its turn comes when the stream ends
+            self._deferred.append(request)
+            if self._transport is not None and not self._paused:
+                self._transport.pause_reading()
+                self._paused = True
+            return
+        self._dispatch(*request)
+
+    def _dispatch(
+        self, method: str, raw_url: bytes, headers: dict[str, str], body: bytes, keep_alive: bool
+    ) -> None:
+        self._headers = headers
+        url = httptools.parse_url(raw_url)
         path = url.path.decode("latin-1")
         query = (url.query or b"").decode("latin-1")
-        body = b"".join(self._body)
-        if method == "POST" and path.startswith(_PREFIX) and path.endswith(_SUFFIX):
+        if method == "POST" and path.startswith(_PREFIX) and path.endswith((_SUFFIX, _STREAM_SUFFIX)):
             self._invoke(path, query, body, keep_alive)
         elif method == "GET":
             self._local(path, query, keep_alive)
@@ -120,6 +150,23 @@ class RuntimeProtocol(asyncio.Protocol):
         if not keep_alive:
             self._transport.close()
 
+    # llm_answers.Connection: an LLM answer writes as its steps end.
+    def write_now(self, data: bytes) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(data)
+
+    def answer_done(self, due: float, keep_alive: bool) -> None:
+        self._last_due = max(self._last_due, due)
+        self._llm = None
+        if not keep_alive and self._transport is not None:
+            self._transport.close()
+        while self._deferred and self._llm is None:
+            self._dispatch(*self._deferred.pop(0))
+        if self._paused and not self._deferred and self._transport is not None:
+            self._paused = False
+            if not self._transport.is_closing():
+                self._transport.resume_reading()
+
     def _invoke(self, path: str, query: str, body: bytes, keep_alive: bool) -> None:
         if "authorization" in self._headers:
             failure = self._config.verifier.verify("POST", path, query, self._headers, body)
@@ -137,15 +184,16 @@ class RuntimeProtocol(asyncio.Protocol):
                 keep_alive,
             )
             return
-        name = path[len(_PREFIX) : -len(_SUFFIX)]
+        stream = path.endswith(_STREAM_SUFFIX)
+        name = path[len(_PREFIX) : -len(_STREAM_SUFFIX if stream else _SUFFIX)]
         live = self._registry.get(name)
         if live is None or live.deployment.status != "InService":
             # The cache may be a poll behind a deploy that just finished: look again before failing.
-            self._background(self._invoke_after_refresh(name, body, keep_alive))
+            self._background(self._invoke_after_refresh(name, body, keep_alive, stream))
             return
-        self._admit(name, body, keep_alive)
+        self._admit(name, body, keep_alive, stream)
 
-    async def _invoke_after_refresh(self, name: str, body: bytes, keep_alive: bool) -> None:
+    async def _invoke_after_refresh(self, name: str, body: bytes, keep_alive: bool, stream: bool) -> None:
         await self._registry.refresh()
         live = self._registry.get(name)
         if live is None:
@@ -155,24 +203,30 @@ class RuntimeProtocol(asyncio.Protocol):
                 http.endpoint_not_in_service(name, live.deployment.status, keep_alive), 0.0, keep_alive
             )
         else:
-            self._admit(name, body, keep_alive)
+            self._admit(name, body, keep_alive, stream)
 
-    def _admit(self, name: str, body: bytes, keep_alive: bool) -> None:
+    def _admit(self, name: str, body: bytes, keep_alive: bool, stream: bool = False) -> None:
         live = self._registry.endpoints[name]
         live.payload_bytes_total += len(body)
+        queue = live.queue
+        if isinstance(queue, LlmEndpoint):
+            self._admit_llm(live, queue, body, keep_alive, stream)
+            return
         arrived = now()
-        admission = live.queue.admit(arrived, len(body))
+        admission = queue.admit(arrived, len(body))
         if admission.error is None:
-            answer = http.response(
-                200,
-                _PREDICTION,
-                headers={
-                    "x-Amzn-Invoked-Production-Variant": live.deployment.variant_name,
-                    # The model's latency (queueing + service), for tests that must not count CPU contention.
-                    "x-Local-Model-Latency-Ms": f"{(admission.due - arrived) * 1000.0:.3f}",
-                },
-                keep_alive=keep_alive,
-            )
+            headers = {
+                "x-Amzn-Invoked-Production-Variant": live.deployment.variant_name,
+                # The model's latency (queueing + service), for tests that must not count CPU contention.
+                "x-Local-Model-Latency-Ms": f"{(admission.due - arrived) * 1000.0:.3f}",
+            }
+            if stream:  # a container that does not stream: its whole answer in one PayloadPart
+                headers["X-Amzn-SageMaker-Content-Type"] = "application/json"
+                answer = (
+                    http.stream_head(eventstream.CONTENT_TYPE, headers, keep_alive) + _STREAMED_PREDICTION
+                )
+            else:
+                answer = http.response(200, _PREDICTION, headers=headers, keep_alive=keep_alive)
         elif admission.error == TIMED_OUT:
             answer = http.model_timeout(name, self._config.account, self._config.region, keep_alive)
         elif admission.error == THROTTLED:
@@ -180,6 +234,43 @@ class RuntimeProtocol(asyncio.Protocol):
         else:
             answer = http.overloaded(name, keep_alive)
         self._send(answer, admission.due, keep_alive)
+
+    def _admit_llm(
+        self, live: LiveEndpoint, endpoint: LlmEndpoint, body: bytes, keep_alive: bool, stream: bool
+    ) -> None:
+        """Hand the request to the endpoint's engines; its answer leaves as its steps end."""
+        config = self._config
+        name = live.deployment.name
+        try:
+            request = parse_request(body)
+        except BadRequest as exc:
+            endpoint.invocations += 1
+            endpoint.errors += 1
+            error = http.model_error(
+                name, config.account, config.region, 400, str(exc), keep_alive=keep_alive
+            )
+            self._send(error, 0.0, keep_alive)
+            return
+        model = endpoint.model
+        input_tokens = request.prompt_token_ids or model.count_tokens(request.prompt_bytes)
+        output_tokens = request.max_tokens or model.default_max_tokens
+        answer = Answer(request, input_tokens, output_tokens)
+        target = Target(name, config.account, config.region, live.deployment.variant_name)
+        kind = StreamedAnswer if stream else WholeAnswer
+        sink = kind(self, endpoint, answer, target=target, keep_alive=keep_alive, cut=_stream_cut(name))
+        submitted = endpoint.submit(now(), input_tokens, output_tokens, sink)
+        if isinstance(submitted, LlmRequest):
+            self._llm = (endpoint, submitted)
+        elif submitted.reason == TOO_LONG:
+            message = (
+                f"This model's maximum context length is {model.max_model_len} tokens. However, you "
+                f"requested {input_tokens + output_tokens} tokens ({input_tokens} in the messages, "
+                f"{output_tokens} in the completion). Please reduce the length of the messages or completion."
+            )
+            error = http.model_error(name, config.account, config.region, 400, message, keep_alive=keep_alive)
+            self._send(error, 0.0, keep_alive)
+        else:
+            self._send(http.overloaded(name, keep_alive), 0.0, keep_alive)
 
     def _local(self, path: str, query: str, keep_alive: bool) -> None:
         params = {key: values[-1] for key, values in parse_qs(query).items()}
@@ -202,6 +293,12 @@ class RuntimeProtocol(asyncio.Protocol):
         state = self._registry.describe(name)
         if state is None:
             self._send(http.endpoint_not_found(name, self._config.account, keep_alive), 0.0, keep_alive)
+        elif path == "/_local/capacity" and isinstance(
+            queue := self._registry.endpoints[name].queue, LlmEndpoint
+        ):
+            # The knee's bisection takes up to a second of CPU: in a thread, the loop keeps streaming.
+            payload = await asyncio.to_thread(_llm_capacity, queue, params)
+            self._send(http.json_response(200, payload, keep_alive), 0.0, keep_alive)
         elif path == "/_local/capacity":
             self._capacity(name, params, keep_alive)
         else:
@@ -230,16 +327,71 @@ class RuntimeProtocol(asyncio.Protocol):
         self._send(http.json_response(200, payload, keep_alive), 0.0, keep_alive)
 
 
+def _stream_cut(name: str) -> Cut | None:
+    """A StreamCut fault for this request (tests only: local/faults.py)."""
+    rule = faults.fire(faults.STREAM_CUT, (name,))
+    if rule is None:
+        return None
+    return Cut(
+        after_tokens=max(0, int(rule.get("after_tokens", 1))),
+        exception_type=str(rule.get("error", eventstream.MODEL_STREAM_ERROR)),
+        error_code=str(rule.get("error_code", "StreamBroken")),
+        message=str(rule.get("message", Cut.message)),
+    )
+
+
+def _llm_capacity(endpoint: LlmEndpoint, params: dict[str, str]) -> dict[str, Any]:
+    """The LLM serving model's ground truth for a token mix and TTFT/ITL p99 limits."""
+    input_tokens = int(params.get("input_tokens", "512"))
+    output_tokens = int(params.get("output_tokens", "256"))
+    ttft, itl = float(params.get("ttft_p99_ms", "1000")), float(params.get("itl_p99_ms", "100"))
+    found = llm_knee.capacity(endpoint.spec, input_tokens, output_tokens)
+    knee = llm_knee.knee_rps(
+        endpoint.spec,
+        input_tokens,
+        output_tokens,
+        ttft_p99_ms=ttft,
+        itl_p99_ms=itl,
+        noise=endpoint.profiles.noise,
+    )
+    count = endpoint.instance_count
+    return {
+        "endpoint_kind": "llm",
+        "instance_type": endpoint.instance_type,
+        "instance_count": count,
+        "model": endpoint.model.name,
+        "routing": endpoint.routing,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "ttft_p99_ms": ttft,
+        "itl_p99_ms": itl,
+        "knee_rps_per_instance": knee,
+        "knee_rps": knee * count,
+        "saturation_rps_per_instance": found.saturation_rps,
+        "max_sequences_per_instance": found.max_sequences,
+        "itl_idle_ms": found.itl_idle_ms,
+        "ttft_idle_ms": found.ttft_idle_ms,
+        "itl_at_saturation_ms": found.itl_at_saturation_ms,
+    }
+
+
 async def serve(args: argparse.Namespace) -> None:
     access_key = os.environ["LOCAL_SAGEMAKER_ACCESS_KEY_ID"]
     secret_key = os.environ["LOCAL_SAGEMAKER_SECRET_ACCESS_KEY"]
     reader = ControlPlaneWatcher(args.control_plane_url, args.region, access_key, secret_key)
-    registry = EndpointRegistry(reader, load_profile(args.profile), args.time_compression, args.poll_interval)
+    loop = asyncio.get_running_loop()
+    timer = DueTimer(loop)
+    registry = EndpointRegistry(
+        reader,
+        load_profile(args.profile),
+        args.time_compression,
+        args.poll_interval,
+        llm=load_llm_profiles(args.llm_profile),
+        schedule=timer.call_at,
+    )
     config = RuntimeConfig(
         args.region, ACCOUNT_ID, args.allow_unsigned, SigV4Verifier(access_key, secret_key)
     )
-    loop = asyncio.get_running_loop()
-    timer = DueTimer(loop)
     server = await loop.create_server(
         lambda: RuntimeProtocol(registry, config, timer),
         args.host,
@@ -295,6 +447,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--control-plane-url", required=True)
     parser.add_argument("--region", default="us-west-2")
     parser.add_argument("--profile", default=None)
+    parser.add_argument(
+        "--llm-profile", default=None, help="LLM profiles (default resources/llm_profiles.json)"
+    )
     parser.add_argument("--time-compression", type=float, default=1.0)
     parser.add_argument("--poll-interval", type=float, default=1.0)
     parser.add_argument("--allow-unsigned", action=argparse.BooleanOptionalAction, default=False)

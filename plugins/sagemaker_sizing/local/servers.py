@@ -182,8 +182,10 @@ def _start_unlocked(
     time_compression: float = 1.0,
     creating_delay: float = 0.0,
     profile: str | Path | None = None,
+    llm_profile: str | Path | None = None,
     region: str = DEFAULT_REGION,
     models: tuple[str, ...] = (),
+    llm_models: tuple[str, ...] = (),
     quotas: dict[str, int] | None = None,
     timeout_s: float = 30.0,
 ) -> LocalSageMakerStatus:
@@ -196,14 +198,15 @@ def _start_unlocked(
     plane keeps the options it had.
 
     ``quotas``: applied service quotas, ``{"ml.m5.xlarge": 0, "Number of endpoints": 3}``; every
-    other quota is generous (``local.quotas``).
+    other quota is generous (``local.quotas``). ``models`` and ``llm_models`` (served as LLMs) are
+    created when missing; ``llm_profile`` replaces resources/llm_profiles.json.
     """
     current = status(state_dir)
     if current.up:
         LOG.info("local SageMaker already running (%s)", current.control_plane_url)
         if quotas:
             state_files.set_quotas(quotas, state_dir)
-        seed_models(current, models)
+        seed_models(current, models, llm_models)
         return current
     directory = Path(current.state_dir)
     recorded = state_files.read_state(directory)
@@ -217,6 +220,7 @@ def _start_unlocked(
         "time_compression": time_compression,
         "creating_delay": creating_delay,
         "profile": str(profile) if profile else None,
+        "llm_profile": str(llm_profile) if llm_profile else None,
         "quotas": quotas or {},
     }
     creds_env = {
@@ -266,7 +270,7 @@ def _start_unlocked(
         current = status(directory)
         if current.up:
             LOG.info("local SageMaker up: control plane %s, runtime %s", control_url, runtime_url)
-            seed_models(current, models)
+            seed_models(current, models, llm_models)
             return current
         time.sleep(0.1)
     stop_unlocked(directory, 10.0)
@@ -299,11 +303,16 @@ def stop_unlocked(directory: Path, timeout_s: float) -> None:
         state_files.write_state(directory, state)
 
 
-def seed_model(name: str, state_dir: str | Path | None = None) -> str:
-    """Create SageMaker model ``name`` on the running control plane when missing; returns its ARN."""
+def seed_model(
+    name: str, state_dir: str | Path | None = None, *, llm: bool = False, hf_model_id: str | None = None
+) -> str:
+    """Create SageMaker model ``name`` on the running control plane when missing (an LLM one, serving
+    ``hf_model_id``, with ``llm``); returns its ARN."""
     current = status(state_dir)
     if not current.control_plane_up:
         raise RuntimeError("local SageMaker is not running; start it first")
+    if llm:
+        return seed_models(current, (), (name,), hf_model_id)[0]
     return seed_models(current, (name,))[0]
 
 

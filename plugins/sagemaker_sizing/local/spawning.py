@@ -61,6 +61,8 @@ def spawn_runtime(
     ]
     if options.get("profile"):
         runtime_args += ["--profile", str(Path(options["profile"]).resolve())]
+    if options.get("llm_profile"):
+        runtime_args += ["--llm-profile", str(Path(options["llm_profile"]).resolve())]
     return processes.spawn(RUNTIME_MODULE, runtime_args, directory / "runtime.log", env)
 
 
