@@ -118,6 +118,10 @@ def test_the_table_says_the_hourly_cost_once_and_the_targets_unit() -> None:
     assert sum("0.23" in line for line in table) == 1, table
     assert any(line.split() == ["invocations_target", "900", "invocations/instance/minute"] for line in table)
     assert any(line.split() == ["cost", "annual", "$2,014.80"] for line in table)
+    # min = max: the demo's answer is a fixed fleet, and the table says so.
+    fixed = demo_output.recommendation_table(data | {"recommendation": data["recommendation"] | {
+        "min_instance_count": 2}})  # fmt: skip
+    assert "  min_instance_count     2 (no autoscaling: min = max)" in fixed, fixed
 
 
 def test_a_failed_run_or_one_that_found_nothing_prints_no_table_of_dashes() -> None:

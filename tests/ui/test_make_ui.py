@@ -69,6 +69,11 @@ def make_ui(tmp_path: Path) -> Iterator[RunningUi]:
     write_airflow_cfg(home)
     port = free_port()
     env = {**os.environ, "AIRFLOW_HOME": str(home)}
+    # The DAG already in Airflow with its empty form, as `make demo` leaves it: `make ui` is ready
+    # only once Airflow has the form it opens with (a race a fresh clone lost: "required" fields).
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    for step in (["db", "migrate"], ["dags", "reserialize"]):
+        subprocess.run([airflow, *step], env=env, capture_output=True, timeout=600, check=True)
     output = tmp_path / "ui.out"
     command = [sys.executable, "-m", "sagemaker_sizing.cli", "ui", "--port", str(port)]
     command += ["--local-dir", str(tmp_path / "local"), "--results-dir", str(tmp_path / "results")]

@@ -166,7 +166,10 @@ def recommendation_table(data: dict[str, Any]) -> list[str]:
     if data.get("status") in FAILED_STATUSES or not (rec.get("instance_type") or serverless_found):
         return []
     costs = data.get("costs") or {}
-    rows = [(key, rec.get(key)) for key in TABLE_KEYS]
+    rows: list[tuple[str, Any]] = [(key, rec.get(key)) for key in TABLE_KEYS]
+    minimum = rec.get("min_instance_count")
+    if minimum is not None and minimum == rec.get("max_instance_count"):  # min..max is a fixed fleet
+        rows = [(k, f"{v} (no autoscaling: min = max)" if k == "min_instance_count" else v) for k, v in rows]
     rows += [(f"cost {key}", costs.get(key)) for key in ("hourly", "monthly", "annual")]
     serverless = data.get("serverless") or {}
     if serverless:

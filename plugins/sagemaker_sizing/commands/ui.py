@@ -213,14 +213,14 @@ def _run_logged(command: list[str], env: dict[str, str], logs: Path) -> int:
 
 
 def _wait_until_ready(url: str, started: Mapping[str, subprocess.Popen[bytes]], logs: Path) -> bool:
-    """Until the API server answers with every component healthy and the DAG parsed; False (with
+    """Until the API server answers with every component healthy and the DAG's form filled; False (with
     the reason printed) when a component exits first or the time is up."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if exited := _exited(started, logs):
             print(exited)
             return False
-        if _healthy(url) and _dag_parsed(url):
+        if _healthy(url) and _form_ready(url):
             return True
         time.sleep(1.0)
     print(f"error: Airflow was not ready within {READY_TIMEOUT_S:g} s; its logs: {logs}/")
@@ -237,17 +237,20 @@ def _healthy(url: str) -> bool:
     return all((health.get(part) or {}).get("status") == "healthy" for part in parts)
 
 
-def _dag_parsed(url: str) -> bool:
-    """The sizing DAG is in Airflow (its form can open): asked with a token, as a user's browser."""
+def _form_ready(url: str) -> bool:
+    """The sizing DAG is in Airflow as this command's environment parses it: its form opens with the
+    demo's conf (a DAG a demo serialized before still has the empty form until the dag-processor
+    has parsed the file again). Asked with a token, as a user's browser."""
     try:
         with urllib.request.urlopen(f"{url}/auth/token", timeout=5) as answer:
             token = json.loads(answer.read())["access_token"]
         request = urllib.request.Request(
-            f"{url}/api/v2/dags/{DAG_ID}", headers={"Authorization": f"Bearer {token}"}
+            f"{url}/api/v2/dags/{DAG_ID}/details", headers={"Authorization": f"Bearer {token}"}
         )
         with urllib.request.urlopen(request, timeout=5) as answer:
-            return bool(answer.status == 200)
-    except (OSError, ValueError, KeyError):
+            params = json.loads(answer.read())["params"]
+        return params["model_name"]["value"] is not None
+    except (OSError, ValueError, KeyError, TypeError):
         return False
 
 
