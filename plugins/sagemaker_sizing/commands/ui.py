@@ -184,8 +184,10 @@ def run_airflow(
         print(f"error: `airflow db migrate` exited with {migrated}:")
         print(_tail(logs / "db-migrate.log"))
         return 1
-    started = {name: _start(name, command, env, logs) for name, command in component_commands(port).items()}
+    started: dict[str, subprocess.Popen[bytes]] = {}
     try:
+        for name, command in component_commands(port).items():  # in the try: a Ctrl-C here stops them
+            started[name] = _start(name, command, env, logs)
         url = f"http://127.0.0.1:{port}"
         if not _wait_until_ready(url, started, logs):
             return 1
