@@ -1,5 +1,6 @@
 # The sagemaker-sizing image: the official Airflow image plus Java 17, the project's Gatling jar,
-# its pinned Python requirements and its dags/plugins/include/resources.
+# NVIDIA AIPerf in a venv of its own (the LLM steps' load engine), its pinned Python requirements
+# and its dags/plugins/include/resources.
 #
 #   docker compose build        (or: docker build -t sagemaker-sizing .)
 #
@@ -14,7 +15,21 @@ COPY include/gatling/pom.xml ./pom.xml
 COPY include/gatling/src ./src
 RUN --mount=type=cache,target=/root/.m2 mvn -q -B -DskipTests package
 
-# ---- 2. Airflow with Java and the project -------------------------------------------------------
+# ---- 2. NVIDIA AIPerf (LLM steps) in a venv of its own, and its offline tokenizer -----------------
+# Its ~1 GB of dependencies never meet Airflow's environment (as the Gatling jar is a runtime of its
+# own). Built on the final image's base, at the path it keeps there: a venv records its own path.
+FROM ${AIRFLOW_IMAGE} AS aiperf
+USER root
+RUN mkdir -p /opt/airflow/project && chown airflow:0 /opt/airflow/project
+USER airflow
+WORKDIR /opt/airflow/project
+COPY --chown=airflow:0 requirements-aiperf.lock ./requirements-aiperf.lock
+COPY --chown=airflow:0 scripts/aiperf_tokenizer.py ./scripts/aiperf_tokenizer.py
+RUN python -m venv .aiperf/venv \
+    && .aiperf/venv/bin/pip install --no-cache-dir -r requirements-aiperf.lock \
+    && HF_HUB_OFFLINE=1 .aiperf/venv/bin/python scripts/aiperf_tokenizer.py .aiperf/tokenizer
+
+# ---- 3. Airflow with Java and the project -------------------------------------------------------
 FROM ${AIRFLOW_IMAGE}
 
 USER root
@@ -50,10 +65,12 @@ COPY --chown=airflow:0 include/models.yaml ./include/models.yaml
 COPY --chown=airflow:0 resources ./resources
 COPY --chown=airflow:0 --from=gatling /build/target/sagemaker-sizing-gatling.jar \
      ./include/gatling/target/sagemaker-sizing-gatling.jar
+COPY --chown=airflow:0 --from=aiperf /opt/airflow/project/.aiperf ./.aiperf
 # Editable, so the package is the one under plugins/ (where Airflow also looks) and the
 # `sagemaker-sizing` command is on the PATH.
 RUN pip install --no-cache-dir --no-deps -e . \
     && mkdir -p perfsize-results-dir results \
-    && java -version
+    && java -version \
+    && HF_HUB_OFFLINE=1 .aiperf/venv/bin/python -c "import aiperf; print('AIPerf', aiperf.__version__)"
 
 WORKDIR /opt/airflow

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark once, quickly, with small defaults (make bench); each prints its figures.
 # The full-size runs and their recorded figures: docs/benchmarks.md. Needs what scripts/setup.sh
-# installs (the Gatling jar, Java, wrk, h2load, AIPerf); run one bench alone with the command printed.
+# installs (the Gatling jar, Java, wrk, h2load, AIPerf's venv); run one bench alone with the command printed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export AIRFLOW_HOME=${AIRFLOW_HOME:-$(pwd)/airflow_home}
@@ -30,6 +30,7 @@ bench "emulator throughput" $PY bench/emulator_throughput.py --seconds 2 --rate 
 bench "LLM stream rate" $PY bench/llm_stream_rate.py --sequences 100 300 --seconds 5
 bench "LLM knee (AIPerf)" $PY bench/llm_knee.py --seconds 20 --rates 0.8 1.0 1.2
 bench "gatling max TPS" $PY bench/gatling_max_tps.py --tps 250 500 --seconds 5 --warm-up 1
+bench "AIPerf cost and max rate" $PY bench/aiperf_cost.py --rates 10 50 --seconds 5
 bench "orchestration overhead" $PY bench/orchestration_overhead.py --mode dags-test
 
 echo

@@ -121,6 +121,22 @@ if [[ -f include/gatling/standin/pom.xml ]]; then
   fi
 fi
 
+# 3c. NVIDIA AIPerf, the load engine of LLM steps (workload "llm"), in a venv of its own
+# (.aiperf/venv) from requirements-aiperf.lock, so its ~1 GB of dependencies never meet Airflow's
+# (as the Gatling jar is a runtime of its own); then the offline tokenizer it loads
+# (.aiperf/tokenizer, trained here from a corpus inside AIPerf: no network at run time).
+if changed aiperf requirements-aiperf.lock scripts/aiperf_tokenizer.py \
+   || [[ ! -x .aiperf/venv/bin/aiperf || ! -f .aiperf/tokenizer/tokenizer.json ]]; then
+  log "installing AIPerf into .aiperf/venv (requirements-aiperf.lock) and making its offline tokenizer"
+  [[ -x .aiperf/venv/bin/python ]] || "$PY" -m venv --without-pip .aiperf/venv
+  # Compiled now: each load step starts ~7 AIPerf processes, which otherwise compile what they
+  # import every time where the environment says PYTHONDONTWRITEBYTECODE (as CI here does).
+  .venv/bin/uv pip sync -q --compile-bytecode --python .aiperf/venv/bin/python requirements-aiperf.lock
+  HF_HUB_OFFLINE=1 .aiperf/venv/bin/python scripts/aiperf_tokenizer.py .aiperf/tokenizer >.aiperf/tokenizer.log 2>&1 \
+    || { cat .aiperf/tokenizer.log; exit 1; }
+  [[ -f $STAMPS/aiperf.pending ]] && done_stage aiperf
+fi
+
 # 4. AIRFLOW_HOME inside the project with a SQLite metadata DB.
 export AIRFLOW_HOME=$ROOT/airflow_home
 mkdir -p "$AIRFLOW_HOME"

@@ -76,6 +76,9 @@ def slow_process(argv: list[str]) -> tuple[str, str] | None:
         return "the local SageMaker", "e2e"
     if any(w in ("postgres.sh", "redis.sh", "pg_ctl", "initdb", "redis-server", "docker") for w in words):
         return f"`{' '.join(words[:3])}`", "slow"
+    # AIPerf, also inside the load task's `bash -c` line (a path that does not exist starts nothing).
+    if any(os.path.basename(w) == "aiperf" and os.path.isfile(w) for w in " ".join(map(str, argv)).split()):
+        return "AIPerf", "slow"
     return None
 
 

@@ -93,7 +93,13 @@ def test_teardown_twice_is_harmless(
 
     again = cleanup.teardown(manager, RUN)
 
-    assert again == {"scaling": [], "endpoints": [], "endpoint_configs": [], "errors": []}
+    assert again == {
+        "scaling": [],
+        "inference_components": [],
+        "endpoints": [],
+        "endpoint_configs": [],
+        "errors": [],
+    }
     assert (endpoints(aws), configs(aws), targets(aws)) == left
 
 

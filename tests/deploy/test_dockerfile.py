@@ -73,7 +73,7 @@ def test_the_gatling_jar_is_built_in_a_stage_and_copied_where_the_code_looks(
     assert "gatling" in named
     build = stages(instructions)[0]
     assert any("mvn" in i.args and "package" in i.args for i in build if i.keyword == "RUN")
-    jar_copies = [copy_of(i) for i in instructions if i.keyword == "COPY" and "--from=" in i.args]
+    jar_copies = [copy_of(i) for i in instructions if i.keyword == "COPY" and "--from=gatling" in i.args]
     assert len(jar_copies) == 1
     jar = jar_copies[0]
     assert jar.from_stage in named
@@ -83,6 +83,32 @@ def test_the_gatling_jar_is_built_in_a_stage_and_copied_where_the_code_looks(
     dest = jar.dest if jar.dest.startswith("/") else f"{home}/{jar.dest.removeprefix('./')}"
     assert workdir and home in workdir
     assert dest == f"{home}/{paths.GATLING_JAR.relative_to(paths.PROJECT_ROOT)}"
+
+
+def test_aiperf_is_a_venv_of_its_own_built_in_a_stage_and_copied_where_the_code_looks(
+    instructions: list[Instruction],
+) -> None:
+    from sagemaker_sizing import paths
+
+    home = image_env()["SAGEMAKER_SIZING_HOME"]
+    froms = [i for i in instructions if i.keyword == "FROM"]
+    assert [i.words()[-1] for i in froms if " AS " in i.args.upper()] == ["gatling", "aiperf"]
+    # Built on the final image's base, so the venv's interpreter is there too.
+    assert froms[1].words()[0] == froms[-1].words()[0] == "${AIRFLOW_IMAGE}"
+    build = " ".join(i.args for i in stages(instructions)[1] if i.keyword == "RUN")
+    assert "python -m venv .aiperf/venv" in build
+    assert ".aiperf/venv/bin/pip install --no-cache-dir -r requirements-aiperf.lock" in build
+    assert "scripts/aiperf_tokenizer.py .aiperf/tokenizer" in build
+    workdir = [i.args for i in stages(instructions)[1] if i.keyword == "WORKDIR"]
+    assert workdir == [home]
+    [venv] = [copy_of(i) for i in instructions if i.keyword == "COPY" and "--from=aiperf" in i.args]
+    assert venv.sources == [f"{home}/.aiperf"] and venv.dest == "./.aiperf"
+    assert paths.AIPERF_BIN.relative_to(paths.PROJECT_ROOT).parts[0] == ".aiperf"
+    assert paths.AIPERF_TOKENIZER.relative_to(paths.PROJECT_ROOT) == Path(".aiperf/tokenizer")
+    # Never in Airflow's environment: the final stage's pip installs do not name it.
+    assert not [a for a in pip_installs(instructions) if any("aiperf" in w for w in a)]
+    # The checkout's own venv never goes into the build context.
+    assert ".aiperf" in (ROOT / ".dockerignore").read_text().splitlines()
 
 
 def test_copied_sources_exist_and_are_not_docker_ignored(instructions: list[Instruction]) -> None:

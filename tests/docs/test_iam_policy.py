@@ -17,6 +17,7 @@ SERVICE_OF_MODULE = {
     "adapters/sagemaker.py": "sagemaker",
     "adapters/cleanup.py": "sagemaker",
     "adapters/autoscaling.py": "application-autoscaling",
+    "adapters/components.py": "sagemaker",
 }
 # Calls made outside Python or inside the provider on our behalf.
 OTHER_CALLS = {
@@ -24,6 +25,7 @@ OTHER_CALLS = {
     "sagemaker:AddTags",  # implied by Tags= on CreateEndpoint/CreateEndpointConfig
     "application-autoscaling:TagResource",  # implied by Tags= on RegisterScalableTarget
     "sts:AssumeRole",  # adapters/aws_session.py, when the conf has iam_role_arn
+    "iam:PassRole",  # ExecutionRoleArn of an endpoint config for inference components
     # adapters/preflight.py (clients by name: Account.client("..."))
     "servicequotas:ListServiceQuotas",
     "sagemaker:ListEndpoints",
@@ -74,6 +76,9 @@ def test_the_scan_finds_the_calls_we_know_of() -> None:
         "sagemaker:ListTags",
         "application-autoscaling:PutScalingPolicy",
         "application-autoscaling:DeregisterScalableTarget",
+        "sagemaker:CreateInferenceComponent",
+        "sagemaker:UpdateInferenceComponentRuntimeConfig",
+        "sagemaker:ListInferenceComponents",
     ):
         assert known in calls
 
@@ -105,3 +110,20 @@ def test_the_policy_matches_the_names_and_tags_the_code_uses() -> None:
         r for s in policy["Statement"] if "sagemaker:DeleteEndpoint" in s["Action"] for r in s["Resource"]
     ]
     assert any(fnmatchcase(f"arn:aws:sagemaker:us-west-2:123456789012:endpoint/{name}", r) for r in resources)
+    component = ownership.component_name(
+        "sizing-my-model", "llama-3-8b", "manual__2024", "ml-g5-xlarge"
+    ).lower()
+    deletes = [
+        r
+        for s in policy["Statement"]
+        if "sagemaker:DeleteInferenceComponent" in s["Action"]
+        for r in s["Resource"]
+    ]
+    arn = f"arn:aws:sagemaker:us-west-2:123456789012:inference-component/{component}"
+    assert any(fnmatchcase(arn, r) for r in deletes)
+    dimensions = next(
+        s["Condition"]["StringEquals"]["application-autoscaling:scalable-dimension"]
+        for s in policy["Statement"]
+        if "application-autoscaling:PutScalingPolicy" in s["Action"]
+    )
+    assert "sagemaker:inference-component:DesiredCopyCount" in dimensions

@@ -93,3 +93,14 @@ def test_what_counts_as_slow() -> None:
     assert slow_process([sys.executable, "-m", "sagemaker_sizing.local.control_plane"]) is not None
     assert slow_process([".venv/bin/sagemaker-sizing", "parse", "x.log"]) is None
     assert slow_process([sys.executable, "-c", "import sagemaker_sizing.core"]) is None
+
+
+def test_aiperf_counts_as_slow_also_inside_a_shell_line(tmp_path: Path) -> None:
+    aiperf = tmp_path / "venv" / "bin" / "aiperf"
+    aiperf.parent.mkdir(parents=True)
+    aiperf.write_text("#!/bin/sh\n")
+    assert slow_process([str(aiperf), "profile"]) == ("AIPerf", "slow")
+    line = f"set -o pipefail; timeout -s INT 60 {aiperf} profile --model m 2>&1 | tee x"
+    assert slow_process(["bash", "-c", line]) == ("AIPerf", "slow")
+    # A path where nothing is installed starts nothing (the missing-AIPerf tests run it at once).
+    assert slow_process(["bash", "-c", line.replace(str(aiperf), str(tmp_path / "none" / "aiperf"))]) is None

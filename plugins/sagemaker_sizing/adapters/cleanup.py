@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from sagemaker_sizing.adapters import ownership
+from sagemaker_sizing.adapters.components import ComponentManager
 from sagemaker_sizing.adapters.errors import EndpointFailedError, TeardownError
 
 if TYPE_CHECKING:
@@ -32,11 +33,19 @@ _LISTINGS = (
         "EndpointConfigName",
         "EndpointConfigArn",
     ),
+    (
+        "inference_component",
+        "list_inference_components",
+        "InferenceComponents",
+        "InferenceComponentName",
+        "InferenceComponentArn",
+    ),
 )
 
 
 def teardown(manager: EndpointManager, run_key: str) -> dict[str, Any]:
-    """Delete every endpoint, endpoint config and scaling target tagged with this run key.
+    """Delete every inference component, endpoint, endpoint config and scaling target tagged with
+    this run key.
 
     Idempotent; returns what it deleted; raises ``TeardownError`` after deleting all it could.
     """
@@ -67,7 +76,8 @@ def find_orphans(
 
 
 def managed_resources(manager: EndpointManager) -> list[dict[str, Any]]:
-    """Every endpoint and endpoint config tagged ``managed-by=sagemaker-sizing``, XCom-safe."""
+    """Every endpoint, endpoint config and inference component tagged ``managed-by=sagemaker-sizing``,
+    XCom-safe."""
     found: list[dict[str, Any]] = []
     for kind, operation, key, name_key, arn_key in _LISTINGS:
         for page in manager.client.get_paginator(operation).paginate():
@@ -104,15 +114,28 @@ def select(
 
 
 def delete_resources(manager: EndpointManager, resources: list[dict[str, Any]]) -> dict[str, Any]:
-    """Scaling first, then endpoints (waiting until gone), then configs; keeps going past errors.
+    """Scaling first, then inference components (an endpoint hosting any cannot be deleted), then
+    endpoints, each waited until gone, then configs; keeps going past errors.
 
     Raises ``TeardownError`` at the end if anything failed, after deleting all it could.
     """
+    components = ComponentManager(manager)
+    named = [r["name"] for r in resources if r["kind"] == "inference_component"]
     endpoints = [r["name"] for r in resources if r["kind"] == "endpoint"]
     configs = [r["name"] for r in resources if r["kind"] == "endpoint_config"]
-    result: dict[str, Any] = {"scaling": [], "endpoints": [], "endpoint_configs": [], "errors": []}
+    result: dict[str, Any] = {
+        "scaling": [],
+        "inference_components": [],
+        "endpoints": [],
+        "endpoint_configs": [],
+        "errors": [],
+    }
+    for rid in components.autoscaling.targets_of(set(named)):
+        _attempt(result, rid, _remove_component_scaling, components, rid, result)
     for rid in manager.autoscaling.targets_of(set(endpoints)):
         _attempt(result, rid, _remove_scaling, manager, rid, result)
+    for name in named:
+        _attempt(result, name, _delete_component, components, name, result)
     for name in endpoints:
         _attempt(result, name, _delete_endpoint, manager, name, result)
     for name in list(result["endpoints"]):  # those whose deletion was issued
@@ -122,7 +145,9 @@ def delete_resources(manager: EndpointManager, resources: list[dict[str, Any]]) 
     if result["errors"]:
         raise TeardownError(f"could not delete everything: {result}")
     log.info(
-        "Deleted %s endpoint(s) %s, %s endpoint config(s) %s, scaling %s",
+        "Deleted %s inference component(s) %s, %s endpoint(s) %s, %s endpoint config(s) %s, scaling %s",
+        len(result["inference_components"]),
+        result["inference_components"],
         len(result["endpoints"]),
         result["endpoints"],
         len(result["endpoint_configs"]),
@@ -130,6 +155,15 @@ def delete_resources(manager: EndpointManager, resources: list[dict[str, Any]]) 
         result["scaling"],
     )
     return result
+
+
+def _remove_component_scaling(components: ComponentManager, rid: str, result: dict[str, Any]) -> None:
+    result["scaling"].extend(components.autoscaling.remove(rid))
+
+
+def _delete_component(components: ComponentManager, name: str, result: dict[str, Any]) -> None:
+    if components.delete_component(name):
+        result["inference_components"].append(name)
 
 
 def _remove_scaling(manager: EndpointManager, rid: str, result: dict[str, Any]) -> None:

@@ -7,6 +7,10 @@ class EndpointFailedError(RuntimeError):
     """The endpoint ended in a state other than InService (the message carries SageMaker's reason)."""
 
 
+class ComponentFailedError(EndpointFailedError):
+    """An inference component ended in a state other than InService (with SageMaker's reason)."""
+
+
 class OwnershipError(RuntimeError):
     """A resource with the name we need exists but was not created by this run: we leave it alone."""
 

@@ -1,8 +1,8 @@
 """What a sizing run owns: the names it gives its resources and the tags that prove ownership.
 
 Pure functions (no AWS calls), so the naming rules are tested in isolation. Every endpoint, endpoint
-config and scalable target a run creates carries ``run_tags``; cleanup finds resources by these tags,
-never by name, and the deploy refuses to touch a name that lacks them.
+config, inference component and scalable target a run creates carries ``run_tags``; cleanup finds
+resources by these tags, never by name, and the deploy refuses to touch a name that lacks them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from sagemaker_sizing.adapters.component_specs import ComponentEndpointSpec
     from sagemaker_sizing.core.model import StepConfig
 
 MANAGED_BY_KEY = "managed-by"
@@ -53,6 +54,25 @@ def endpoint_config_name(base: str, run_key: str, lane: str, step: StepConfig) -
     if step.serverless:  # issue 17: one config per ServerlessConfig
         tail += f"-c{step.max_concurrency}-p{step.provisioned_concurrency or 0}"
     return _compose(base, tail)
+
+
+def component_config_name(base: str, run_key: str, lane: str, spec: ComponentEndpointSpec) -> str:
+    """An endpoint config for inference components: one per (run, lane, instances, routing)."""
+    tail = f"{run_hash(run_key)}-{_clean(lane)}-x{spec.initial_instances}"
+    tail += f"-mis{spec.min_instances}-{spec.max_instances}-{spec.routing[0].lower()}"
+    return _compose(base, tail)
+
+
+def component_name(base: str, model_name: str, run_key: str, lane: str) -> str:
+    """``<base>-<model>-<run hash>-<lane>-<model digest>``: one component per model and lane. The
+    base (the conf's endpoint_name) keeps it under the IAM policy's prefix; the digest of the
+    model's name keeps two models apart when the 63 characters cut their names short."""
+    digest = hashlib.sha256(model_name.encode()).hexdigest()[:6]
+    return _compose(f"{base}-{model_name}", f"{run_hash(run_key)}-{_clean(lane)}-{digest}")
+
+
+def component_policy_name(run_key: str) -> str:
+    return f"sagemaker-sizing-{run_hash(run_key)}-copies"
 
 
 def scaling_policy_name(run_key: str) -> str:

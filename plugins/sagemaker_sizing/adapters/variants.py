@@ -1,10 +1,12 @@
-"""The endpoint config's production variant of a step: instance-backed, or serverless (issue 17)."""
+"""The endpoint config's production variant: a step's (instance-backed, or serverless: issue 17), or
+one that hosts inference components (issue 25)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sagemaker_sizing.adapters.component_specs import ComponentEndpointSpec
     from sagemaker_sizing.core.model import StepConfig
 
 
@@ -25,3 +27,20 @@ def production_variant(step: StepConfig, model_name: str, variant_name: str) -> 
     if step.provisioned_concurrency:
         serverless["ProvisionedConcurrency"] = step.provisioned_concurrency
     return {**variant, "ServerlessConfig": serverless}
+
+
+def component_variant(spec: ComponentEndpointSpec, variant_name: str) -> dict[str, Any]:
+    """``ProductionVariants[0]`` of an endpoint for inference components: instances without a model
+    (each component brings its own), managed instance scaling between the spec's bounds so
+    instances come and go with the copies, and the routing strategy."""
+    return {
+        "VariantName": variant_name,
+        "InstanceType": spec.instance_type,
+        "InitialInstanceCount": spec.initial_instances,
+        "ManagedInstanceScaling": {
+            "Status": "ENABLED",
+            "MinInstanceCount": spec.min_instances,
+            "MaxInstanceCount": spec.max_instances,
+        },
+        "RoutingConfig": {"RoutingStrategy": spec.routing},
+    }

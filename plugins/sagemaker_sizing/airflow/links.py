@@ -69,6 +69,11 @@ class GatlingReportLink(BaseOperatorLink):
         """Keep where this load writes, before it runs, so even a failed load links to its folder."""
         context["ti"].xcom_push(key=cls.key, value=gatling_target(command))
 
+    @classmethod
+    def persist_folder(cls, context: Context, run: str, step: str) -> None:
+        """The same for a load whose step folder is named beforehand (an LLM step's AIPerf)."""
+        context["ti"].xcom_push(key=cls.key, value={"run": run, "step": step})
+
 
 class FinalReportLink(BaseOperatorLink):
     """From the report task to the run's report.html (read from the task's return value)."""

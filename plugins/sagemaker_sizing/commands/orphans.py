@@ -84,10 +84,9 @@ def handle(args: argparse.Namespace) -> int:
         conn_id = args.aws_conn_id or configured_conn_id()
     manager = endpoint_manager(conn_id, args.region)
     found: list[dict[str, Any]] = cleanup.find_orphans(manager, args.older_than, args.run_key)
-    for resource in found:
-        print(
-            f"{resource['kind']:<16} {resource['name']:<64} {resource['created']}  run {resource['run_key']}"
-        )
+    width = max([16, *(len(r["kind"]) for r in found)])  # inference_component is longer than 16
+    for r in found:
+        print(f"{r['kind']:<{width}} {r['name']:<64} {r['created']}  run {r['run_key']}")
     print(f"{len(found)} sizing resource(s) found")
     if not args.delete or not found:
         return 0

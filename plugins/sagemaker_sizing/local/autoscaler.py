@@ -5,7 +5,9 @@
 - ``SageMakerVariantConcurrentRequestsPerModelHighResolution``: one datapoint per (compressed)
   10 s period, the average number of requests in flight per in-service instance over it (the
   endpoint's request-seconds in flight divided by the period and the count; concurrency needs no
-  scaling by the compression, only the period does).
+  scaling by the compression, only the period does);
+- ``SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution``: the same per copy of an
+  inference component, whose copy count the policy scales (a copy is what an instance is above).
 
 Scale out when ``scale_out_datapoints`` datapoints in a row exceed the target (new instances come
 into service after the start-up delay); scale in when ``scale_in_datapoints`` in a row stay below
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 
 INVOCATIONS_METRIC = "SageMakerVariantInvocationsPerInstance"
 CONCURRENCY_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+COPY_CONCURRENCY_METRIC = "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"
+_HIGH_RESOLUTION = (CONCURRENCY_METRIC, COPY_CONCURRENCY_METRIC)
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,7 @@ class Autoscaler:
         self._settings = settings
         self._compression = max(compression, 1e-9)
         self.metric = metric
-        period = (
-            settings.high_resolution_window_s if metric == CONCURRENCY_METRIC else settings.metric_window_s
-        )
+        period = settings.high_resolution_window_s if metric in _HIGH_RESOLUTION else settings.metric_window_s
         self.window_s = period / self._compression
         self._window_start = now
         self._last_invocations = 0
@@ -78,7 +80,7 @@ class Autoscaler:
             return None
         elapsed = now - self._window_start
         self._window_start = now
-        if self.metric == CONCURRENCY_METRIC:
+        if self.metric in _HIGH_RESOLUTION:
             datapoint = (in_flight_area - self._last_in_flight_area) / elapsed / max(count, 1)
         else:
             datapoint = (invocations - self._last_invocations) / max(count, 1) * 60.0 / self.window_s

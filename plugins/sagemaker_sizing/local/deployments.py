@@ -9,6 +9,7 @@ GIL from the event loop while answers are due.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -18,12 +19,18 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sagemaker_sizing.local.autoscaler import CONCURRENCY_METRIC, INVOCATIONS_METRIC, ScalingPolicy
+from sagemaker_sizing.local.autoscaler import (
+    CONCURRENCY_METRIC,
+    COPY_CONCURRENCY_METRIC,
+    INVOCATIONS_METRIC,
+    ScalingPolicy,
+)
+from sagemaker_sizing.local.component_deployments import ComponentDeployment, read_components
 from sagemaker_sizing.local.llm_profiles import is_llm_image
 from sagemaker_sizing.local.serverless import ServerlessConfig
 
 LOG = logging.getLogger(__name__)
-TRACKED_METRICS = (INVOCATIONS_METRIC, CONCURRENCY_METRIC)
+TRACKED_METRICS = (INVOCATIONS_METRIC, CONCURRENCY_METRIC, COPY_CONCURRENCY_METRIC)
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,8 @@ class Deployment:
     serverless: ServerlessConfig | None = None  # a serverless variant (issue 17)
     llm: LlmModel | None = None  # the variant's model serves an LLM (issue 24)
     routing: str | None = None  # the variant's RoutingConfig.RoutingStrategy, if any
+    hosts_components: bool = False  # a variant without a model: inference components (issue 25)
+    components: tuple[ComponentDeployment, ...] = ()  # its components, oldest first
 
     @property
     def identity(self) -> tuple[str, str, str]:
@@ -72,14 +81,21 @@ class ControlPlaneReader:
         self.sagemaker, self.scaling = make_clients(url, region, access_key, secret_key)
         self._configs: dict[str, dict[str, Any]] = {}  # endpoint configs are immutable
         self._llm: dict[str, LlmModel | None] = {}  # per endpoint config: its model, read once
+        self._models: dict[str, tuple[str, str | None]] = {}  # components' models: image, HF_MODEL_ID
 
     def read(self) -> dict[str, Deployment]:
         policies = self._scaling_policies()
+        components = {
+            endpoint: tuple(
+                dataclasses.replace(c, scaling=policies.get(f"inference-component/{c.name}")) for c in found
+            )
+            for endpoint, found in read_components(self.sagemaker, self._models).items()
+        }
         found: dict[str, Deployment] = {}
         for summary in self._paginate("list_endpoints", "Endpoints"):
             name = summary["EndpointName"]
             try:
-                found[name] = self._deployment(name, policies)
+                found[name] = self._deployment(name, policies, components.get(name, ()))
             except Exception as exc:  # deleted between list and describe
                 LOG.debug("skipping endpoint %s: %s", name, exc)
         return found
@@ -95,7 +111,9 @@ class ControlPlaneReader:
             self._configs[name] = self.sagemaker.describe_endpoint_config(EndpointConfigName=name)
         return self._configs[name]
 
-    def _deployment(self, name: str, policies: dict[str, ScalingPolicy]) -> Deployment:
+    def _deployment(
+        self, name: str, policies: dict[str, ScalingPolicy], components: tuple[ComponentDeployment, ...] = ()
+    ) -> Deployment:
         endpoint = self.sagemaker.describe_endpoint(EndpointName=name)
         variant = self._config(endpoint["EndpointConfigName"])["ProductionVariants"][0]
         live: dict[str, Any] = next(
@@ -115,6 +133,8 @@ class ControlPlaneReader:
             serverless=_serverless_config(variant.get("ServerlessConfig")),
             llm=self._llm_model(endpoint["EndpointConfigName"], variant.get("ModelName")),
             routing=(variant.get("RoutingConfig") or {}).get("RoutingStrategy"),
+            hosts_components=not variant.get("ModelName") and not variant.get("ServerlessConfig"),
+            components=components,
         )
 
     def _llm_model(self, config_name: str, model_name: str | None) -> LlmModel | None:
@@ -172,6 +192,12 @@ class ControlPlaneReader:
             ],
         )
 
+    def set_copy_count(self, component_name: str, count: int) -> None:
+        """Make the component's copy count the autoscaler's (what AWS autoscaling itself calls)."""
+        self.sagemaker.update_inference_component_runtime_config(
+            InferenceComponentName=component_name, DesiredRuntimeConfig={"CopyCount": count}
+        )
+
 
 def _serverless_config(raw: dict[str, Any] | None) -> ServerlessConfig | None:
     if not raw:
@@ -214,6 +240,11 @@ def _child_set_instance_count(deployment: Deployment, count: int) -> None:
     _CHILD_READER.set_instance_count(deployment, count)
 
 
+def _child_set_copy_count(component_name: str, count: int) -> None:
+    assert _CHILD_READER is not None
+    _CHILD_READER.set_copy_count(component_name, count)
+
+
 class ControlPlaneWatcher:
     """:class:`ControlPlaneReader`'s calls, run one at a time in a child process and awaited."""
 
@@ -231,6 +262,11 @@ class ControlPlaneWatcher:
     async def set_instance_count(self, deployment: Deployment, count: int) -> None:
         await asyncio.get_running_loop().run_in_executor(
             self._executor, _child_set_instance_count, deployment, count
+        )
+
+    async def set_copy_count(self, component_name: str, count: int) -> None:
+        await asyncio.get_running_loop().run_in_executor(
+            self._executor, _child_set_copy_count, component_name, count
         )
 
     def close(self) -> None:

@@ -1,6 +1,7 @@
 """The runtime's view of deployed endpoints: the control plane's state, one queue per endpoint
-(an :class:`EndpointQueue`, a :class:`ServerlessPool`, or an :class:`LlmEndpoint` when the model's
-container serves an LLM), and the autoscaler acting on endpoints that have a target-tracking policy.
+(an :class:`EndpointQueue`, a :class:`ServerlessPool`, an :class:`LlmEndpoint` when the model's
+container serves an LLM, or a :class:`ComponentHost` when the endpoint hosts inference
+components), and the autoscaler acting on endpoints that have a target-tracking policy.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.local.autoscaler import Autoscaler
+from sagemaker_sizing.local.component_serving import ComponentHost
 from sagemaker_sizing.local.due_timer import now as monotonic_now
 from sagemaker_sizing.local.llm_profiles import load_llm_profiles
 from sagemaker_sizing.local.llm_serving import LlmEndpoint
@@ -58,7 +60,7 @@ class StepLateness:
 @dataclass
 class LiveEndpoint:
     deployment: Deployment
-    queue: EndpointQueue | ServerlessPool | LlmEndpoint
+    queue: EndpointQueue | ServerlessPool | LlmEndpoint | ComponentHost
     autoscaler: Autoscaler | None = None
     control_plane_count: int = 0  # last count read from (or written to) the control plane
     payload_bytes_total: int = 0
@@ -134,6 +136,8 @@ class EndpointRegistry:
                 live.queue.set_instance_count(deployment.instance_count, now)  # changed by someone else
                 live.control_plane_count = deployment.instance_count
             live.deployment = deployment
+            if isinstance(live.queue, ComponentHost):
+                live.queue.update(deployment.components, now)
             if deployment.scaling is None:
                 live.autoscaler = None
             elif live.autoscaler is None or live.autoscaler.metric != deployment.scaling.metric:
@@ -141,9 +145,22 @@ class EndpointRegistry:
                     self.profile.autoscaling, self.time_compression, now, deployment.scaling.metric
                 )
 
-    def _queue(self, name: str, deployment: Deployment) -> EndpointQueue | ServerlessPool | LlmEndpoint:
+    def _queue(
+        self, name: str, deployment: Deployment
+    ) -> EndpointQueue | ServerlessPool | LlmEndpoint | ComponentHost:
         # Seeded per endpoint name, so a run repeats whatever else is deployed.
         seed = self.profile.seed ^ zlib.crc32(name.encode())
+        if deployment.hosts_components:
+            return ComponentHost(
+                self.profile,
+                self.llm,
+                deployment.instance_type,
+                deployment.instance_count,
+                seed=seed,
+                schedule=self._call_at if self._schedule is not None else None,
+                routing=deployment.routing,
+                time_compression=self.time_compression,
+            )
         if deployment.serverless is not None:
             return ServerlessPool(
                 self.profile, self.serverless, deployment.serverless, seed, self.time_compression
@@ -187,6 +204,22 @@ class EndpointRegistry:
                 count = live.autoscaler.tick(now, queue.invocations, queue.instance_count, policy, area)
                 if count is not None and count != live.queue.instance_count:
                     await self._scale(live, count, now)
+            for live in list(self.endpoints.values()):
+                if isinstance(live.queue, ComponentHost) and live.deployment.status == "InService":
+                    for component, copies in live.queue.autoscale(now):
+                        await self._scale_copies(live, live.queue, component, copies, now)
+
+    async def _scale_copies(
+        self, live: LiveEndpoint, host: ComponentHost, component: str, count: int, now: float
+    ) -> None:
+        before = host.servers[component].instance_count
+        LOG.info("autoscaling %s of %s: %s -> %s copies", component, live.deployment.name, before, count)
+        live.scaling_events.append({"at": time.time(), "component": component, "from": before, "to": count})
+        host.set_copies(component, count, now)
+        try:
+            await self._reader.set_copy_count(component, count)
+        except Exception as exc:
+            LOG.warning("cannot write the copy count of %s: %s", component, exc)
 
     async def _scale(self, live: LiveEndpoint, count: int, now: float) -> None:
         LOG.info("autoscaling %s: %s -> %s instances", live.deployment.name, live.queue.instance_count, count)
@@ -217,6 +250,7 @@ class EndpointRegistry:
             "datapoints": [] if live.autoscaler is None else live.autoscaler.datapoints[-30:],
             "serverless": _serverless_state(live),
             "llm": None if not isinstance(live.queue, LlmEndpoint) else live.queue.describe(),
+            "components": None if not isinstance(live.queue, ComponentHost) else live.queue.describe(),
             "llm_steps_lateness": self.lateness.as_dict(),  # the whole runtime's LLM steps
         }
 

@@ -16,6 +16,8 @@
   first with the same ``NextToken`` (the page's length, not its end), which botocore's paginator
   rightly refuses; the patch returns the index of the page's last target.
 
+- Inference components (moto has none): ``component_patches`` and ``inference_components``.
+
 Autoscaling decisions need no patch: the runtime emulator applies them through moto's own
 ``UpdateEndpointWeightsAndCapacities``, the call AWS Application Auto Scaling itself makes.
 """
@@ -37,7 +39,7 @@ from moto.sagemaker.exceptions import SagemakerClientError, ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
-from sagemaker_sizing.local import faults, quotas, session_tokens
+from sagemaker_sizing.local import component_patches, faults, quotas, session_tokens
 
 # AWS's instance types are ml.<family>.<size>; moto 5.2.5 knows only those of 2019 (no ml.g5,
 # ml.g6, ml.g6e, ml.inf2, ml.p4d, ...), which LLM endpoints run on.
@@ -242,6 +244,7 @@ def apply(
     quotas.QUOTAS.path = Path(quota_file) if quota_file else None
     DELAYS.creating_s = max(0.0, creating_delay_s)
     DELAYS.updating_s = max(0.0, creating_delay_s if updating_delay_s is None else updating_delay_s)
+    component_patches.apply(DELAYS)
     if _APPLIED:
         return
     backend: Any = SageMakerModelBackend

@@ -28,6 +28,8 @@ import httptools
 from sagemaker_sizing.local import eventstream, faults, llm_knee
 from sagemaker_sizing.local import http_responses as http
 from sagemaker_sizing.local.capacity import ModelProfile, analytical_capacity, load_profile
+from sagemaker_sizing.local.component_deployments import COMPONENT_HEADER, RoutingError, route
+from sagemaker_sizing.local.component_serving import ComponentHost
 from sagemaker_sizing.local.deployments import ControlPlaneWatcher
 from sagemaker_sizing.local.due_timer import DueTimer, now
 from sagemaker_sizing.local.endpoints import EndpointRegistry, LiveEndpoint
@@ -187,11 +189,20 @@ class RuntimeProtocol(asyncio.Protocol):
         stream = path.endswith(_STREAM_SUFFIX)
         name = path[len(_PREFIX) : -len(_STREAM_SUFFIX if stream else _SUFFIX)]
         live = self._registry.get(name)
-        if live is None or live.deployment.status != "InService":
+        if live is None or live.deployment.status != "InService" or self._component_unknown(live):
             # The cache may be a poll behind a deploy that just finished: look again before failing.
             self._background(self._invoke_after_refresh(name, body, keep_alive, stream))
             return
         self._admit(name, body, keep_alive, stream)
+
+    def _component_unknown(self, live: LiveEndpoint) -> bool:
+        """A component header the runtime cannot route yet (created a moment ago?)."""
+        header = self._headers.get(COMPONENT_HEADER)
+        if not header or not isinstance(live.queue, ComponentHost):
+            return False
+        return isinstance(
+            route(live.deployment.name, list(live.queue.components.values()), header), RoutingError
+        )
 
     async def _invoke_after_refresh(self, name: str, body: bytes, keep_alive: bool, stream: bool) -> None:
         await self._registry.refresh()
@@ -209,6 +220,14 @@ class RuntimeProtocol(asyncio.Protocol):
         live = self._registry.endpoints[name]
         live.payload_bytes_total += len(body)
         queue = live.queue
+        if isinstance(queue, ComponentHost):  # the header names the component whose copies serve
+            routed = route(name, list(queue.components.values()), self._headers.get(COMPONENT_HEADER))
+            if isinstance(routed, RoutingError):
+                self._send(
+                    http.error(routed.status, routed.code, routed.message, keep_alive), 0.0, keep_alive
+                )
+                return
+            queue = queue.servers[routed.name]
         if isinstance(queue, LlmEndpoint):
             self._admit_llm(live, queue, body, keep_alive, stream)
             return
@@ -294,15 +313,27 @@ class RuntimeProtocol(asyncio.Protocol):
         if state is None:
             self._send(http.endpoint_not_found(name, self._config.account, keep_alive), 0.0, keep_alive)
         elif path == "/_local/capacity" and isinstance(
-            queue := self._registry.endpoints[name].queue, LlmEndpoint
+            queue := self._capacity_queue(name, params.get("component")), LlmEndpoint
         ):
             # The knee's bisection takes up to a second of CPU: in a thread, the loop keeps streaming.
             payload = await asyncio.to_thread(_llm_capacity, queue, params)
+            if params.get("component"):  # its instances are the component's copies
+                payload |= {
+                    "component": params["component"],
+                    "knee_rps_per_copy": payload["knee_rps_per_instance"],
+                }
             self._send(http.json_response(200, payload, keep_alive), 0.0, keep_alive)
         elif path == "/_local/capacity":
             self._capacity(name, params, keep_alive)
         else:
             self._send(http.json_response(200, state, keep_alive), 0.0, keep_alive)
+
+    def _capacity_queue(self, name: str, component: str | None) -> Any:
+        """The endpoint's queue, or (``component=``) the copies of one of its components."""
+        queue = self._registry.endpoints[name].queue
+        if component and isinstance(queue, ComponentHost):
+            return queue.server(component)
+        return queue
 
     def _background(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)

@@ -1,5 +1,7 @@
 """The load step: ``injectors`` splits the round's batch into typed load items (one per Gatling
-process), and ``load``, a BashOperator mapped over them, runs one injector each.
+process), and ``load``, a BashOperator mapped over them, runs one injector each: the Gatling jar,
+or for an LLM conf (``workload: "llm"``) NVIDIA AIPerf from its own venv (``airflow/llm_load.py``,
+``adapters/aiperf_command.py``).
 
 The load operator builds its command from its item when it runs (``GatlingStep``, the typed
 command), so everything around the JVM reads the item, never the command line:
@@ -14,7 +16,7 @@ command), so everything around the JVM reads the item, never the command line:
 
 Credentials come from the AWS connection at run time and never reach the command line (process
 lists), a rendered template field, XCom or a log (the secret key and token are registered with
-Airflow's secrets masker).
+Airflow's secrets masker). AIPerf gets them as the project's jar does, in its environment.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from airflow.sdk import task
 
 # What the standard provider's @task.bash gives a BashOperator whose command its execute sets.
 from airflow.sdk.definitions._internal.types import SET_DURING_EXECUTION
+from airflow.sdk.exceptions import AirflowFailException
 
 from sagemaker_sizing.adapters.gatling_command import (
     DEFAULT_WARM_UP_SECONDS,
@@ -42,12 +45,14 @@ from sagemaker_sizing.adapters.gatling_command import (
     gatling_shell_command,
     result_folder,
 )
-from sagemaker_sizing.airflow import results_store, runtime_host, settings, step_records
+from sagemaker_sizing.adapters.load_command import is_llm, shell_command
+from sagemaker_sizing.airflow import llm_load, results_store, runtime_host, settings, step_records
 from sagemaker_sizing.airflow.gatling_output import GatlingOutputHook
 from sagemaker_sizing.airflow.links import GatlingReportLink, gatling_report_path, gatling_target, ui_address
 from sagemaker_sizing.airflow.task_ids import INJECTORS
 from sagemaker_sizing.core.conf.model import conf_from_dict, resolved_jar_kind
 from sagemaker_sizing.core.gatling.jar_kind import PROJECT
+from sagemaker_sizing.core.llm.prompts import PromptsError
 from sagemaker_sizing.core.model import LoadItem
 from sagemaker_sizing.core.serde import load_item_from_dict, load_item_to_dict, plan_item_from_dict
 from sagemaker_sizing.paths import GATLING_JAR
@@ -140,8 +145,8 @@ def load_dir_of(conf: Mapping[str, Any], dag_id: str, run_id: str) -> Path:
 
 
 class GatlingLoadOperator(BashOperator):
-    """Runs one Gatling injector of a step: ``bash_command`` is built from the load item when the
-    task runs (the Rendered tab shows it once the task is done).
+    """Runs one Gatling injector of a step, or an LLM step's AIPerf: ``bash_command`` is built from
+    the load item when the task runs (the Rendered tab shows it once the task is done).
 
     Credentials never reach the command line:
 
@@ -149,7 +154,10 @@ class GatlingLoadOperator(BashOperator):
     - a sagemaker-gatling jar reads only its Typesafe config keys ``auth.*`` and always signs a
       session token: it gets temporary credentials (the conf's role's, else STS GetSessionToken)
       in a config file of its own (mode 0600, including the jar's ``application.conf``, deleted
-      when the step ends), named by ``-Dconfig.file`` in ``JAVA_TOOL_OPTIONS``.
+      when the step ends), named by ``-Dconfig.file`` in ``JAVA_TOOL_OPTIONS``;
+    - AIPerf gets them in its environment too (botocore's chain reads them first), with
+      ``AWS_EC2_METADATA_DISABLED`` and no ``AWS_PROFILE`` beside them, and runs at log level info
+      (botocore's debug output holds the session token).
 
     :param item: the load item (``serde.load_item_to_dict``; templated; mapped).
     :param conf: the validated conf (templated): region, host, jar, ``iam_role_arn`` (assumed if set).
@@ -175,6 +183,7 @@ class GatlingLoadOperator(BashOperator):
         self.conf = conf
         self.aws_conn_id = aws_conn_id
         self._auth_file: str | None = None
+        self._tmp_dir: str | None = None  # AIPerf's TMPDIR (it leaves folders there)
         self._report_url = ""
 
     @cached_property
@@ -192,6 +201,8 @@ class GatlingLoadOperator(BashOperator):
         sizing_conf = conf_from_dict(self.conf)
         results_dir = load_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
         results_dir.mkdir(parents=True, exist_ok=True)  # on this host: another may have made it
+        if is_llm(sizing_conf):
+            return self._run_aiperf(context, sizing_conf, item, results_dir)
         command = gatling_step(sizing_conf, item, results_dir, self._host(sizing_conf), settings.java_opts())
         self.bash_command = bash_command(item, command)
         GatlingReportLink.persist(context, command)  # before it runs: a failed load links too
@@ -204,6 +215,29 @@ class GatlingLoadOperator(BashOperator):
             # Also after a failed load: its log and report are what the user reads to see why.
             upload_step_folder(command, self.conf, context)
 
+    def _run_aiperf(
+        self, context: Context, sizing_conf: SizingConf, item: LoadItem, results_dir: Path
+    ) -> Any:
+        step_dir = results_dir / llm_load.step_folder_name(item.output_base_name)
+        GatlingReportLink.persist_folder(context, results_dir.name, item.output_base_name)
+        url = runtime_host.runtime_url_of(self.aws_conn_id) if self.aws_conn_id else None
+        try:
+            try:
+                command = llm_load.prepare(sizing_conf, item, step_dir, url)
+            except PromptsError as exc:  # a file that changed since validate: no retry helps
+                raise AirflowFailException(f"AIPerf was not started: {exc}") from exc
+            self.bash_command = shell_command(command)
+            if not Path(command.aiperf).is_file():
+                self.log.error("AIPerf is not installed at %s: run `make setup` (stage 3c)", command.aiperf)
+            self._tmp_dir = tempfile.mkdtemp(prefix="sagemaker-sizing-aiperf-")
+            return super().execute(context)
+        finally:
+            if self._tmp_dir:
+                shutil.rmtree(self._tmp_dir, ignore_errors=True)
+                self._tmp_dir = None
+            # Also after a failed load: its console and log say why.
+            llm_load.upload_step_dir(step_dir, self.conf, context)
+
     def _host(self, sizing_conf: SizingConf) -> str:
         conn_id = self.aws_conn_id
         return runtime_host.load_host(
@@ -215,12 +249,16 @@ class GatlingLoadOperator(BashOperator):
 
     def on_kill(self) -> None:
         self._remove_auth_file()
+        if self._tmp_dir:
+            shutil.rmtree(self._tmp_dir, ignore_errors=True)
         super().on_kill()
 
     def get_env(self, context: Context) -> dict[str, str]:
         env: dict[str, str] = super().get_env(context)
         conf = self.conf or {}
         sizing_conf = conf_from_dict(conf) if conf else None
+        if sizing_conf is not None and is_llm(sizing_conf):
+            return self._aiperf_env(env, sizing_conf.region, sizing_conf.iam_role_arn)
         if sizing_conf is None or resolved_jar_kind(sizing_conf) == PROJECT:
             return self._project_env(env, conf.get("region"), conf.get("iam_role_arn"))
         # Longest a step may run (its load, or the endurance phase), plus a margin.
@@ -245,6 +283,15 @@ class GatlingLoadOperator(BashOperator):
         else:
             env.pop("AWS_SESSION_TOKEN", None)
         return env
+
+    def _aiperf_env(self, env: dict[str, str], region: str, iam_role_arn: str | None) -> dict[str, str]:
+        from sagemaker_sizing.adapters.aiperf_command import aiperf_environment
+
+        creds = self._project_env({}, region, iam_role_arn)
+        out = aiperf_environment(env, creds)
+        if self._tmp_dir:
+            out["TMPDIR"] = self._tmp_dir
+        return out
 
     def _sagemaker_gatling_env(
         self, env: dict[str, str], region: str, iam_role_arn: str | None, duration_s: int

@@ -1,4 +1,5 @@
-"""The parse step: the core's parser and requirement check over a step's simulation.log files."""
+"""The parse step: the core's parser and requirement check over a step's simulation.log files, or
+for an LLM step (``workload: "llm"``) over AIPerf's exports (``airflow/step_exports.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
+from sagemaker_sizing.adapters.load_command import is_llm
 from sagemaker_sizing.airflow import results_store, settings, step_logs, step_records
 from sagemaker_sizing.airflow.results_store import results_dir_of
 from sagemaker_sizing.core.model import StepResult
@@ -65,6 +67,9 @@ class ParseStepOperator(BaseOperator):
             self._decided_by_deploy(item, decided)
             return
         run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
+        if is_llm(self.conf):
+            self._parse_llm(context, item, run_dir)
+            return
         injectors = item.injectors
         logs = step_logs.step_logs(run_dir, item.folder, injectors)
         if len(logs) < injectors:
@@ -141,6 +146,60 @@ class ParseStepOperator(BaseOperator):
         if failures:
             self.log.info("round %s: failed requests: %s", round_no, describe_failures(failures))
 
+    def _parse_llm(self, context: Context, item: PlanItem, run_dir: StorePath) -> None:
+        """An LLM step: AIPerf's per-request export into ``LlmMetrics``, its failures classified
+        (setup, infrastructure, load generator: an error step), else the SLO check."""
+        from sagemaker_sizing.adapters.load_command import ARRIVAL, RAMP_ARRIVAL
+        from sagemaker_sizing.airflow.step_exports import read_step
+        from sagemaker_sizing.core.llm.metrics import step_metrics
+        from sagemaker_sizing.core.verdicts.llm_failures import judge_llm_failures
+
+        # PLACEHOLDER until llm-size's core/verdicts/llm_requirements.py is in main (same names).
+        from sagemaker_sizing.core.verdicts.llm_slo_placeholder import LlmLimits, check_llm
+        from sagemaker_sizing.paths import AIPERF_BIN
+
+        step, round_no = item.step, item.round
+        read = read_step(run_dir, item.folder, str(AIPERF_BIN))
+        folder = read.folder.name if read.folder is not None else None
+        if read.export is None:
+            assert read.no_export is not None
+            why = str(read.no_export.error)
+            error = StepResult(step, round_no, False, why, {}, folder, why, read.no_export.category)
+            self._error(context, error, run_dir, read.folder)
+        export = read.export
+        metrics = step_metrics(export.metrics)
+        if export.lost:
+            self.log.warning(
+                "round %s: %s request(s) unanswered when AIPerf's grace period ended: counted as failed",
+                round_no,
+                export.lost,
+            )
+        ramp_s = step.ramp_minutes * 60
+        _warn_off_rate(self.log, round_no, export.metrics, step, ramp_s)
+        verdict = judge_llm_failures(
+            export,
+            rate=step.steady_state_tps,
+            duration_s=ramp_s + step.steady_state_minutes * 60,
+            ramp_s=ramp_s,
+            ramp_start_rate=step.ramp_start_tps,
+            arrival=RAMP_ARRIVAL if ramp_s > 0 else ARRIVAL,
+        )
+        failures = verdict.failures[:KEPT_MESSAGES]
+        if verdict.category is not None:
+            why = str(verdict.error)
+            error = StepResult(step, round_no, False, why, metrics, folder, why, verdict.category, failures)
+            self._error(context, error, run_dir, read.folder)
+        passed, reason = check_llm(metrics, LlmLimits.of(self.conf))
+        result = StepResult(step, round_no, passed, reason, metrics, folder, failures=failures)
+        assert read.folder is not None
+        _write_json(read.folder, STEP_FILE, step_result_to_dict(result))
+        step_records.push(context, result)
+        self.log.info(
+            "round %s: %s -> %s (%s)", round_no, step.describe(), "PASS" if passed else "FAIL", reason
+        )
+        if failures:
+            self.log.info("round %s: failed requests: %s", round_no, describe_failures(failures))
+
     def _decided_by_deploy(self, item: PlanItem, decided: StepResult) -> None:
         """Deploy recorded this step: a quota refused it (nothing to parse: the walk decides what
         follows) or it failed (this task fails with it; the record is deploy's)."""
@@ -172,6 +231,26 @@ class ParseStepOperator(BaseOperator):
             self.log.error("  %6d x %s: %s", failure.count, failure.kind, failure.message)
         raise AirflowFailException(
             f"round {result.round}: {result.step.describe()}: {result.error_category} error: {result.error}"
+        )
+
+
+def _warn_off_rate(log: Any, round_no: int, metrics: Any, step: Any, ramp_s: float) -> None:
+    """Say so when the arrivals offered more or less than the step's rate by over 10%: Poisson
+    arrivals over a short step vary by about 1/sqrt(requests) (20% at 25 requests), and the step
+    is recorded at its planned rate."""
+    from sagemaker_sizing.core.verdicts.llm_failures import expected_requests
+
+    duration_s = ramp_s + step.steady_state_minutes * 60
+    expected = expected_requests(step.steady_state_tps, duration_s, ramp_s, step.ramp_start_tps) / duration_s
+    if expected > 0 and metrics.offered_rate > 0 and abs(metrics.offered_rate / expected - 1) > 0.1:
+        log.warning(
+            "round %s: requests started at %.3g/s for a step of %.3g/s (%+.0f%%, %s requests): "
+            "Poisson arrivals over a short step; longer steps offer closer to their rate",
+            round_no,
+            metrics.offered_rate,
+            expected,
+            100 * (metrics.offered_rate / expected - 1),
+            metrics.requests,
         )
 
 
