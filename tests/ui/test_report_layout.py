@@ -20,6 +20,17 @@ from tests.ui.outcome_reports import OUTCOMES, render_outcome
 
 pytestmark = pytest.mark.e2e
 
+# What recommendation.json says of each outcome's run, and how its headline starts: the layout is
+# measured on the outcome the name promises.
+STATUS_AND_HEADLINE = {
+    "recommended": ("recommended", "Recommended: ml.m5.large"),
+    "partial": ("partial", "Partial result:"),
+    "none": ("none", "No configuration met the requirements"),
+    "budget": ("budget", "Stopped by the budget"),
+    "failed": ("failed", "Run failed: setup error"),
+    "serverless cheaper": ("recommended", "Recommended: serverless"),
+    "serverless dearer": ("recommended", "Recommended: ml.m5.large x1"),
+}
 WINDOW_WIDTH = 1400  # tests.ui.cdp opens its window this wide
 # Pixels a column may exceed what its content needs by (rounding, collapsed borders).
 SLACK_PX = 4
@@ -94,11 +105,15 @@ MEASURE = """(() => {
 
 
 def test_the_report_of_every_outcome_fits_1400_px_with_the_headline_first(tmp_path: Path) -> None:
+    assert set(STATUS_AND_HEADLINE) == set(OUTCOMES)
     reports = {outcome: render_outcome(outcome, tmp_path / outcome.replace(" ", "-")) for outcome in OUTCOMES}
     measured = asyncio.run(_measure(reports, tmp_path / "chromium-profile"))
     for outcome, page in measured.items():
-        expected = json.loads((reports[outcome].parent / "recommendation.json").read_text())["headline"]
-        assert page["first"] == "headline" and page["headline"] == expected, (outcome, page["headline"])
+        answer = json.loads((reports[outcome].parent / "recommendation.json").read_text())
+        status, starts = STATUS_AND_HEADLINE[outcome]
+        headline = answer["headline"]
+        assert answer["status"] == status and headline.startswith(starts), (outcome, headline)
+        assert page["first"] == "headline" and page["headline"] == headline, (outcome, page["headline"])
         assert page["above"] == [], (outcome, page["above"])
         assert page["scroll_width"] <= WINDOW_WIDTH, (outcome, page["scroll_width"])
         # A column needs its widest cell laid out (text wrapped in it fills it), and never more than
