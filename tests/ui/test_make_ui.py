@@ -6,7 +6,9 @@ every interface. Here ``sagemaker-sizing ui`` (what ``make ui`` execs) runs in a
 its output is a few lines naming the URL and how to stop it; nothing listens beyond loopback; the
 trigger form opens valid with the demo's conf, model, peak, SLOs and candidates first and the rest
 in folded sections; Trigger, pressed as a user does (no JSON pasted), starts a run that succeeds;
-``sagemaker-sizing ui --stop`` (``make ui-stop``) stops everything.
+another conf pasted into **Advanced Options** → **Configuration JSON** (as the README says) fills
+the fields and triggers a run of it; ``sagemaker-sizing ui --stop`` (``make ui-stop``) stops
+everything.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 import psutil
 import pytest
 from sagemaker_sizing.local.airflow_env import write_airflow_cfg
+from sagemaker_sizing.paths import PROJECT_ROOT
 
 from tests.ui.browser import free_port
 from tests.ui.cdp import Page, browser_page
@@ -131,6 +134,16 @@ def test_make_ui_prints_little_listens_on_loopback_and_its_form_triggers_a_sizin
     assert answer["status"] == "recommended", answer["headline"]
     assert answer["inputs"]["duration_minutes"] == 0.15  # the demo's short steps, not 3 minutes
 
+    # Another conf pasted as the README says (Advanced Options -> Configuration JSON): the fields
+    # follow it, no "required" error is left, and Trigger starts a run of that conf.
+    pasted = _serverless_conf(make_ui.results / "pasted")
+    form = asyncio.run(_paste_and_trigger(make_ui.url, make_ui.output.parent, pasted))
+    assert not form["required_errors"] and form["trigger_enabled"], form
+    assert form["values"]["type_walk"] == "ml.m5.large", form["values"]
+    assert form["values"]["endpoint_kinds"] == "realtime,serverless", form["values"]
+    second = _the_newest_run(make_ui.url, other_than=run["dag_run_id"])
+    assert {key: second["conf"].get(key) for key in pasted} == pasted, second["conf"]
+
     # `make ui-stop`: everything stops, the command exits 0.
     tree = psutil.Process(make_ui.process.pid).children(recursive=True)
     stop = subprocess.run(
@@ -181,6 +194,75 @@ FORM = f"""JSON.stringify((() => {{
 async def _press_trigger(page: Page) -> None:
     """The dialog's own Trigger button (the last one; the first opened the dialog)."""
     await page.evaluate(f"{DIALOG_BUTTONS}.filter(b => b.innerText.trim() === 'Trigger').pop().click()")
+
+
+def _serverless_conf(results: Path) -> dict[str, object]:
+    """The serverless example as a user pastes it: its payload path read from the project's root."""
+    conf = json.loads((PROJECT_ROOT / "include" / "examples" / "serverless.conf.json").read_text())
+    conf["scenario_requests"] = [{"path": "include/examples/sample.input.json", "weight": 100}]
+    conf["perfsize_results_dir"] = str(results)
+    return dict(conf)
+
+
+async def _paste_and_trigger(url: str, tmp_path: Path, conf: dict[str, object]) -> dict[str, object]:
+    """Trigger's form, **Advanced Options** opened, ``conf`` pasted over **Configuration JSON**
+    (a real paste: Monaco's own paste handler), then the dialog's Trigger pressed."""
+    async with browser_page(tmp_path / "chromium-profile-paste") as page:
+        await page.goto(f"{url}/dags/{DAG}")
+        await page.wait_for(f"{DIALOG_BUTTONS}.some(b => b.innerText.trim() === 'Trigger')", 180)
+        await page.evaluate(f"{DIALOG_BUTTONS}.find(b => b.innerText.trim() === 'Trigger').click()")
+        await page.wait_for("!!document.querySelector('#element_model_name') && "
+                            "document.querySelector('#element_model_name').value !== ''", 120)  # fmt: skip
+        advanced = f"{DIALOG_BUTTONS}.find(b => b.innerText.trim() === 'Advanced Options')"
+        await page.evaluate(f"{advanced}.scrollIntoView()")
+        await _click(page, advanced)  # the accordion opens on a pointer's click, not on .click()
+        editor = "document.querySelector('.monaco-editor')"
+        await page.wait_for(f"!!{editor} && {editor}.getClientRects().length > 0", 30)
+        await page.evaluate("document.querySelector('.monaco-editor').scrollIntoView()")
+        await _click(page, "document.querySelector('.monaco-editor .view-lines')")
+        select_all = {"key": "a", "code": "KeyA", "modifiers": 2, "windowsVirtualKeyCode": 65}
+        await page.call(
+            "Input.dispatchKeyEvent", {"type": "keyDown", **select_all, "commands": ["selectAll"]}
+        )
+        await page.call("Input.dispatchKeyEvent", {"type": "keyUp", **select_all})
+        text = json.dumps(json.dumps(conf, indent=2))
+        await page.evaluate(
+            "(() => { const data = new DataTransfer(); data.setData('text/plain', " + text + ");"
+            " document.querySelector('.monaco-editor textarea').dispatchEvent("
+            "new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})); })()"
+        )
+        await _click(
+            page,
+            "[...document.querySelectorAll('label')].find(l => l.innerText.includes('Configuration JSON'))",
+        )
+        await asyncio.sleep(2)  # the form takes the JSON on blur and settles its validation
+        form = json.loads(await page.evaluate(FORM))
+        await _press_trigger(page)
+        await asyncio.sleep(2)
+        return dict(form)
+
+
+async def _click(page: Page, element: str) -> None:
+    """A pointer's click near the top left of ``element`` (a JavaScript expression)."""
+    box = json.loads(await page.evaluate(f"JSON.stringify(({element}).getBoundingClientRect())"))
+    x, y = box["x"] + min(box["width"] / 2, 50), box["y"] + min(box["height"] / 2, 10)
+    for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+        await page.call(
+            "Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}
+        )
+
+
+def _the_newest_run(url: str, other_than: object) -> dict[str, object]:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        runs = _api(url, f"/dags/{DAG}/dagRuns")["dag_runs"]
+        assert isinstance(runs, list)
+        new = [r for r in runs if r["dag_run_id"] != other_than]
+        if new:
+            assert len(new) == 1, new
+            return dict(new[0])
+        time.sleep(2)
+    raise AssertionError("pressing Trigger after the paste started no run")
 
 
 def _api(url: str, path: str) -> dict[str, object]:
