@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
 
+    from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.local import DeadServer, LocalSageMakerStatus
 
 DEFAULT_CONF = INCLUDE_DIR / "examples" / "demo.conf.json"
@@ -59,6 +60,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="service quota of the local SageMaker, as `local start --quota` (repeatable)",
     )
     parser.set_defaults(func=handle)
+
+
+def local_time_compression(conf: SizingConf) -> float:
+    """The local SageMaker's clock for ``conf`` (the demo's and ``make ui``'s): a serverless conf's
+    cold starts and idle timeouts in seconds, not minutes (issue 17); real time otherwise."""
+    return SERVERLESS_TIME_COMPRESSION if conf.sizes_serverless else 1.0
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -97,13 +104,11 @@ def handle(args: argparse.Namespace) -> int:
     log_path = results_dir / f"demo-{logical_date:%Y%m%dT%H%M%S}-{os.getpid()}.log"
     print(f"sizing {valid.conf.model_name}: strategy {valid.conf.strategy}, peak {valid.conf.peak_tps:g} TPS")
     try:
-        # Serverless (issue 17): cold starts and idle timeouts in seconds, not minutes.
-        compression = SERVERLESS_TIME_COMPRESSION if valid.conf.sizes_serverless else 1.0
         local_sagemaker = LocalSageMaker(
             state_dir,
             models=(valid.conf.model_name,),
             creating_delay=1.0,
-            time_compression=compression,
+            time_compression=local_time_compression(valid.conf),
             quotas=parse_quotas(args.quota),
         )
         with local_sagemaker as local:

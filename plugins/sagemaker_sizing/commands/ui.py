@@ -1,10 +1,11 @@
 """``sagemaker-sizing ui`` (``make ui``): Airflow with its UI on the local SageMaker, on loopback.
 
-Starts the local SageMaker, writes the demo's conf ready to trigger, and runs Airflow's four
-components (scheduler, dag-processor, triggerer, API server) with the connection and settings that
-point the DAG at the local SageMaker. What a user reads stays short: the URL, what the trigger
-form holds, where the logs are, how to stop; each component writes to its own log file
-(``airflow_home/logs/ui/``). The trigger form opens with the demo's conf
+Starts the local SageMaker (on the demo's clock for the conf: a serverless conf's cold starts and
+idle timeouts in seconds, ``demo.local_time_compression``), writes the demo's conf ready to
+trigger, and runs Airflow's four components (scheduler, dag-processor, triggerer, API server) with
+the connection and settings that point the DAG at the local SageMaker. What a user reads stays
+short: the URL, what the trigger form holds, where the logs are, how to stop; each component writes
+to its own log file (``airflow_home/logs/ui/``). The trigger form opens with the demo's conf
 (``[sagemaker_sizing] form_defaults``): its 0.15-minute steps make a sizing of a few minutes,
 where the conf's own defaults (perfsizesagemaker's 3-minute steps and 30-minute endurance) would
 start a long run.
@@ -64,7 +65,12 @@ LOG_TAIL_LINES = 15
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("ui", help="Airflow (UI, scheduler) on the local SageMaker, on loopback")
     parser.add_argument("--port", type=int, default=8080, help="API server / UI port on 127.0.0.1")
-    parser.add_argument("--conf", type=Path, help="conf the trigger form opens with (default: the demo's)")
+    parser.add_argument(
+        "--conf",
+        type=Path,
+        help="conf the trigger form opens with (default: the demo's); a serverless one sets the local "
+        "SageMaker's clock as its demo does (cold starts in seconds)",
+    )
     parser.add_argument(
         "--local-dir",
         type=Path,
@@ -138,7 +144,8 @@ def prepare_trigger_conf(conf_path: Path, out: Path, results_dir: Path = PROJECT
 def handle(args: argparse.Namespace) -> int:
     if args.stop:
         return stop_running_ui(airflow_home())
-    from sagemaker_sizing.commands.demo import DEFAULT_CONF
+    from sagemaker_sizing.commands.demo import DEFAULT_CONF, local_time_compression
+    from sagemaker_sizing.core.conf.model import conf_from_dict
     from sagemaker_sizing.local import LocalSageMaker
 
     logging.getLogger("sagemaker_sizing.local").setLevel(logging.WARNING)  # its lines are printed here
@@ -150,11 +157,17 @@ def handle(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _interrupt)
     _write_pid_file(home)
     try:
+        trigger = prepare_trigger_conf(conf_path, home / "demo-conf.json", args.results_dir)
+        # The demo's clock for this conf: a serverless conf's cold starts take seconds, as in its demo.
+        compression = local_time_compression(conf_from_dict(json.loads(trigger.read_text())))
         local_sagemaker = LocalSageMaker(
-            args.local_dir, models=(model,), creating_delay=1.0, stop_timeout_s=LOCAL_STOP_S
+            args.local_dir,
+            models=(model,),
+            creating_delay=1.0,
+            time_compression=compression,
+            stop_timeout_s=LOCAL_STOP_S,
         )
         with local_sagemaker as local:
-            trigger = prepare_trigger_conf(conf_path, home / "demo-conf.json", args.results_dir)
             env = standalone_env(local, args.port, trigger)
             if args.results_dir.resolve() != (PROJECT_ROOT / "results").resolve():  # served as well
                 roots = f"{args.results_dir.resolve()},results"
