@@ -111,6 +111,7 @@ def test_make_ui_prints_little_listens_on_loopback_and_its_form_triggers_a_sizin
     assert len(printed) <= 12, printed
     assert f"Airflow UI: {make_ui.url}  (ready)" in printed
     assert any("Ctrl-C" in line and "make ui-stop" in line for line in printed), printed
+    assert any("the form opens with demo.conf.json (0.15-minute steps)" in line for line in printed), printed
     assert not any("standalone |" in line or "scheduler  |" in line for line in printed), printed
     # Nothing it started listens beyond loopback: no log server on [::]:8793 / 0.0.0.0:8794.
     listening = _listening(make_ui.process.pid)

@@ -271,9 +271,11 @@ def _form_ready(url: str) -> bool:
 
 def _print_how_to_use(url: str, trigger: Path, conf_path: Path, home: str, logs: Path) -> None:
     print(f"Airflow UI: {url}  (ready)")
+    # What the form holds, as the conf says it (not always the demo's 0.15-minute steps).
+    steps = float(json.loads(trigger.read_text())["duration_minutes"])
     print(
-        f"  {url}/dags/{DAG_ID} → Trigger: the form opens with the demo's conf ({conf_path.name}: "
-        "0.15-minute steps, a few minutes on the local SageMaker); press Trigger"
+        f"  {url}/dags/{DAG_ID} → Trigger: the form opens with {conf_path.name} "
+        f"({steps:g}-minute steps); press Trigger"
     )
     print(f'  or: AIRFLOW_HOME={home} .venv/bin/airflow dags trigger {DAG_ID} --conf "$(cat {trigger})"')
     print(f"  reports: {url} → Browse → Sizing runs; Airflow's logs: {logs}/")
