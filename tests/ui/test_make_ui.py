@@ -219,8 +219,10 @@ async def _paste_and_trigger(url: str, tmp_path: Path, conf: dict[str, object]) 
         await _click(page, advanced)  # the accordion opens on a pointer's click, not on .click()
         editor = "document.querySelector('.monaco-editor')"
         await page.wait_for(f"!!{editor} && {editor}.getClientRects().length > 0", 30)
-        await page.evaluate("document.querySelector('.monaco-editor').scrollIntoView()")
+        await asyncio.sleep(1)  # the accordion's opening animation
+        await page.evaluate(f"{editor}.scrollIntoView()")
         await _click(page, "document.querySelector('.monaco-editor .view-lines')")
+        await page.wait_for(f"{editor}.contains(document.activeElement)", 30)
         select_all = {"key": "a", "code": "KeyA", "modifiers": 2, "windowsVirtualKeyCode": 65}
         await page.call(
             "Input.dispatchKeyEvent", {"type": "keyDown", **select_all, "commands": ["selectAll"]}
@@ -232,6 +234,8 @@ async def _paste_and_trigger(url: str, tmp_path: Path, conf: dict[str, object]) 
             " document.querySelector('.monaco-editor textarea').dispatchEvent("
             "new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})); })()"
         )
+        # The editor holds the pasted conf (one of its lines), then loses focus as a user moves on.
+        await page.wait_for(f"{editor}.innerText.includes('realtime,serverless')", 30)
         await _click(
             page,
             "[...document.querySelectorAll('label')].find(l => l.innerText.includes('Configuration JSON'))",
