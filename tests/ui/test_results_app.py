@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import quote
@@ -302,3 +303,21 @@ def test_the_step_link_of_an_llm_step_lists_aiperfs_files(client: TestClient, tr
         .endswith("/index.html")
     )
     assert client.get(f"/runs/{RUN}/leakdir/").status_code == 404
+
+
+def test_index_gives_each_run_its_headline_and_a_link_to_its_airflow_run(tree: ResultsTree) -> None:
+    """Issue 26: a failed run said nothing of why, and its run id could not be clicked."""
+    rec = json.loads((tree.run_dir / "recommendation.json").read_text())
+    headline = "Run failed: setup error, the load could not measure the endpoint. round 3: Connection refused"
+    rec |= {"status": "failed", "headline": headline}
+    (tree.run_dir / "recommendation.json").write_text(json.dumps(rec))
+    parent = FastAPI()
+    runs = {RUN: AirflowRun(RUN_ID, "failed")}
+    parent.mount("/sagemaker-sizing", create_app([tree.root], airflow_runs=lambda names: runs))
+    page = TestClient(parent).get("/sagemaker-sizing/").text
+    row = next(line for line in page.split("<tr") if RUN in line and "data-folder" in line)
+    assert f'<td class="headline">{headline}</td>' in row
+    assert 'class="result failed">failed<' in row
+    link = f"http://testserver/dags/sagemaker_sizing/runs/{quote(RUN_ID, safe='')}"
+    assert f'<a href="{link}" class="airflow-page"' in row
+    assert f'<span class="folder muted" title="the run\'s results folder">{RUN}</span>' in row

@@ -5,8 +5,10 @@ Each can be set in airflow.cfg or as ``AIRFLOW__SAGEMAKER_SIZING__<NAME>``.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from airflow.sdk.configuration import conf as airflow_config
 
@@ -92,3 +94,20 @@ def injector_start_tolerance() -> float:
 def models_file() -> Path:
     """The models to re-size periodically (one DAG each); relative paths are from the project root."""
     return resolve(str(airflow_config.get(SECTION, "models_file", fallback="include/models.yaml")))
+
+
+def form_defaults() -> dict[str, Any]:
+    """``form_defaults``: a conf JSON file the trigger form opens with (``make ui`` points it at the
+    local demo's conf, so Trigger starts a short sizing on the local SageMaker); unset: the
+    conf's own defaults, the required fields empty with an example each. A file that cannot be
+    read as a JSON object is a DAG import error naming it."""
+    path = str(airflow_config.get(SECTION, "form_defaults", fallback="") or "")
+    if not path:
+        return {}
+    try:
+        conf = json.loads(resolve(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"[{SECTION}] form_defaults: cannot read {path} as a conf: {exc}") from exc
+    if not isinstance(conf, dict):
+        raise ValueError(f"[{SECTION}] form_defaults: {path} is not a JSON object of conf fields")
+    return conf

@@ -183,7 +183,7 @@ def _jar_summary(conf: SizingConf) -> str:
 def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.core.conf.model import ConfError
     from sagemaker_sizing.core.conf.validation import validate_conf
-    from sagemaker_sizing.core.cost.money import dollars
+    from sagemaker_sizing.core.cost.money import dollars, exact
     from sagemaker_sizing.core.simulate.dry_run import worst_on_aws
     from sagemaker_sizing.core.timeline.words import billed_from, side_by_side
 
@@ -202,7 +202,7 @@ def handle(args: argparse.Namespace) -> int:
         print_problems(args.conf, exc)
         return EXIT_INVALID
     conf, worst = valid.conf, valid.worst
-    prices = ", ".join(f"{t} ${p}/h" for t, p in conf.prices)
+    prices = ", ".join(f"{t} ${exact(p)}/hour" for t, p in conf.prices)
     print(f"valid: {args.conf}")
     if conf.jar_file:
         print(f"jar_file {conf.jar_file}: {_jar_summary(conf)}")

@@ -21,6 +21,7 @@ import mimetypes
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import jinja2
 from fastapi import FastAPI, HTTPException, Request
@@ -28,7 +29,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from sagemaker_sizing.adapters.gatling_command import result_folder
 from sagemaker_sizing.airflow import results_store
-from sagemaker_sizing.airflow.ui import results_files
+from sagemaker_sizing.airflow.ui import URL_PREFIX, results_files
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -66,8 +67,14 @@ def create_app(
     def index(request: Request) -> HTMLResponse:
         runs = results_files.list_runs(served)
         known = airflow_runs([r.name for r in runs]) if airflow_runs and runs else {}
+        base = str(request.url_for("index"))
         html = _template("index.html.j2").render(
-            runs=runs, airflow=known, roots=served, modified=_timestamp, base=str(request.url_for("index"))
+            runs=runs,
+            airflow=known,
+            roots=served,
+            modified=_timestamp,
+            base=base,
+            run_page=functools.partial(_run_page, _airflow_root(base)),
         )
         return HTMLResponse(html, headers=_HEADERS)
 
@@ -172,6 +179,16 @@ def _unknown_run(
         index=str(request.url_for("index")),
     )
     return HTMLResponse(html, status_code=404, headers=_HEADERS)
+
+
+def _airflow_root(index_url: str) -> str:
+    """Airflow's UI root from this app's index URL (the app is mounted at ``URL_PREFIX`` under it)."""
+    return index_url.removesuffix("/").removesuffix(URL_PREFIX)
+
+
+def _run_page(root: str, dag_id: str, run_id: str) -> str:
+    """The DAG run's page in Airflow's UI (``/dags/<dag_id>/runs/<run_id>``)."""
+    return f"{root}/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"
 
 
 def _run_dir(roots: Sequence[StorePath], run: str) -> StorePath:

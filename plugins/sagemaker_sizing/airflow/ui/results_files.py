@@ -42,6 +42,11 @@ class RunEntry:
     status: str | None = None
     recommendation: str | None = None
     hourly_cost: str | None = None
+    headline: str | None = None  # the run's outcome in one line (core.verdicts.run_outcome)
+
+    @property
+    def dag_id(self) -> str:
+        return self.name.split("__", 1)[0]
 
 
 def is_run_name(name: str) -> bool:
@@ -139,6 +144,7 @@ def _entry(name: str, folder: StorePath) -> RunEntry:
         status=rec.get("status"),
         recommendation=text,
         hourly_cost=(rec.get("costs") or {}).get("hourly"),
+        headline=rec.get("headline") if isinstance(rec.get("headline"), str) else None,
     )
 
 

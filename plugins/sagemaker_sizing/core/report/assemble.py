@@ -16,6 +16,7 @@ from sagemaker_sizing.core import walk
 from sagemaker_sizing.core.conf.model import conf_to_dict
 from sagemaker_sizing.core.cost import serverless_compare
 from sagemaker_sizing.core.cost.run_costs import run_costs
+from sagemaker_sizing.core.model import PHASE_MAX
 from sagemaker_sizing.core.report.llm import llm_summary
 from sagemaker_sizing.core.verdicts.run_outcome import RunOutcome, preflight_outcome, run_outcome
 
@@ -68,7 +69,10 @@ def assemble_report(
         notes.append(CUT_SHORT.format(slots=round_slots))
     recommendation = replayed.recommendation
     serverless = serverless_compare.compare(  # None unless the conf sizes serverless
-        conf, recommendation if conf.sizes_realtime else None, replayed.serverless
+        conf,
+        recommendation if conf.sizes_realtime else None,
+        replayed.serverless,
+        realtime_p99_ms=p99_at_peak(results, recommendation),
     )
     llm = llm_summary(conf, recommendation, results) if conf.is_llm else None
     outcome = (
@@ -89,6 +93,21 @@ def assemble_report(
         took=None if took is None else took.to_dict(),
         llm=llm,
     )
+
+
+def p99_at_peak(results: Sequence[StepResult], rec: Recommendation) -> float | None:
+    """The p99 the recommended fixed fleet measured at peak TPS: its passing endurance step's."""
+    for result in results:
+        step = result.step
+        if (
+            result.passed
+            and step.phase == PHASE_MAX
+            and step.instance_type == rec.instance_type
+            and step.instance_count == rec.max_instance_count
+        ):
+            p99 = result.metrics.get("latency_success_p99")
+            return float(p99) if isinstance(p99, int | float) else None
+    return None
 
 
 def _cut_short(results: Sequence[StepResult], next_batch: Sequence[object], round_slots: int) -> bool:

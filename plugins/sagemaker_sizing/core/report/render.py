@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from sagemaker_sizing.core.cost.money import dollars
+from sagemaker_sizing.core.cost.money import dollars, exact
 from sagemaker_sizing.core.files import write_atomically
 from sagemaker_sizing.core.report import charts, serverless_chart
 from sagemaker_sizing.core.report.format import (
@@ -110,6 +110,8 @@ def build_report_context(
     """
     conf, outcome, recommendation = content.inputs, content.outcome, content.recommendation
     rec = recommendation_to_dict(recommendation)
+    if recommendation.hourly_cost_usd is not None:  # exact, written as every other amount (0.23, not 0.230)
+        rec["hourly_cost_usd"] = exact(recommendation.hourly_cost_usd)
     peak_tps = number(conf.get("peak_tps"))
     rec["invocations_target_formula"] = _perfsize_formula(peak_tps, recommendation)
     rec["aws_formula_invocations_target_formula"] = _aws_formula(
@@ -198,6 +200,7 @@ def render_html(context: Mapping[str, Any]) -> str:
         inputs=[(key, fmt_input(value)) for key, value in context["inputs"].items()],
         matrix=_pass_matrix(context["steps"]),
         serverless_chart=serverless_chart.cost_lines(context.get("serverless")),
+        min_note=_min_note(context["recommendation"], context["steps"]),
     )
 
 
@@ -227,6 +230,33 @@ def _knee_charts(context: Mapping[str, Any]) -> tuple[charts.LatencyChart, ...]:
         if chart is not None:
             drawn.append(chart)
     return tuple(drawn)
+
+
+def _min_note(rec: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) -> str:
+    """What the min instance count means, and what failed just below it: min = max is no
+    autoscaling, and the reader should see why (``1..2: p99 2048 ms >= 500 ms, 5.10% fail >= 1%``)."""
+    minimum, maximum = rec.get("min_instance_count"), rec.get("max_instance_count")
+    if minimum is None:
+        return "the smallest autoscaling minimum that kept up with the ramp"
+    below = [
+        s
+        for s in steps
+        if s["autoscaling"]
+        and s["outcome"] == StepOutcome.FAIL
+        and s["instance_type"] == rec.get("instance_type")
+        and s["scaling_max_instance_count"] == maximum
+        and (s["scaling_min_instance_count"] or 0) < minimum
+    ]
+    failed = ""
+    if below:
+        step = max(below, key=lambda s: s["scaling_min_instance_count"] or 0)
+        failed = f"{step['scaling_min_instance_count']}..{maximum} failed the ramp: {step['reason']}"
+        if step["failures"]:
+            top = step["failures"][0]
+            failed += f" ({top['count']} x {top['message']})"
+    if minimum == maximum:
+        return "no autoscaling: no smaller minimum kept up with the ramp" + (f"; {failed}" if failed else "")
+    return "the smallest autoscaling minimum that kept up with the ramp" + (f"; {failed}" if failed else "")
 
 
 def _pass_matrix(steps: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from sagemaker_sizing.core.model import StepConfig, StepResult
 from sagemaker_sizing.core.simulate.capacity import CapacityModelError
 from sagemaker_sizing.core.timeline.deploy_times import load_deploy_times
 from sagemaker_sizing.core.timeline.simulated import simulate_timeline, worst_timeline
+from sagemaker_sizing.core.verdicts.run_outcome import run_outcome
 from sagemaker_sizing.core.walk import next_batch, replayed, worst_case, worst_case_steps
 
 if TYPE_CHECKING:
@@ -70,8 +71,12 @@ def simulate(
     results = run_walk(conf, model)
     walked = replayed(conf, results, tolerate_incomplete=True)  # once: the answer and the serverless part
     rec = walked.recommendation
+    serverless = _serverless_part(conf, walked)
+    # The run's headline, by the rule every surface prints (core.verdicts.run_outcome).
+    outcome = run_outcome(results, rec, (), serverless.get("serverless"))
     return {
         "strategy": conf.strategy,
+        "headline": outcome.headline,
         "steps": [{"round": r.round, **step_dict(r.step), "passed": r.passed} for r in results],
         "recommendation": {
             "instance_type": rec.instance_type,
@@ -94,7 +99,7 @@ def simulate(
                 for name, other in _compared(conf)
             },
         ),
-        **_serverless_part(conf, walked),
+        **serverless,
     }
 
 

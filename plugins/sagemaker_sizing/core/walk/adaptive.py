@@ -61,6 +61,7 @@ from sagemaker_sizing.core.walk.targets import (
     aws_formula_target,
     concurrency_per_instance,
     concurrency_target,
+    instances,
     instances_for,
     perfsize_target,
 )
@@ -179,6 +180,8 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
         findings.explanation.append(f"No type passed even the lowest {conf.rate_unit} worth testing.")
         return
     chosen = _cheapest(conf, needed)
+    if tie := _tie_words(conf, needed, chosen):
+        findings.explanation.append(tie)
     _record_type(conf, findings, chosen, per_instance[chosen], needed[chosen])
     for lane in deferred:
         findings.explanation.append(
@@ -208,6 +211,14 @@ def walk(conf: SizingConf, findings: Findings) -> WalkGen:
     search = yield from min_search_steps(search, held.maker, findings)
     # The maximum held the peak (fixed, or as an autoscaling maximum), so autoscaling from it works too.
     findings.min_instance_count = search.found if search.found is not None else count
+    unit = "invocations/instance/minute" if concurrency is None else "concurrent requests per instance"
+    if findings.min_instance_count == count:
+        findings.explanation.append(
+            f"No autoscaling: no minimum below {count} kept up with the ramp at target "
+            f"{target if concurrency is None else concurrency:g} {unit}, so {count} x {chosen} is a "
+            f"fixed fleet (min = max = {count})."
+        )
+        return
     if concurrency is not None:
         findings.explanation.append(
             f"Autoscaling {findings.min_instance_count}..{count} at target {concurrency:g} concurrent "
@@ -404,6 +415,19 @@ def _cheapest(conf: SizingConf, counts: dict[str, int]) -> str:
     return min(counts, key=lambda t: (conf.price(t) * counts[t], order.index(t)))
 
 
+def _tie_words(conf: SizingConf, counts: dict[str, int], chosen: str) -> str | None:
+    """The tie-break named, when other types cost the same per hour for the peak as the chosen one."""
+    hourly = conf.price(chosen) * counts[chosen]
+    tied = [t for t in counts if t != chosen and conf.price(t) * counts[t] == hourly]
+    if not tied:
+        return None
+    fleets = " and ".join(f"{t} x{counts[t]}" for t in [chosen, *tied])
+    return (
+        f"{fleets} cost the same for the peak ({dollars(hourly)}/hour): the tie goes to {chosen}, "
+        "listed first in type_walk."
+    )
+
+
 def _record_type(conf: SizingConf, findings: Findings, instance_type: str, tps: float, needed: int) -> None:
     findings.instance_type = instance_type
     findings.tps_per_instance = tps
@@ -422,7 +446,7 @@ def _lane_words(conf: SizingConf, lane: Lane, findings: Findings) -> str:
     hourly = conf.price(lane.instance_type) * lane.needed
     return (
         f"{lane.instance_type}: one instance held {lane.lo:g} {conf.rate_unit}{failed}; "
-        f"ceiling({conf.peak_tps:g} / {lane.lo:g}) = {lane.needed} instances = {dollars(hourly)}/hour."
+        f"ceiling({conf.peak_tps:g} / {lane.lo:g}) = {instances(lane.needed)} = {dollars(hourly)}/hour."
     )
 
 
