@@ -1,5 +1,5 @@
 # The two commands a newcomer types: `make demo` and `make test`. Both set up first (idempotent).
-.PHONY: setup demo celery-demo test check lint ui local-start local-stop local-status bench clean
+.PHONY: setup demo celery-demo test check lint ui ui-stop local-start local-stop local-status bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -21,9 +21,12 @@ check: setup
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
-# Airflow with its UI (standalone) and the local SageMaker: trigger runs with conf JSON.
+# Airflow with its UI and the local SageMaker, on loopback: the trigger form opens with the demo's conf.
+# Stop it with Ctrl-C, or `make ui-stop` from another terminal (make passes no signal on to it).
 ui: setup
 	bash scripts/ui.sh
+ui-stop:
+	.venv/bin/sagemaker-sizing ui --stop
 
 local-start: setup
 	.venv/bin/sagemaker-sizing local start

@@ -27,6 +27,7 @@ from sagemaker_sizing.airflow.graph import (
 from sagemaker_sizing.core.conf.schema import params_schema
 
 ROUNDS = settings.max_rounds()
+FORM = params_schema(settings.form_defaults())
 
 with DAG(
     dag_id="sagemaker_sizing",
@@ -36,7 +37,8 @@ with DAG(
     max_active_runs=4,
     tags=["sagemaker", "sizing", "load-test"],
     default_args={"owner": "sagemaker-sizing", "retries": 1, "retry_delay": timedelta(seconds=10)},
-    params={name: shared_schema_param(**schema) for name, schema in params_schema().items()},
+    # The conf's fields in the trigger form's order; under `make ui` it opens with the local demo's conf.
+    params={name: shared_schema_param(**schema) for name, schema in FORM.items()},
     render_template_as_native_obj=True,
 ) as dag:
     conf = add_checks()

@@ -9,6 +9,8 @@ STAMPS=$ROOT/.setup
 mkdir -p "$STAMPS"
 PY=${PYTHON:-python3}
 log() { printf '[setup] %s\n' "$*"; }
+# shellcheck source=scripts/maven.sh
+source "$ROOT/scripts/maven.sh"
 
 # stage NAME INPUT... : true when the inputs changed since the stage last succeeded
 changed() {
@@ -91,7 +93,7 @@ if [[ -f include/gatling/pom.xml ]]; then
       flock 9
       G=$ROOT/include/gatling/target
       rm -f "$G"/*.jar "$G"/*.jsa
-      cd include/gatling && mvn -q -B -Dstyle.color=never -DskipTests package
+      cd include/gatling && maven -DskipTests package
       # Class-data sharing archive of a short training run: halves each load step's JVM start-up.
       # Optional (a step runs without it); recorded with the jar's absolute path, as steps use it.
       rm -rf "$G/cds-training"
@@ -113,7 +115,7 @@ if [[ -f include/gatling/standin/pom.xml ]]; then
     (
       flock 9
       rm -f include/gatling/standin/target/*.jar
-      cd include/gatling/standin && mvn -q -B -Dstyle.color=never -DskipTests package
+      cd include/gatling/standin && maven -DskipTests package
     ) 9>"$STAMPS/gatling_standin.lock"
     [[ -f $STAMPS/gatling_standin.pending ]] && done_stage gatling_standin
   fi

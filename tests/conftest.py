@@ -10,6 +10,7 @@ needs, so nothing slow slips into the inner loop unnoticed.
 
 from __future__ import annotations
 
+import gzip
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -22,12 +23,23 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# /work/main -> /work/shared; a worktree /work/wt/<name> -> /work/shared as well.
-SHARED = next(
-    (p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()),
-    ROOT.parent / "shared",
-)
-FIXTURES = SHARED / "fixtures"
+
+
+def _unpacked_fixtures() -> Path:
+    """The fixtures kept gzipped in tests/fixtures (real Gatling logs), unpacked once per checkout
+    into .pytest_cache/fixtures: every file lives in the repository, so a clone anywhere has them."""
+    packed, unpacked = ROOT / "tests" / "fixtures", ROOT / ".pytest_cache" / "fixtures"
+    for source in packed.glob("*/*.gz"):
+        target = unpacked / source.parent.name / source.stem
+        if not target.is_file() or target.stat().st_mtime < source.stat().st_mtime:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(f".{os.getpid()}.part")
+            partial.write_bytes(gzip.decompress(source.read_bytes()))
+            partial.replace(target)  # atomic: tests side by side never read half a file
+    return unpacked
+
+
+FIXTURES = _unpacked_fixtures()
 
 # Before anything imports Airflow: its settings are read once, at import.
 os.environ.setdefault("AIRFLOW_HOME", str(ROOT / "airflow_home"))

@@ -133,6 +133,11 @@ def _run(args: argparse.Namespace) -> int:
             raise
         print(needs_extra(args.command, extra), file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Whoever read the output stopped (`| head`): no server is down, and nobody is left to tell.
+        # Python's advice: point stdout at devnull so that the flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:
         message = infrastructure_error(exc)
         if message is None or args.verbose:

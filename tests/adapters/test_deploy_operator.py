@@ -93,3 +93,42 @@ def test_the_confs_names_are_the_bases_of_the_endpoint_and_config_names(
     assert deployed["endpoint_config_name"].startswith("churn-config-")
     described = aws["sagemaker"].describe_endpoint(EndpointName=deployed["endpoint_name"])
     assert described["EndpointConfigName"] == deployed["endpoint_config_name"]
+
+
+class KeptXCom:
+    """A task instance's XCom, as far as deploy uses it across a deferral."""
+
+    task_id, map_index = "deploy", 0
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+    def xcom_pull(self, task_ids: str, key: str, map_indexes: int) -> Any:
+        assert (task_ids, map_indexes) == (self.task_id, self.map_index)
+        return self.values.get(key)
+
+
+def test_a_resumed_deploy_knows_what_it_started_without_the_triggers_kwargs(
+    manager: Any, aws: dict[str, Any], set_status: Any
+) -> None:
+    # ``airflow dags test`` resumes a deferred task with the trigger's event only: what the start
+    # did (created, and when) comes back from XCom, not from a second start (which would say reused).
+    moto_patches.apply(3600.0)
+    op = operator(aws)
+    context = {**CONTEXT, "ti": KeptXCom()}
+    with pytest.raises(TaskDeferred):
+        op.execute(context)
+    for e in endpoints(aws):
+        set_status(e["EndpointName"], "InService")
+
+    deployed = op.execute_complete(context, {"status": "success"})
+
+    assert deployed["action"] == "created"
+    assert (
+        deployed["requested_at"]
+        == context["ti"].values["started"]["requested_at"]
+        < deployed["in_service_at"]
+    )

@@ -11,6 +11,7 @@ from sagemaker_sizing.adapters import ownership
 from sagemaker_sizing.adapters.errors import EndpointFailedError, OwnershipError
 from sagemaker_sizing.adapters.sagemaker import WAIT_DELAY_S, WAIT_MAX_ATTEMPTS, EndpointManager
 from sagemaker_sizing.core.model import StepConfig
+from sagemaker_sizing.core.timeline.deploy_times import DeployTimes, FamilyTimes
 
 RUN = "manual__2025-01-01T00:00:00+00:00"
 LANE = "ml-m5-large"
@@ -145,19 +146,35 @@ def test_retrying_the_same_deploy_changes_nothing(manager: Any, aws: dict[str, A
     assert len(aws["sagemaker"].list_endpoints()["Endpoints"]) == 1
 
 
-def test_new_count_creates_a_config_and_updates_the_endpoint(manager: Any, aws: dict[str, Any]) -> None:
+def test_new_count_changes_in_place_and_keeps_the_endpoint_config(manager: Any, aws: dict[str, Any]) -> None:
     first = deploy(manager, aws, step(count=1))
 
     second = deploy(manager, aws, step(count=3))
 
     assert second["endpoint_name"] == first["endpoint_name"]
-    assert second["endpoint_config_name"] != first["endpoint_config_name"]
-    assert second["action"] == "updated" and second["created"] == [second["endpoint_config_name"]]
-    updated = endpoint(aws, first["endpoint_name"])
-    assert updated["EndpointConfigName"] == second["endpoint_config_name"]
-    assert updated["ProductionVariants"][0]["DesiredInstanceCount"] == 3
-    assert config_names(aws) == sorted([first["endpoint_config_name"], second["endpoint_config_name"]])
-    assert len(aws["sagemaker"].list_endpoints()["Endpoints"]) == 1
+    assert second["endpoint_config_name"] == first["endpoint_config_name"]
+    assert second["action"] == "resized" and second["created"] == []
+    resized = endpoint(aws, first["endpoint_name"])
+    assert resized["EndpointConfigName"] == first["endpoint_config_name"]
+    assert resized["ProductionVariants"][0]["DesiredInstanceCount"] == 3
+    assert resized["ProductionVariants"][0]["CurrentInstanceCount"] == 3
+    assert config_names(aws) == [first["endpoint_config_name"]]
+    assert second["previous_count"] == 1 and second["instance_count"] == 3
+    assert (
+        first["requested_at"] <= first["in_service_at"] <= second["requested_at"] <= second["in_service_at"]
+    )
+
+
+def test_in_place_only_where_the_deploy_time_model_says_it_is_faster(
+    manager: Any, aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow = FamilyTimes(create_s=240, update_s=300, scale_out_s=900, scale_in_s=45, delete_s=120)
+    monkeypatch.setitem(manager.__dict__, "deploy_times", DeployTimes({"cpu": slow}))  # a shared manager
+    first = deploy(manager, aws, step(count=1))
+
+    assert deploy(manager, aws, step(count=3))["action"] == "updated"  # adding instances: slower
+    assert deploy(manager, aws, step(count=2))["action"] == "resized"  # removing one: faster
+    assert endpoint(aws, first["endpoint_name"])["ProductionVariants"][0]["CurrentInstanceCount"] == 2
 
 
 def test_autoscaling_step_registers_target_tracking(manager: Any, aws: dict[str, Any]) -> None:
@@ -208,15 +225,17 @@ def test_an_llm_autoscaling_step_tracks_concurrent_requests_per_instance(
     assert result["endpoint_config_name"].endswith("-as1-3-tc2-4")
 
 
-def test_new_minimum_updates_the_endpoint_and_scaling(manager: Any, aws: dict[str, Any]) -> None:
+def test_new_minimum_resizes_in_place_and_registers_the_new_range(manager: Any, aws: dict[str, Any]) -> None:
     first = deploy(manager, aws, autoscaling_step(min_count=2, max_count=4))
 
     second = deploy(manager, aws, autoscaling_step(min_count=1, max_count=4))
 
-    assert second["action"] == "updated"
-    assert second["endpoint_config_name"] != first["endpoint_config_name"]
+    assert second["action"] == "resized"
+    assert second["endpoint_config_name"] == first["endpoint_config_name"]
     [target] = scalable_targets(aws)
     assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 4)
+    live = endpoint(aws, first["endpoint_name"])["ProductionVariants"][0]
+    assert live["CurrentInstanceCount"] == 1
 
 
 def test_plain_step_after_autoscaling_deregisters(manager: Any, aws: dict[str, Any]) -> None:
@@ -413,3 +432,22 @@ def test_a_serverless_step_deploys_a_serverless_config(manager: Any, aws: dict[s
     )
     assert wider["endpoint_name"] == deployed["endpoint_name"] and wider["action"] == "updated"
     assert wider["endpoint_config_name"] != deployed["endpoint_config_name"]
+
+
+def test_a_count_change_that_rolled_back_fails_the_deploy_with_sagemakers_reason(
+    manager: Any, aws: dict[str, Any]
+) -> None:
+    from moto.sagemaker.models import sagemaker_backends
+
+    from tests.adapters.conftest import ACCOUNT, REGION
+
+    first = deploy(manager, aws, step(count=1))
+    started = manager.start_deploy(RUN, LANE, step(count=3), aws["model"], aws["variant"], endpoint_base=BASE)
+    assert started["action"] == "resized"
+    # The new instances failed their health checks: SageMaker rolled the change back.
+    fake = sagemaker_backends[ACCOUNT][REGION].endpoints[first["endpoint_name"]]
+    fake.production_variants[0]["CurrentInstanceCount"] = 1
+    fake.failure_reason = "the new instances did not pass the ping health check"
+
+    with pytest.raises(EndpointFailedError, match="runs 1 instances, not the 3 asked: the new instances"):
+        manager.finish_deploy(RUN, LANE, step(count=3), aws["variant"], started)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,9 @@ import pytest
 from sagemaker_sizing.adapters import cleanup, ownership
 from sagemaker_sizing.adapters.errors import TeardownError
 from sagemaker_sizing.core.model import StepConfig
+from sagemaker_sizing.core.timeline.deploy_times import DeployTimes, FamilyTimes
+
+from tests.adapters.conftest import ACCOUNT, REGION, sagemaker_backends
 
 RUN = "manual__2025-01-01T00:00:00+00:00"
 OTHER_RUN = "manual__2025-01-02T00:00:00+00:00"
@@ -50,11 +54,14 @@ def targets(aws: dict[str, Any]) -> set[str]:
 def two_runs_and_a_stranger(manager: Any, aws: dict[str, Any]) -> dict[str, Any]:
     """Our run: two lanes, an updated endpoint (two configs), autoscaling. Another run. A foreign endpoint."""
     sm = aws["sagemaker"]
-    ours = [
-        deploy(manager, aws, RUN, step(count=1)),
-        deploy(manager, aws, RUN, step(count=2)),
-        deploy(manager, aws, RUN, step("ml.c5.xlarge", count=1, **SCALED)),
-    ]
+    first = deploy(manager, aws, RUN, step(count=1))
+    # A count change goes in place where that is faster; a table where it is not makes it a new config.
+    manager.__dict__["deploy_times"] = DeployTimes({"cpu": FamilyTimes(update_s=1, scale_out_s=2)})
+    try:
+        updated = deploy(manager, aws, RUN, step(count=2))
+    finally:
+        del manager.__dict__["deploy_times"]  # the manager is shared
+    ours = [first, updated, deploy(manager, aws, RUN, step("ml.c5.xlarge", count=1, **SCALED))]
     theirs = deploy(manager, aws, OTHER_RUN, step("ml.c5.xlarge", count=1, **SCALED))
     variant = {"VariantName": "v", "ModelName": aws["model"], "InstanceType": "ml.m5.large"}
     sm.create_endpoint_config(
@@ -93,12 +100,15 @@ def test_teardown_twice_is_harmless(
 
     again = cleanup.teardown(manager, RUN)
 
+    assert again.pop("finished_at") > 0
     assert again == {
         "scaling": [],
         "inference_components": [],
         "endpoints": [],
         "endpoint_configs": [],
         "errors": [],
+        "deleted_at": {},
+        "gone_at": {},
     }
     assert (endpoints(aws), configs(aws), targets(aws)) == left
 
@@ -188,8 +198,10 @@ def test_retiring_idle_lanes_deletes_only_this_runs_other_lanes(manager: Any, aw
     idle = deploy(manager, aws, RUN, step("ml.c5.large", **SCALED))  # autoscaling too
     other_run = deploy(manager, aws, "other-run", step("ml.c5.large"))
 
-    cleanup.retire_lanes(manager, RUN, {ownership.lane_for("ml.m5.large")})
+    retired = cleanup.retire_lanes(manager, RUN, {ownership.lane_for("ml.m5.large")})
 
+    assert retired["endpoints"] == [idle["endpoint_name"]]
+    assert set(retired["deleted_at"]) == {idle["endpoint_name"]} and retired["gone_at"] == {}  # not waited
     assert endpoints(aws) == {kept["endpoint_name"], other_run["endpoint_name"]}
     assert configs(aws) == {kept["endpoint_config_name"], other_run["endpoint_config_name"]}
     assert idle["endpoint_name"] not in {t.split("/")[1] for t in targets(aws)}
@@ -231,3 +243,23 @@ def test_plan_and_teardown_wait_as_deploy_waits(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(settings, "waiter_delay", lambda: 2)
     assert run_manager("aws_default", {"region": "us-west-2"}).waiter_config["Delay"] == 2
+
+
+def test_retiring_does_not_wait_and_teardown_sees_the_deleting_endpoint_go(
+    manager: Any, aws: dict[str, Any], set_status: Any
+) -> None:
+    idle = deploy(manager, aws, RUN, step("ml.c5.large"))
+    name = idle["endpoint_name"]
+    set_status(name, "Deleting")  # a plan's delete still in flight when teardown comes
+
+    assert cleanup.retire_lanes(manager, RUN, set())["endpoints"] == []  # going already: not asked again
+    assert manager.sleeps == []  # retiring waits for nothing
+
+    def gone_on_second_check(seconds: float) -> None:
+        if len(manager.sleeps) == 2:
+            sagemaker_backends[ACCOUNT][REGION].endpoints.pop(name)  # SageMaker finished deleting it
+
+    manager.on_sleep = gone_on_second_check
+    before = time.time()
+    torn = cleanup.teardown(manager, RUN)
+    assert torn["endpoints"] == [] and before <= torn["gone_at"][name] <= time.time()

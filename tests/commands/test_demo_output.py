@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 def step(round_no: int, tps: float, passed: bool, **extra: object) -> dict[str, object]:
     return {
-        "step": {"instance_type": "ml.m5.large", "instance_count": 1, "steady_state_tps": tps,
-                 "ramp_minutes": 0, "scaling_max_instance_count": None},
+        "step": {"phase": "probe", "instance_type": "ml.m5.large", "instance_count": 1,
+                 "steady_state_tps": tps, "ramp_minutes": 0, "scaling_max_instance_count": None},
         "round": round_no,
         "passed": passed,
         "metrics": {"latency_success_p99": 41.6, "percent_fail": 0.25},
@@ -24,15 +24,16 @@ def step(round_no: int, tps: float, passed: bool, **extra: object) -> dict[str, 
     } | extra  # fmt: skip
 
 
-def test_a_step_line_names_round_configuration_verdict_p99_and_errors() -> None:
+def test_a_step_line_names_round_phase_configuration_verdict_p99_and_errors() -> None:
     assert demo_output.step_line(step(2, 40, True)) == (
-        "round 2  ml.m5.large x1 at 40 TPS  PASS   p99 42 ms  errors 0.25%"
+        "round 2  probe        ml.m5.large x1 at 40 TPS  PASS   p99 42 ms  errors 0.25%"
     )
     failed = demo_output.step_line(step(3, 80, False))
-    assert failed.startswith("round 3  ml.m5.large x1 at 80 TPS  FAIL ")
+    assert failed.startswith("round 3  probe        ml.m5.large x1 at 80 TPS  FAIL ")
     error = step(1, 10, False, metrics={}, error="connection refused by the runtime")
     assert demo_output.step_line(error) == (
-        "round 1  ml.m5.large x1 at 10 TPS  ERROR  p99 -  errors -  (connection refused by the runtime)"
+        "round 1  probe        ml.m5.large x1 at 10 TPS  ERROR  p99 -  errors -  "
+        "(connection refused by the runtime)"
     )
     scaled = step(5, 60, True)
     scaled["step"] |= {"scaling_min_instance_count": 1, "scaling_max_instance_count": 2, "ramp_minutes": 1,
@@ -41,6 +42,24 @@ def test_a_step_line_names_round_configuration_verdict_p99_and_errors() -> None:
     serverless = step(7, 60, True)
     serverless["step"] |= {"memory_size_mb": 2048, "max_concurrency": 20}
     assert "serverless 2048 MB, max concurrency 20 at 60 TPS" in demo_output.step_line(serverless)
+
+
+def test_the_cold_start_step_names_its_phase_and_idle_not_a_repeat_of_the_last_step() -> None:
+    endurance = step(5, 20, True)
+    endurance["step"] |= {"phase": "serverless-concurrency", "memory_size_mb": 2048, "max_concurrency": 9}
+    cold = step(6, 2, True)
+    cold["step"] |= {"phase": "serverless-cold-start", "memory_size_mb": 2048, "max_concurrency": 9,
+                     "idle_minutes": 0.3}  # fmt: skip
+    assert demo_output.step_line(endurance).startswith(
+        "round 5  concurrency  serverless 2048 MB, max concurrency 9 at 20 TPS  PASS"
+    )
+    assert demo_output.step_line(cold).startswith(
+        "round 6  cold start   serverless 2048 MB, max concurrency 9 at 2 TPS after 0.3 min idle  PASS"
+    )
+    # A phase the demo has no words for prints as it is named.
+    other = step(1, 10, True)
+    other["step"]["phase"] = "llm-something"
+    assert demo_output.step_line(other).startswith("round 1  llm-something ")
 
 
 def test_the_watcher_reports_each_new_step_once_oldest_first(tmp_path: Path) -> None:
@@ -83,11 +102,39 @@ def test_the_table_lists_the_recommendation_and_costs() -> None:
     table = demo_output.recommendation_table(data)
     assert table[0] == "recommendation:"
     assert "  instance_type          ml.m5.large" in table
-    assert any(line.split() == ["cost", "hourly", "0.23"] for line in table)
+    assert any(line.split() == ["cost", "hourly", "$0.23"] for line in table)
     assert any(line.split() == ["min_instance_count", "-"] for line in table)
     assert not any("serverless" in line for line in table)
     with_serverless = demo_output.recommendation_table(data | {"serverless": {"memory_size_mb": 2048}})
     assert any(line.split() == ["serverless", "memory_size_mb", "2048"] for line in with_serverless)
+
+
+def test_the_table_says_the_hourly_cost_once_and_the_targets_unit() -> None:
+    data = {"status": "recommended",
+            "recommendation": {"instance_type": "ml.m5.large", "max_instance_count": 2,
+                               "invocations_target": 900, "hourly_cost_usd": "0.23"},
+            "costs": {"hourly": "0.23", "monthly": "167.90", "annual": "2014.80"}}  # fmt: skip
+    table = demo_output.recommendation_table(data)
+    assert sum("0.23" in line for line in table) == 1, table
+    assert any(line.split() == ["invocations_target", "900", "invocations/instance/minute"] for line in table)
+    assert any(line.split() == ["cost", "annual", "$2,014.80"] for line in table)
+    # min = max: the demo's answer is a fixed fleet, and the table says so.
+    fixed = demo_output.recommendation_table(data | {"recommendation": data["recommendation"] | {
+        "min_instance_count": 2}})  # fmt: skip
+    assert "  min_instance_count     2 (no autoscaling: min = max)" in fixed, fixed
+
+
+def test_a_failed_run_or_one_that_found_nothing_prints_no_table_of_dashes() -> None:
+    failed = {"status": "failed", "recommendation": {"instance_type": None}, "costs": {}}
+    assert demo_output.recommendation_table(failed) == []
+    # Also when a type was established before the failure: the run did not reach an answer.
+    established = {"status": "failed", "recommendation": {"instance_type": "ml.m5.large"}, "costs": {}}
+    assert demo_output.recommendation_table(established) == []
+    none = {"status": "none", "recommendation": {"instance_type": None}, "costs": {}}
+    assert demo_output.recommendation_table(none) == []
+    serverless_only = {"status": "recommended", "recommendation": {"instance_type": None}, "costs": {},
+                       "serverless": {"memory_size_mb": 2048, "max_concurrency": 9}}  # fmt: skip
+    assert demo_output.recommendation_table(serverless_only)[0] == "recommendation:"
 
 
 def test_the_run_id_is_read_from_the_dags_test_log() -> None:
@@ -138,7 +185,7 @@ def test_an_llm_table_is_the_llm_block_and_its_costs() -> None:
         "target_value",
         "cost_per_1m_output_tokens_usd",
     ]
-    assert any(line.split() == ["cost", "hourly", "4.02"] for line in table)
+    assert any(line.split() == ["cost", "hourly", "$4.02"] for line in table)
     assert not any("invocations_target" in line for line in table)
 
 

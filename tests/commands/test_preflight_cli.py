@@ -83,6 +83,9 @@ def test_a_missing_model_and_a_raised_quota(
         set_quotas({"ml.m5.xlarge": 0}, local.state_dir)
     assert rc == 1
     assert "[blocking] model: model_name: no model 'no-such-model'" in out
+    # How to make it, on the local SageMaker (issue 26).
+    seed = f"sagemaker-sizing local seed-model --state-dir {local.state_dir} no-such-model"
+    assert f"  on the local SageMaker, create it with: {seed}\n" in out
     assert "'ml.m5.xlarge for endpoint usage'" not in out.split("[blocking]", 1)[1].split("\n")[0]
 
 
@@ -118,3 +121,28 @@ def test_the_console_script_prints_each_finding_once_without_airflow_noise(
     assert output.count("'ml.m5.xlarge for endpoint usage' is 0") == 1, output
     assert "credentials retrieved" not in output
     assert "Reading the config" not in output
+
+
+def test_orphans_lists_what_a_crashed_run_left_on_the_local_sagemaker(
+    local: LocalSageMakerStatus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``orphans --local`` (issue 26): the local SageMaker's connection lives only in the demo's and
+    the UI's environment, so ``--aws-conn-id sagemaker_sizing_local`` alone could not find it."""
+    from sagemaker_sizing.adapters.ownership import run_tags
+
+    sm = local.client("sagemaker")
+    variant = {"VariantName": "v", "ModelName": "sizing-demo-model", "InstanceType": "ml.m5.large"}
+    sm.create_endpoint_config(
+        EndpointConfigName="left-behind-config",
+        ProductionVariants=[{**variant, "InitialInstanceCount": 1}],
+        Tags=run_tags("sagemaker_sizing/crashed", "ml-m5-large"),
+    )
+    try:
+        assert main(["orphans", "--local", "--state-dir", local.state_dir]) == 0
+        out = capsys.readouterr().out
+        assert "left-behind-config" in out and "run sagemaker_sizing/crashed" in out
+        assert "1 sizing resource(s) found" in out
+    finally:
+        sm.delete_endpoint_config(EndpointConfigName="left-behind-config")
+    assert main(["orphans", "--local", "--state-dir", str(Path(local.state_dir) / "not-running")]) == 1
+    assert "the local SageMaker is not running" in capsys.readouterr().out

@@ -66,18 +66,18 @@ def test_a_huge_peak_answers_with_its_computed_worst_case(tmp_path, capsys):
     path = write_conf(tmp_path, peak_tps=100000, tps_walk="1,5,10,20,50,100,200", endurance_retries=3, **wide)
     assert main(["validate", str(path), "--max-rounds", "100"]) == 0
     out = capsys.readouterr().out
-    assert "worst case: 43 rounds" in out
+    assert "worst case: 44 rounds" in out
     assert "warning: worst-case test cost $" in out and "set max_test_cost_usd" in out
 
 
 def test_worst_case_above_the_budget_or_the_threshold_is_a_warning(tmp_path, capsys):
     cheap = write_conf(tmp_path)
     assert main(["validate", str(cheap)]) == 0
-    assert "warning" not in capsys.readouterr().out  # $0.198 worst case, no budget
+    assert "warning" not in capsys.readouterr().out  # $0.219 worst case, no budget
     budgeted = write_conf(tmp_path, max_test_cost_usd=0.05)
     assert main(["validate", str(budgeted)]) == 0
     out = capsys.readouterr().out
-    assert "warning: max_test_cost_usd: the worst-case test cost $0.198 is above the budget $0.05" in out
+    assert "warning: max_test_cost_usd: the worst-case test cost $0.219 is above the budget $0.05" in out
     costly = write_conf(tmp_path, peak_tps=2000, duration_minutes=3, endurance_steady_state_minutes=30)
     assert main(["validate", str(costly)]) == 0
     assert "is above $100" in capsys.readouterr().out
@@ -120,3 +120,10 @@ def test_a_field_no_longer_used_is_a_warning(tmp_path, capsys):
     assert (
         "warning: logging_config: no longer used: Airflow configures the task logs" in capsys.readouterr().out
     )
+
+
+def test_validate_bounds_the_hours_and_the_bill_on_aws_beside_perfsize(capsys):
+    assert main(["validate", str(DEMO)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("worst case on AWS"))
+    assert "(resources/deploy_times.json, instances billed from their launch)" in line
+    assert "adaptive ≤ " in line and " until the answer, ≤ $" in line and "; perfsize ≤ " in line

@@ -45,7 +45,9 @@ def llm_metrics(step: StepConfig, passed: bool) -> dict[str, Any]:
     """What a step at ``step``'s rate measures on the knee model: TTFT and ITL grow towards the
     knee and jump past it."""
     rate = step.steady_state_tps
-    load = rate / step.instance_count / KNEE[step.instance_type]  # 1.0 at the knee
+    # 1.0 at the knee; an autoscaling step is measured at the peak, on its maximum.
+    count = step.scaling_max_instance_count if step.autoscaling else step.instance_count
+    load = rate / int(count or 1) / KNEE[step.instance_type]
     ttft = 180 + 900 * load**3 if passed else 2400 + 800 * load
     itl = 22 + 30 * load**2 if passed else 75 + 10 * load
     e2e = ttft + itl * (OUTPUT_TOKENS - 1)

@@ -37,7 +37,7 @@ def test_the_shipped_llm_conf_is_valid_and_its_peak_is_the_walks_rate() -> None:
     assert conf.is_llm and conf.rate_unit == "req/s"
     assert conf.peak_tps == conf.peak_rps == 6
     assert conf.peak_output_tokens_per_s == 6 * conf.llm_output_tokens_mean
-    assert conf.scenario_requests == () and conf.tps_walk == () and conf.count_walk == (4,)
+    assert conf.scenario_requests == () and conf.tps_walk == () and conf.count_walk == (2,)
     assert conf.llm_model == conf.model_name  # llm_model_id not given
     assert conf.price("ml.g6e.xlarge") > conf.price("ml.g5.xlarge") > 0
 

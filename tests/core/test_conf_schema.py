@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 from sagemaker_sizing.core.conf.checks import TPS_NEEDS
-from sagemaker_sizing.core.conf.model import FIELD_TYPES, ConfError, SizingConf, load_conf
+from sagemaker_sizing.core.conf.model import FIELD_TYPES, ConfError, SizingConf, conf_to_dict, load_conf
 from sagemaker_sizing.core.conf.schema import field_schema, params_schema
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "include" / "examples"
@@ -84,10 +84,56 @@ def test_an_llm_conf_with_every_other_default_validates() -> None:
 def test_every_field_has_a_meaning_and_a_schema() -> None:
     for name, annotation in FIELD_TYPES.items():
         info = SizingConf.model_fields[name]
-        assert info.description and field_schema(annotation, info)["description"] == info.description
+        assert info.description and field_schema(annotation, info)["description"].startswith(info.description)
     assert "prices" not in SCHEMA and "serverless_prices" not in SCHEMA  # derived, not given
 
 
 def test_the_demo_conf_is_valid_under_the_params_schema() -> None:
     for name, value in demo_raw().items():
         jsonschema.validate(value, SCHEMA[name])
+
+
+def test_the_form_opens_with_what_a_user_thinks_of_first_then_folded_sections() -> None:
+    """Issue 26: the form's first fields were iam_role_arn and host, 11 required fields empty
+    among 35. Now: model, peak, SLOs, candidates first, every required field there with an
+    example; the rest, all with defaults, in sections Airflow shows folded."""
+    names = list(SCHEMA)
+    assert names[:5] == ["model_name", "peak_tps", "latency_success_p99", "percent_fail", "type_walk"]
+    first = [name for name in names if "section" not in SCHEMA[name]]
+    assert names[: len(first)] == first  # the open section comes first
+    required = {name for name, info in SizingConf.model_fields.items() if info.is_required()}
+    assert required == {name for name in first if "default" not in SCHEMA[name]}
+    assert set(first) == required | set(TPS_NEEDS)  # a tps conf's fields (null for llm) open too
+    for name in first:
+        example = SCHEMA[name]["examples"][0]
+        assert f"e.g. {SizingConf.model_fields[name].examples[0]}" in SCHEMA[name]["description"]
+        assert jsonschema.Draft202012Validator(SCHEMA[name]).is_valid(example), name
+    # Each example makes a valid conf (the payload file aside, which must exist where it is read).
+    examples = {name: SCHEMA[name]["examples"][0] for name in first}
+    assert load_conf(examples | {"scenario_requests": demo_raw()["scenario_requests"]}, base_dir=EXAMPLES)
+    sections = list(dict.fromkeys(SCHEMA[name]["section"] for name in names[len(first) :]))
+    assert sections == [
+        "LLM endpoint (workload llm)",
+        "Load test steps",
+        "Serverless",
+        "Cost and quotas",
+        "Advanced",
+    ]
+    assert SCHEMA["iam_role_arn"]["section"] == SCHEMA["host"]["section"] == "Advanced"
+    assert SCHEMA["endurance_steady_state_minutes"]["section"] == "Load test steps"
+
+
+def test_a_conf_given_as_the_forms_defaults_fills_it_as_a_user_types_it() -> None:
+    """``make ui`` opens the form with the local demo's conf: every field filled, walks as the
+    comma separated strings a user types, the requests as their JSON text; the schema still valid."""
+    conf = conf_to_dict(load_conf(demo_raw(), base_dir=EXAMPLES))
+    schema = params_schema(conf)
+    assert all("default" in field for field in schema.values())
+    assert schema["type_walk"]["default"] == "ml.m5.large,ml.m5.xlarge"
+    assert schema["tps_walk"]["default"] == "10,20,30,40,50"
+    assert json.loads(schema["scenario_requests"]["default"]) == conf["scenario_requests"]
+    assert schema["duration_minutes"]["default"] == 0.15  # the demo's short steps, not 3 minutes
+    for name, field in schema.items():
+        assert jsonschema.Draft202012Validator(field).is_valid(field["default"]), name
+    again = {name: field["default"] for name, field in schema.items() if name in FIELD_TYPES}
+    assert conf_to_dict(load_conf(again, base_dir=EXAMPLES)) == conf

@@ -120,8 +120,12 @@ def test_every_surface_prints_a_small_amount_as_the_rule_does(amount: Decimal) -
         "built from the steps measured so far"
     ]
     # The demo's table reads recommendation.json.
-    table = demo_output.recommendation_table({"recommendation": {"hourly_cost_usd": f"{amount}0"}})
-    assert any(line.split() == ["hourly_cost_usd", text] for line in table)
+    found = {
+        "recommendation": {"instance_type": "t", "hourly_cost_usd": f"{amount}0"},
+        "costs": {"hourly": f"{amount}0"},
+    }
+    table = demo_output.recommendation_table(found)
+    assert any(line.split() == ["cost", "hourly", f"${text}"] for line in table)
 
 
 def test_the_first_rounds_cost_a_budget_cannot_pay_is_not_rounded_to_cents() -> None:

@@ -66,3 +66,20 @@ def test_no_request_or_no_success_fails_whatever_the_numbers() -> None:
 def test_limits_come_from_the_conf_as_the_tasks_receive_it() -> None:
     conf = {"ttft_p99_ms": 800, "itl_p99_ms": 45.5, "latency_success_p99": 9000, "percent_fail": 0.5}
     assert LlmLimits.of(conf) == LlmLimits(800.0, 45.5, 9000.0, 0.5)
+
+
+def test_a_step_is_credited_at_the_rate_it_offered_where_that_is_against_it() -> None:
+    from sagemaker_sizing.core.verdicts.llm_requirements import credited_rate, short_offer
+
+    # A pass counts at no more than it offered; a failure at no less; within 5%, the step's rate.
+    assert credited_rate(3.0, True, {"offered_rate": 2.4}) == 2.4
+    assert credited_rate(3.0, True, {"offered_rate": 3.9}) == 3.0
+    assert credited_rate(3.0, False, {"offered_rate": 3.9}) == 3.9
+    assert credited_rate(3.0, False, {"offered_rate": 2.4}) == 3.0
+    assert credited_rate(3.0, True, {"offered_rate": 2.9}) == 3.0
+    assert credited_rate(3.0, True, {}) == 3.0 and credited_rate(3.0, True, None) == 3.0
+    assert short_offer(6.0, {"offered_rate": 6.2}) is None
+    assert short_offer(6.0, {"offered_rate": 5.8}) is None
+    assert short_offer(6.0, {"offered_rate": 5.1, "requests": 92}) == (
+        "not a pass at 6 req/s: requests were offered at 5.1 req/s (-15%, 92 requests)"
+    )

@@ -483,3 +483,26 @@ def test_the_invocations_target_is_the_recommendations_own(tmp_path: Path) -> No
     assert "= 40" not in table.text()
     data = json.loads(json_path.read_text())["recommendation"]
     assert data["invocations_target_formula"].endswith("= 39") and data["invocations_target"] == 39
+
+
+def test_the_line_under_the_headline_says_what_the_sizing_took(tmp_path: Path) -> None:
+    results = sample_run(tmp_path)
+    took = {"wall_clock_hours": 1.13, "load_minutes": 58.0, "deploys": 5,
+            "actions": {"created": 4, "resized": 1, "reused": 12}, "instance_hours": 11.2,
+            "bill_usd": "1.45"}  # fmt: skip
+    made = content(CONF, results, REC, COSTS)
+    html_path, json_path = render_report(
+        ReportContent(**{**made.__dict__, "took": took}), run_id="r", results_dir=tmp_path
+    )
+    line = parse(html_path).one("p", id="sizing-took").text()
+    assert line == (
+        "The sizing took 1.1 h from the first deploy to the last delete: 58 load minutes, 5 deploys, "
+        "$1.45 for its own endpoints (every instance from its launch to its deletion, at the price "
+        "table's rates)."
+    )
+    data = json.loads(json_path.read_text())
+    assert data["sizing"]["bill_usd"] == "1.45" and data["sizing"]["line"] == line
+    # Nothing deployed (preflight refused the run, say): no line, and null in the JSON.
+    html_path, json_path = render_report(made, run_id="r", results_dir=tmp_path)
+    assert "sizing-took" not in html_path.read_text()
+    assert json.loads(json_path.read_text())["sizing"] is None

@@ -45,7 +45,9 @@ def test_simulate_prints_the_issue_shape_for_both_strategies():
     conf = make_conf(peak_tps=60, endurance_ramp_start_tps=10)
     for strategy in ("perfsize", "adaptive"):
         out = simulate(conf, model, strategy)
-        assert set(out) == {"strategy", "steps", "recommendation", "load_test_minutes", "instance_minutes"}
+        keys = {"strategy", "headline", "steps", "recommendation", "load_test_minutes", "instance_minutes"}
+        assert set(out) == keys | {"on_aws"}
+        assert out["headline"].startswith("Recommended: ml.m5.large x2")
         assert out["strategy"] == strategy
         assert all(set(step) == STEP_KEYS for step in out["steps"])
         assert set(out["recommendation"]) == REC_KEYS

@@ -124,3 +124,44 @@ def test_llm_steps_cross_xcom_and_tps_steps_json_is_unchanged() -> None:
             "min", "ml.g6.xlarge", 2, 6, 1, 1, 0.5, 2, 4, concurrency_target=3.0, workload="llm"
         ).deployment_key
     )
+
+
+def run_offering(factor: float, **overrides: Any) -> tuple[list[StepResult], Any]:
+    """As ``run``, but each single-instance step of the search offers ``factor`` x its rate (Poisson
+    arrivals over a short step) and the instance is judged at the rate it was offered."""
+    conf = make_llm_conf(**overrides)
+    results: list[StepResult] = []
+    for round_no in range(1, 40):
+        batch = walk.next_batch(conf, results)
+        if not batch:
+            return results, walk.recommend(conf, results)
+        for step in batch:
+            passed, metrics = answer(step, conf.peak_tps)
+            if step.instance_count == 1 and not step.autoscaling:
+                offered = step.steady_state_tps * factor
+                passed = offered <= KNEE[step.instance_type]
+                metrics = {**metrics, "offered_rate": offered}
+            results.append(StepResult(step, round_no, passed, "", metrics))
+    raise AssertionError("the walk did not finish")
+
+
+def test_a_pass_counts_at_the_rate_offered_when_that_was_short_of_the_steps() -> None:
+    results, rec = run_offering(0.8, type_walk="ml.g6.xlarge")
+    probes = [(r.step.steady_state_tps, r.passed) for r in results if r.step.phase == "probe"]
+    assert probes == [(2.0, True), (3.0, False)]
+    # The step of 2 req/s offered 1.6 and passed: one g6 held 1.6 req/s, never shown to hold 2.
+    assert rec.tps_per_instance == 1.6
+    assert rec.instance_count_needed == 4  # ceil(6 / 1.6), not the 3 that 2 req/s would give
+    assert "one instance held 1.6 req/s, failed at 3;" in rec.explanation[0]
+
+
+def test_a_failure_counts_at_the_rate_offered_when_that_was_over_the_steps() -> None:
+    results, rec = run_offering(1.3, type_walk="ml.g6.xlarge")
+    searched = [
+        r.step.steady_state_tps for r in results if r.step.instance_count == 1 and not r.step.autoscaling
+    ]
+    # The step of 1.3 req/s offered 1.69 and failed: g6 failed at 1.69, not at 1.3 (never measured);
+    # passes over-offered count at their own rates; no rate is tried twice.
+    assert "one instance held 1.2 req/s, failed at 1.69;" in rec.explanation[0]
+    assert rec.tps_per_instance == 1.2 and rec.instance_count_needed == 5
+    assert len(searched) == len(set(searched))

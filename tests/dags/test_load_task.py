@@ -210,3 +210,28 @@ def test_a_foreign_jar_is_started_at_the_instant_the_projects_jar_waits_itself()
         wait_for_foreign_jar(command(Path("/opt/user/j.jar"), START_MS), now=late, sleep=slept.append) == 0.0
     )
     assert slept == [4.0]
+
+
+def test_the_load_log_names_the_gatling_report_in_the_ui_not_a_worker_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 26: the log ended with Gatling's ``file:///…/index.html``, which a reader of the log in
+    the UI cannot open; the line now gives the report's link in the UI (the worker's path after it)."""
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "http://127.0.0.1:8080")
+    conf = recorded_conf(RECORDED["cases"][0], tmp_path / "results")
+    item = load_items([plan_item_from_dict(RECORDED["cases"][0]["item"])], None)[0]
+    operator, _ = run_load(monkeypatch, conf, item, FakeTI())
+    gatling = "file:///work/results/x/1767323045-ml.m5.large-1-10TPS-20260102030405000/index.html"
+    last = f"Reports generated, please open the following file: {gatling}"
+    script = f"echo '---- Global Information ----'; echo '{last}'"
+    with capture_logs() as logs:
+        result = operator.subprocess_hook.run_command(["bash", "-c", script])
+    lines = [
+        entry["event"] % entry["positional_args"] if entry.get("positional_args") else entry["event"]
+        for entry in logs
+    ]
+    report = f"http://127.0.0.1:8080/sagemaker-sizing/runs/{DAG_ID}__{RUN_ID}/steps/{item.output_base_name}"
+    assert f"Gatling report: {report} (on the worker: {gatling})" in lines, lines
+    assert "---- Global Information ----" in lines
+    assert not any(line.startswith("Reports generated") for line in lines)
+    assert result.exit_code == 0

@@ -90,3 +90,7 @@ def test_one_scheduled_dag_per_model_sharing_the_sizing_shape() -> None:
     assert set(resize.task_ids) - set(sizing.task_ids) == {"history", "drift_check"}
     assert resize.get_task("drift_check").upstream_task_ids == {"history"}
     assert resize.get_task("history").upstream_task_ids == {"report", "walk_done"}
+    # Paused when it appears (issue 26): a schedule starts when someone unpauses it, not on a
+    # `make ui` that only meant to try the sizing DAG (the sizing DAG itself is not paused).
+    assert resize.is_paused_upon_creation is True
+    assert sizing.is_paused_upon_creation is not True

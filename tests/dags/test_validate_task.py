@@ -30,11 +30,11 @@ def test_the_validate_task_logs_a_worst_case_above_the_budget(
     warnings = [line for line in printed.splitlines() if "warning" in line]
     assert len(warnings) == 1
     assert (
-        "max_test_cost_usd: the worst-case test cost $0.198 is above the budget $0.05: the cost guard "
+        "max_test_cost_usd: the worst-case test cost $0.219 is above the budget $0.05: the cost guard "
         "stops the walk before a round would pass it" in warnings[0]
     )
     assert (
-        "conf is valid: strategy adaptive, peak 60.0 TPS; worst case 10 rounds, $0.198 test cost" in printed
+        "conf is valid: strategy adaptive, peak 60.0 TPS; worst case 11 rounds, $0.219 test cost" in printed
     )
 
 

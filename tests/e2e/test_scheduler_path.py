@@ -143,6 +143,9 @@ def test_an_llm_run_triggered_through_the_rest_api_recommends_in_llm_terms(
     server = api.base.removesuffix("/api/v2")
     final = api.call("GET", f"{runs}/report/links")["extra_links"]["Sizing report"]
     assert final and b"ttft-knee-chart" in api.raw("GET", server + final)
+    # The load task's step link: AIPerf's files listed (an LLM step has no Gatling index.html).
+    step = api.call("GET", f"{runs}/round_1.load/links?map_index=0")["extra_links"]["Gatling report"]
+    assert step and b"profile_export.jsonl" in api.raw("GET", server + step)
 
 
 def test_a_run_triggered_through_the_rest_api_succeeds_and_its_logs_read_back(

@@ -6,6 +6,7 @@ import json
 import math
 import zipfile
 from collections.abc import Callable
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,15 @@ def test_a_sizing_run_finds_the_true_answer_and_cleans_up(sizing: Sizing, strate
         assert (run.run_dir / step["folder"] / "simulation.log").is_file()
     html = (run.run_dir / "report.html").read_text()
     assert rec["instance_type"] in html
+    # What the sizing took, from the run's own instants: the first deploy to the last delete holds
+    # every round's load, and every endpoint billed something.
+    took = run.recommendation["sizing"]
+    assert took["wall_clock_hours"] * 60 > took["load_minutes"] > 0
+    assert took["deploys"] >= 1 and float(took["bill_usd"]) > 0, took
+    assert took["actions"].get("created", 0) >= 1
+    # The line under the headline is the one recommendation.json holds, from these figures.
+    assert took["line"].startswith("The sizing took ") and f"{took['deploys']} deploy" in took["line"]
+    assert f'<p class="took" id="sizing-took">{took["line"]}</p>' in unescape(html)
 
 
 def test_a_failed_step_fails_the_run_but_report_and_teardown_still_run(

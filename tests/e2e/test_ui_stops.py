@@ -65,7 +65,7 @@ def test_a_signal_stops_airflow_and_the_local_sagemaker(tmp_path: Path, signum: 
         names = " ".join(" ".join(_cmdline(p)) for p in tree)
         local_pids = json.loads((tmp_path / "local" / "state.json").read_text())["pids"].values()
         assert set(local_pids) <= {p.pid for p in tree}  # the two local servers
-        # standalone, its scheduler, dag-processor, api-server and triggerer, and the two servers
+        # the scheduler, dag-processor, triggerer and api-server (with their own children), the two servers
         assert len(tree) >= 7 and "airflow" in names
 
         process.send_signal(signum)  # to the command only, as a terminal's Ctrl-C reaches it

@@ -1,5 +1,6 @@
-"""The local SageMaker's service quotas: AWS's ResourceLimitExceeded on CreateEndpoint and
-UpdateEndpoint, Service Quotas listing the applied values, on moto in-process (mock_aws)."""
+"""The local SageMaker's service quotas: AWS's ResourceLimitExceeded on CreateEndpoint,
+UpdateEndpoint and UpdateEndpointWeightsAndCapacities, Service Quotas listing the applied values, on
+moto in-process (mock_aws)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,25 @@ def test_a_quota_lowered_while_running_refuses_the_next_update(clients: tuple[An
         sagemaker.update_endpoint(EndpointName="a", EndpointConfigName="l3")
     assert caught.value.response["Error"]["Code"] == "ResourceLimitExceeded"
     assert sagemaker.describe_endpoint(EndpointName="a")["EndpointConfigName"] == "l2"
+
+
+def test_a_count_changed_in_place_beyond_the_quota_is_refused(clients: tuple[Any, Any, Path]) -> None:
+    sagemaker, _, _ = clients
+    sagemaker.create_endpoint(EndpointName="a", EndpointConfigName="l2")
+
+    def resize(count: int) -> None:
+        sagemaker.update_endpoint_weights_and_capacities(
+            EndpointName="a",
+            DesiredWeightsAndCapacities=[{"VariantName": "v", "DesiredInstanceCount": count}],
+        )
+
+    resize(3)  # 3 of 3: its own 2 are replaced
+    with pytest.raises(ClientError) as caught:
+        resize(4)
+    assert caught.value.response["Error"]["Code"] == "ResourceLimitExceeded"
+    assert "'ml.m5.large for endpoint usage' is 3 Instances" in caught.value.response["Error"]["Message"]
+    variant = sagemaker.describe_endpoint(EndpointName="a")["ProductionVariants"][0]
+    assert variant["CurrentInstanceCount"] == 3
 
 
 def test_the_endpoint_count_quota(clients: tuple[Any, Any, Path]) -> None:

@@ -81,6 +81,69 @@ def test_update_of_unknown_endpoint_or_config_fails_like_sagemaker(sagemaker: An
         sagemaker.update_endpoint(EndpointName="e", EndpointConfigName="nope")
 
 
+def _variant(client: Any) -> dict[str, Any]:
+    return dict(client.describe_endpoint(EndpointName="e")["ProductionVariants"][0])
+
+
+def _resize(client: Any, count: int) -> None:
+    client.update_endpoint_weights_and_capacities(
+        EndpointName="e", DesiredWeightsAndCapacities=[{"VariantName": "v", "DesiredInstanceCount": count}]
+    )
+
+
+def test_a_count_changed_in_place_takes_its_delay_and_keeps_the_config(sagemaker: Any) -> None:
+    moto_patches.apply(0.0, updating_delay_s=0.4)
+    sagemaker.create_endpoint(EndpointName="e", EndpointConfigName="c1")
+    _resize(sagemaker, 3)
+    described = sagemaker.describe_endpoint(EndpointName="e")
+    assert described["EndpointStatus"] == "Updating" and described["EndpointConfigName"] == "c1"
+    assert (_variant(sagemaker)["DesiredInstanceCount"], _variant(sagemaker)["CurrentInstanceCount"]) == (
+        3,
+        1,
+    )
+    with pytest.raises(ClientError, match="in-progress"):
+        _resize(sagemaker, 2)  # as on AWS: one change at a time
+    time.sleep(0.45)
+    assert sagemaker.describe_endpoint(EndpointName="e")["EndpointStatus"] == "InService"
+    assert _count(sagemaker) == 3
+
+
+def test_the_runtimes_own_autoscaling_writes_are_applied_at_once(sagemaker: Any) -> None:
+    from botocore.config import Config
+    from sagemaker_sizing.local.deploy_delays import RUNTIME_AGENT
+
+    moto_patches.apply(0.0, updating_delay_s=30.0)
+    sagemaker.create_endpoint(EndpointName="e", EndpointConfigName="c1")
+    runtime = boto3.client(
+        "sagemaker", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="y",
+        config=Config(user_agent_extra=RUNTIME_AGENT),
+    )  # fmt: skip
+    _resize(runtime, 4)
+    assert sagemaker.describe_endpoint(EndpointName="e")["EndpointStatus"] == "InService"
+    assert _count(sagemaker) == 4
+
+
+def test_realistic_deploys_take_the_deploy_time_models_times_compressed(sagemaker: Any) -> None:
+    from sagemaker_sizing.core.timeline.deploy_times import load_deploy_times
+
+    # At 1200 x: a CPU endpoint is created in 0.2 s, resized up in 0.175 s, deleted in 0.1 s.
+    moto_patches.apply(5.0, realistic=load_deploy_times().scaled(1200))
+    sagemaker.create_endpoint(EndpointName="e", EndpointConfigName="c1")
+    assert sagemaker.describe_endpoint(EndpointName="e")["EndpointStatus"] == "Creating"
+    time.sleep(0.25)
+    assert sagemaker.describe_endpoint(EndpointName="e")["EndpointStatus"] == "InService"
+    _resize(sagemaker, 2)
+    assert sagemaker.describe_endpoint(EndpointName="e")["EndpointStatus"] == "Updating"
+    time.sleep(0.2)
+    assert _count(sagemaker) == 2
+    sagemaker.delete_endpoint(EndpointName="e")
+    assert sagemaker.describe_endpoint(EndpointName="e")["EndpointStatus"] == "Deleting"
+    time.sleep(0.12)
+    with pytest.raises(ClientError, match="Could not find endpoint"):
+        sagemaker.describe_endpoint(EndpointName="e")
+    assert sagemaker.list_endpoints()["Endpoints"] == []
+
+
 def test_gpu_instance_types_are_accepted_and_malformed_ones_refused(sagemaker: Any) -> None:
     moto_patches.apply(0.0)
     for instance_type in ("ml.g5.xlarge", "ml.g6e.2xlarge", "ml.inf2.8xlarge", "ml.p4d.24xlarge"):

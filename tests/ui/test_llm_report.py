@@ -17,14 +17,15 @@ pytestmark = pytest.mark.e2e  # starts Chromium
 
 def test_an_llm_report_fits_1400_px_and_shows_its_knee(tmp_path: Path) -> None:
     run_dir = tmp_path / "sagemaker_sizing__manual__llm"
-    html, _ = render_report(llm_report_content(), run_id=run_dir.name, results_dir=run_dir)
+    content = llm_report_content()
+    html, _ = render_report(content, run_id=run_dir.name, results_dir=run_dir)
     found = asyncio.run(_look(html, tmp_path))
     assert found["innerWidth"] == 1400, found
     assert found["scrollWidth"] <= found["innerWidth"], found  # no horizontal scrolling
     # No table or chart sticks out of the page's column (main).
     assert found["overflowing"] == [], found
     assert found["knees"] == 2 and found["kneePoints"] >= 10, found
-    assert found["stepRows"] == 14, found
+    assert found["stepRows"] == len(content.results) >= 10, found  # one row a step
     assert "ml.g6.xlarge x4 for 6 req/s" in found["headline"], found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import quote
@@ -272,3 +273,51 @@ def test_the_step_link_and_the_loader_pick_the_same_step_folder(tree: ResultsTre
     page = TestClient(create_app([tree.root])).get(f"/runs/{RUN}/steps/{STEP_BASE}")
     assert log.parent == tree.step_dir
     assert page.status_code == 200 and f"Gatling {tree.step_dir.name}" in page.text
+
+
+def test_the_step_link_of_an_llm_step_lists_aiperfs_files(client: TestClient, tree: ResultsTree) -> None:
+    base = "1767323045-ml.g6e.xlarge-1-3RPS"
+    step_dir = tree.run_dir / f"{base}-20260102030405000"
+    (step_dir / "logs").mkdir(parents=True)
+    (step_dir / "profile_export_aiperf.json").write_text('{"request_count": {"avg": 45}}')
+    (step_dir / "step.json").write_text("{}")
+    (step_dir / "logs" / "aiperf.log").write_text("aiperf log")
+    (step_dir / "leak.txt").symlink_to(tree.outside / "secret.txt")
+    # No Gatling index.html in an LLM step's folder: the link lists its files instead of a 404.
+    response = client.get(f"/runs/{RUN}/steps/{base}", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"].endswith(f"/runs/{RUN}/{step_dir.name}/")
+    listing = client.get(response.headers["location"])
+    assert listing.status_code == 200 and listing.headers["content-type"].startswith("text/html")
+    assert ">logs/<" in listing.text and ">step.json<" in listing.text
+    assert "leak.txt" not in listing.text and SECRET not in listing.text
+    export = f"/runs/{RUN}/{step_dir.name}/profile_export_aiperf.json"
+    assert f'href="http://testserver{export}"' in listing.text
+    assert client.get(export).json() == {"request_count": {"avg": 45}}
+    assert ">aiperf.log<" in client.get(f"/runs/{RUN}/{step_dir.name}/logs").text
+    assert client.get(f"/runs/{RUN}/{step_dir.name}/logs/aiperf.log").text == "aiperf log"
+    # A Gatling step still goes to its report; a folder outside the run is still 404.
+    assert (
+        client.get(f"/runs/{RUN}/steps/{STEP_BASE}", follow_redirects=False)
+        .headers["location"]
+        .endswith("/index.html")
+    )
+    assert client.get(f"/runs/{RUN}/leakdir/").status_code == 404
+
+
+def test_index_gives_each_run_its_headline_and_a_link_to_its_airflow_run(tree: ResultsTree) -> None:
+    """Issue 26: a failed run said nothing of why, and its run id could not be clicked."""
+    rec = json.loads((tree.run_dir / "recommendation.json").read_text())
+    headline = "Run failed: setup error, the load could not measure the endpoint. round 3: Connection refused"
+    rec |= {"status": "failed", "headline": headline}
+    (tree.run_dir / "recommendation.json").write_text(json.dumps(rec))
+    parent = FastAPI()
+    runs = {RUN: AirflowRun(RUN_ID, "failed")}
+    parent.mount("/sagemaker-sizing", create_app([tree.root], airflow_runs=lambda names: runs))
+    page = TestClient(parent).get("/sagemaker-sizing/").text
+    row = next(line for line in page.split("<tr") if RUN in line and "data-folder" in line)
+    assert f'<td class="headline">{headline}</td>' in row
+    assert 'class="result failed">failed<' in row
+    link = f"http://testserver/dags/sagemaker_sizing/runs/{quote(RUN_ID, safe='')}"
+    assert f'<a href="{link}" class="airflow-page"' in row
+    assert f'<span class="folder muted" title="the run\'s results folder">{RUN}</span>' in row

@@ -7,6 +7,7 @@ resource without ``managed-by=sagemaker-sizing`` is never listed, let alone dele
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -47,18 +48,24 @@ def teardown(manager: EndpointManager, run_key: str) -> dict[str, Any]:
     """Delete every inference component, endpoint, endpoint config and scaling target tagged with
     this run key.
 
-    Idempotent; returns what it deleted; raises ``TeardownError`` after deleting all it could.
+    Idempotent; returns what it deleted, and ``finished_at``: from then on nothing of the run is
+    left (epoch seconds); raises ``TeardownError`` after deleting all it could.
     """
-    return delete_resources(manager, select(managed_resources(manager), run_key=run_key))
+    deleted = delete_resources(manager, select(managed_resources(manager), run_key=run_key))
+    return {**deleted, "finished_at": time.time()}
 
 
-def retire_lanes(manager: EndpointManager, run_key: str, keep: Collection[str]) -> dict[str, Any]:
-    """Delete this run's endpoints and configs on lanes the next round does not use.
+def retire_lanes(
+    manager: EndpointManager, run_key: str, keep: Collection[str], *, watch_s: float = 0.0
+) -> dict[str, Any]:
+    """Delete this run's endpoints and configs on lanes the next round does not use, without
+    waiting for them to go (the round's deploys need not wait; teardown waits for what is left);
+    ``watch_s``: seconds to watch them go, so an endpoint gone that soon has its instant recorded.
 
     An idle endpoint bills by the hour like a busy one; a lane that comes back is redeployed.
     """
     idle = [r for r in select(managed_resources(manager), run_key=run_key) if r["lane"] not in keep]
-    return delete_resources(manager, idle)
+    return delete_resources(manager, idle, wait=False, watch_s=watch_s)
 
 
 def find_orphans(
@@ -113,11 +120,17 @@ def select(
     ]
 
 
-def delete_resources(manager: EndpointManager, resources: list[dict[str, Any]]) -> dict[str, Any]:
+def delete_resources(
+    manager: EndpointManager, resources: list[dict[str, Any]], *, wait: bool = True, watch_s: float = 0.0
+) -> dict[str, Any]:
     """Scaling first, then inference components (an endpoint hosting any cannot be deleted), then
-    endpoints, each waited until gone, then configs; keeps going past errors.
+    endpoints (``wait``: each until gone; else watched for ``watch_s`` seconds at most), then
+    configs; keeps going past errors.
 
-    Raises ``TeardownError`` at the end if anything failed, after deleting all it could.
+    ``deleted_at`` holds when each endpoint's deletion was asked for, ``gone_at`` when each was
+    seen gone (epoch seconds), also one an earlier call left deleting: the sizing's own bill counts
+    an endpoint's instances until it is gone. Raises ``TeardownError`` at the end if anything
+    failed, after deleting all it could.
     """
     components = ComponentManager(manager)
     named = [r["name"] for r in resources if r["kind"] == "inference_component"]
@@ -129,6 +142,8 @@ def delete_resources(manager: EndpointManager, resources: list[dict[str, Any]]) 
         "endpoints": [],
         "endpoint_configs": [],
         "errors": [],
+        "deleted_at": {},
+        "gone_at": {},
     }
     for rid in components.autoscaling.targets_of(set(named)):
         _attempt(result, rid, _remove_component_scaling, components, rid, result)
@@ -137,9 +152,14 @@ def delete_resources(manager: EndpointManager, resources: list[dict[str, Any]]) 
     for name in named:
         _attempt(result, name, _delete_component, components, name, result)
     for name in endpoints:
-        _attempt(result, name, _delete_endpoint, manager, name, result)
-    for name in list(result["endpoints"]):  # those whose deletion was issued
-        _attempt(result, name, manager.wait_deleted, name)
+        _attempt(result, name, _delete_endpoint, manager, name, result, wait)
+    if wait:
+        for name in list(result["endpoints"]):  # those whose deletion was issued
+            _attempt(result, name, _wait_gone, manager, name, result)
+    elif watch_s > 0:
+        deadline = time.monotonic() + watch_s
+        for name in list(result["endpoints"]):
+            _attempt(result, name, _watch_gone, manager, name, result, deadline - time.monotonic())
     for name in configs:
         _attempt(result, name, _delete_config, manager, name, result)
     if result["errors"]:
@@ -170,13 +190,27 @@ def _remove_scaling(manager: EndpointManager, rid: str, result: dict[str, Any]) 
     result["scaling"].extend(manager.autoscaling.remove(rid))
 
 
-def _delete_endpoint(manager: EndpointManager, name: str, result: dict[str, Any]) -> None:
-    # An operation in flight blocks deletion: let it settle first.
+def _delete_endpoint(manager: EndpointManager, name: str, result: dict[str, Any], wait: bool) -> None:
+    if not wait and manager.endpoint_status(name) in (None, "Deleting"):
+        return  # gone, or going: nothing to ask
+    # An operation in flight blocks deletion: let it settle first (one already deleting: until gone).
     if manager.wait_settled(name) is None:
+        result["gone_at"][name] = time.time()
         return
     if manager.delete_if_exists(manager.client.delete_endpoint, EndpointName=name):
         log.info("Deleting endpoint %s", name)
         result["endpoints"].append(name)
+        result["deleted_at"][name] = time.time()
+
+
+def _wait_gone(manager: EndpointManager, name: str, result: dict[str, Any]) -> None:
+    manager.wait_deleted(name)
+    result["gone_at"][name] = time.time()
+
+
+def _watch_gone(manager: EndpointManager, name: str, result: dict[str, Any], seconds: float) -> None:
+    if manager.gone_within(name, max(seconds, 0.0)):
+        result["gone_at"][name] = time.time()
 
 
 def _delete_config(manager: EndpointManager, name: str, result: dict[str, Any]) -> None:

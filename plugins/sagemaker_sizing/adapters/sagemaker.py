@@ -14,6 +14,7 @@ import contextlib
 import importlib.util
 import logging
 import math
+import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ from sagemaker_sizing.adapters import ownership
 from sagemaker_sizing.adapters.autoscaling import VariantAutoscaling, policy_metric
 from sagemaker_sizing.adapters.errors import EndpointFailedError, OwnershipError
 from sagemaker_sizing.adapters.variants import production_variant
+from sagemaker_sizing.core.timeline.deploy_times import DeployTimes, load_deploy_times
+from sagemaker_sizing.core.timeline.lanes import Action, Fleet, deploy_action
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -186,9 +189,13 @@ class EndpointManager:
     ) -> dict[str, Any]:
         """Everything before the wait; returns an XCom-safe dict for ``finish_deploy``.
 
-        Names start with ``endpoint_base`` (the conf's endpoint_name; default the model's name) and
-        ``config_base`` (its endpoint_config_name; default the endpoint's base). A deferring
-        operator defers to ``endpoint_trigger`` when ``status`` is not InService.
+        What the lane's endpoint runs decides the action (``core.timeline.lanes``): created,
+        reused, resized in place (only the instance count differs: UpdateEndpointWeightsAndCapacities,
+        which keeps the endpoint config) or updated to a new endpoint config. Names start with
+        ``endpoint_base`` (the conf's endpoint_name; default the model's name) and ``config_base``
+        (its endpoint_config_name; default the endpoint's base). A deferring operator defers to
+        ``endpoint_trigger`` when ``status`` is not InService. ``requested_at`` (epoch seconds) is
+        when the call that changes the endpoint was made, for the sizing's own bill.
         """
         base = endpoint_base or model_name
         name = ownership.endpoint_name(base, run_key, lane)
@@ -203,8 +210,15 @@ class EndpointManager:
             self._require_owned(config["EndpointConfigArn"], run_key, "endpoint config", config_name)
         if endpoint is not None:
             endpoint = self._settle_or_replace(name)
+        live = None if endpoint is None else self._fleet(endpoint)
+        if endpoint is not None and endpoint["EndpointConfigName"] == config_name and live is None:
+            action = Action.REUSED  # serverless: the same config is the same endpoint
+        elif endpoint is not None and live is None:
+            action = Action.UPDATED
+        else:
+            action = deploy_action(live, step, self.deploy_times)
         created: list[str] = []
-        if config is None:
+        if config is None and action in (Action.CREATED, Action.UPDATED):
             log.info("Creating endpoint config %s (%s)", config_name, step.describe())
             self.client.create_endpoint_config(
                 EndpointConfigName=config_name,
@@ -212,37 +226,74 @@ class EndpointManager:
                 Tags=tags,
             )
             created.append(config_name)
-        if endpoint is None:
+        requested_at = time.time()
+        if action is Action.CREATED:
             log.info("Creating endpoint %s with config %s", name, config_name)
             self.client.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
             created.append(name)
-            action = "created"
-        elif endpoint["EndpointConfigName"] == config_name:
-            log.info("Endpoint %s already runs %s: only the load changes", name, config_name)
-            action = "reused"
+        elif action is Action.REUSED:
+            log.info("Endpoint %s already runs %s: only the load changes", name, step.describe())
+        elif action is Action.RESIZED:
+            assert live is not None
+            # Application Auto Scaling owns a registered variant's count: deregister first.
+            self._remove_scaling(name)
+            count = step.instance_count
+            log.info("Resizing endpoint %s in place: %s -> %s instances", name, live.count, count)
+            self.client.update_endpoint_weights_and_capacities(
+                EndpointName=name,
+                DesiredWeightsAndCapacities=[{"VariantName": variant_name, "DesiredInstanceCount": count}],
+            )
         else:
             # SageMaker rejects updating a variant registered for autoscaling: deregister first.
             self._remove_scaling(name)
+            assert endpoint is not None
             log.info("Updating endpoint %s: %s -> %s", name, endpoint["EndpointConfigName"], config_name)
             self.client.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
-            action = "updated"
         status = self._describe_endpoint(name) or {"EndpointStatus": "Unknown"}
         return {
             "endpoint_name": name,
-            "endpoint_config_name": config_name,
-            "action": action,
+            # The config the endpoint runs (a resized or reused endpoint keeps its own).
+            "endpoint_config_name": status.get("EndpointConfigName", config_name),
+            "action": str(action),
             "status": status["EndpointStatus"],
             "created": created,
+            "previous_count": 0 if live is None else live.count,
+            "requested_at": requested_at,
         }
+
+    def _fleet(self, endpoint: dict[str, Any]) -> Fleet | None:
+        """What an endpoint runs: its type and current count; None for a serverless variant."""
+        config = self._describe_config(endpoint["EndpointConfigName"]) or {}
+        variant = (config.get("ProductionVariants") or [{}])[0]
+        if "InstanceType" not in variant:
+            return None
+        current = (endpoint.get("ProductionVariants") or [{}])[0]
+        count = current.get("CurrentInstanceCount") or current.get("DesiredInstanceCount")
+        return Fleet(variant["InstanceType"], int(count or variant.get("InitialInstanceCount") or 1))
+
+    @cached_property
+    def deploy_times(self) -> DeployTimes:
+        """The deploy-time model: a count changes in place only where that is faster on AWS."""
+        return load_deploy_times()
 
     def finish_deploy(
         self, run_key: str, lane: str, step: StepConfig, variant_name: str, started: dict[str, Any]
     ) -> dict[str, Any]:
-        """After InService: put autoscaling in place (or take it away) and describe the result."""
+        """After InService: put autoscaling in place (or take it away) and describe the result, with
+        the instants the change was asked for and seen InService (epoch seconds)."""
         name = started["endpoint_name"]
         endpoint = self._describe_endpoint(name)
         if endpoint is None or endpoint["EndpointStatus"] != "InService":
             raise EndpointFailedError(_failure_text(name, endpoint))
+        if started["action"] == Action.RESIZED:
+            # A count change whose new instances fail rolls back: InService again, with the old count.
+            live = (endpoint.get("ProductionVariants") or [{}])[0].get("CurrentInstanceCount")
+            if live is not None and int(live) != step.instance_count:
+                reason = endpoint.get("FailureReason") or "no reason given"
+                raise EndpointFailedError(
+                    f"endpoint {name} runs {live} instances, not the {step.instance_count} asked: {reason}"
+                )
+        in_service_at = time.time()
         created = list(started["created"])
         if step.autoscaling:
             metric, target = policy_metric(step.invocations_target, step.concurrency_target)
@@ -268,6 +319,10 @@ class EndpointManager:
             "action": started["action"],
             "status": endpoint["EndpointStatus"],
             "created": created,
+            "scaling_max_instance_count": step.scaling_max_instance_count,
+            "previous_count": started.get("previous_count", 0),
+            "requested_at": started.get("requested_at", in_service_at),
+            "in_service_at": in_service_at,
         }
 
     @staticmethod
@@ -320,6 +375,12 @@ class EndpointManager:
             return False
         _in_service(endpoint_name, endpoint)
         return True
+
+    def gone_within(self, endpoint_name: str, seconds: float, interval: float = 0.5) -> bool:
+        """Watch a deleting endpoint for about ``seconds``: True once it is gone."""
+        attempts = max(1, math.ceil(seconds / interval)) + 1
+        config = {"Delay": interval, "MaxAttempts": attempts}
+        return self.wait_settled(endpoint_name, config, timeout=False) is None
 
     def wait_deleted(self, endpoint_name: str) -> None:
         """botocore's ``endpoint_deleted`` waiter (after a delete was issued)."""
@@ -391,6 +452,11 @@ class EndpointManager:
         for rid in self.autoscaling.targets_of({endpoint_name}):
             removed += self.autoscaling.remove(rid)
         return removed
+
+    def endpoint_status(self, name: str) -> str | None:
+        """The endpoint's status now; None when it does not exist."""
+        endpoint = self._describe_endpoint(name)
+        return None if endpoint is None else str(endpoint["EndpointStatus"])
 
     def _describe_endpoint(self, name: str) -> dict[str, Any] | None:
         return self._describe(self.client.describe_endpoint, EndpointName=name)

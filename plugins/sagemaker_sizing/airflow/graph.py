@@ -100,12 +100,12 @@ def _add_round(round_no: int, conf: XComArg, previous: list[MappedOperator]) -> 
 
 
 def add_report_and_teardown(validated: XComArg, walk_done: BaseOperator, rounds: int) -> XComArg:
-    """Report and teardown always run; ``end`` keeps the run's state honest (teardowns don't count):
+    """Teardown and report always run, the report after teardown (it says what the sizing took,
+    to the last endpoint's deletion); ``end`` keeps the run's state honest (teardowns don't count):
     it fails when a task failed or when the report's outcome is ``failed``."""
     reported = report(rounds)
     reported.operator.operator_extra_links = (FinalReportLink(),)  # type: ignore[attr-defined]  # @task: no class of its own
-    walk_done >> reported
     torn_down = teardown_run().as_teardown(on_failure_fail_dagrun=True)
-    walk_done >> torn_down
+    walk_done >> torn_down >> reported
     walk_done >> end_run(reported)
     return reported

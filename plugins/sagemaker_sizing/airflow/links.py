@@ -31,6 +31,21 @@ def ui_url(path: str) -> str:
     return f"{base}{URL_PREFIX}/{path}"
 
 
+def ui_address(path: str) -> str:
+    """``ui_url(path)`` as a whole URL when ``[api] base_url`` names the server (for a log line,
+    where a path alone is no link); the path alone otherwise."""
+    from airflow.sdk.configuration import conf
+
+    base = str(conf.get("api", "base_url", fallback="") or "")
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}{ui_url(path)}" if parts.scheme and parts.netloc else ui_url(path)
+
+
+def gatling_report_path(target: dict[str, str]) -> str:
+    """The results app's path of a step's newest Gatling report (``gatling_target``'s run and step)."""
+    return f"runs/{quote(target['run'], safe='')}/steps/{quote(target['step'], safe='')}"
+
+
 def gatling_target(command: GatlingStep) -> dict[str, str]:
     """The run folder and step base name a Gatling command writes to (its results folder, named
     like the run's on every host, and its output base name)."""
@@ -47,7 +62,7 @@ class GatlingReportLink(BaseOperatorLink):
         target = XCom.get_value(key=self.key, ti_key=ti_key)
         if not isinstance(target, dict) or not target.get("run") or not target.get("step"):
             return ""
-        return ui_url(f"runs/{quote(target['run'], safe='')}/steps/{quote(target['step'], safe='')}")
+        return ui_url(gatling_report_path(target))
 
     @classmethod
     def persist(cls, context: Context, command: GatlingStep) -> None:

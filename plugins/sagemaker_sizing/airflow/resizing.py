@@ -106,18 +106,17 @@ def _model(path: Path, name: Any, spec: dict[str, Any], max_rounds: int | None) 
 
 
 def build_dag(model: ModelSpec, rounds: int, doc_md: str) -> DAG:
-    schemas = params_schema()
-    # The model's validated values; a field no longer used is not in them and keeps its null default.
-    params = {
-        name: Param(**{**schema, "default": model.conf.get(name, schema.get("default"))})
-        for name, schema in schemas.items()
-    }
+    # The model's validated values (as the form shows them); a field no longer used is not in them
+    # and keeps its null default.
+    params = {name: Param(**schema) for name, schema in params_schema(model.conf).items()}
     with DAG(
         dag_id=model.dag_id,
         doc_md=f"{doc_md}\n\n**Model `{model.name}`** {model.description}".rstrip(),
         schedule=model.schedule,
         catchup=False,
         max_active_runs=1,  # a model's runs compare with each other: one at a time
+        # Created paused: its schedule starts (and spends) when someone unpauses it, not when it appears.
+        is_paused_upon_creation=True,
         tags=["sagemaker", "sizing", "resizing"],
         default_args={"owner": "sagemaker-sizing", "retries": 1, "retry_delay": timedelta(seconds=10)},
         params=params,

@@ -5,8 +5,10 @@ Each can be set in airflow.cfg or as ``AIRFLOW__SAGEMAKER_SIZING__<NAME>``.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from airflow.sdk.configuration import conf as airflow_config
 
@@ -51,7 +53,8 @@ def waiter_delay() -> int:
 def defer_after() -> float:
     """Seconds deploy watches a Creating/Updating endpoint in the worker before deferring to the
     triggerer. 0 (the default) defers at once: a real endpoint takes minutes. The local SageMaker's
-    take a second, where a trip through the triggerer would cost more than the wait."""
+    take a second, where a trip through the triggerer would cost more than the wait. Plan watches
+    the endpoints it retires as long, to record when they are gone (the sizing's own bill)."""
     return float(airflow_config.getfloat(SECTION, "defer_after", fallback=0.0))
 
 
@@ -91,3 +94,20 @@ def injector_start_tolerance() -> float:
 def models_file() -> Path:
     """The models to re-size periodically (one DAG each); relative paths are from the project root."""
     return resolve(str(airflow_config.get(SECTION, "models_file", fallback="include/models.yaml")))
+
+
+def form_defaults() -> dict[str, Any]:
+    """``form_defaults``: a conf JSON file the trigger form opens with (``make ui`` points it at the
+    local demo's conf, so Trigger starts a short sizing on the local SageMaker); unset: the
+    conf's own defaults, the required fields empty with an example each. A file that cannot be
+    read as a JSON object is a DAG import error naming it."""
+    path = str(airflow_config.get(SECTION, "form_defaults", fallback="") or "")
+    if not path:
+        return {}
+    try:
+        conf = json.loads(resolve(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"[{SECTION}] form_defaults: cannot read {path} as a conf: {exc}") from exc
+    if not isinstance(conf, dict):
+        raise ValueError(f"[{SECTION}] form_defaults: {path} is not a JSON object of conf fields")
+    return conf

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,13 +29,17 @@ from sagemaker_sizing.paths import INCLUDE_DIR, PROJECT_ROOT
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
-    from sagemaker_sizing.local import LocalSageMakerStatus
+    from sagemaker_sizing.core.conf.model import SizingConf
+    from sagemaker_sizing.local import DeadServer, LocalSageMakerStatus
 
 DEFAULT_CONF = INCLUDE_DIR / "examples" / "demo.conf.json"
 DAG_ID = "sagemaker_sizing"
 STATE_NAME = "demo"
 SERVERLESS_TIME_COMPRESSION = 10.0
+# --realistic-deploys: a CPU endpoint is created in 8 s and deleted in 4 s, beside loads of seconds.
+REALISTIC_TIME_COMPRESSION = 30.0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 # How often the run folder is looked at for newly measured steps.
@@ -56,7 +61,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="TYPE=N",
         help="service quota of the local SageMaker, as `local start --quota` (repeatable)",
     )
+    parser.add_argument(
+        "--realistic-deploys",
+        action="store_true",
+        help="endpoints take what they take on AWS (as `local start --realistic-deploys`), divided by "
+        f"--time-compression (default {REALISTIC_TIME_COMPRESSION:g} with this option)",
+    )
+    parser.add_argument(
+        "--time-compression", type=float, default=None, help="the local SageMaker's time compression"
+    )
     parser.set_defaults(func=handle)
+
+
+def local_time_compression(conf: SizingConf) -> float:
+    """The local SageMaker's clock for ``conf`` (the demo's and ``make ui``'s): a serverless conf's
+    cold starts and idle timeouts in seconds, not minutes (issue 17); real time otherwise."""
+    return SERVERLESS_TIME_COMPRESSION if conf.sizes_serverless else 1.0
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -95,8 +115,6 @@ def handle(args: argparse.Namespace) -> int:
     log_path = results_dir / f"demo-{logical_date:%Y%m%dT%H%M%S}-{os.getpid()}.log"
     print(f"sizing {valid.conf.model_name}: strategy {valid.conf.strategy}, peak {peak_words(valid.conf)}")
     try:
-        # Serverless (issue 17): cold starts and idle timeouts in seconds, not minutes.
-        compression = SERVERLESS_TIME_COMPRESSION if valid.conf.sizes_serverless else 1.0
         # An LLM conf's model is an LLM one (an LMI image and HF_MODEL_ID: the local SageMaker
         # serves it as an LLM), made in the conf's region, where preflight looks for it.
         name: tuple[str, ...] = (valid.conf.model_name,)
@@ -111,7 +129,8 @@ def handle(args: argparse.Namespace) -> int:
             state_dir,
             **model,
             creating_delay=1.0,
-            time_compression=compression,
+            time_compression=time_compression(args, valid.conf),
+            realistic_deploys=args.realistic_deploys,
             quotas=parse_quotas(args.quota),
         )
         with local_sagemaker as local:
@@ -120,7 +139,8 @@ def handle(args: argparse.Namespace) -> int:
                 f"runtime {local.runtime_url} (TLS {local.runtime_tls_url})"
             )
             env = with_local_env(base_env, local)
-            rc, run_dir = _airflow_dags_test(dag_conf, logical_date, env, log_path, results_dir)
+            watch = ServerWatch(state_dir)
+            rc, run_dir = _airflow_dags_test(dag_conf, logical_date, env, log_path, results_dir, watch=watch)
             leftover = _leftover_endpoints(local)
     except RuntimeError as exc:  # the local SageMaker did not come up
         print(f"error: {exc}")
@@ -129,10 +149,36 @@ def handle(args: argparse.Namespace) -> int:
         # A dags test that died leaves its run "running": say it failed now.
         _fail_runs(base_env, [(DAG_ID, logical_date.isoformat())])
     update_owner_record(state_dir, runs=[])
-    code = _print_end(run_dir, rc, leftover, log_path)
+    code = _print_end(run_dir, rc, leftover, log_path, watch.died)
     if code == 0:  # kept after a failure: the local SageMaker's logs are there
         shutil.rmtree(state_dir, ignore_errors=True)
     return code
+
+
+def time_compression(args: argparse.Namespace, conf: SizingConf) -> float:
+    """The local SageMaker's: as given, else realistic deploys', else the conf's
+    (``local_time_compression``)."""
+    if args.time_compression is not None:
+        return float(args.time_compression)
+    if args.realistic_deploys:
+        return REALISTIC_TIME_COMPRESSION
+    return local_time_compression(conf)
+
+
+@dataclass
+class ServerWatch:
+    """Notices a server of the demo's local SageMaker dying mid-run (killed, or crashed), so the
+    demo names it at once: the next step's "connection refused" is that, not the endpoint."""
+
+    state_dir: Path
+    died: list[DeadServer] = field(default_factory=list)
+
+    def new_lines(self) -> list[str]:
+        from sagemaker_sizing.local import dead_servers
+
+        fresh = [d for d in dead_servers(self.state_dir) if d not in self.died]
+        self.died += fresh
+        return [f"error: {d}: the steps from here on cannot reach it" for d in fresh]
 
 
 def run_id_in_log(text: str) -> str | None:
@@ -170,6 +216,8 @@ def _airflow_dags_test(
     env: dict[str, str],
     log_path: Path,
     results_dir: Path,
+    *,
+    watch: ServerWatch | None = None,
 ) -> tuple[int, Path | None]:
     """Run the DAG, printing each measured step as its ``step.json`` appears in the run's folder
     (found from the run id in the log); returns the exit code and the run folder."""
@@ -198,6 +246,8 @@ def _airflow_dags_test(
                 watcher = demo_output.StepWatcher(results_dir / run_folder_name(DAG_ID, run_id))
             if watcher is not None:
                 _print_lines(watcher.new_lines())
+            if watch is not None:
+                _print_lines(watch.new_lines())
             if finished:
                 break
             time.sleep(POLL_S)
@@ -221,7 +271,13 @@ def _leftover_endpoints(local: LocalSageMakerStatus) -> list[str] | None:
     return [e["EndpointName"] for e in endpoints] + [c["InferenceComponentName"] for c in components]
 
 
-def _print_end(run_dir: Path | None, rc: int, leftover: list[str] | None, log_path: Path) -> int:
+def _print_end(
+    run_dir: Path | None,
+    rc: int,
+    leftover: list[str] | None,
+    log_path: Path,
+    died: Sequence[DeadServer] = (),
+) -> int:
     data = demo_output.read_recommendation(run_dir)
     if data is not None and run_dir is not None:
         print()
@@ -236,6 +292,9 @@ def _print_end(run_dir: Path | None, rc: int, leftover: list[str] | None, log_pa
     outcome = demo_output.outcome(data, rc)
     print(f"outcome: {outcome.status}")
     print(outcome.headline)
+    for dead in died:  # what the headline cannot know: why the endpoint stopped answering
+        why = "a step that could not reach it failed for that, not the endpoint"
+        print(f"note: {dead} during the run: {why}")
     if outcome.failed or rc != 0 or leftover is None or leftover:
         return EXIT_FAILED
     return 0

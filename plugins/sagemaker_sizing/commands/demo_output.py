@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from sagemaker_sizing.core.cost.money import usd
+from sagemaker_sizing.core.cost.money import dollars
+from sagemaker_sizing.core.model import PHASE_MAX, PHASE_MIN, PHASE_TYPE
+from sagemaker_sizing.core.walk.adaptive import PHASE_BISECT, PHASE_PROBE
+from sagemaker_sizing.core.walk.serverless import PHASE_COLD_START, PHASE_CONCURRENCY, PHASE_MEMORY
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -21,14 +24,33 @@ STEP_FILE = "step.json"
 RECOMMENDATION_FILE = "recommendation.json"
 # RunStatus values (core.verdicts.outcome) that mean the run did not reach an answer because something broke.
 FAILED_STATUSES = frozenset({"failed"})
+# The hourly cost is the costs' row ("cost hourly"), not repeated from the recommendation.
 TABLE_KEYS = (
     "instance_type",
     "instance_count_needed",
     "max_instance_count",
     "min_instance_count",
     "invocations_target",
-    "hourly_cost_usd",
 )
+# What a value of the table is counted in (money rows print as the report writes them).
+UNITS = {
+    "invocations_target": "invocations/instance/minute",
+    "p99_ms": "ms",
+    "cold_start_p99_ms": "ms",
+    "break_even_average_tps": "TPS average",
+}
+# The phase of a step, in the words of a step line (another phase prints as it is named).
+PHASE_WORDS = {
+    PHASE_TYPE: "type",
+    PHASE_PROBE: "probe",
+    PHASE_BISECT: "bisect",
+    PHASE_MAX: "endurance",
+    PHASE_MIN: "autoscaling",
+    PHASE_MEMORY: "memory",
+    PHASE_CONCURRENCY: "concurrency",
+    PHASE_COLD_START: "cold start",
+}
+PHASE_WIDTH = max(map(len, PHASE_WORDS.values()))
 
 SERVERLESS_KEYS = (
     "memory_size_mb",
@@ -74,9 +96,10 @@ def _num(value: Any, digits: int = 0) -> str:
 
 
 def step_line(data: dict[str, Any]) -> str:
-    """``round 2  ml.m5.large x1 at 40 TPS  PASS  p99 41 ms  errors 0.00%``; an LLM step's
-    ``round 2  ml.g6.xlarge x1 at 1.5 req/s (1.47 offered)  PASS  TTFT p99 812 ms  ITL p99 41.2 ms
-    e2e p99 4120 ms  errors 0.00%``."""
+    """``round 2  probe        ml.m5.large x1 at 40 TPS  PASS   p99 41 ms  errors 0.00%``: the
+    phase named, so a cold-start step after an idle does not read as a repeat of the last one; an
+    LLM step's ``... ml.g6.xlarge x1 at 1.5 req/s (1.47 offered)  PASS  TTFT p99 812 ms  ITL p99
+    41.2 ms  e2e p99 4120 ms  errors 0.00%``."""
     step = data.get("step") or {}
     if step.get("workload") == "llm":
         return _llm_step_line(data, step)
@@ -89,20 +112,27 @@ def step_line(data: dict[str, Any]) -> str:
             f"{step.get('scaling_min_instance_count')}..{step.get('scaling_max_instance_count')}"
         )
     load = f"{_num(step.get('steady_state_tps'), 0)} TPS"
+    if step.get("idle_minutes"):
+        load += f" after {_num(step['idle_minutes'], 2).rstrip('0').rstrip('.')} min idle"
     if step.get("ramp_minutes"):
         load = f"ramp {_num(step.get('ramp_start_tps'))}->{load}"
+    phase = str(step.get("phase", "?"))
     verdict = "ERROR" if data.get("error") else ("PASS" if data.get("passed") else "FAIL")
     metrics = data.get("metrics") or {}
     p99 = metrics.get("latency_success_p99")
     fail = metrics.get("percent_fail")
     words = [
         f"round {data.get('round', '?')}",
+        f"{PHASE_WORDS.get(phase, phase):<{PHASE_WIDTH}}",
         f"{size} at {load}",
         f"{verdict:<5}",
-        f"p99 {_num(p99)} ms" if p99 is not None else "p99 -",
-        f"errors {_num(fail, 2)}%" if fail is not None else "errors -",
     ]
-    line = "  ".join(words)
+    if "metrics" in data:  # a step that was run (a dry run's steps have no metrics to show)
+        words += [
+            f"p99 {_num(p99)} ms" if p99 is not None else "p99 -",
+            f"errors {_num(fail, 2)}%" if fail is not None else "errors -",
+        ]
+    line = "  ".join(words).rstrip()
     if data.get("error"):
         line += f"  ({data['error']})"
     return line
@@ -183,7 +213,12 @@ def read_recommendation(run_dir: Path | None) -> dict[str, Any] | None:
 
 
 def recommendation_table(data: dict[str, Any]) -> list[str]:
+    """The answer's table; none for a run that failed or found nothing (a table of dashes would
+    read like an answer): the outcome's headline says what happened."""
     rec = data.get("recommendation") or {}
+    serverless_found = (data.get("serverless") or {}).get("max_concurrency") is not None
+    if data.get("status") in FAILED_STATUSES or not (rec.get("instance_type") or serverless_found):
+        return []
     costs = data.get("costs") or {}
     components = data.get("inference_components")
     if isinstance(components, dict):  # an endpoint of inference components: its block
@@ -191,11 +226,14 @@ def recommendation_table(data: dict[str, Any]) -> list[str]:
     llm = data.get("llm")
     if isinstance(llm, dict):  # an LLM sizing: its block (recommendation.json's "llm"), then its costs
         llm_costs = (data.get("llm_details") or {}).get("costs") or {}
-        rows = [(key, llm.get(key)) for key in llm]
-        rows += [(f"cost {key}", llm_costs.get(key)) for key in ("hourly", "monthly")]
-        width = max(len(key) for key, _ in rows)
-        return ["recommendation:"] + [f"  {key:<{width}}  {_cell(key, v)}" for key, v in rows]
-    rows = [(key, rec.get(key)) for key in TABLE_KEYS]
+        llm_rows = [(key, llm.get(key)) for key in llm]
+        llm_rows += [(f"cost {key}", llm_costs.get(key)) for key in ("hourly", "monthly")]
+        width = max(len(key) for key, _ in llm_rows)
+        return ["recommendation:"] + [f"  {key:<{width}}  {_cell(key, v)}" for key, v in llm_rows]
+    rows: list[tuple[str, Any]] = [(key, rec.get(key)) for key in TABLE_KEYS]
+    minimum = rec.get("min_instance_count")
+    if minimum is not None and minimum == rec.get("max_instance_count"):  # min..max is a fixed fleet
+        rows = [(k, f"{v} (no autoscaling: min = max)" if k == "min_instance_count" else v) for k, v in rows]
     rows += [(f"cost {key}", costs.get(key)) for key in ("hourly", "monthly", "annual")]
     serverless = data.get("serverless") or {}
     if serverless:
@@ -228,15 +266,19 @@ def components_table(block: dict[str, Any]) -> list[str]:
 
 
 def _cell(key: str, value: Any) -> str:
-    """A value of the table: money as the report writes it (core.cost.money), anything else as given."""
+    """A value of the table: money as the report writes it (core.cost.money), a count with its unit,
+    anything else as given."""
     if value is None:
         return "-"
-    if key.rsplit(" ", 1)[-1] in MONEY_KEYS:
+    name = key.rsplit(" ", 1)[-1]
+    if name in MONEY_KEYS:
         try:
             money = Decimal(str(value))
         except InvalidOperation:
             return str(value)
-        return usd(money) if money.is_finite() else str(value)
+        return dollars(money, grouped=True) if money.is_finite() else str(value)
+    if name in UNITS:
+        return f"{value:g} {UNITS[name]}" if isinstance(value, int | float) else f"{value} {UNITS[name]}"
     return str(value)
 
 

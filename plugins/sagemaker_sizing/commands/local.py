@@ -41,6 +41,14 @@ def register(subparsers: Any) -> None:
     )
     start.add_argument("--creating-delay", type=float, default=0.0, help="seconds in Creating/Updating")
     start.add_argument(
+        "--realistic-deploys",
+        action="store_true",
+        default=False,
+        help="endpoints take what they take on AWS for their instance family (resources/deploy_times.json: "
+        "create, new config, count change in place, delete) divided by --time-compression, instead of "
+        "--creating-delay (off by default)",
+    )
+    start.add_argument(
         "--profile", default=None, help="model profile JSON (default resources/model_profiles.json)"
     )
     start.add_argument("--region", default="us-west-2")
@@ -135,6 +143,7 @@ def _start(args: argparse.Namespace) -> int:
         allow_unsigned=args.allow_unsigned,
         time_compression=args.time_compression,
         creating_delay=args.creating_delay,
+        realistic_deploys=args.realistic_deploys,
         profile=args.profile,
         llm_profile=args.llm_profile,
         region=args.region,

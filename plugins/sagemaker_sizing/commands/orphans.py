@@ -6,6 +6,7 @@ endpoint somebody else made is never listed. The same code deletes them as the D
     sagemaker-sizing orphans                       # every sizing resource, with run id and age
     sagemaker-sizing orphans --older-than 2h       # only those created at least 2 hours ago
     sagemaker-sizing orphans --run-key 'sagemaker_sizing/manual__2025-...' --delete
+    sagemaker-sizing orphans --local               # on the running local SageMaker
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import os
 import re
 from datetime import timedelta
 from typing import Any
+
+from sagemaker_sizing.commands.local_connection import NOT_RUNNING, use_local_sagemaker
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -52,6 +55,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--aws-conn-id", default=None, help="Airflow AWS connection (default: [sagemaker_sizing] aws_conn_id)"
     )
     parser.add_argument("--region", default=None, help="region (default: the connection's)")
+    parser.add_argument(
+        "--local", action="store_true", help="on the running local SageMaker (`sagemaker-sizing local start`)"
+    )
+    parser.add_argument("--state-dir", default=None, help="--local: its state dir (default: the project's)")
     parser.set_defaults(func=handle, airflow_in_process=True)
 
 
@@ -68,7 +75,14 @@ def handle(args: argparse.Namespace) -> int:
         # Without a filter, resources of runs still going would be deleted under them.
         print("refusing to --delete every sizing resource: give --older-than or --run-key")
         return EXIT_USAGE
-    manager = endpoint_manager(args.aws_conn_id or configured_conn_id(), args.region)
+    if args.local:
+        conn_id = use_local_sagemaker(args.state_dir)
+        if conn_id is None:
+            print(NOT_RUNNING)
+            return EXIT_ERROR
+    else:
+        conn_id = args.aws_conn_id or configured_conn_id()
+    manager = endpoint_manager(conn_id, args.region)
     found: list[dict[str, Any]] = cleanup.find_orphans(manager, args.older_than, args.run_key)
     width = max([16, *(len(r["kind"]) for r in found)])  # inference_component is longer than 16
     for r in found:

@@ -11,9 +11,10 @@ nothing blocks, 1 when something does, 2 for an invalid conf.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sagemaker_sizing.commands.local_connection import NOT_RUNNING, use_local_sagemaker
 
 if TYPE_CHECKING:
     import argparse
@@ -52,9 +53,10 @@ def handle(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     conn_id = _connection(args)
     if conn_id is None:
-        print("the local SageMaker is not running: start it with `sagemaker-sizing local start`")
+        print(NOT_RUNNING)
         return EXIT_BLOCKED
     from sagemaker_sizing.adapters.preflight import run_preflight
+    from sagemaker_sizing.core.account.preflight import Check
 
     result = run_preflight(conf, conn_id)
     for finding in result.findings:
@@ -64,6 +66,10 @@ def handle(args: argparse.Namespace) -> int:
     if result.dropped_types:
         left = [t for t in conf.type_walk if t not in result.dropped_types]
         print(f"on_quota skip: the walk sizes {', '.join(left)} (dropped: {', '.join(result.dropped_types)})")
+    if args.local and any(f.check is Check.MODEL for f in result.blocking):
+        state = f" --state-dir {args.state_dir}" if args.state_dir else ""
+        seed = f"sagemaker-sizing local seed-model{state} {conf.model_name}"
+        print(f"  on the local SageMaker, create it with: {seed}")
     if not result.ok:
         print(f"preflight failed: {len(result.blocking)} blocking problem(s); nothing was deployed")
         return EXIT_BLOCKED
@@ -96,16 +102,4 @@ def _connection(args: argparse.Namespace) -> str | None:
         from sagemaker_sizing.adapters.aws_session import configured_conn_id
 
         return str(args.aws_conn_id or configured_conn_id())
-    from sagemaker_sizing.local import status
-    from sagemaker_sizing.local.airflow_env import LOCAL_CONN_ID, local_airflow_env
-
-    local = status(args.state_dir)
-    if not local.up:
-        return None
-    for key, value in local_airflow_env(local).items():
-        if value:
-            os.environ[key] = value
-        else:
-            os.environ.pop(key, None)
-    os.environ.update(local.aws_env())
-    return LOCAL_CONN_ID
+    return use_local_sagemaker(args.state_dir)

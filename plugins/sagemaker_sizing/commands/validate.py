@@ -50,7 +50,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--max-rounds", type=int, default=None, help="the DAG's number of round slots (default: its setting)"
     )
+    deploy_times_option(parser)
     parser.set_defaults(func=handle)
+
+
+def deploy_times_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--deploy-times",
+        type=Path,
+        default=None,
+        help="deploy-time table for the figures on AWS (default: resources/deploy_times.json)",
+    )
+
+
+def read_deploy_times(path: Path | None) -> Any:
+    """The deploy-time table, or why it cannot be read (a string)."""
+    from sagemaker_sizing.core.timeline.deploy_times import DeployTimesError, load_deploy_times
+
+    try:
+        return load_deploy_times(path)
+    except DeployTimesError as exc:
+        return str(exc)
 
 
 class _JsonLiteral:
@@ -163,11 +183,17 @@ def _jar_summary(conf: SizingConf) -> str:
 def handle(args: argparse.Namespace) -> int:
     from sagemaker_sizing.core.conf.model import ConfError
     from sagemaker_sizing.core.conf.validation import validate_conf
-    from sagemaker_sizing.core.cost.money import dollars
+    from sagemaker_sizing.core.cost.money import dollars, exact
+    from sagemaker_sizing.core.simulate.dry_run import worst_on_aws
+    from sagemaker_sizing.core.timeline.words import billed_from, side_by_side
 
     params = read_conf_file(args.conf)
     if isinstance(params, str):
         print(f"invalid: {params}")
+        return EXIT_INVALID
+    times = read_deploy_times(args.deploy_times)
+    if isinstance(times, str):
+        print(f"invalid: {times}")
         return EXIT_INVALID
     max_rounds = args.max_rounds if args.max_rounds is not None else dag_max_rounds()
     try:
@@ -176,7 +202,7 @@ def handle(args: argparse.Namespace) -> int:
         print_problems(args.conf, exc)
         return EXIT_INVALID
     conf, worst = valid.conf, valid.worst
-    prices = ", ".join(f"{t} ${p}/h" for t, p in conf.prices)
+    prices = ", ".join(f"{t} ${exact(p)}/hour" for t, p in conf.prices)
     print(f"valid: {args.conf}")
     if conf.jar_file:
         print(f"jar_file {conf.jar_file}: {_jar_summary(conf)}")
@@ -185,6 +211,11 @@ def handle(args: argparse.Namespace) -> int:
         f"worst case: {worst.rounds} rounds (of {max_rounds} round slots), "
         f"{float(worst.load_test_minutes):g} load-test minutes, {float(worst.instance_minutes):g} "
         f"instance-minutes, {dollars(worst.test_cost_usd, grouped=True)} test cost"
+    )
+    on_aws = worst_on_aws(conf, times)
+    print(
+        f"worst case on AWS ({on_aws['deploy_times']}, {billed_from(on_aws['billing_start'])}): "
+        f"{side_by_side(on_aws['strategies'], bound=True)}"
     )
     for warning in valid.warnings:
         print(f"warning: {warning}")

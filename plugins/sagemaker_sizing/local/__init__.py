@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from sagemaker_sizing.local.capacity import ModelProfile, analytical_capacity, load_profile
 from sagemaker_sizing.local.servers import (
+    DeadServer,
     LocalSageMaker,
     LocalSageMakerStatus,
+    dead_servers,
     running_local_sagemaker,
     seed_model,
     start,
@@ -20,10 +22,12 @@ from sagemaker_sizing.local.servers import (
 )
 
 __all__ = [
+    "DeadServer",
     "LocalSageMaker",
     "LocalSageMakerStatus",
     "ModelProfile",
     "analytical_capacity",
+    "dead_servers",
     "load_profile",
     "running_local_sagemaker",
     "seed_model",

@@ -26,6 +26,7 @@ from sagemaker_sizing.local.autoscaler import (
     ScalingPolicy,
 )
 from sagemaker_sizing.local.component_deployments import ComponentDeployment, read_components
+from sagemaker_sizing.local.deploy_delays import RUNTIME_AGENT
 from sagemaker_sizing.local.llm_profiles import is_llm_image
 from sagemaker_sizing.local.serverless import ServerlessConfig
 
@@ -67,7 +68,12 @@ def make_clients(url: str, region: str, access_key: str, secret_key: str) -> tup
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=10)
+    config = Config(
+        retries={"max_attempts": 2, "mode": "standard"},
+        connect_timeout=2,
+        read_timeout=10,
+        user_agent_extra=RUNTIME_AGENT,  # its autoscaling writes take no deploy delay (deploy_delays)
+    )
     session = boto3.session.Session(
         aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region
     )

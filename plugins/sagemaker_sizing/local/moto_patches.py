@@ -3,9 +3,14 @@
 - ``UpdateEndpoint`` (moto has no such action): switch an endpoint to another endpoint config.
 - Instance types: moto's list stops at 2019's; any ``ml.<family>.<size>`` is accepted (ml.g5,
   ml.g6e, ml.inf2, ml.p4d ... for LLM endpoints).
-- Optional ``Creating`` / ``Updating`` delays, so that a caller's waiting is exercised. moto stores
-  every attribute of a fake endpoint in its API answers, so pending transitions live in a side
-  table keyed by ARN and are settled whenever an endpoint is read.
+- Optional ``Creating`` / ``Updating`` / ``Deleting`` delays (``deploy_delays``: fixed, or the
+  deploy-time model's per instance family, time-compressed), so that a caller's waiting is
+  exercised. moto stores every attribute of a fake endpoint in its API answers, so pending
+  transitions live in a side table keyed by ARN and are settled whenever an endpoint is read.
+- ``UpdateEndpointWeightsAndCapacities`` (a count changed in place) takes its delay too: the
+  endpoint is ``Updating`` with the new DesiredInstanceCount until the new CurrentInstanceCount is
+  in service, and refuses an endpoint that is not InService, as AWS does. The runtime emulator's own
+  autoscaling writes are applied at once (``deploy_delays``).
 
 - Service quotas: CreateEndpoint / UpdateEndpoint beyond "<type> for endpoint usage" (or the
   endpoint count) fail with AWS's ResourceLimitExceeded, and Service Quotas' ListServiceQuotas
@@ -18,7 +23,7 @@
 
 - Inference components (moto has none): ``component_patches`` and ``inference_components``.
 
-Autoscaling decisions need no patch: the runtime emulator applies them through moto's own
+Autoscaling decisions need no more: the runtime emulator applies them through
 ``UpdateEndpointWeightsAndCapacities``, the call AWS Application Auto Scaling itself makes.
 """
 
@@ -31,7 +36,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.applicationautoscaling import responses as aas_responses
 from moto.core.responses import ActionResult
@@ -39,7 +44,15 @@ from moto.sagemaker.exceptions import SagemakerClientError, ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
-from sagemaker_sizing.local import component_patches, faults, quotas, session_tokens
+from sagemaker_sizing.local import component_patches, deploy_delays, faults, quotas, session_tokens
+from sagemaker_sizing.local.deploy_delays import FixedDelays, variant_type
+
+if TYPE_CHECKING:
+    from sagemaker_sizing.core.timeline.deploy_times import DeployTimes
+
+# The fixed delays (``deploy_delays``), by the names inference components read them by.
+Delays = FixedDelays
+DELAYS = deploy_delays.FIXED
 
 # AWS's instance types are ml.<family>.<size>; moto 5.2.5 knows only those of 2019 (no ml.g5,
 # ml.g6, ml.g6e, ml.inf2, ml.p4d, ...), which LLM endpoints run on.
@@ -72,17 +85,12 @@ def _validate_instance_type(self: FakeEndpointConfig, instance_type: str) -> Non
 
 @dataclass
 class _Transition:
-    ready_at: float  # time.monotonic() when the endpoint becomes InService
+    ready_at: float  # time.monotonic() when the endpoint becomes InService (or is gone)
     new_config: str | None = None  # UpdateEndpoint's target config, applied when ready
+    new_count: int | None = None  # UpdateEndpointWeightsAndCapacities' count, in service when ready
+    delete: bool = False  # DeleteEndpoint: gone when ready
 
 
-@dataclass
-class Delays:
-    creating_s: float = 0.0
-    updating_s: float = 0.0
-
-
-DELAYS = Delays()
 _PENDING: dict[str, _Transition] = {}
 _LOCK = threading.Lock()
 _APPLIED: set[str] = set()  # holds "sagemaker" once patched
@@ -92,11 +100,17 @@ def _settle(backend: SageMakerModelBackend) -> None:
     """Finish every transition whose delay is over."""
     now = time.monotonic()
     with _LOCK:
-        for endpoint in backend.endpoints.values():
+        for endpoint in list(backend.endpoints.values()):
             transition = _PENDING.get(endpoint.arn)
             if transition is None or transition.ready_at > now:
                 continue
             del _PENDING[endpoint.arn]
+            if transition.delete:
+                backend.endpoints.pop(endpoint.endpoint_name, None)
+                continue
+            if transition.new_count is not None:
+                _settle_resize(endpoint, transition.new_count)
+                continue
             if transition.new_config is not None:
                 _switch_config(backend, endpoint, transition.new_config)
             # Test-only: faults.py may make it settle Failed (InService unless a fault is set).
@@ -105,6 +119,28 @@ def _settle(backend: SageMakerModelBackend) -> None:
             if reason is not None:
                 setattr(endpoint, "failure_reason", reason)  # noqa: B010 (moto types it None)
             endpoint.last_modified_time = _utcnow()
+
+
+def resized_name(endpoint_name: str, count: Any) -> str:
+    """What a test-only fault rule matches for a count changed in place: ``<endpoint>-x<count>``."""
+    return f"{endpoint_name}-x{count}"
+
+
+def _settle_resize(endpoint: FakeEndpoint, count: int) -> None:
+    """The new count in service; a fault makes the change roll back, as AWS does when the new
+    instances fail: InService again with the old count and SageMaker's reason."""
+    status, reason = faults.settled_status(
+        endpoint.endpoint_name, resized_name(endpoint.endpoint_name, count)
+    )
+    if status == "InService":
+        for variant in endpoint.production_variants:
+            variant["CurrentInstanceCount"] = count
+    else:
+        for variant in endpoint.production_variants:
+            variant["DesiredInstanceCount"] = variant.get("CurrentInstanceCount")
+        setattr(endpoint, "failure_reason", reason)  # noqa: B010 (moto types it None)
+    endpoint.endpoint_status = "InService"
+    endpoint.last_modified_time = _utcnow()
 
 
 def _utcnow() -> Any:
@@ -130,14 +166,66 @@ def _update_endpoint(self: SageMakerModelBackend, endpoint_name: str, endpoint_c
         raise ValidationError(message=f"Cannot update in-progress endpoint '{endpoint.arn}'.")
     self.describe_endpoint_config(endpoint_config_name)  # raises when it does not exist
     quotas.check_deploy(self, endpoint_name, endpoint_config_name, new_endpoint=False)
-    if DELAYS.updating_s <= 0:
+    delay = deploy_delays.updating_s(_config_type(self, endpoint_config_name))
+    if delay <= 0:
         _switch_config(self, endpoint, endpoint_config_name)
     else:
         endpoint.endpoint_status = "Updating"
         with _LOCK:
-            _PENDING[endpoint.arn] = _Transition(time.monotonic() + DELAYS.updating_s, endpoint_config_name)
+            _PENDING[endpoint.arn] = _Transition(time.monotonic() + delay, endpoint_config_name)
     endpoint.last_modified_time = _utcnow()
     return str(endpoint.arn)
+
+
+def _config_type(backend: SageMakerModelBackend, config_name: str) -> str:
+    config = backend.endpoint_configs.get(config_name)
+    variants = getattr(config, "production_variants", None) or [{}]
+    return variant_type(variants[0])
+
+
+def _resize_with_delay(method: Any) -> Any:
+    """UpdateEndpointWeightsAndCapacities: Updating until the new count is in service."""
+
+    def wrapper(
+        self: SageMakerModelBackend, endpoint_name: str, desired_weights_and_capacities: list[dict[str, Any]]
+    ) -> Any:
+        desired = desired_weights_and_capacities
+        _settle(self)
+        endpoint = self.endpoints.get(endpoint_name)
+        if endpoint is not None and endpoint.endpoint_status != "InService":
+            raise ValidationError(message=f"Cannot update in-progress endpoint '{endpoint.arn}'.")
+        counts = [v.get("CurrentInstanceCount") for v in getattr(endpoint, "production_variants", [])]
+        wanted = desired[0].get("DesiredInstanceCount") if desired else None
+        if endpoint is not None and wanted is not None and not deploy_delays.from_runtime():
+            # Test-only faults match "<endpoint>-x<count>", as a config of that count would.
+            _check_fault(
+                "UpdateEndpointWeightsAndCapacities", endpoint_name, resized_name(endpoint_name, wanted)
+            )
+            instance_type = _config_type(self, endpoint.endpoint_config_name)
+            quotas.check_resize(self, endpoint_name, instance_type, int(wanted))
+        arn = method(self, endpoint_name, desired_weights_and_capacities)  # raises for an unknown endpoint
+        if endpoint is None or wanted is None or not counts or counts[0] is None:
+            return arn
+        old, new = int(counts[0]), int(wanted)
+        delay = deploy_delays.resizing_s(_config_type(self, endpoint.endpoint_config_name), old, new)
+        if new != old and delay > 0:
+            for variant in endpoint.production_variants:
+                variant["CurrentInstanceCount"] = old  # in service until the new count is
+            endpoint.endpoint_status = "Updating"
+            with _LOCK:
+                _PENDING[endpoint.arn] = _Transition(time.monotonic() + delay, new_count=new)
+        endpoint.last_modified_time = _utcnow()
+        return arn
+
+    return wrapper
+
+
+def _resize_response(method: Any) -> Any:
+    def wrapper(self: SageMakerResponse) -> Any:
+        with deploy_delays.caller(self.headers):
+            return method(self)
+
+    return wrapper
 
 
 def _update_endpoint_response(self: SageMakerResponse) -> ActionResult:
@@ -166,10 +254,11 @@ def _create_endpoint_with_delay(method: Any) -> Any:
                 self, kwargs.get("endpoint_name", ""), kwargs["endpoint_config_name"], new_endpoint=True
             )
         endpoint = method(self, *args, **kwargs)
-        if DELAYS.creating_s > 0:
+        delay = deploy_delays.creating_s(_config_type(self, endpoint.endpoint_config_name))
+        if delay > 0:
             endpoint.endpoint_status = "Creating"
             with _LOCK:
-                _PENDING[endpoint.arn] = _Transition(time.monotonic() + DELAYS.creating_s)
+                _PENDING[endpoint.arn] = _Transition(time.monotonic() + delay)
         return endpoint
 
     return wrapper
@@ -186,7 +275,21 @@ def _describe_faulty(method: Any) -> Any:
 def _delete_endpoint_forgetting(method: Any) -> Any:
     def wrapper(self: SageMakerModelBackend, endpoint_name: str) -> Any:
         _check_fault("DeleteEndpoint", endpoint_name)
+        _settle(self)
         endpoint = self.endpoints.get(endpoint_name)
+        if endpoint is not None and endpoint.endpoint_status == "Deleting":
+            raise ValidationError(message=f"Cannot update in-progress endpoint '{endpoint.arn}'.")
+        delay = (
+            0.0
+            if endpoint is None
+            else deploy_delays.deleting_s(_config_type(self, endpoint.endpoint_config_name))
+        )
+        if endpoint is not None and delay > 0:
+            endpoint.endpoint_status = "Deleting"
+            endpoint.last_modified_time = _utcnow()
+            with _LOCK:
+                _PENDING[endpoint.arn] = _Transition(time.monotonic() + delay, delete=True)
+            return None
         result = method(self, endpoint_name)
         if endpoint is not None:
             with _LOCK:
@@ -237,13 +340,16 @@ def _simulate_principal_policy(self: Any) -> ActionResult:
 
 
 def apply(
-    creating_delay_s: float = 0.0, updating_delay_s: float | None = None, quota_file: str | None = None
+    creating_delay_s: float = 0.0,
+    updating_delay_s: float | None = None,
+    quota_file: str | None = None,
+    realistic: DeployTimes | None = None,
 ) -> None:
     """Patch moto's SageMaker and Service Quotas (once per process); later calls only change the
-    delays and the quota file."""
+    delays and the quota file. ``realistic``: the deploy-time table (already time-compressed) that
+    replaces the fixed delays (``deploy_delays``)."""
     quotas.QUOTAS.path = Path(quota_file) if quota_file else None
-    DELAYS.creating_s = max(0.0, creating_delay_s)
-    DELAYS.updating_s = max(0.0, creating_delay_s if updating_delay_s is None else updating_delay_s)
+    deploy_delays.configure(creating_delay_s, updating_delay_s, realistic)
     component_patches.apply(DELAYS)
     if _APPLIED:
         return
@@ -251,13 +357,19 @@ def apply(
     backend.update_endpoint = _update_endpoint
     backend.create_endpoint = _create_endpoint_with_delay(backend.create_endpoint)
     backend.delete_endpoint = _delete_endpoint_forgetting(backend.delete_endpoint)
-    for name in ("describe_endpoint", "list_endpoints", "update_endpoint_weights_and_capacities"):
+    backend.update_endpoint_weights_and_capacities = _resize_with_delay(
+        backend.update_endpoint_weights_and_capacities
+    )
+    for name in ("describe_endpoint", "list_endpoints"):
         setattr(backend, name, _settling(getattr(backend, name)))
     backend.describe_endpoint = _describe_faulty(backend.describe_endpoint)
     config: Any = FakeEndpointConfig
     config.validate_instance_type = _validate_instance_type
     response: Any = SageMakerResponse
     response.update_endpoint = _update_endpoint_response
+    response.update_endpoint_weights_and_capacities = _resize_response(
+        response.update_endpoint_weights_and_capacities
+    )
     _patch_sts()
     from moto.servicequotas.responses import ServiceQuotasResponse
 

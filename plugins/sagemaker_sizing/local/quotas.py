@@ -105,6 +105,17 @@ def check_deploy(backend: Any, endpoint_name: str, config_name: str, *, new_endp
             raise ResourceLimitExceeded(message)
 
 
+def check_resize(backend: Any, endpoint_name: str, instance_type: str, count: int) -> None:
+    """Raise ResourceLimitExceeded when changing ``endpoint_name`` to ``count`` instances in place
+    would pass the type's quota (the endpoint's own instances are replaced, as in an update)."""
+    in_use = instances_in_use(backend, instance_type, except_endpoint=endpoint_name)
+    applied = QUOTAS.instances(instance_type)
+    if in_use + count > applied:
+        message = limit_message(instance_quota_name(instance_type), applied, in_use, count, "Instances")
+        LOG.warning("refused %s instances on %s: %s", count, endpoint_name, message)
+        raise ResourceLimitExceeded(message)
+
+
 def instances_in_use(backend: Any, instance_type: str, except_endpoint: str | None = None) -> int:
     total = 0
     for name, endpoint in list(backend.endpoints.items()):

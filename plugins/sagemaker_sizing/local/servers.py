@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -20,15 +19,21 @@ from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.local import processes, state_files
 from sagemaker_sizing.local.seeding import seed_models
-from sagemaker_sizing.local.tls import make_self_signed
+from sagemaker_sizing.local.spawning import (
+    CONTROL_MODULE,
+    RUNTIME_MODULE,
+    free_port,
+    is_free,
+    recorded_port,
+    spawn_control,
+    spawn_runtime,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 LOG = logging.getLogger(__name__)
 DEFAULT_REGION = "us-west-2"
-CONTROL_MODULE = "sagemaker_sizing.local.control_plane"
-RUNTIME_MODULE = "sagemaker_sizing.local.runtime_server"
 # The module each server of state.json's "pids" runs (a pid running anything else is not ours).
 SERVER_MODULES = {"control_plane": CONTROL_MODULE, "runtime": RUNTIME_MODULE}
 
@@ -89,12 +94,6 @@ class LocalSageMakerStatus:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1.0):
@@ -138,6 +137,34 @@ def status(state_dir: str | Path | None = None) -> LocalSageMakerStatus:
     )
 
 
+# What each server is called where a user reads it, and its log file in the state dir.
+SERVER_NAMES = {"control_plane": "control plane", "runtime": "runtime"}
+
+
+@dataclass(frozen=True)
+class DeadServer:
+    """A server of the local SageMaker whose process is gone (killed, or crashed: see its log)."""
+
+    part: str  # "control_plane" or "runtime"
+    pid: int
+    log: Path
+
+    def __str__(self) -> str:
+        name = SERVER_NAMES.get(self.part, self.part)
+        return f"the local SageMaker's {name} (pid {self.pid}) died (its log: {self.log})"
+
+
+def dead_servers(state_dir: str | Path | None = None) -> list[DeadServer]:
+    """The servers started in ``state_dir`` whose process no longer runs (cheap: no request)."""
+    directory = state_files.resolve_dir(state_dir)
+    pids = state_files.read_state(directory).get("pids", {})
+    return [
+        DeadServer(part, int(pid), directory / f"{part}.log")
+        for part, pid in pids.items()
+        if not processes.runs_module(int(pid), SERVER_MODULES.get(part, "sagemaker_sizing.local"))
+    ]
+
+
 def start(state_dir: str | Path | None = None, **options: Any) -> LocalSageMakerStatus:
     """Start both parts and wait until they answer (``_start_unlocked``'s options), holding the
     state dir's lock: two callers never both start one."""
@@ -154,6 +181,7 @@ def _start_unlocked(
     allow_unsigned: bool = False,
     time_compression: float = 1.0,
     creating_delay: float = 0.0,
+    realistic_deploys: bool = False,
     profile: str | Path | None = None,
     llm_profile: str | Path | None = None,
     region: str = DEFAULT_REGION,
@@ -165,9 +193,16 @@ def _start_unlocked(
     """Start both parts and wait until they answer; when already up, change nothing (but the
     ``quotas`` given, which a running control plane reads on every deploy).
 
+    Half up (a server died): the part still up keeps running, and what is started again listens
+    on the ports the state dir recorded (when free and none is given), so whoever holds its URLs
+    (a running ``make ui``) reaches it again. A runtime started again beside a running control
+    plane keeps the options it had.
+
     ``quotas``: applied service quotas, ``{"ml.m5.xlarge": 0, "Number of endpoints": 3}``; every
     other quota is generous (``local.quotas``). ``models`` and ``llm_models`` (served as LLMs) are
-    created when missing; ``llm_profile`` replaces resources/llm_profiles.json.
+    created when missing; ``llm_profile`` replaces resources/llm_profiles.json. ``realistic_deploys``:
+    endpoints take what they take on AWS (the deploy-time model) divided by ``time_compression``
+    instead of ``creating_delay`` (``local.deploy_delays``).
     """
     current = status(state_dir)
     if current.up:
@@ -176,71 +211,67 @@ def _start_unlocked(
             state_files.set_quotas(quotas, state_dir)
         seed_models(current, models, llm_models)
         return current
-    stop_unlocked(state_files.resolve_dir(state_dir), 10.0)  # half up: start clean
     directory = Path(current.state_dir)
-    control_port = control_port or _free_port()
-    runtime_port = runtime_port or _free_port()
-    control_url = f"http://127.0.0.1:{control_port}"
-    runtime_tls_port = runtime_tls_port or _free_port()
-    runtime_url = f"http://127.0.0.1:{runtime_port}"
-    runtime_tls_url = f"https://127.0.0.1:{runtime_tls_port}"
-    cert, key = directory / "runtime-tls.crt", directory / "runtime-tls.key"
-    make_self_signed(cert, key)
-    creds_env = {
-        "LOCAL_SAGEMAKER_ACCESS_KEY_ID": current.aws_access_key_id,
-        "LOCAL_SAGEMAKER_SECRET_ACCESS_KEY": current.aws_secret_access_key,
+    recorded = state_files.read_state(directory)
+    ports = {
+        "control": control_port or recorded_port(recorded.get("control_plane_url")),
+        "runtime": runtime_port or recorded_port(recorded.get("runtime_url")),
+        "tls": runtime_tls_port or recorded_port(recorded.get("runtime_tls_url")),
     }
-    quota_file = directory / state_files.QUOTA_FILE
-    quota_file.write_text(json.dumps(quotas or {}))
-    control_pid = processes.spawn(
-        CONTROL_MODULE,
-        [
-            "--port",
-            str(control_port),
-            "--creating-delay",
-            str(creating_delay),
-            "--quota-file",
-            str(quota_file),
-        ],
-        directory / "control_plane.log",
-        creds_env,  # its STS makes temporary keys from the local secret (moto_patches)
-    )
-    runtime_args = [
-        "--port",
-        str(runtime_port),
-        "--control-plane-url",
-        control_url,
-        "--region",
-        region,
-        "--time-compression",
-        str(time_compression),
-        "--allow-unsigned" if allow_unsigned else "--no-allow-unsigned",
-        "--tls-port",
-        str(runtime_tls_port),
-        "--tls-cert",
-        str(cert),
-        "--tls-key",
-        str(key),
-    ]
-    if profile:
-        runtime_args += ["--profile", str(Path(profile).resolve())]
-    if llm_profile:
-        runtime_args += ["--llm-profile", str(Path(llm_profile).resolve())]
-    runtime_pid = processes.spawn(RUNTIME_MODULE, runtime_args, directory / "runtime.log", creds_env)
     options = {
         "allow_unsigned": allow_unsigned,
         "time_compression": time_compression,
         "creating_delay": creating_delay,
+        "realistic_deploys": realistic_deploys,
         "profile": str(profile) if profile else None,
         "llm_profile": str(llm_profile) if llm_profile else None,
         "quotas": quotas or {},
     }
+    creds_env = {
+        "LOCAL_SAGEMAKER_ACCESS_KEY_ID": current.aws_access_key_id,
+        "LOCAL_SAGEMAKER_SECRET_ACCESS_KEY": current.aws_secret_access_key,
+    }
+    pids = dict(current.pids)
+    if current.control_plane_up:  # only the runtime died: it comes back beside it, as it was
+        _stop_part(pids, "runtime")
+        options = {**options, **recorded.get("options", {})}
+        region = recorded.get("region", region)
+    else:
+        stop_unlocked(directory, 10.0)
+    # A recorded port another process took meanwhile: a new one (whoever held the URL must ask again).
+    kept = {"control"} if current.control_plane_up else set()
+    ports = {part: port if port and (part in kept or is_free(port)) else None for part, port in ports.items()}
+    if not current.control_plane_up:
+        quota_file = directory / state_files.QUOTA_FILE
+        quota_file.write_text(json.dumps(quotas or {}))
+        ports["control"] = control = ports["control"] or free_port()
+        pids["control_plane"] = spawn_control(
+            directory,
+            port=control,
+            creating_delay=creating_delay,
+            quota_file=quota_file,
+            env=creds_env,
+            realistic_deploys=realistic_deploys,
+            time_compression=time_compression,
+        )
+    control_url = f"http://127.0.0.1:{ports['control']}"
+    runtime_url = f"http://127.0.0.1:{ports['runtime'] or free_port()}"
+    runtime_tls_url = f"https://127.0.0.1:{ports['tls'] or free_port()}"
+    pids["runtime"] = spawn_runtime(
+        directory,
+        control_url=control_url,
+        runtime_url=runtime_url,
+        runtime_tls_url=runtime_tls_url,
+        region=region,
+        options=options,
+        env=creds_env,
+    )
     state = {
         "control_plane_url": control_url,
         "runtime_url": runtime_url,
         "runtime_tls_url": runtime_tls_url,
         "region": region,
-        "pids": {"control_plane": control_pid, "runtime": runtime_pid},
+        "pids": pids,
         "options": options,
     }
     state_files.write_state(directory, state)
@@ -254,6 +285,13 @@ def _start_unlocked(
         time.sleep(0.1)
     stop_unlocked(directory, 10.0)
     raise RuntimeError(f"local SageMaker did not answer within {timeout_s:g} s; see logs in {directory}")
+
+
+def _stop_part(pids: dict[str, int], part: str) -> None:
+    """Stop ``part``'s process if it still runs (it may hang without answering); forget its pid."""
+    pid = pids.pop(part, -1)
+    if processes.runs_module(pid, SERVER_MODULES[part]):
+        processes.terminate(pid, 10.0)
 
 
 def stop(state_dir: str | Path | None = None, timeout_s: float = 10.0) -> LocalSageMakerStatus:

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from sagemaker_sizing.core.model import PlanItem
 
 
+STARTED_KEY = "started"  # what start_deploy did, kept across a deferral
+
+
 def quota_message(error: str) -> str:
     """AWS's sentence naming the quota, without botocore's "An error occurred (...) when calling" prefix."""
     return error.split(": ", 1)[1] if error.startswith("An error occurred") and ": " in error else error
@@ -115,6 +118,9 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
         )
         if not settled:
             if self._can_defer(manager):
+                # Also kept as XCom: ``airflow dags test`` resumes with the trigger's event only.
+                if (ti := context.get("ti")) is not None:
+                    ti.xcom_push(key=STARTED_KEY, value=started)
                 self.defer(
                     trigger=manager.endpoint_trigger(name, botocore_config=self.botocore_config),
                     method_name="execute_complete",
@@ -136,9 +142,19 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
 
             raise EndpointFailedError(f"waiting for the endpoint failed: {event}")
         manager = self._manager()
-        # What the start before the wait did (created, updated, reused); finishing checks InService
-        # again. Without it (a deferral made by an older version), starting again is idempotent.
+        # What the start before the wait did (created, resized, updated, reused: the action and its
+        # instant), handed over by the trigger or kept as XCom; finishing checks InService again.
+        # Without either (a deferral made by an older version), starting again is idempotent.
+        started = started or self._kept_start(context)
         return self._finish(context, manager, started or self._start(context, manager))
+
+    @staticmethod
+    def _kept_start(context: Context) -> dict[str, Any] | None:
+        ti = context.get("ti")
+        if ti is None:
+            return None
+        kept = ti.xcom_pull(task_ids=ti.task_id, key=STARTED_KEY, map_indexes=ti.map_index)
+        return kept if isinstance(kept, dict) else None
 
     def _recorded(self, context: Context, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """``work``, or the step's record when it fails: a quota (ResourceLimitExceeded and the

@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 import time
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +47,8 @@ from sagemaker_sizing.adapters.gatling_command import (
 )
 from sagemaker_sizing.adapters.load_command import is_llm, shell_command
 from sagemaker_sizing.airflow import llm_load, results_store, runtime_host, settings, step_records
-from sagemaker_sizing.airflow.links import GatlingReportLink
+from sagemaker_sizing.airflow.gatling_output import GatlingOutputHook
+from sagemaker_sizing.airflow.links import GatlingReportLink, gatling_report_path, gatling_target, ui_address
 from sagemaker_sizing.airflow.task_ids import INJECTORS
 from sagemaker_sizing.core.conf.model import conf_from_dict, resolved_jar_kind
 from sagemaker_sizing.core.files import injector_base_name
@@ -183,6 +185,12 @@ class GatlingLoadOperator(BashOperator):
         self.aws_conn_id = aws_conn_id
         self._auth_file: str | None = None
         self._tmp_dir: str | None = None  # AIPerf's TMPDIR (it leaves folders there)
+        self._report_url = ""
+
+    @cached_property
+    def subprocess_hook(self) -> GatlingOutputHook:
+        """The jar's output, its report line naming the report in the UI (airflow.gatling_output)."""
+        return GatlingOutputHook(self._report_url)
 
     def execute(self, context: Context) -> Any:
         item = load_item_from_dict(self.item)
@@ -199,6 +207,7 @@ class GatlingLoadOperator(BashOperator):
         command = gatling_step(sizing_conf, item, results_dir, self._host(sizing_conf), settings.java_opts())
         self.bash_command = bash_command(item, command)
         GatlingReportLink.persist(context, command)  # before it runs: a failed load links too
+        self._report_url = ui_address(gatling_report_path(gatling_target(command)))
         wait_for_foreign_jar(command)
         try:
             return super().execute(context)

@@ -12,7 +12,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from sagemaker_sizing.adapters.load_command import is_llm
 from sagemaker_sizing.airflow import results_store, settings, step_logs, step_records
 from sagemaker_sizing.airflow.results_store import results_dir_of
-from sagemaker_sizing.core.model import StepResult
+from sagemaker_sizing.core.model import StepConfig, StepResult
 from sagemaker_sizing.core.serde import plan_item_from_dict, step_result_to_dict
 from sagemaker_sizing.core.verdicts.failures import TOP_MESSAGES, describe_failures, judge_failures
 from sagemaker_sizing.core.verdicts.outcome import ErrorCategory
@@ -178,7 +178,6 @@ class ParseStepOperator(BaseOperator):
                 export.lost,
             )
         ramp_s = step.ramp_minutes * 60
-        _warn_off_rate(self.log, round_no, export.metrics, step, ramp_s)
         verdict = judge_llm_failures(
             export,
             rate=step.steady_state_tps,
@@ -193,6 +192,7 @@ class ParseStepOperator(BaseOperator):
             error = StepResult(step, round_no, False, why, metrics, folder, why, verdict.category, failures)
             self._error(context, error, run_dir, read.folder)
         passed, reason = check_llm(metrics, LlmLimits.of(self.conf))
+        passed, reason = _judge_offer(self.log, round_no, step, metrics, passed=passed, reason=reason)
         result = StepResult(step, round_no, passed, reason, metrics, folder, failures=failures)
         assert read.folder is not None
         _write_json(read.folder, STEP_FILE, step_result_to_dict(result))
@@ -323,24 +323,33 @@ class ParseStepOperator(BaseOperator):
         )
 
 
-def _warn_off_rate(log: Any, round_no: int, metrics: Any, step: Any, ramp_s: float) -> None:
-    """Say so when the arrivals offered more or less than the step's rate by over 10%: Poisson
-    arrivals over a short step vary by about 1/sqrt(requests) (20% at 25 requests), and the step
-    is recorded at its planned rate."""
+def _judge_offer(
+    log: Any, round_no: int, step: StepConfig, metrics: dict[str, Any], *, passed: bool, reason: str
+) -> tuple[bool, str]:
+    """An LLM step counts at the rate it offered (Poisson arrivals over a short step vary by about
+    1/sqrt(requests)). A single-instance step of the walk's search counts at its offered rate where
+    that differs (the walk credits it: ``credited_rate``); any other step is at a fixed rate (the
+    peak), so meeting the SLOs with requests offered short of it is no pass there."""
     from sagemaker_sizing.core.verdicts.llm_failures import expected_requests
+    from sagemaker_sizing.core.verdicts.llm_requirements import credited_rate, short_offer
+    from sagemaker_sizing.core.walk.adaptive import PHASE_BISECT, PHASE_PROBE
 
+    ramp_s = step.ramp_minutes * 60
     duration_s = ramp_s + step.steady_state_minutes * 60
     expected = expected_requests(step.steady_state_tps, duration_s, ramp_s, step.ramp_start_tps) / duration_s
-    if expected > 0 and metrics.offered_rate > 0 and abs(metrics.offered_rate / expected - 1) > 0.1:
-        log.warning(
-            "round %s: requests started at %.3g/s for a step of %.3g/s (%+.0f%%, %s requests): "
-            "Poisson arrivals over a short step; longer steps offer closer to their rate",
-            round_no,
-            metrics.offered_rate,
-            expected,
-            100 * (metrics.offered_rate / expected - 1),
-            metrics.requests,
-        )
+    if step.phase in (PHASE_PROBE, PHASE_BISECT):
+        counted = credited_rate(step.steady_state_tps, passed, metrics)
+        if counted != step.steady_state_tps:
+            reason += f"; counts at {counted:.3g} req/s, the rate offered"
+            log.warning(
+                "round %s: %s counts at %.3g req/s, the rate it offered", round_no, step.describe(), counted
+            )
+        return passed, reason
+    short = short_offer(expected, metrics) if passed else None
+    if short is None:
+        return passed, reason
+    log.warning("round %s: %s: SLOs met, but %s", round_no, step.describe(), short)
+    return False, f"{short}; SLOs met there ({reason})"
 
 
 def _write_json(folder: StorePath, name: str, summary: dict[str, Any]) -> None:

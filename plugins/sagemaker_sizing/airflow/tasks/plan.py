@@ -14,7 +14,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from sagemaker_sizing.adapters import cleanup
 from sagemaker_sizing.adapters.ownership import component_name, endpoint_name, lane_for
-from sagemaker_sizing.airflow import notes, settings, step_records
+from sagemaker_sizing.airflow import notes, settings, sizing_time, step_records
 from sagemaker_sizing.airflow.run_files import step_base_name
 from sagemaker_sizing.airflow.tasks.deploy import run_key
 from sagemaker_sizing.airflow.tasks.teardown import run_manager
@@ -67,7 +67,8 @@ def plan_batch(round_no: int, conf: Mapping[str, Any]) -> list[dict[str, Any]]:
     key = run_key(context)
     results = step_records.all_for_run(context["ti"], round_no - 1)
     items = plan_round(round_no, conf, results, key)
-    retire_idle_lanes(key, items, settings.aws_conn_id(), conf, results)
+    retired = retire_idle_lanes(key, items, settings.aws_conn_id(), conf, results)
+    sizing_time.push_retired(context, retired)
     return items
 
 
@@ -161,18 +162,23 @@ def retire_idle_lanes(
     aws_conn_id: str,
     conf: Mapping[str, Any],
     results: Sequence[StepResult],
-) -> None:
-    """Endpoints the next round does not use are deleted now rather than billed until teardown.
+) -> dict[str, Any]:
+    """Endpoints the next round does not use are deleted now rather than billed until teardown;
+    an endpoint stays while the next round uses its lane (a later round that needs the type again
+    creates it anew: an idle endpoint bills every minute, a create costs minutes only then).
 
     Only the previous round's lanes can still have an endpoint (each plan retired the ones before
-    it), so when the new batch keeps all of them there is nothing to look for in the account.
+    it), so when the new batch keeps all of them there is nothing to look for in the account. The
+    deletions are asked for, not waited for (the round's deploys need not wait; teardown does);
+    returns what was asked and when.
     """
     last_round = max((r.round for r in results), default=None)
     previous = set(batch_lanes([r.step for r in results if r.round == last_round]))
     lanes = {plan_item_from_dict(item).lane for item in items}
     if not previous - lanes:
         log.debug("no idle lane to retire: the batch keeps %s", sorted(previous))
-        return
-    retired = cleanup.retire_lanes(run_manager(aws_conn_id, conf), key, lanes)
+        return {}
+    retired = cleanup.retire_lanes(run_manager(aws_conn_id, conf), key, lanes, watch_s=settings.defer_after())
     if retired.get("endpoints"):
-        log.info("retired idle endpoints: %s", ", ".join(retired["endpoints"]))
+        log.info("retiring idle endpoints (deleting): %s", ", ".join(retired["endpoints"]))
+    return retired

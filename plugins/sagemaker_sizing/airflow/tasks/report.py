@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import TriggerRule, get_current_context, task
 
-from sagemaker_sizing.airflow import notes, results_store, step_records
-from sagemaker_sizing.airflow.task_ids import PLAN, PREFLIGHT, REPORT, VALIDATE, in_round
+from sagemaker_sizing.airflow import notes, results_store, sizing_time, step_records
+from sagemaker_sizing.airflow.task_ids import PLAN, PREFLIGHT, REPORT, TEARDOWN, VALIDATE, in_round
 from sagemaker_sizing.core.conf.model import conf_from_dict
+
+if TYPE_CHECKING:
+    from sagemaker_sizing.core.conf.model import SizingConf
+    from sagemaker_sizing.core.model import StepResult
+    from sagemaker_sizing.core.timeline.simulated import SizingTime
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +54,9 @@ def render_run_report(context: Any, rounds: int) -> dict[str, Any] | None:
     run_notes = [str(n) for n in ti.xcom_pull(task_ids=PREFLIGHT, key=notes.NOTES_KEY) or []]
     plan_ids = [in_round(r, PLAN) for r in range(1, rounds + 1)]
     run_notes += [n for n in _as_list(ti.xcom_pull(task_ids=plan_ids, key=notes.NOTE_KEY)) if n]
-    content = assemble_report(conf_from_dict(conf), results, run_notes, refused=refused, round_slots=rounds)
+    sizing_conf = conf_from_dict(conf)
+    took = _took(ti, rounds, sizing_conf, results)
+    content = assemble_report(sizing_conf, results, run_notes, refused=refused, round_slots=rounds, took=took)
     outcome, serverless = content.outcome, content.serverless
     run_dir = results_store.results_dir_of(conf, context["dag"].dag_id, context["run_id"])
     with results_store.scratch_dir() as scratch:
@@ -69,6 +76,26 @@ def render_run_report(context: Any, rounds: int) -> dict[str, Any] | None:
         "status": str(outcome.status),
         "summary": outcome.headline,
     }
+
+
+def _took(ti: Any, rounds: int, conf: SizingConf, results: list[StepResult]) -> SizingTime | None:
+    """What the sizing took, from the instants deploy, plan and teardown recorded (a run that
+    deployed nothing: None)."""
+    from sagemaker_sizing.core.simulate.dry_run import load_test_minutes, steps_by_round
+    from sagemaker_sizing.core.timeline.deploy_times import load_deploy_times
+    from sagemaker_sizing.core.timeline.measured import measured_timeline
+
+    changes, deletions = sizing_time.gathered(ti, rounds)
+    torn = ti.xcom_pull(task_ids=TEARDOWN)
+    return measured_timeline(
+        changes,
+        deletions,
+        [r.step for r in results],
+        load_minutes=load_test_minutes(steps_by_round(results)),
+        prices=conf.price_table,
+        times=load_deploy_times(),
+        torn_down_at=torn.get("finished_at") if isinstance(torn, Mapping) else None,
+    )
 
 
 def _as_list(value: Any) -> list[Any]:

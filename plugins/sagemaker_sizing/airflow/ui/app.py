@@ -5,7 +5,9 @@ Routes (relative to the mount):
 - ``/`` — an index of every run under the results roots;
 - ``/runs/{run}/`` — the run's report.html; ``/runs/{run}/{path}`` — any file of the run folder
   (recommendation.json, a step's Gatling ``index.html`` and its js/css);
-- ``/runs/{run}/steps/{base}`` — the newest Gatling report of a step (what the load task links to);
+- ``/runs/{run}/steps/{base}`` — the newest Gatling report of a step (what the load task links to),
+  or for an LLM step its folder's listing (AIPerf's exports and logs: a folder without index.html
+  is listed);
 - ``/dags/{dag_id}/runs/{run_id}`` — a DAG run's report (the UI's "Sizing report" tab); a run
   Airflow does not know is 404, with a page naming the mix-up (a run folder's name is not a run id).
 
@@ -19,6 +21,7 @@ import mimetypes
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import jinja2
 from fastapi import FastAPI, HTTPException, Request
@@ -26,7 +29,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from sagemaker_sizing.adapters.gatling_command import result_folder
 from sagemaker_sizing.airflow import results_store
-from sagemaker_sizing.airflow.ui import results_files
+from sagemaker_sizing.airflow.ui import URL_PREFIX, results_files
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -64,8 +67,14 @@ def create_app(
     def index(request: Request) -> HTMLResponse:
         runs = results_files.list_runs(served)
         known = airflow_runs([r.name for r in runs]) if airflow_runs and runs else {}
+        base = str(request.url_for("index"))
         html = _template("index.html.j2").render(
-            runs=runs, airflow=known, roots=served, modified=_timestamp, base=str(request.url_for("index"))
+            runs=runs,
+            airflow=known,
+            roots=served,
+            modified=_timestamp,
+            base=base,
+            run_page=functools.partial(_run_page, _airflow_root(base)),
         )
         return HTMLResponse(html, headers=_HEADERS)
 
@@ -102,10 +111,13 @@ def create_app(
 
     @app.get("/runs/{run}/steps/{base}", name="step")
     def step(request: Request, run: str, base: str) -> RedirectResponse:
-        folder = result_folder(_run_dir(served, run), base)
+        run_dir = _run_dir(served, run)
+        folder = result_folder(run_dir, base)
         if folder is None:
-            raise HTTPException(404, f"no Gatling report for step {base} of run {run} (yet)")
-        return RedirectResponse(str(request.url_for("run_file", run=run, path=f"{folder.name}/index.html")))
+            raise HTTPException(404, f"no report for step {base} of run {run} (yet)")
+        # A Gatling step's HTML report; an LLM step's folder (AIPerf's files) has none: its listing.
+        page = "index.html" if results_files.find_file(run_dir, f"{folder.name}/index.html") else ""
+        return RedirectResponse(str(request.url_for("run_file", run=run, path=f"{folder.name}/{page}")))
 
     @app.get("/runs/{run}/", name="run")
     def run_index(request: Request, run: str) -> RedirectResponse:
@@ -113,10 +125,11 @@ def create_app(
         return RedirectResponse(str(request.url_for("run_file", run=run, path="report.html")))
 
     @app.get("/runs/{run}/{path:path}", name="run_file")
-    def run_file(run: str, path: str) -> Response:
-        target = results_files.find_file(_run_dir(served, run), path)
+    def run_file(request: Request, run: str, path: str) -> Response:
+        run_dir = _run_dir(served, run)
+        target = results_files.find_file(run_dir, path)
         if target is None:
-            raise HTTPException(404, f"no file {path!r} in run {run}")
+            return _folder_page(request, run_dir, run, path)
         if results_store.is_local(target):
             return FileResponse(target, headers=_HEADERS)
         # From the object store: Gatling's files are small (the log stays a download for parse).
@@ -124,6 +137,20 @@ def create_app(
         return Response(target.read_bytes(), media_type=media_type, headers=_HEADERS)
 
     return app
+
+
+def _folder_page(request: Request, run_dir: StorePath, run: str, path: str) -> HTMLResponse:
+    """A folder of the run without index.html (an LLM step's: AIPerf's files), listed; else 404."""
+    entries = results_files.list_folder(run_dir, path)
+    if entries is None:
+        raise HTTPException(404, f"no file {path!r} in run {run}")
+    folder = path.removesuffix("/")
+    links = [
+        (name + ("/" if is_dir else ""), str(request.url_for("run_file", run=run, path=f"{folder}/{name}")))
+        for name, is_dir in entries
+    ]
+    html = _template("folder.html.j2").render(run=run, folder=folder, links=links)
+    return HTMLResponse(html, headers=_HEADERS)
 
 
 def _unknown_run(
@@ -152,6 +179,16 @@ def _unknown_run(
         index=str(request.url_for("index")),
     )
     return HTMLResponse(html, status_code=404, headers=_HEADERS)
+
+
+def _airflow_root(index_url: str) -> str:
+    """Airflow's UI root from this app's index URL (the app is mounted at ``URL_PREFIX`` under it)."""
+    return index_url.removesuffix("/").removesuffix(URL_PREFIX)
+
+
+def _run_page(root: str, dag_id: str, run_id: str) -> str:
+    """The DAG run's page in Airflow's UI (``/dags/<dag_id>/runs/<run_id>``)."""
+    return f"{root}/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"
 
 
 def _run_dir(roots: Sequence[StorePath], run: str) -> StorePath:

@@ -42,6 +42,11 @@ class RunEntry:
     status: str | None = None
     recommendation: str | None = None
     hourly_cost: str | None = None
+    headline: str | None = None  # the run's outcome in one line (core.verdicts.run_outcome)
+
+    @property
+    def dag_id(self) -> str:
+        return self.name.split("__", 1)[0]
 
 
 def is_run_name(name: str) -> bool:
@@ -82,6 +87,27 @@ def find_file(run_dir: StorePath, relative: str) -> StorePath | None:
     return target if target is not None and target.is_file() else None
 
 
+def list_folder(run_dir: StorePath, relative: str) -> list[tuple[str, bool]] | None:
+    """``(name, is_folder)`` of each entry of the folder ``relative`` of a run, by name (an LLM
+    step's folder: AIPerf's exports and logs, no index.html); None unless it is such a folder."""
+    relative = relative.removesuffix("/")
+    if not relative or relative.startswith(("/", "\\")) or "\x00" in relative:
+        return None
+    if not results_store.is_local(run_dir):
+        parts = relative.split("/")
+        if any(part in {"", ".", ".."} or "\\" in part for part in parts):
+            return None
+        folder = run_dir / relative
+        if not _store_is_dir(folder):
+            return None
+        return sorted((c.name, _store_is_dir(c)) for c in _store_children(folder))
+    found = _inside(run_dir, run_dir / relative)
+    if found is None or not found.is_dir():
+        return None
+    entries = [(c.name, c.is_dir()) for c in found.iterdir() if _inside(run_dir, c) is not None]
+    return sorted(entries)
+
+
 def list_runs(roots: Sequence[StorePath]) -> list[RunEntry]:
     """Every run folder under the roots, newest first (a name in two roots: the first root wins)."""
     seen: dict[str, RunEntry] = {}
@@ -118,6 +144,7 @@ def _entry(name: str, folder: StorePath) -> RunEntry:
         status=rec.get("status"),
         recommendation=text,
         hourly_cost=(rec.get("costs") or {}).get("hourly"),
+        headline=rec.get("headline") if isinstance(rec.get("headline"), str) else None,
     )
 
 

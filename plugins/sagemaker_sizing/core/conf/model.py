@@ -79,17 +79,21 @@ class SizingConf(BaseModel):
     host: Text | None = Field(
         None, description="SageMaker runtime host; null: runtime.sagemaker.<region>.amazonaws.com"
     )
-    region: Text = Field(description="region name for boto3 and cost lookup")
+    region: Text = Field(description="region name for boto3 and cost lookup", examples=["us-west-2"])
     endpoint_name: Name = Field(
         description="name of SageMaker Endpoint (the base of each lane's endpoint name: the run's hash "
-        "and the lane are appended, the base shortened to fit 63 characters)"
+        "and the lane are appended, the base shortened to fit 63 characters)",
+        examples=["my-model-sizing"],
     )
     endpoint_config_name: Name = Field(
         description="name of SageMaker EndpointConfig (the base of each endpoint config's name: the "
-        "run's hash, the lane and the deployment are appended, the base shortened to fit 63 characters)"
+        "run's hash, the lane and the deployment are appended, the base shortened to fit 63 characters)",
+        examples=["my-model-sizing-config"],
     )
     variant_name: Name = Field("variant-name-1", description="name of SageMaker Endpoint Variant")
-    model_name: Name = Field(description="name of SageMaker Model (must already exist)")
+    model_name: Name = Field(
+        description="name of SageMaker Model (must already exist)", examples=["my-model"]
+    )
     workload: Workload = Field(
         "tps",
         description="what the endpoint serves: tps (requests with one p99 latency, load by Gatling) or "
@@ -102,25 +106,37 @@ class SizingConf(BaseModel):
         description='tps (required): JSON array (or its string) of request files and weights: [{"path": '
         '..., "weight": 100}]; paths relative to the conf file, weights non-negative and summing to 100; '
         "each file is read by validate: non-empty, and valid JSON (requests are sent as application/json)",
+        examples=['[{"path": "payload.json", "weight": 100}]'],
     )
     peak_tps: Annotated[Number, Gt(0)] = Field(
-        NOT_GIVEN, description="tps (required): required highest TPS (llm: give peak_rps instead)"
+        NOT_GIVEN,
+        description="tps (required): required highest TPS (llm: give peak_rps instead)",
+        examples=[60],
     )
     latency_success_p99: Annotated[Number, Gt(0)] = Field(
         description="allowed p99 latency (ms) of successful requests (llm: end to end, first byte sent to "
-        "last token received)"
+        "last token received)",
+        examples=[500],
     )
-    percent_fail: Annotated[Number, Ge(0), Le(100)] = Field(description="allowed failure percentage")
+    percent_fail: Annotated[Number, Ge(0), Le(100)] = Field(
+        description="allowed failure percentage", examples=[1]
+    )
     type_walk: InstanceTypes = Field(
         description="comma separated instance types to test (llm: GPU or accelerator types such as "
-        "ml.g5.xlarge, ml.g6e.xlarge, ml.inf2.xlarge)"
+        "ml.g5.xlarge, ml.g6e.xlarge, ml.inf2.xlarge)",
+        examples=["ml.m5.large,ml.m5.xlarge"],
     )
     count_walk: Counts = Field(
         NOT_GIVEN,
         description="tps (required): comma separated counts to test; llm (optional): its largest count "
         f"is the most instances worth deploying for the peak (default {LLM_DEFAULT_MAX_COUNT})",
+        examples=["1"],
     )
-    tps_walk: TpsValues = Field(NOT_GIVEN, description="tps (required): comma separated TPS values to test")
+    tps_walk: TpsValues = Field(
+        NOT_GIVEN,
+        description="tps (required): comma separated TPS values to test",
+        examples=["10,20,30,40,50"],
+    )
     duration_minutes: Annotated[Number, Gt(0)] = Field(3, description="duration in minutes for type tests")
     endurance_ramp_start_tps: Annotated[Number, Ge(0)] = Field(
         0, description="TPS at start of endurance test ramp"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from sagemaker_sizing.core.cost.money import dollars
+from sagemaker_sizing.core.cost.money import dollars, exact
 from sagemaker_sizing.paths import RESOURCES_DIR
 
 if TYPE_CHECKING:
@@ -82,12 +82,13 @@ class CostBreakdown:
 
     def explain(self) -> str:
         noun = "instance" if self.instance_count == 1 else "instances"
+        price = exact(self.price_per_instance_hour)
         return (
-            f"{self.instance_count} {noun} of {self.instance_type} at ${self.price_per_instance_hour}/hour:\n"
-            f"hourly = {self.instance_count} * {self.price_per_instance_hour} = {dollars(self.hourly)}/hour\n"
-            f"daily = 24 hours * {self.hourly} = {dollars(self.daily)}/day\n"
-            f"monthly = 730 hours * {self.hourly} = {dollars(self.monthly)}/month\n"
-            f"annual = 8760 hours * {self.hourly} = {dollars(self.annual)}/year"
+            f"{self.instance_count} {noun} of {self.instance_type} at ${price}/hour:\n"
+            f"hourly = {self.instance_count} * {price} = {dollars(self.hourly)}/hour\n"
+            f"daily = 24 hours * {exact(self.hourly)} = {dollars(self.daily)}/day\n"
+            f"monthly = 730 hours * {exact(self.hourly)} = {dollars(self.monthly)}/month\n"
+            f"annual = 8760 hours * {exact(self.hourly)} = {dollars(self.annual)}/year"
         )
 
 

@@ -13,8 +13,11 @@ a budget of $0.003. Rounded to cents they would read $0.12, or $0.00 for an amou
 reader. From a dollar up, cents are what anyone reads. An amount that is not zero never reads as
 zero.
 
-Rates (a price per instance-hour, per GB-second, per GB) are printed as the price table or the
-conf gives them: they are inputs, and rounding one ($0.0000048/GB-s) would misquote it.
+Rates (a price per instance-hour, per GB-second, per GB) and amounts kept exact (the
+recommendation's hourly cost in recommendation.json) are written by ``exact``: every digit the
+price table or the conf gives, trailing zeros dropped down to the cent (``0.0720000`` from the
+Price List API reads ``0.072``, ``0.230`` reads ``0.23``): they are inputs, and rounding one
+($0.0000048/GB-s) would misquote it.
 """
 
 from __future__ import annotations
@@ -47,6 +50,17 @@ def usd(amount: Amount) -> str:
     if isinstance(exponent, int) and exponent > -2:
         rounded = rounded.quantize(CENT)  # at least the cents: 3.00, 0.50, 0.00
     return f"{rounded:f}"
+
+
+def exact(amount: Amount) -> str:
+    """The amount with every significant digit, trailing zeros dropped down to the cent: ``0.072``,
+    ``0.23``, ``0.0000048``, ``3.00`` (rates and exact amounts; see the module's docstring)."""
+    money = Decimal(str(amount)) if isinstance(amount, float) else Decimal(amount)
+    if not money.is_finite():
+        raise ValueError(f"not an amount of money: {amount!r}")
+    exponent = money.normalize().as_tuple().exponent
+    digits = money.normalize() if isinstance(exponent, int) and exponent <= -2 else money.quantize(CENT)
+    return f"{digits:f}"
 
 
 def dollars(amount: Amount, *, grouped: bool = False) -> str:

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from sagemaker_sizing.core.cost.instances import COST_DIR, HOURS_PER_MONTH, CostTableError
-from sagemaker_sizing.core.cost.money import dollars
+from sagemaker_sizing.core.cost.money import dollars, exact
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -156,15 +156,16 @@ def explain(prices: ServerlessPrices, usage: ServerlessUsage, cost: ServerlessMo
     gb = Decimal(usage.memory_size_mb) / MB_PER_GB
     lines = [
         f"compute: {cost.average_tps:g} req/s x {usage.duration_ms:.1f} ms x {gb} GB x 730 h "
-        f"at ${prices.compute_per_gb_second}/GB-s (${prices.provisioned_compute_per_gb_second}/GB-s "
+        f"at ${exact(prices.compute_per_gb_second)}/GB-s "
+        f"(${exact(prices.provisioned_compute_per_gb_second)}/GB-s "
         f"on provisioned concurrency) = {dollars(cost.compute)}",
         f"data processed: {cost.average_tps:g} req/s x {usage.bytes_per_request:g} bytes x 730 h "
-        f"at ${prices.data_per_gb}/GB = {dollars(cost.data)}",
+        f"at ${exact(prices.data_per_gb)}/GB = {dollars(cost.data)}",
     ]
     if usage.provisioned_concurrency:
         lines.append(
             f"provisioned concurrency: {usage.provisioned_concurrency} x {gb} GB x 730 h at "
-            f"${prices.provisioned_per_gb_second}/GB-s = {dollars(cost.provisioned)}"
+            f"${exact(prices.provisioned_per_gb_second)}/GB-s = {dollars(cost.provisioned)}"
         )
     lines.append(f"monthly total: {dollars(cost.total)}")
     return "\n".join(lines)

@@ -51,9 +51,14 @@ def realtime_monthly(rec: Recommendation | None) -> Decimal | None:
 
 
 def compare(
-    conf: SizingConf, rec: Recommendation | None, found: ServerlessFindings | None
+    conf: SizingConf,
+    rec: Recommendation | None,
+    found: ServerlessFindings | None,
+    *,
+    realtime_p99_ms: float | None = None,
 ) -> dict[str, Any] | None:
-    """The ``serverless`` object: None when the conf does not size serverless."""
+    """The ``serverless`` object: None when the conf does not size serverless. ``realtime_p99_ms``:
+    the p99 the recommended real-time fleet measured at peak TPS (its endurance step), if any."""
     if not conf.sizes_serverless:
         return None
     found_dict = found.to_dict() if found is not None else {}
@@ -64,6 +69,9 @@ def compare(
         "p99_ms": _ms(found_dict.get("p99_ms")),
         "cold_start_p99_ms": _ms(found_dict.get("cold_start_p99_ms")),
         "cold_start_met_slos": found_dict.get("cold_start_passed"),
+        "cold_start_tps": found_dict.get("cold_start_tps"),
+        "idle_minutes": found_dict.get("idle_minutes"),
+        "realtime_p99_ms": _ms(realtime_p99_ms) if rec is not None and rec.instance_type else None,
         "average_tps": conf.monthly_average_tps,
         "peak_tps": conf.peak_tps,
         "monthly_cost_usd": None,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from sagemaker_sizing.core.cost.money import exact
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from pathlib import Path
@@ -76,7 +78,9 @@ def _estimated(region: str) -> dict[str, PriceSource]:
 def price_notes(prices: Iterable[tuple[str, Decimal]], sources: Mapping[str, PriceSource]) -> list[str]:
     """One line per price for the report: type, price, source and date."""
     return [
-        f"price of {t}: ${p}/hour ({sources[t].describe()})" if t in sources else f"price of {t}: ${p}/hour"
+        f"price of {t}: ${exact(p)}/hour ({sources[t].describe()})"
+        if t in sources
+        else f"price of {t}: ${exact(p)}/hour"
         for t, p in prices
     ]
 

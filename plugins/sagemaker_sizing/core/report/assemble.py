@@ -16,6 +16,7 @@ from sagemaker_sizing.core import walk
 from sagemaker_sizing.core.conf.model import conf_to_dict
 from sagemaker_sizing.core.cost import serverless_compare
 from sagemaker_sizing.core.cost.run_costs import run_costs
+from sagemaker_sizing.core.model import PHASE_MAX
 from sagemaker_sizing.core.report.llm import llm_summary
 from sagemaker_sizing.core.verdicts.run_outcome import RunOutcome, preflight_outcome, run_outcome
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.model import Recommendation, StepResult
+    from sagemaker_sizing.core.timeline.simulated import SizingTime
 
 CUT_SHORT = "the walk needed more than the DAG's {slots} rounds and was cut short"
 
@@ -39,6 +41,8 @@ class ReportContent:
     outcome: RunOutcome  # status and headline (core.verdicts.run_outcome)
     notes: tuple[str, ...] = ()
     serverless: Mapping[str, Any] | None = None  # core.cost.serverless_compare; None: not sized
+    # What the sizing took (core.timeline.measured's SizingTime.to_dict()); None: nothing deployed.
+    took: Mapping[str, Any] | None = None
     llm: Mapping[str, Any] | None = None  # core.report.llm.llm_summary; None: not an LLM sizing
 
 
@@ -49,13 +53,15 @@ def assemble_report(
     *,
     refused: Sequence[Mapping[str, str]] | None = None,
     round_slots: int,
+    took: SizingTime | None = None,
 ) -> ReportContent:
     """The report of a run: ``results`` replayed through the walk once (tolerantly: a round not
     fully measured establishes nothing, so a failed run still reports what came before it).
 
     ``refused``: preflight's blocking findings (``[{"check", "message"}]``) when it refused the run;
     they are its outcome. ``round_slots``: the DAG's rounds; a walk that used them all and still
-    had a batch to test was cut short, which the notes say.
+    had a batch to test was cut short, which the notes say. ``took``: the run's wall-clock and its
+    own bill, from its instants (``core.timeline.measured``).
     """
     replayed = walk.replayed(conf, results, tolerate_incomplete=True)
     notes = list(notes)
@@ -63,7 +69,10 @@ def assemble_report(
         notes.append(CUT_SHORT.format(slots=round_slots))
     recommendation = replayed.recommendation
     serverless = serverless_compare.compare(  # None unless the conf sizes serverless
-        conf, recommendation if conf.sizes_realtime else None, replayed.serverless
+        conf,
+        recommendation if conf.sizes_realtime else None,
+        replayed.serverless,
+        realtime_p99_ms=p99_at_peak(results, recommendation),
     )
     llm = llm_summary(conf, recommendation, results) if conf.is_llm else None
     outcome = (
@@ -81,8 +90,24 @@ def assemble_report(
         outcome=outcome,
         notes=tuple(notes),
         serverless=serverless,
+        took=None if took is None else took.to_dict(),
         llm=llm,
     )
+
+
+def p99_at_peak(results: Sequence[StepResult], rec: Recommendation) -> float | None:
+    """The p99 the recommended fixed fleet measured at peak TPS: its passing endurance step's."""
+    for result in results:
+        step = result.step
+        if (
+            result.passed
+            and step.phase == PHASE_MAX
+            and step.instance_type == rec.instance_type
+            and step.instance_count == rec.max_instance_count
+        ):
+            p99 = result.metrics.get("latency_success_p99")
+            return float(p99) if isinstance(p99, int | float) else None
+    return None
 
 
 def _cut_short(results: Sequence[StepResult], next_batch: Sequence[object], round_slots: int) -> bool:

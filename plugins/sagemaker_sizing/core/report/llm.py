@@ -82,12 +82,20 @@ def llm_summary(conf: SizingConf, rec: Recommendation, results: Sequence[StepRes
 
 def _evidence(rec: Recommendation, results: Sequence[StepResult]) -> StepResult | None:
     """The last passing measurement of the recommended configuration: the endurance step at the
-    peak with the recommended count, else the type's single-instance step at its rate."""
+    peak with the recommended count, else the autoscaling step at the recommended range that held
+    the ramp and the peak (it proves the maximum), else the type's single-instance step at its rate."""
     measured = [
         r for r in results if r.passed and r.error is None and r.step.instance_type == rec.instance_type
     ]
     held = [
         r for r in measured if r.step.phase == PHASE_MAX and r.step.instance_count == rec.max_instance_count
+    ]
+    scaled = [
+        r
+        for r in measured
+        if r.step.autoscaling
+        and (r.step.scaling_min_instance_count, r.step.scaling_max_instance_count)
+        == (rec.min_instance_count, rec.max_instance_count)
     ]
     lane = [
         r
@@ -96,7 +104,7 @@ def _evidence(rec: Recommendation, results: Sequence[StepResult]) -> StepResult 
         and r.step.instance_count == 1
         and r.step.steady_state_tps == rec.tps_per_instance
     ]
-    found = held or lane
+    found = held or scaled or lane
     return found[-1] if found else None
 
 
@@ -125,6 +133,9 @@ def _measured_by(
         if tokens is None
         else f"; output tokens/s estimated as {conf.peak_tps:g} req/s x the tokens per request it measured"
     )
+    if evidence.step.autoscaling:
+        by = "by the autoscaling endurance step"
+        return f"TTFT and ITL measured over the ramp and the peak {by} ({where}){estimate}"
     return f"TTFT and ITL measured on one instance at {rec.tps_per_instance:g} req/s ({where}){estimate}"
 
 

@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 import jinja2
 
+from sagemaker_sizing.core.cost.money import dollars, exact
 from sagemaker_sizing.core.files import write_atomically
 from sagemaker_sizing.core.report import charts, serverless_chart
 from sagemaker_sizing.core.report.format import (
@@ -45,6 +46,7 @@ from sagemaker_sizing.core.report.format import (
     opt_str,
 )
 from sagemaker_sizing.core.serde import recommendation_to_dict, to_jsonable
+from sagemaker_sizing.core.timeline.words import hours
 from sagemaker_sizing.core.verdicts.failures import TOP_MESSAGES
 from sagemaker_sizing.core.verdicts.outcome import FailureKind, RunStatus, StepOutcome
 
@@ -109,6 +111,8 @@ def build_report_context(
     conf, outcome, recommendation = content.inputs, content.outcome, content.recommendation
     rec = recommendation_to_dict(recommendation)
     rec.pop("components", None)  # its own block, below
+    if recommendation.hourly_cost_usd is not None:  # exact, written as every other amount (0.23, not 0.230)
+        rec["hourly_cost_usd"] = exact(recommendation.hourly_cost_usd)
     peak_tps = number(conf.get("peak_tps"))
     rec["invocations_target_formula"] = _perfsize_formula(peak_tps, recommendation)
     rec["aws_formula_invocations_target_formula"] = _aws_formula(
@@ -159,6 +163,8 @@ def build_report_context(
         "steps": steps,
         "notes": [str(n) for n in content.notes],
         "inputs": to_jsonable(dict(conf)),
+        # What the sizing took (issue 27): None when nothing was deployed.
+        "sizing": _sizing(content.took),
         # Serverless vs real-time (issue 17; core.cost.serverless_compare), only when the run sized it.
         **({} if serverless is None else {"serverless": to_jsonable(dict(serverless))}),
         # An LLM sizing (issue 24): ``workload``, the ``llm`` block (core.report.llm.LLM_BLOCK_KEYS,
@@ -202,6 +208,7 @@ def render_html(context: Mapping[str, Any]) -> str:
         inputs=[(key, fmt_input(value)) for key, value in context["inputs"].items()],
         matrix=_pass_matrix(context["steps"]),
         serverless_chart=serverless_chart.cost_lines(context.get("serverless")),
+        min_note=_min_note(context["recommendation"], context["steps"]),
     )
 
 
@@ -231,6 +238,33 @@ def _knee_charts(context: Mapping[str, Any]) -> tuple[charts.LatencyChart, ...]:
         if chart is not None:
             drawn.append(chart)
     return tuple(drawn)
+
+
+def _min_note(rec: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) -> str:
+    """What the min instance count means, and what failed just below it: min = max is no
+    autoscaling, and the reader should see why (``1..2: p99 2048 ms >= 500 ms, 5.10% fail >= 1%``)."""
+    minimum, maximum = rec.get("min_instance_count"), rec.get("max_instance_count")
+    if minimum is None:
+        return "the smallest autoscaling minimum that kept up with the ramp"
+    below = [
+        s
+        for s in steps
+        if s["autoscaling"]
+        and s["outcome"] == StepOutcome.FAIL
+        and s["instance_type"] == rec.get("instance_type")
+        and s["scaling_max_instance_count"] == maximum
+        and (s["scaling_min_instance_count"] or 0) < minimum
+    ]
+    failed = ""
+    if below:
+        step = max(below, key=lambda s: s["scaling_min_instance_count"] or 0)
+        failed = f"{step['scaling_min_instance_count']}..{maximum} failed the ramp: {step['reason']}"
+        if step["failures"]:
+            top = step["failures"][0]
+            failed += f" ({top['count']} x {top['message']})"
+    if minimum == maximum:
+        return "no autoscaling: no smaller minimum kept up with the ramp" + (f"; {failed}" if failed else "")
+    return "the smallest autoscaling minimum that kept up with the ramp" + (f"; {failed}" if failed else "")
 
 
 def _pass_matrix(steps: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -362,6 +396,20 @@ def _report_link(folder: str | None, results_dir: Path, *, gatling: bool = True)
     path = Path(folder)
     relative = Path(os.path.relpath(path, results_dir)) if path.is_absolute() else path
     return quote(relative.as_posix()) + ("/index.html" if gatling else "/")
+
+
+def _sizing(took: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The run's wall-clock, load minutes, deploys and own bill, and the sentence the report shows."""
+    if took is None:
+        return None
+    deploys = took["deploys"]
+    line = (
+        f"The sizing took {hours(took['wall_clock_hours'])} from the first deploy to the last delete: "
+        f"{fmt_num(took['load_minutes'])} load minutes, {deploys} deploy{'' if deploys == 1 else 's'}, "
+        f"{dollars(took['bill_usd'])} for its own endpoints (every instance from its launch to its "
+        "deletion, at the price table's rates)."
+    )
+    return {**to_jsonable(dict(took)), "line": line}
 
 
 def _normalise_costs(costs: Mapping[str, Any], rec: Recommendation) -> dict[str, Any]:

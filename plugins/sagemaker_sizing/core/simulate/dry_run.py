@@ -1,4 +1,9 @@
-"""Dry runs: the walk against a capacity model, or its worst case for budgeting a real run."""
+"""Dry runs: the walk against a capacity model, or its worst case for budgeting a real run.
+
+Both say what the sizing would take on AWS (``on_aws``): hours from the first deploy to the last
+delete and the sizing's own bill, by the deploy-time model (``core.timeline``), for the conf's
+strategy and, side by side, for ``perfsize``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ from sagemaker_sizing.core.cost.instances import step_instance_minutes
 from sagemaker_sizing.core.cost.money import usd
 from sagemaker_sizing.core.model import StepConfig, StepResult
 from sagemaker_sizing.core.simulate.capacity import CapacityModelError
+from sagemaker_sizing.core.timeline.deploy_times import load_deploy_times
+from sagemaker_sizing.core.timeline.simulated import simulate_timeline, worst_timeline
+from sagemaker_sizing.core.verdicts.run_outcome import run_outcome
 from sagemaker_sizing.core.walk import next_batch, replayed, worst_case, worst_case_steps
 
 if TYPE_CHECKING:
@@ -15,12 +23,17 @@ if TYPE_CHECKING:
 
     from sagemaker_sizing.core.conf.model import SizingConf
     from sagemaker_sizing.core.simulate.capacity import CapacityModel
+    from sagemaker_sizing.core.timeline.deploy_times import DeployTimes
     from sagemaker_sizing.core.walk import Replayed
 
 # A walk that needs more is broken; stop rather than loop.
 MAX_SIMULATED_ROUNDS = 1000
 # The worst case lists its steps only up to this many (its totals are computed either way).
 MAX_LISTED_STEPS = 500
+# The worst case's timeline on AWS needs its steps listed: not beyond this many.
+MAX_TIMELINE_STEPS = 20000
+# The strategy every dry run is compared with.
+BASELINE = "perfsize"
 
 
 def with_strategy(conf: SizingConf, strategy: str | None) -> SizingConf:
@@ -48,14 +61,22 @@ def run_walk(conf: SizingConf, model: CapacityModel) -> list[StepResult]:
     raise RuntimeError(f"walk {conf.strategy} did not finish within {MAX_SIMULATED_ROUNDS} rounds")
 
 
-def simulate(conf: SizingConf, model: CapacityModel, strategy: str | None = None) -> dict[str, Any]:
-    """The dry run's JSON: every step, the recommendation, load-test and instance minutes."""
+def simulate(
+    conf: SizingConf, model: CapacityModel, strategy: str | None = None, times: DeployTimes | None = None
+) -> dict[str, Any]:
+    """The dry run's JSON: every step, the recommendation, load-test and instance minutes, and the
+    wall-clock and bill on AWS (``times``: default ``resources/deploy_times.json``)."""
     conf = with_strategy(conf, strategy)
+    times = times or load_deploy_times()
     results = run_walk(conf, model)
     walked = replayed(conf, results, tolerate_incomplete=True)  # once: the answer and the serverless part
     rec = walked.recommendation
+    serverless = _serverless_part(conf, walked)
+    # The run's headline, by the rule every surface prints (core.verdicts.run_outcome).
+    outcome = run_outcome(results, rec, (), serverless.get("serverless"))
     return {
         "strategy": conf.strategy,
+        "headline": outcome.headline,
         "steps": [{"round": r.round, **step_dict(r.step), "passed": r.passed} for r in results],
         "recommendation": {
             "instance_type": rec.instance_type,
@@ -67,7 +88,34 @@ def simulate(conf: SizingConf, model: CapacityModel, strategy: str | None = None
         },
         "load_test_minutes": load_test_minutes(steps_by_round(results)),
         "instance_minutes": instance_minutes(r.step for r in results),
-        **_serverless_part(conf, walked),
+        "on_aws": _on_aws(
+            times,
+            {
+                name: simulate_timeline(
+                    steps_by_round(results if name == conf.strategy else run_walk(other, model)),
+                    other.price_table,
+                    times,
+                ).to_dict()
+                for name, other in _compared(conf)
+            },
+        ),
+        **serverless,
+    }
+
+
+def _compared(conf: SizingConf) -> list[tuple[str, SizingConf]]:
+    """The conf's strategy, then the baseline it is compared with (none for an LLM conf: perfsize
+    walks TPS steps, not request rates)."""
+    names = (conf.strategy,) if conf.is_llm else (conf.strategy, BASELINE)
+    return [(name, with_strategy(conf, name)) for name in dict.fromkeys(names)]
+
+
+def _on_aws(times: DeployTimes, strategies: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {
+        "deploy_times": times.source,
+        "billing_start": times.billing_start,
+        **more,
+        "strategies": strategies,
     }
 
 
@@ -80,8 +128,9 @@ def _serverless_part(conf: SizingConf, walked: Replayed) -> dict[str, Any]:
     return {"serverless": compare(conf, rec, walked.serverless)}
 
 
-def budget(conf: SizingConf, strategy: str | None = None) -> dict[str, Any]:
-    """Worst case of a real run, before spending money: steps, rounds, minutes and test cost.
+def budget(conf: SizingConf, strategy: str | None = None, times: DeployTimes | None = None) -> dict[str, Any]:
+    """Worst case of a real run, before spending money: steps, rounds, minutes and test cost, and an
+    upper bound of its wall-clock and bill on AWS (``worst_on_aws``).
 
     The totals are computed (``walk.worst_case``), whatever the peak; the steps are listed when
     there are at most ``MAX_LISTED_STEPS`` of them (``step_count`` says how many there are)."""
@@ -103,7 +152,20 @@ def budget(conf: SizingConf, strategy: str | None = None) -> dict[str, Any]:
         "load_test_minutes": round(float(worst.load_test_minutes), 6),
         "instance_minutes": float(worst.instance_minutes),
         "test_cost_usd": float(usd(worst.test_cost_usd)),
+        "on_aws": worst_on_aws(conf, times or load_deploy_times()),
     }
+
+
+def worst_on_aws(conf: SizingConf, times: DeployTimes) -> dict[str, Any]:
+    """Upper bounds of the wall-clock and bill on AWS of the conf's strategy and the baseline's worst
+    cases (None for one whose worst case has more than ``MAX_TIMELINE_STEPS`` steps)."""
+    strategies: dict[str, Any] = {}
+    for name, other in _compared(conf):
+        if worst_case(other).steps > MAX_TIMELINE_STEPS:
+            strategies[name] = None
+            continue
+        strategies[name] = worst_timeline(worst_case_steps(other), other.price_table, times).to_dict()
+    return _on_aws(times, strategies, upper_bound=True)
 
 
 def step_dict(step: StepConfig) -> dict[str, Any]:

@@ -11,6 +11,12 @@ ms): perfsize's whole-millisecond p99 is its parser's, not a rule worth carrying
 step with no successful request fails whatever its numbers; a percentile that was not measured
 (no streamed token, say) fails its SLO and says so. The reason names every SLO, and a failure
 names only those missed, each with its measured value.
+
+A step counts at the rate it offered. Poisson arrivals over a short step offer more or less than
+its rate (about 1/sqrt(requests): +13% to +30% at 15 s steps of 2-3 req/s with AIPerf's seed 1),
+and a rate the step did not offer was not measured: ``credited_rate`` is the rate one instance's
+step is evidence for (a pass at no more than it offered, a failure at no less), and
+``short_offer`` says why a step at a fixed rate (the peak) that met its SLOs is no pass there.
 """
 
 from __future__ import annotations
@@ -65,6 +71,45 @@ def check_llm(metrics: Mapping[str, Any], limits: LlmLimits) -> tuple[bool, str]
     if all(ok for ok, _ in checks):
         return True, ", ".join(words for _, words in checks)
     return False, ", ".join(words for ok, words in checks if not ok)
+
+
+# The offered rate's precision: within this share of the step's rate, a step counts at its rate.
+RATE_TOLERANCE = 0.05
+
+
+def credited_rate(rate: float, passed: bool, metrics: Mapping[str, Any] | None) -> float:
+    """The request rate a single-instance step is evidence for: its own ``rate`` unless it offered
+    more than ``RATE_TOLERANCE`` under it and passed (then the offered rate: the instance held that,
+    not ``rate``), or offered more than that over it and failed (then the offered rate: it failed
+    there, not at ``rate``). A step that held more than its rate, or failed at less, counts at its
+    rate. No offered rate measured: ``rate``."""
+    offered = _offered(metrics)
+    if offered is None:
+        return rate
+    if passed and offered < rate * (1 - RATE_TOLERANCE):
+        return offered
+    if not passed and offered > rate * (1 + RATE_TOLERANCE):
+        return offered
+    return rate
+
+
+def short_offer(rate: float, metrics: Mapping[str, Any]) -> str | None:
+    """Why a step that met its SLOs is no pass at ``rate`` (its requests' average rate, ramp
+    included), or None: it offered more than ``RATE_TOLERANCE`` under ``rate``."""
+    offered = _offered(metrics)
+    if offered is None or offered >= rate * (1 - RATE_TOLERANCE):
+        return None
+    return (
+        f"not a pass at {rate:.3g} req/s: requests were offered at {offered:.3g} req/s "
+        f"({100 * (offered / rate - 1):+.0f}%, {int(metrics.get('requests') or 0)} requests)"
+    )
+
+
+def _offered(metrics: Mapping[str, Any] | None) -> float | None:
+    value = (metrics or {}).get("offered_rate")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return float(value)
 
 
 def _p99(metrics: Mapping[str, Any], key: str) -> float | None:

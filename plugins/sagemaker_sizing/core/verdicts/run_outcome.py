@@ -114,9 +114,56 @@ def run_outcome(
     if rec.max_instance_count is None:
         return RunOutcome(
             RunStatus.PARTIAL,
-            f"Partial result: {describe_recommendation(rec, llm)}; no instance count was proven at {peak}.",
+            f"Partial result: {describe_recommendation(rec, llm)}; no instance count was proven at {peak}"
+            f"{_serverless_clause(serverless, partial=True)}.",
         )
-    return RunOutcome(RunStatus.RECOMMENDED, f"Recommended: {describe_recommendation(rec, llm)}.")
+    if serverless and serverless.get("cheaper") == "serverless":
+        return RunOutcome(RunStatus.RECOMMENDED, f"Recommended: {serverless_cheaper(rec, serverless)}.")
+    return RunOutcome(
+        RunStatus.RECOMMENDED,
+        f"Recommended: {describe_recommendation(rec, llm)}{_serverless_clause(serverless)}.",
+    )
+
+
+def serverless_cheaper(rec: Recommendation, serverless: Mapping[str, Any]) -> str:
+    """The answer when serverless carries the conf's average traffic for less than the real-time
+    fleet: ``serverless 2048 MB, max concurrency 9 ($34.48/month at 2 TPS average), cheaper than
+    real-time ml.m5.large x1 ($83.95/month) below 4.87 TPS average``."""
+    text = f"serverless {_serverless_size(serverless)} ({_serverless_month(serverless)})"
+    count = rec.max_instance_count or rec.instance_count_needed
+    text += f", cheaper than real-time {rec.instance_type} x{count}"
+    text += f" ({dollars(serverless['realtime_monthly_cost_usd'])}/month)"
+    if serverless.get("break_even_average_tps") is not None:
+        text += f" below {serverless['break_even_average_tps']:g} TPS average"
+    return text
+
+
+def _serverless_clause(serverless: Mapping[str, Any] | None, *, partial: bool = False) -> str:
+    """What a real-time headline adds when the run also sized serverless: that it is dearer at the
+    conf's traffic, or (partial) what it would cost, or that none met the requirements."""
+    if not serverless:
+        return ""
+    if serverless.get("max_concurrency") is None:
+        return "; no serverless configuration met the requirements"
+    if serverless.get("monthly_cost_usd") is None:
+        return f"; serverless {_serverless_size(serverless)} met the requirements (no cost comparison)"
+    if partial or serverless.get("cheaper") != "realtime":
+        return f"; serverless {_serverless_size(serverless)} would cost {_serverless_month(serverless)}"
+    realtime = serverless.get("realtime_monthly_cost_usd")
+    month = f" ({dollars(realtime)}/month)" if realtime is not None else ""
+    size, cost = _serverless_size(serverless), _serverless_month(serverless)
+    return f"{month}, cheaper than serverless {size} ({cost})"
+
+
+def _serverless_size(serverless: Mapping[str, Any]) -> str:
+    text = f"{serverless['memory_size_mb']} MB, max concurrency {serverless['max_concurrency']}"
+    if serverless.get("provisioned_concurrency"):
+        text += f", provisioned {serverless['provisioned_concurrency']}"
+    return text
+
+
+def _serverless_month(serverless: Mapping[str, Any]) -> str:
+    return f"{dollars(serverless['monthly_cost_usd'])}/month at {serverless['average_tps']:g} TPS average"
 
 
 def preflight_outcome(blocking: Sequence[Mapping[str, str]]) -> RunOutcome:
@@ -155,10 +202,13 @@ def describe_recommendation(rec: Recommendation, llm: Mapping[str, Any] | None =
     text = f"{rec.instance_type} x{rec.instance_count_needed} ({rec.tps_per_instance:g} TPS per instance)"
     if rec.max_instance_count is not None:
         text += f", endurance-tested at {rec.max_instance_count}"
-    if rec.min_instance_count is not None:
+    if rec.min_instance_count is not None and rec.min_instance_count == rec.max_instance_count:
+        # The search found no smaller minimum that kept up with the ramp: min..max is a fixed fleet.
+        text += ", no autoscaling (no smaller minimum kept up with the ramp)"
+    elif rec.min_instance_count is not None:
         text += (
             f", autoscaling {rec.min_instance_count}..{rec.max_instance_count}"
-            f" target {rec.invocations_target}"
+            f" target {rec.invocations_target} invocations/instance/minute"
         )
     if rec.hourly_cost_usd is not None:
         text += f", {dollars(rec.hourly_cost_usd)}/hour"

@@ -18,7 +18,7 @@ from sagemaker_sizing.core.walk.min_search import (
     min_search_steps,
     worst_min_search_rounds,
 )
-from sagemaker_sizing.core.walk.targets import aws_formula_target, perfsize_target
+from sagemaker_sizing.core.walk.targets import aws_formula_target, instances, perfsize_target
 from sagemaker_sizing.core.walk.worst_totals import WorstCase, count_series, same_rounds, total
 
 if TYPE_CHECKING:
@@ -82,9 +82,10 @@ def _type_phase(conf: SizingConf, findings: Findings) -> Rounds[tuple[str, int] 
     findings.instance_count_needed = needed
     findings.aws_formula_invocations_target = aws_formula_target(float(tps_per_instance), conf.safety_factor)
     findings.explanation.append(
-        f"Last green run was {last_pass.steady_state_tps:g} TPS supported by {last_pass.instance_count} "
-        f"instances of {last_pass.instance_type}: {tps_per_instance} TPS per instance; "
-        f"ceiling({conf.peak_tps:g} / {tps_per_instance}) = {needed} instances for the peak."
+        f"Last green run was {last_pass.steady_state_tps:g} TPS supported by "
+        f"{instances(last_pass.instance_count)} of {last_pass.instance_type}: "
+        f"{tps_per_instance} TPS per instance; "
+        f"ceiling({conf.peak_tps:g} / {tps_per_instance}) = {instances(needed)} for the peak."
     )
     return last_pass.instance_type, needed
 

@@ -40,6 +40,9 @@ class ServerlessFindings:
     mean_latency_ms: float | None = None  # what a warm request is billed for (its p50, as measured)
     cold_start_p99_ms: float | None = None
     cold_start_passed: bool | None = None
+    # The cold-start step's load and the idle before it: its p99 is at this (lower) load, not the peak.
+    cold_start_tps: float | None = None
+    idle_minutes: float | None = None
     explanation: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:

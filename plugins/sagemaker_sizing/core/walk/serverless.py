@@ -123,7 +123,12 @@ def walk(conf: SizingConf, findings: Findings) -> Rounds[None]:
         f"(cold starts): {'met' if cold_passed else 'missed'} the SLOs."
     )
     findings.serverless = dataclasses.replace(
-        found, cold_start_p99_ms=cold_p99, cold_start_passed=cold_passed, explanation=(*notes, words)
+        found,
+        cold_start_p99_ms=cold_p99,
+        cold_start_passed=cold_passed,
+        cold_start_tps=tps,
+        idle_minutes=conf.serverless_idle_minutes,
+        explanation=(*notes, words),
     )
 
 

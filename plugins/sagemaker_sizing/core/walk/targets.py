@@ -55,3 +55,8 @@ def _positive(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) and value > 0 else None
+
+
+def instances(count: int) -> str:
+    """``1 instance``, ``2 instances``: a count of instances in the walks' explanations."""
+    return f"{count} instance" if count == 1 else f"{count} instances"
