@@ -65,6 +65,13 @@ FORM_SECTIONS = {
         "llm_output_tokens_stddev",
         "llm_start_rps",
     ),
+    "Inference components (hosting inference_components)": (
+        "hosting",
+        "copy_memory_mb",
+        "copy_accelerators",
+        "copy_cpu_cores",
+        "models",
+    ),
     "Load test steps": (
         "duration_minutes",
         "endurance_ramp_start_tps",
