@@ -185,3 +185,23 @@ def test_a_one_model_conf_uses_the_top_level_fields() -> None:
     with pytest.raises(ConfError) as err:
         load_conf({**raw, "peak_rps": 3, "copy_memory_mb": None}, base_dir=EXAMPLE.parent)
     assert {p.field for p in err.value.problems} == {"copy_memory_mb"}
+
+
+def test_a_lane_counts_at_the_rate_its_model_was_offered() -> None:
+    c = conf()
+    results: list[StepResult] = []
+    for round_no in range(1, 40):
+        batch = walk.next_batch(c, results)
+        if not batch:
+            break
+        for step in batch:
+            passed, metrics = answer(c, step)
+            summarize = metrics["models"][1]
+            if step.rates[1] == 3 and step.instance_type == "ml.g6e.xlarge" and summarize:
+                summarize["metrics"]["offered_rate"] = step.rates[1] * 0.9  # Poisson fell short
+            results.append(StepResult(step, round_no, passed, "", metrics))
+    ic = walk.recommend(c, results).components
+    summarize_answer = ic.models[1]
+    # Held 3 req/s planned but offered 2.7: credited 2.7, so ceil(6 / 2.7) = 3 copies.
+    assert summarize_answer.requests_per_s_per_copy == pytest.approx(2.7)
+    assert summarize_answer.max_copies == 3

@@ -260,7 +260,7 @@ class ParseStepOperator(BaseOperator):
                     verdict.failures[:KEPT_MESSAGES],
                 )
                 self._error(context, error, run_dir, read.folder)
-            passed, reason = check_llm(metrics, model.limits)
+            passed, reason = _model_offer(step, rate, ramp_start, metrics, check_llm(metrics, model.limits))
             judged.append(
                 {
                     "model_name": model.model_name,
@@ -350,6 +350,25 @@ def _judge_offer(
         return passed, reason
     log.warning("round %s: %s: SLOs met, but %s", round_no, step.describe(), short)
     return False, f"{short}; SLOs met there ({reason})"
+
+
+def _model_offer(
+    step: StepConfig, rate: float, ramp_start: float, metrics: dict[str, Any], verdict: tuple[bool, str]
+) -> tuple[bool, str]:
+    """One model of a step of inference components: in a fixed step (every model at its peak, or
+    the ramp) SLOs met with requests offered short of the model's rate are no pass; a lane step
+    counts at its offered rate instead (the walk credits it)."""
+    from sagemaker_sizing.core.verdicts.llm_failures import expected_requests
+    from sagemaker_sizing.core.verdicts.llm_requirements import short_offer
+    from sagemaker_sizing.core.walk.adaptive import PHASE_BISECT, PHASE_PROBE
+
+    passed, reason = verdict
+    if step.phase in (PHASE_PROBE, PHASE_BISECT) or not passed:
+        return passed, reason
+    ramp_s = step.ramp_minutes * 60
+    duration_s = ramp_s + step.steady_state_minutes * 60
+    short = short_offer(expected_requests(rate, duration_s, ramp_s, ramp_start) / duration_s, metrics)
+    return (True, reason) if short is None else (False, f"{short}; SLOs met there ({reason})")
 
 
 def _write_json(folder: StorePath, name: str, summary: dict[str, Any]) -> None:

@@ -40,6 +40,7 @@ from sagemaker_sizing.core.components.placement import instance_resources, pack
 from sagemaker_sizing.core.conf.model import LLM_DEFAULT_MAX_COUNT
 from sagemaker_sizing.core.cost.money import dollars
 from sagemaker_sizing.core.model import PHASE_MAX, PHASE_MIN, StepConfig
+from sagemaker_sizing.core.verdicts.llm_requirements import credited_rate
 from sagemaker_sizing.core.walk.adaptive import PHASE_BISECT, PHASE_PROBE, RAMP_SHARE, Lane, _worst_lane_path
 from sagemaker_sizing.core.walk.targets import concurrency_per_instance, concurrency_target, instances_for
 from sagemaker_sizing.core.walk.worst_totals import WorstCase, from_batches
@@ -109,6 +110,19 @@ def model_passed(findings: Findings, step: StepConfig, i: int, passed: bool) -> 
     per_model = _per_model(findings, step)
     entry = per_model[i] if i < len(per_model) else None
     return bool(entry["passed"]) if isinstance(entry, dict) and "passed" in entry else passed
+
+
+def _credited(findings: Findings, step: StepConfig, i: int, passed: bool) -> float:
+    """The rate model ``i``'s lane counts at: the rate its AIPerf offered where it differs from
+    the planned one (``credited_rate``, as the adaptive walk's LLM lanes count)."""
+    return credited_rate(step.rates[i], passed, _model_metrics(findings, step, i))
+
+
+def _model_metrics(findings: Findings, step: StepConfig, i: int) -> dict[str, Any] | None:
+    """Model ``i``'s own metrics in ``step`` (None: not measured apart)."""
+    per_model = _per_model(findings, step)
+    entry = per_model[i] if i < len(per_model) else None
+    return entry.get("metrics") if isinstance(entry, dict) else None
 
 
 def _per_model(findings: Findings, step: StepConfig) -> list[Any]:
@@ -232,7 +246,8 @@ def _explore(
         outcomes = yield batch
         for step, passed, (t, lanes_of_type) in zip(batch, outcomes, planned.items(), strict=True):
             for i, (_, rate) in lanes_of_type.items():
-                lanes[(i, t)] = lanes[(i, t)].record(rate, model_passed(findings, step, i, passed))
+                ok = model_passed(findings, step, i, passed)
+                lanes[(i, t)] = lanes[(i, t)].record(rate, ok, _credited(findings, step, i, ok))
 
 
 def _combined_step(
@@ -281,20 +296,16 @@ def _ramp_step(sizing: _Sizing, t: str, copies: tuple[int, ...]) -> StepConfig |
 
 
 def _copy_target(sizing: _Sizing, i: int, t: str) -> float:
-    """safety_factor x the requests one copy had in flight at its highest passing rate."""
+    """safety_factor x the requests one copy had in flight at its highest passing rate (the lane
+    step whose model ``i`` passed, counted at that rate)."""
     rate = sizing.rate[(i, t)]
     measured: dict[str, Any] = {}
     for step, result in sizing.findings.observed.items():
-        lane = step.phase in (PHASE_PROBE, PHASE_BISECT) and step.instance_type == t
-        if (
-            lane
-            and step.rates
-            and step.rates[i] == rate
-            and model_passed(sizing.findings, step, i, result.passed)
-        ):
-            per_model = _per_model(sizing.findings, step)
-            entry = per_model[i] if i < len(per_model) else None
-            measured = entry.get("metrics") or {} if isinstance(entry, dict) else result.metrics
+        lane = step.phase in (PHASE_PROBE, PHASE_BISECT) and step.instance_type == t and step.rates
+        if not lane or not step.rates[i] or not model_passed(sizing.findings, step, i, result.passed):
+            continue
+        if _credited(sizing.findings, step, i, True) == rate:
+            measured = _model_metrics(sizing.findings, step, i) or result.metrics
             break
     in_flight = concurrency_per_instance(rate, measured, sizing.models[i].limits.e2e_p99_ms)
     return concurrency_target(in_flight, sizing.conf.safety_factor)
