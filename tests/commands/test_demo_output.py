@@ -199,7 +199,7 @@ def test_a_components_table_is_the_endpoint_then_each_model(tmp_path: Path) -> N
     assert table[1:4] == [
         "  instance_type             ml.g6e.xlarge",
         "  managed instance scaling  2..3",
-        "  cost hourly               7.83",
+        "  cost hourly               $7.83",
     ]
     assert table[5].startswith("  ic-demo-summarize: copies 1..2, target 3.0 concurrent per copy")
-    assert table[5].endswith("cost share 5.22/hour")
+    assert table[5].endswith("cost share $5.22/hour")
