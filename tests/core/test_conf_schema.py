@@ -114,6 +114,7 @@ def test_the_form_opens_with_what_a_user_thinks_of_first_then_folded_sections() 
     sections = list(dict.fromkeys(SCHEMA[name]["section"] for name in names[len(first) :]))
     assert sections == [
         "LLM endpoint (workload llm)",
+        "Inference components (hosting inference_components)",
         "Load test steps",
         "Serverless",
         "Cost and quotas",
@@ -121,6 +122,9 @@ def test_the_form_opens_with_what_a_user_thinks_of_first_then_folded_sections() 
     ]
     assert SCHEMA["iam_role_arn"]["section"] == SCHEMA["host"]["section"] == "Advanced"
     assert SCHEMA["endurance_steady_state_minutes"]["section"] == "Load test steps"
+    assert (
+        SCHEMA["models"]["section"].startswith("Inference components") and SCHEMA["models"]["default"] == []
+    )
 
 
 def test_a_conf_given_as_the_forms_defaults_fills_it_as_a_user_types_it() -> None:
