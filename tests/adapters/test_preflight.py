@@ -168,6 +168,22 @@ def test_denied_actions_are_listed_and_block() -> None:
     assert finding.severity is Severity.BLOCKING
     assert "application-autoscaling:PutScalingPolicy, sagemaker:CreateEndpoint" in finding.message
     simulated = {a for call in iam.calls for a in call["ActionNames"]}
+    every = {a for actions, _ in policy_statements() for a in actions}
+    # An endpoint-hosted (tps) run is not asked for what only inference components call.
+    assert simulated == every - preflight.COMPONENT_ONLY_ACTIONS
+    assert "sagemaker:ListInferenceComponents" in simulated  # teardown lists components always
+
+
+def test_a_tps_run_is_not_refused_for_component_actions_a_components_run_is() -> None:
+    denied = {"sagemaker:CreateInferenceComponent", "iam:PassRole"}
+    assert preflight.check_permissions(ScriptedAccount(ScriptedIam(denied=denied)), conf()) == []
+    raw = json.loads((EXAMPLES / "components.conf.json").read_text())
+    components = load_conf(raw, base_dir=EXAMPLES)
+    iam = ScriptedIam(denied=denied)
+    (finding,) = preflight.check_permissions(ScriptedAccount(iam), components)
+    assert finding.severity is Severity.BLOCKING
+    assert "iam:PassRole, sagemaker:CreateInferenceComponent" in finding.message
+    simulated = {a for call in iam.calls for a in call["ActionNames"]}
     assert simulated == {a for actions, _ in policy_statements() for a in actions}
 
 
@@ -189,3 +205,17 @@ def test_the_simulation_uses_this_runs_resources_and_tags() -> None:
 def test_a_denied_simulation_warns_and_goes_on() -> None:
     (finding,) = preflight.check_permissions(ScriptedAccount(ScriptedIam(error="AccessDenied")), conf())
     assert finding.severity is Severity.WARNING and "not checked" in finding.message
+
+
+def test_every_model_of_an_endpoint_of_components_must_exist(aws: Path) -> None:
+    raw = json.loads((EXAMPLES / "components.conf.json").read_text())
+    components = load_conf(raw | {"region": "us-west-2"}, base_dir=EXAMPLES)
+    boto3.client("iam").create_role(RoleName="model-role", AssumeRolePolicyDocument="{}")
+    sagemaker = boto3.client("sagemaker", region_name="us-west-2")
+    sagemaker.create_model(
+        ModelName="ic-demo-chat", ExecutionRoleArn="arn:aws:iam::123456789012:role/model-role",
+        PrimaryContainer={"Image": "i"},
+    )  # fmt: skip
+    (finding,) = preflight.check_model(account(), components)
+    assert finding.severity is Severity.BLOCKING
+    assert finding.message.startswith("model_name: no model 'ic-demo-summarize'")

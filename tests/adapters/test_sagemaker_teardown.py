@@ -235,6 +235,16 @@ def test_teardown_of_a_run_whose_conf_never_validated_needs_no_region(
     assert endpoints(aws) == set()
 
 
+def test_plan_and_teardown_wait_as_deploy_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run's manager (plan's retiring of idle lanes, teardown) polls every waiter_delay
+    seconds, as deploy does: a component's deletion is waited for before its endpoint's."""
+    from sagemaker_sizing.airflow import settings
+    from sagemaker_sizing.airflow.tasks.teardown import run_manager
+
+    monkeypatch.setattr(settings, "waiter_delay", lambda: 2)
+    assert run_manager("aws_default", {"region": "us-west-2"}).waiter_config["Delay"] == 2
+
+
 def test_retiring_does_not_wait_and_teardown_sees_the_deleting_endpoint_go(
     manager: Any, aws: dict[str, Any], set_status: Any
 ) -> None:

@@ -187,3 +187,19 @@ def test_an_llm_table_is_the_llm_block_and_its_costs() -> None:
     ]
     assert any(line.split() == ["cost", "hourly", "$4.02"] for line in table)
     assert not any("invocations_target" in line for line in table)
+
+
+def test_a_components_table_is_the_endpoint_then_each_model(tmp_path: Path) -> None:
+    from sagemaker_sizing.core.report.render import build_report_context
+
+    from tests.core.components_samples import components_report_content
+
+    data = build_report_context(components_report_content(), run_id="r", results_dir=tmp_path)
+    table = demo_output.recommendation_table(data)
+    assert table[1:4] == [
+        "  instance_type             ml.g6e.xlarge",
+        "  managed instance scaling  2..3",
+        "  cost hourly               $7.83",
+    ]
+    assert table[5].startswith("  ic-demo-summarize: copies 1..2, target 3.0 concurrent per copy")
+    assert table[5].endswith("cost share $5.22/hour")

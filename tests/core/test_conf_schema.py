@@ -46,6 +46,8 @@ def test_the_form_and_the_validation_agree_on_each_bound(name: str, value: float
     form_allows = jsonschema.Draft202012Validator(SCHEMA[name]).is_valid(value)
     assert form_allows == allowed
     raw = demo_raw() | {name: value}
+    if name.startswith("copy_"):  # compute per copy: an endpoint of inference components' fields
+        raw = json.loads((EXAMPLES / "components.conf.json").read_text()) | {name: value}
     if name == "serverless_provisioned_concurrency":  # at most serverless_max_concurrency (20)
         raw["serverless_max_concurrency"] = 200
     if name == "average_tps":  # at most peak_tps
@@ -112,6 +114,7 @@ def test_the_form_opens_with_what_a_user_thinks_of_first_then_folded_sections() 
     sections = list(dict.fromkeys(SCHEMA[name]["section"] for name in names[len(first) :]))
     assert sections == [
         "LLM endpoint (workload llm)",
+        "Inference components (hosting inference_components)",
         "Load test steps",
         "Serverless",
         "Cost and quotas",
@@ -119,6 +122,9 @@ def test_the_form_opens_with_what_a_user_thinks_of_first_then_folded_sections() 
     ]
     assert SCHEMA["iam_role_arn"]["section"] == SCHEMA["host"]["section"] == "Advanced"
     assert SCHEMA["endurance_steady_state_minutes"]["section"] == "Load test steps"
+    assert (
+        SCHEMA["models"]["section"].startswith("Inference components") and SCHEMA["models"]["default"] == []
+    )
 
 
 def test_a_conf_given_as_the_forms_defaults_fills_it_as_a_user_types_it() -> None:

@@ -38,7 +38,7 @@ from sagemaker_sizing.adapters.gatling_command import format_number
 from sagemaker_sizing.paths import AIPERF_BIN, AIPERF_TOKENIZER
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "CONSOLE_FILE",
@@ -51,6 +51,7 @@ __all__ = [
     "aiperf_argv",
     "aiperf_environment",
     "aiperf_shell_command",
+    "aiperf_together",
     "exit_code_of",
     "rate_series_json",
     "step_files",
@@ -122,6 +123,9 @@ class AIPerfStep:
     artifact_dir: Path
     prompts: SyntheticPrompts | FileInput
     url: str | None = None
+    # An endpoint of inference components: the component the requests address
+    # (X-Amzn-SageMaker-Inference-Component).
+    inference_component: str | None = None
     api: Literal["chat", "completions"] = "chat"
     arrival: str = "poisson"
     ramp_s: float = 0
@@ -189,6 +193,11 @@ def aiperf_argv(step: AIPerfStep) -> list[str]:
         "--aws-region",
         step.region,
         *(["--url", step.url] if step.url else []),
+        *(
+            ["--sagemaker-inference-component-name", step.inference_component]
+            if step.inference_component
+            else []
+        ),
         "--tokenizer",
         str(step.tokenizer),
         "--use-server-token-count",
@@ -283,6 +292,17 @@ def aiperf_shell_command(step: AIPerfStep) -> str:
     console = shlex.quote(str(folder / CONSOLE_FILE))
     exit_file = shlex.quote(str(folder / EXIT_CODE_FILE))
     return f'set -o pipefail; {run} 2>&1 | tee -a {console}; rc=$?; echo "$rc" > {exit_file}; exit "$rc"'
+
+
+def aiperf_together(steps: Sequence[AIPerfStep]) -> str:
+    """Several AIPerf commands started together (one per model of an endpoint of inference
+    components), each as ``aiperf_shell_command`` writes it (its console and exit code in its own
+    folder), in the background of one shell; the line waits for all and exits with the last
+    non-zero code (0 when every one succeeded)."""
+    if len(steps) == 1:
+        return aiperf_shell_command(steps[0])
+    starts = " ".join(f"( {aiperf_shell_command(step)} ) & pids+=($!);" for step in steps)
+    return f'pids=(); {starts} rc=0; for p in "${{pids[@]}}"; do wait "$p" || rc=$?; done; exit "$rc"'
 
 
 def exit_code_of(text: str | None) -> int | None:

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from sagemaker_sizing.core.conf.model import SizingConf
+    from sagemaker_sizing.core.model import StepConfig
+
 ROUTING_STRATEGIES = ("LEAST_OUTSTANDING_REQUESTS", "RANDOM", "PREFIX_AWARE")
 
 
@@ -87,3 +90,31 @@ class ComponentEndpointSpec:
         fields = dict(data)
         fields["components"] = tuple(ComponentSpec(**c) for c in fields["components"])
         return cls(**fields)
+
+
+def spec_for_step(conf: SizingConf, step: StepConfig) -> ComponentEndpointSpec:
+    """The endpoint a sizing step of inference components deploys: its type, managed instance
+    scaling between the step's instance counts, and a component per model with copies (created
+    largest copy first, the order the walk packed them in); an autoscaling step starts each model
+    at its minimum copies with target tracking up to its maximum."""
+    from sagemaker_sizing.core.components.models import component_models, packing_order
+
+    models = component_models(conf)
+    autoscale = bool(step.min_copies)
+    components = tuple(
+        ComponentSpec(
+            model_name=models[i].model_name,
+            copies=step.min_copies[i] if autoscale else step.copies[i],
+            memory_mb=models[i].memory_mb,
+            accelerators=models[i].accelerators,
+            cpu_cores=models[i].cpu_cores,
+            min_copies=step.min_copies[i] if autoscale else None,
+            max_copies=step.copies[i] if autoscale else None,
+            concurrency_target=step.copy_targets[i] if autoscale else None,
+        )
+        for i in packing_order(models)
+        if step.copies[i] > 0
+    )
+    low = step.scaling_min_instance_count or step.instance_count
+    high = step.scaling_max_instance_count or step.instance_count
+    return ComponentEndpointSpec(step.instance_type, low, low, high, components)

@@ -165,7 +165,11 @@ class ComponentManager:
         ]:
             self.delete_component(failed)  # a Failed component is not changed, only replaced
             del current[failed]
-        order = sorted(wanted, key=lambda n: (n not in current, _growth(wanted[n], current.get(n))))
+        # Existing ones first, those freeing room before those growing; new ones in the spec's
+        # order (a stable sort), the order the sizing walk packed them in.
+        order = sorted(
+            wanted, key=lambda n: (n not in current, _growth(wanted[n], current[n]) if n in current else 0)
+        )
         created = list(started["created"])
         for component_name in order:
             created += self._apply(

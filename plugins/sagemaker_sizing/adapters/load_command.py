@@ -7,8 +7,9 @@ are read for the load.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from sagemaker_sizing.adapters.aiperf_command import (
@@ -17,8 +18,10 @@ from sagemaker_sizing.adapters.aiperf_command import (
     FileInput,
     SyntheticPrompts,
     aiperf_shell_command,
+    aiperf_together,
 )
 from sagemaker_sizing.adapters.gatling_command import GatlingStep, gatling_shell_command
+from sagemaker_sizing.core.components.models import component_models
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -65,8 +68,11 @@ def is_llm(conf: SizingConf | Mapping[str, Any]) -> bool:
     return getattr(conf, "workload", "tps") == LLM
 
 
-def shell_command(command: LoadCommand) -> str:
-    """The shell line that runs ``command`` with its engine."""
+def shell_command(command: LoadCommand | Sequence[AIPerfStep]) -> str:
+    """The shell line that runs ``command`` with its engine; several AIPerf commands (one per model
+    of an endpoint of inference components) run at once."""
+    if not isinstance(command, GatlingStep | AIPerfStep):
+        return aiperf_together(command)
     if isinstance(command, AIPerfStep):
         return aiperf_shell_command(command)
     return gatling_shell_command(command)
@@ -78,15 +84,20 @@ def request_timeout_s(latency_success_p99_ms: float) -> float:
     return float(min(REQUEST_TIMEOUT_MAX_S, max(REQUEST_TIMEOUT_MIN_S, seconds)))
 
 
-def aiperf_step(conf: SizingConf, item: LoadItem, step_dir: Path, url: str | None) -> AIPerfStep:
+def aiperf_step(
+    conf: SizingConf, item: LoadItem, step_dir: Path, url: str | None, slot: int = 0
+) -> AIPerfStep:
     """The AIPerf command of an LLM load item: the step's request rate (its ``steady_state_tps``:
     for an LLM conf the walk's "TPS" is requests per second), its ramp and hold, against the
     endpoint its plan named, writing into ``step_dir`` (the step folder, AIPerf's artifact dir).
 
     ``url``: the runtime's address when it is not AWS's public one (the conf's ``host``, else the
-    local SageMaker's); None lets AIPerf derive it from the region.
+    local SageMaker's); None lets AIPerf derive it from the region. ``slot``: on an endpoint of
+    inference components, which of the step's loaded models (``component_aiperf_step``).
     """
     step = item.plan.step
+    if step.components:
+        return component_aiperf_step(conf, item, step_dir, url, slot)
     if item.injectors != 1:
         raise ValueError(f"an LLM step runs one AIPerf process, got {item.injectors} injectors")
     llm: Any = conf  # the LLM fields (llm-size's conf); read with their documented defaults
@@ -134,3 +145,41 @@ def runtime_url(host: str | None) -> str | None:
         return None
     host = host.strip().rstrip("/")
     return host if "://" in host else f"https://{host}"
+
+
+def component_aiperf_step(
+    conf: SizingConf, item: LoadItem, step_dir: Path, url: str | None, slot: int
+) -> AIPerfStep:
+    """The AIPerf command of one model of an endpoint of inference components: slot j loads the
+    j-th model the step loads, at that model's rate (its share of a ramp), with its token mix and
+    SLOs, addressing its component (``--sagemaker-inference-component-name``). The load task runs
+    every slot's command at once (``aiperf_command.together``)."""
+    step = item.plan.step
+    index = step.models_loaded[slot]
+    model = component_models(conf)[index]
+    rate = step.rates[index]
+    ramp_start = step.ramp_start_tps * rate / step.steady_state_tps if step.steady_state_tps else 0.0
+    share = dataclasses.replace(  # this model's load alone, as an LLM step of its own
+        step,
+        steady_state_tps=rate,
+        ramp_start_tps=ramp_start,
+        copies=(),
+        rates=(),
+        min_copies=(),
+        copy_targets=(),
+    )
+    single = dataclasses.replace(item, plan=dataclasses.replace(item.plan, step=share))
+    llm = conf.model_copy(
+        update={
+            "llm_model_id": model.model_id,
+            "llm_input_tokens_mean": model.input_tokens_mean,
+            "llm_output_tokens_mean": model.output_tokens_mean,
+            "ttft_p99_ms": model.limits.ttft_p99_ms,
+            "itl_p99_ms": model.limits.itl_p99_ms,
+            "latency_success_p99": model.limits.e2e_p99_ms,
+            "hosting": "endpoint",
+            "models": (),
+        }
+    )
+    command = aiperf_step(llm, dataclasses.replace(single, start_at_epoch_ms=None), step_dir, url)
+    return dataclasses.replace(command, inference_component=item.plan.component_names[slot])

@@ -104,6 +104,26 @@ def policy_statements(path: Path = IAM_POLICY) -> list[tuple[list[str], list[str
     return out
 
 
+# What only an endpoint of inference components calls (issue 25): a run hosting its model on the
+# endpoint's variant is not refused for lacking them. ListInferenceComponents stays for every run:
+# teardown and orphans list components with the endpoints.
+COMPONENT_ONLY_ACTIONS = frozenset(
+    {
+        "sagemaker:CreateInferenceComponent",
+        "sagemaker:DescribeInferenceComponent",
+        "sagemaker:UpdateInferenceComponent",
+        "sagemaker:UpdateInferenceComponentRuntimeConfig",
+        "sagemaker:DeleteInferenceComponent",
+        "iam:PassRole",
+    }
+)
+
+
+def needed_actions(actions: list[str], conf: SizingConf) -> list[str]:
+    """The actions of a policy statement this conf's run calls (by its hosting)."""
+    return [a for a in actions if conf.hosts_components or a not in COMPONENT_ONLY_ACTIONS]
+
+
 def concrete_resource(pattern: str, conf: SizingConf, account: str) -> str:
     """The ARN a run would touch for a policy resource: its endpoint (config) names, its model;
     ``*`` where the run's resource is not known before the run."""
@@ -162,7 +182,10 @@ def check_permissions(account: Account, conf: SizingConf) -> list[Finding]:
         account_id = principal.split(":")[4] or "*"
         iam = account.client("iam")
         results = []
-        for actions, resources in statements:
+        for all_actions, resources in statements:
+            actions = needed_actions(all_actions, conf)
+            if not actions:
+                continue
             arns = sorted({concrete_resource(r, conf, account_id) for r in resources})
             pages = iam.get_paginator("simulate_principal_policy").paginate(
                 PolicySourceArn=principal, ActionNames=actions, ResourceArns=arns, ContextEntries=_TAG_CONTEXT
@@ -193,21 +216,30 @@ def check_permissions(account: Account, conf: SizingConf) -> list[Finding]:
 
 
 def check_model(account: Account, conf: SizingConf) -> list[Finding]:
+    """The model exists and its execution role too; on an endpoint of inference components, every
+    model of ``models``."""
+    if conf.hosts_components and conf.models:
+        findings: list[Finding] = []
+        for entry in conf.models:
+            findings += _check_one_model(account, conf, entry.model_name)
+        return findings
+    return _check_one_model(account, conf, conf.model_name)
+
+
+def _check_one_model(account: Account, conf: SizingConf, model_name: str) -> list[Finding]:
     try:
-        model = account.client("sagemaker").describe_model(ModelName=conf.model_name)
+        model = account.client("sagemaker").describe_model(ModelName=model_name)
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ValidationException":
             return [
                 Finding(
                     Check.MODEL,
                     Severity.BLOCKING,
-                    f"model_name: no model {conf.model_name!r} in {conf.region}: create it first, or "
+                    f"model_name: no model {model_name!r} in {conf.region}: create it first, or "
                     "correct model_name (or region)",
                 )
             ]
-        return [
-            Finding(Check.MODEL, Severity.WARNING, f"could not describe model {conf.model_name!r}: {exc}")
-        ]
+        return [Finding(Check.MODEL, Severity.WARNING, f"could not describe model {model_name!r}: {exc}")]
     role_arn = model.get("ExecutionRoleArn")
     if not role_arn:
         return []
@@ -219,7 +251,7 @@ def check_model(account: Account, conf: SizingConf) -> list[Finding]:
                 Finding(
                     Check.MODEL,
                     Severity.BLOCKING,
-                    f"model {conf.model_name!r} names execution role {role_arn}, which does not exist: "
+                    f"model {model_name!r} names execution role {role_arn}, which does not exist: "
                     "the endpoint could not pull its image; recreate the role or the model",
                 )
             ]

@@ -37,12 +37,14 @@ def step_folder_name(base: str, now_s: float | None = None) -> str:
     return f"{base}-{now:%Y%m%d%H%M%S}{now.microsecond // 1000:03d}"
 
 
-def prepare(sizing_conf: SizingConf, item: LoadItem, step_dir: Path, url: str | None) -> AIPerfStep:
+def prepare(
+    sizing_conf: SizingConf, item: LoadItem, step_dir: Path, url: str | None, slot: int = 0
+) -> AIPerfStep:
     """The step's AIPerf command, with its folder made and the files it names written there: the
     checked prompts (a prompts file that does not pass ``core.llm.prompts`` raises PromptsError,
     written to the console file first so parse names it) and a ramp's rate schedule."""
     step_dir.mkdir(parents=True, exist_ok=True)
-    command = aiperf_step(sizing_conf, item, step_dir, url)
+    command = aiperf_step(sizing_conf, item, step_dir, url, slot)
     if isinstance(command.prompts, FileInput):
         source = settings.resolve(str(getattr(sizing_conf, "llm_prompts_file", "")))
         try:

@@ -24,8 +24,9 @@ def run_folder(results_dir: _P, dag_id: str, run_id: str) -> _P:
 
 def step_base_name(step: StepConfig, unix: int) -> str:
     """perfsizesagemaker's step folder name (Gatling, or the AIPerf step, appends ``-<timestamp>``);
-    an LLM step's rate reads ``<rate>RPS``."""
-    return output_base_name(
+    an LLM step's rate reads ``<rate>RPS``; a step of inference components adds its copies per
+    model (``-c1-0``: two models' lanes on one type at one rate are two steps)."""
+    base = output_base_name(
         unix,
         step.instance_type,
         step.steady_state_tps,
@@ -34,3 +35,4 @@ def step_base_name(step: StepConfig, unix: int) -> str:
         scaling_max=step.scaling_max_instance_count,
         unit="RPS" if step.is_llm else "TPS",
     )
+    return f"{base}-c{'-'.join(map(str, step.copies))}" if step.components else base

@@ -117,7 +117,11 @@ def handle(args: argparse.Namespace) -> int:
     try:
         # An LLM conf's model is an LLM one (an LMI image and HF_MODEL_ID: the local SageMaker
         # serves it as an LLM), made in the conf's region, where preflight looks for it.
-        name = (valid.conf.model_name,)
+        name: tuple[str, ...] = (valid.conf.model_name,)
+        if valid.conf.hosts_components:  # every model of the endpoint's components
+            from sagemaker_sizing.core.components.models import component_models
+
+            name = tuple(m.model_name for m in component_models(valid.conf))
         model: dict[str, Any] = (
             {"llm_models": name, "region": valid.conf.region} if valid.conf.is_llm else {"models": name}
         )
@@ -258,11 +262,13 @@ def _print_lines(lines: list[str]) -> None:
 def _leftover_endpoints(local: LocalSageMakerStatus) -> list[str] | None:
     """Endpoints left on this demo's own local SageMaker; None when its control plane is gone."""
     try:
-        endpoints = local.client("sagemaker").list_endpoints()["Endpoints"]
+        client = local.client("sagemaker")
+        endpoints = client.list_endpoints()["Endpoints"]
+        components = client.list_inference_components()["InferenceComponents"]
     except Exception as exc:  # botocore's connection errors, a dead server: one line, no traceback
         print(f"error: the local SageMaker's control plane ({local.control_plane_url}) did not answer: {exc}")
         return None
-    return [e["EndpointName"] for e in endpoints]
+    return [e["EndpointName"] for e in endpoints] + [c["InferenceComponentName"] for c in components]
 
 
 def _print_end(

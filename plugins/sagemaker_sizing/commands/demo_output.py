@@ -220,6 +220,9 @@ def recommendation_table(data: dict[str, Any]) -> list[str]:
     if data.get("status") in FAILED_STATUSES or not (rec.get("instance_type") or serverless_found):
         return []
     costs = data.get("costs") or {}
+    components = data.get("inference_components")
+    if isinstance(components, dict):  # an endpoint of inference components: its block
+        return components_table(components)
     llm = data.get("llm")
     if isinstance(llm, dict):  # an LLM sizing: its block (recommendation.json's "llm"), then its costs
         llm_costs = (data.get("llm_details") or {}).get("costs") or {}
@@ -237,6 +240,29 @@ def recommendation_table(data: dict[str, Any]) -> list[str]:
         rows += [(f"serverless {key}", serverless.get(key)) for key in SERVERLESS_KEYS]
     width = max(len(key) for key, _ in rows)
     return ["recommendation:"] + [f"  {key:<{width}}  {_cell(key, v)}" for key, v in rows]
+
+
+def components_table(block: dict[str, Any]) -> list[str]:
+    """recommendation.json's ``inference_components``: the endpoint, then a line per model."""
+    scaling = block.get("managed_instance_scaling") or {}
+    lines = [
+        "recommendation (inference components):",
+        f"  instance_type             {block.get('instance_type') or '-'}",
+        f"  managed instance scaling  {_cell('', scaling.get('min_instance_count'))}.."
+        f"{_cell('', scaling.get('max_instance_count'))}",
+        f"  cost hourly               {_cell('hourly', block.get('hourly_cost_usd'))}",
+    ]
+    for model in block.get("models") or []:
+        compute = model.get("compute_per_copy") or {}
+        lines.append(
+            f"  {model.get('model_name')}: copies {_cell('', model.get('min_copies'))}.."
+            f"{_cell('', model.get('max_copies'))}, target {_cell('', model.get('target_value'))} concurrent "
+            f"per copy, {_cell('', compute.get('accelerators'))} accelerator(s) and "
+            f"{_cell('', compute.get('memory_mb'))} MiB per copy, "
+            f"{_cell('', model.get('requests_per_s_per_copy'))} req/s per copy, cost share "
+            f"{_cell('hourly', model.get('hourly_cost_share_usd'))}/hour"
+        )
+    return lines
 
 
 def _cell(key: str, value: Any) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal  # noqa: TC003 (dataclass field types are resolved at run time by serde)
 from typing import Any
 
+from sagemaker_sizing.core.components.answer import ComponentsAnswer  # noqa: TC001 (serde resolves it)
 from sagemaker_sizing.core.files import injector_base_name
 from sagemaker_sizing.core.verdicts.outcome import ErrorCategory, FailureCount, StepOutcome
 
@@ -46,6 +47,25 @@ class StepConfig:
     # What loads the step (conf.workload): "tps" (Gatling; rates in TPS) or "llm" (AIPerf; rates in
     # requests per second).
     workload: str = "tps"
+    # An endpoint of inference components (issue 25), indexed as the conf's models
+    # (core.components.models): each model's copies (0: not on this endpoint) and request rate; an
+    # autoscaling step's copies are the maximum, ``min_copies`` the minimum and ``copy_targets`` the
+    # concurrent requests per copy its policy tracks. ``instance_count`` is the instances managed
+    # instance scaling may use (between scaling_min_instance_count and scaling_max_instance_count
+    # for an autoscaling step).
+    copies: tuple[int, ...] = ()
+    rates: tuple[float, ...] = ()
+    min_copies: tuple[int, ...] = ()
+    copy_targets: tuple[float, ...] = ()
+
+    @property
+    def components(self) -> bool:
+        return bool(self.copies)
+
+    @property
+    def models_loaded(self) -> tuple[int, ...]:
+        """The models this step sends load to (their index), in order: one AIPerf each."""
+        return tuple(i for i, rate in enumerate(self.rates) if rate > 0)
 
     @property
     def is_llm(self) -> bool:
@@ -70,9 +90,7 @@ class StepConfig:
     @property
     def deployment_key(
         self,
-    ) -> tuple[
-        str, int, int | None, int | None, int | None, float | None, int | None, int | None, int | None
-    ]:
+    ) -> tuple[Any, ...]:
         """Steps with the same key can share one endpoint (only the load differs)."""
         return (
             self.instance_type,
@@ -84,6 +102,9 @@ class StepConfig:
             self.memory_size_mb,
             self.max_concurrency,
             self.provisioned_concurrency,
+            self.copies,
+            self.min_copies,
+            self.copy_targets,
         )
 
     @property
@@ -102,13 +123,24 @@ class StepConfig:
                 size += f", provisioned {self.provisioned_concurrency}"
             if self.idle_minutes:
                 size += f", after {_num(self.idle_minutes)} min idle"
+        elif self.components:
+            size = f"{self.instance_type} x{self.instance_count}, copies {_copies(self)}"
+            if self.autoscaling:
+                bounds = f"{self.scaling_min_instance_count}..{self.scaling_max_instance_count}"
+                size = (
+                    f"{self.instance_type} {bounds}, "
+                    f"copies {_copies(self)} (target {'/'.join(_num(t) for t in self.copy_targets)} per copy)"
+                )
         elif self.autoscaling:
             size = (
                 f"{self.instance_type} autoscaling {self.scaling_min_instance_count}.."
                 f"{self.scaling_max_instance_count} ({self.scaling_target})"
             )
         unit = self.rate_unit
-        load = f"at {_num(self.steady_state_tps)} {unit} for {_num(self.steady_state_minutes)} min"
+        rate = _num(self.steady_state_tps)
+        if len(self.models_loaded) > 1:  # each model's rate: ``at 2+2 req/s``
+            rate = "+".join(_num(r) for r in self.rates)
+        load = f"at {rate} {unit} for {_num(self.steady_state_minutes)} min"
         if self.ramp_minutes:
             load = (
                 f"ramp {_num(self.ramp_start_tps)}->{_num(self.steady_state_tps)} {unit} over "
@@ -129,6 +161,9 @@ class PlanItem:
     folder: str = ""  # perfsizesagemaker's step folder base name (Gatling appends a stamp)
     injectors: int = 1  # Gatling processes sharing the step's TPS
     index: int = 0  # position in the batch
+    # An endpoint of inference components: each loaded model's component name, as planned (in the
+    # order of ``step.models_loaded``; injector j loads the j-th).
+    component_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -197,7 +232,16 @@ class Recommendation:
     # per instance per minute, or concurrent requests per instance (an LLM's); None without a minimum.
     target_metric: str | None = None
     target_value: float | None = None
+    # An endpoint of inference components (issue 25): its type, managed scaling and models.
+    components: ComponentsAnswer | None = None
 
 
 def _num(value: float) -> str:
     return f"{value:g}"
+
+
+def _copies(step: StepConfig) -> str:
+    """``1+0`` (copies per model), ``1..3+2..4`` with autoscaling."""
+    if step.min_copies:
+        return "+".join(f"{lo}..{hi}" for lo, hi in zip(step.min_copies, step.copies, strict=True))
+    return "+".join(str(c) for c in step.copies)

@@ -49,11 +49,17 @@ _OPTIONAL_DEFAULTS: dict[str, Any] = {
     "idle_minutes": 0.0,
     "concurrency_target": None,
     "workload": "tps",
+    "copies": (),
+    "rates": (),
+    "min_copies": (),
+    "copy_targets": (),
 }
 
 
 def _exclude(obj: Any) -> dict[str, Any]:
     """``to_jsonable_python``'s ``exclude`` for a model object: its step's unset optional fields."""
+    if isinstance(obj, Recommendation) and obj.components is None:
+        return {"exclude": {"components"}}  # an endpoint's recommendation: as before issue 25
     if isinstance(obj, LoadItem):
         inner = _exclude(obj.plan)
         return {"exclude": {"plan": inner["exclude"]}} if inner else {}
@@ -61,6 +67,8 @@ def _exclude(obj: Any) -> dict[str, Any]:
     if not isinstance(step, StepConfig) or not isinstance(obj, StepConfig | PlanItem | StepResult):
         return {}
     unset = {name for name, default in _OPTIONAL_DEFAULTS.items() if getattr(step, name) == default}
+    if isinstance(obj, PlanItem) and not obj.component_names:
+        return {"exclude": {"step": unset, "component_names": True}}
     return {"exclude": unset if obj is step else {"step": unset}}
 
 

@@ -109,6 +109,8 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
         step = self.planned.step
         self.log.info("round %s: deploying %s", self.planned.round, step.describe())
         manager = self._manager()
+        if step.components:
+            return self._deploy_components(context, manager)
         started = self._start(context, manager)
         name = started["endpoint_name"]
         settled = started["status"] == "InService" or (
@@ -204,6 +206,37 @@ class DeployStepOperator(AwsBaseOperator[SageMakerHook]):
             endpoint_base=self.conf.get("endpoint_name") or None,
             config_base=self.conf.get("endpoint_config_name") or None,
         )
+
+    def _deploy_components(self, context: Context, manager: EndpointManager) -> dict[str, Any]:
+        """An endpoint of inference components (issue 25): the endpoint, then its components, waited
+        InService in the worker (botocore waiters: the provider has no trigger for components)."""
+        from sagemaker_sizing.adapters.component_specs import spec_for_step
+        from sagemaker_sizing.adapters.components import ComponentManager
+        from sagemaker_sizing.core.conf.model import conf_from_dict
+
+        spec = spec_for_step(conf_from_dict(self.conf), self.planned.step)
+        deployed = ComponentManager(manager).deploy(
+            run_key(context),
+            self.planned.lane,
+            spec,
+            endpoint_base=self.conf.get("endpoint_name") or self.conf["model_name"],
+            config_base=self.conf.get("endpoint_config_name") or None,
+        )
+        planned = self.planned.endpoint_name
+        if planned and planned != deployed["endpoint_name"]:
+            raise RuntimeError(f"deployed {deployed['endpoint_name']}, but the plan named {planned}")
+        names = [c["component_name"] for c in deployed["components"]]
+        missing = set(self.planned.component_names) - set(names)
+        if missing:
+            raise RuntimeError(f"deployed components {names}, but the plan named {sorted(missing)}")
+        self.log.info(
+            "round %s: endpoint %s %s with %s",
+            self.planned.round,
+            deployed["endpoint_name"],
+            deployed["action"],
+            ", ".join(f"{c['model_name']} x{c['copies']}" for c in deployed["components"]),
+        )
+        return deployed
 
     def _finish(self, context: Context, manager: EndpointManager, started: dict[str, Any]) -> dict[str, Any]:
         step = self.planned.step

@@ -51,6 +51,7 @@ from sagemaker_sizing.airflow.gatling_output import GatlingOutputHook
 from sagemaker_sizing.airflow.links import GatlingReportLink, gatling_report_path, gatling_target, ui_address
 from sagemaker_sizing.airflow.task_ids import INJECTORS
 from sagemaker_sizing.core.conf.model import conf_from_dict, resolved_jar_kind
+from sagemaker_sizing.core.files import injector_base_name
 from sagemaker_sizing.core.gatling.jar_kind import PROJECT
 from sagemaker_sizing.core.llm.prompts import PromptsError
 from sagemaker_sizing.core.model import LoadItem
@@ -218,17 +219,25 @@ class GatlingLoadOperator(BashOperator):
     def _run_aiperf(
         self, context: Context, sizing_conf: SizingConf, item: LoadItem, results_dir: Path
     ) -> Any:
-        step_dir = results_dir / llm_load.step_folder_name(item.output_base_name)
+        # One folder per AIPerf: an endpoint of inference components runs one per model, together.
+        models = len(item.plan.step.models_loaded) if item.plan.step.components else 1
+        bases = [injector_base_name(item.output_base_name, j, models) for j in range(models)]
+        step_dirs = [results_dir / llm_load.step_folder_name(base) for base in bases]
         GatlingReportLink.persist_folder(context, results_dir.name, item.output_base_name)
         url = runtime_host.runtime_url_of(self.aws_conn_id) if self.aws_conn_id else None
         try:
             try:
-                command = llm_load.prepare(sizing_conf, item, step_dir, url)
+                commands = [
+                    llm_load.prepare(sizing_conf, item, step_dir, url, slot)
+                    for slot, step_dir in enumerate(step_dirs)
+                ]
             except PromptsError as exc:  # a file that changed since validate: no retry helps
                 raise AirflowFailException(f"AIPerf was not started: {exc}") from exc
-            self.bash_command = shell_command(command)
-            if not Path(command.aiperf).is_file():
-                self.log.error("AIPerf is not installed at %s: run `make setup` (stage 3c)", command.aiperf)
+            self.bash_command = shell_command(commands if models > 1 else commands[0])
+            if not Path(commands[0].aiperf).is_file():
+                self.log.error(
+                    "AIPerf is not installed at %s: run `make setup` (stage 3c)", commands[0].aiperf
+                )
             self._tmp_dir = tempfile.mkdtemp(prefix="sagemaker-sizing-aiperf-")
             return super().execute(context)
         finally:
@@ -236,7 +245,8 @@ class GatlingLoadOperator(BashOperator):
                 shutil.rmtree(self._tmp_dir, ignore_errors=True)
                 self._tmp_dir = None
             # Also after a failed load: its console and log say why.
-            llm_load.upload_step_dir(step_dir, self.conf, context)
+            for step_dir in step_dirs:
+                llm_load.upload_step_dir(step_dir, self.conf, context)
 
     def _host(self, sizing_conf: SizingConf) -> str:
         conn_id = self.aws_conn_id
@@ -332,9 +342,21 @@ def wait_for_foreign_jar(
     start_ms = command.start_at_epoch_ms
     if start_ms is None or Path(command.jar).resolve() == GATLING_JAR.resolve():
         return 0.0
+    return wait_until(start_ms, now=now, sleep=sleep)
+
+
+def wait_until(
+    start_ms: int | None,
+    *,
+    now: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> float:
+    """Sleep until a step's shared start instant (epoch ms; None: at once); the seconds slept."""
+    if start_ms is None:
+        return 0.0
     delay = start_ms / 1000.0 - now()
     if delay <= 0:
-        log.warning("the step's start instant passed %.2f s ago: starting the jar at once", -delay)
+        log.warning("the step's start instant passed %.2f s ago: starting at once", -delay)
         return 0.0
     log.info("waiting %.2f s for the step's shared start instant", delay)
     sleep(delay)

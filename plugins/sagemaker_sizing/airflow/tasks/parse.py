@@ -67,6 +67,9 @@ class ParseStepOperator(BaseOperator):
             self._decided_by_deploy(item, decided)
             return
         run_dir = results_dir_of(self.conf, context["dag"].dag_id, context["run_id"])
+        if item.step.components:
+            self._parse_components(context, item, run_dir)
+            return
         if is_llm(self.conf):
             self._parse_llm(context, item, run_dir)
             return
@@ -200,6 +203,92 @@ class ParseStepOperator(BaseOperator):
         if failures:
             self.log.info("round %s: failed requests: %s", round_no, describe_failures(failures))
 
+    def _parse_components(self, context: Context, item: PlanItem, run_dir: StorePath) -> None:
+        """A step of an endpoint of inference components: each model's AIPerf export (one injector
+        per model) judged on that model's SLOs; the step passes when every model does. An export
+        that could not measure its model makes the whole step an error step."""
+        from sagemaker_sizing.adapters.load_command import ARRIVAL, RAMP_ARRIVAL
+        from sagemaker_sizing.airflow.step_exports import read_step
+        from sagemaker_sizing.core.components.models import component_models
+        from sagemaker_sizing.core.conf.model import conf_from_dict
+        from sagemaker_sizing.core.files import injector_base_name
+        from sagemaker_sizing.core.llm.metrics import combined_metrics, step_metrics
+        from sagemaker_sizing.core.verdicts.llm_failures import judge_llm_failures
+        from sagemaker_sizing.core.verdicts.llm_requirements import check_llm
+        from sagemaker_sizing.paths import AIPERF_BIN
+
+        step, round_no = item.step, item.round
+        models = component_models(conf_from_dict(self.conf))
+        ramp_s = step.ramp_minutes * 60
+        judged: list[dict[str, Any]] = []
+        first_folder = None
+        all_failures: list[Any] = []
+        for j, index in enumerate(step.models_loaded):
+            model = models[index]
+            base = injector_base_name(item.folder, j, len(step.models_loaded))
+            read = read_step(run_dir, base, str(AIPERF_BIN))
+            folder = read.folder.name if read.folder is not None else None
+            first_folder = first_folder or read.folder
+            rate = step.rates[index]
+            if read.export is None:
+                assert read.no_export is not None
+                why = f"{model.model_name}: {read.no_export.error}"
+                error = StepResult(step, round_no, False, why, {}, folder, why, read.no_export.category)
+                self._error(context, error, run_dir, read.folder)
+            metrics = step_metrics(read.export.metrics)
+            ramp_start = step.ramp_start_tps * rate / step.steady_state_tps if step.steady_state_tps else 0.0
+            verdict = judge_llm_failures(
+                read.export,
+                rate=rate,
+                duration_s=ramp_s + step.steady_state_minutes * 60,
+                ramp_s=ramp_s,
+                ramp_start_rate=ramp_start,
+                arrival=RAMP_ARRIVAL if ramp_s > 0 else ARRIVAL,
+            )
+            all_failures += list(verdict.failures)
+            if verdict.category is not None:
+                why = f"{model.model_name}: {verdict.error}"
+                error = StepResult(
+                    step,
+                    round_no,
+                    False,
+                    why,
+                    metrics,
+                    folder,
+                    why,
+                    verdict.category,
+                    verdict.failures[:KEPT_MESSAGES],
+                )
+                self._error(context, error, run_dir, read.folder)
+            passed, reason = _model_offer(step, rate, ramp_start, metrics, check_llm(metrics, model.limits))
+            judged.append(
+                {
+                    "model_name": model.model_name,
+                    "index": index,
+                    "rate": rate,
+                    "passed": passed,
+                    "reason": reason,
+                    "folder": folder,
+                    "metrics": metrics,
+                }
+            )
+        passed = all(one["passed"] for one in judged)
+        reason = "; ".join(f"{one['model_name']}: {one['reason']}" for one in judged)
+        # The models together stand for the step where one set is read (counts summed, each
+        # percentile the worst model's); "models" holds each model's, indexed as the conf's models.
+        per_model: list[dict[str, Any] | None] = [None] * len(models)
+        for one in judged:
+            per_model[one["index"]] = {k: v for k, v in one.items() if k != "index"}
+        metrics = {**combined_metrics([one["metrics"] for one in judged]), "models": per_model}
+        failures = tuple(sorted(all_failures, key=lambda f: -f.count))[:KEPT_MESSAGES]
+        assert first_folder is not None
+        result = StepResult(step, round_no, passed, reason, metrics, first_folder.name, failures=failures)
+        _write_json(first_folder, STEP_FILE, step_result_to_dict(result))
+        step_records.push(context, result)
+        self.log.info(
+            "round %s: %s -> %s (%s)", round_no, step.describe(), "PASS" if passed else "FAIL", reason
+        )
+
     def _decided_by_deploy(self, item: PlanItem, decided: StepResult) -> None:
         """Deploy recorded this step: a quota refused it (nothing to parse: the walk decides what
         follows) or it failed (this task fails with it; the record is deploy's)."""
@@ -261,6 +350,25 @@ def _judge_offer(
         return passed, reason
     log.warning("round %s: %s: SLOs met, but %s", round_no, step.describe(), short)
     return False, f"{short}; SLOs met there ({reason})"
+
+
+def _model_offer(
+    step: StepConfig, rate: float, ramp_start: float, metrics: dict[str, Any], verdict: tuple[bool, str]
+) -> tuple[bool, str]:
+    """One model of a step of inference components: in a fixed step (every model at its peak, or
+    the ramp) SLOs met with requests offered short of the model's rate are no pass; a lane step
+    counts at its offered rate instead (the walk credits it)."""
+    from sagemaker_sizing.core.verdicts.llm_failures import expected_requests
+    from sagemaker_sizing.core.verdicts.llm_requirements import short_offer
+    from sagemaker_sizing.core.walk.adaptive import PHASE_BISECT, PHASE_PROBE
+
+    passed, reason = verdict
+    if step.phase in (PHASE_PROBE, PHASE_BISECT) or not passed:
+        return passed, reason
+    ramp_s = step.ramp_minutes * 60
+    duration_s = ramp_s + step.steady_state_minutes * 60
+    short = short_offer(expected_requests(rate, duration_s, ramp_s, ramp_start) / duration_s, metrics)
+    return (True, reason) if short is None else (False, f"{short}; SLOs met there ({reason})")
 
 
 def _write_json(folder: StorePath, name: str, summary: dict[str, Any]) -> None:

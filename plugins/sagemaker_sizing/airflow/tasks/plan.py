@@ -13,12 +13,13 @@ from airflow.sdk import get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 
 from sagemaker_sizing.adapters import cleanup
-from sagemaker_sizing.adapters.ownership import endpoint_name, lane_for
+from sagemaker_sizing.adapters.ownership import component_name, endpoint_name, lane_for
 from sagemaker_sizing.airflow import notes, settings, sizing_time, step_records
 from sagemaker_sizing.airflow.run_files import step_base_name
 from sagemaker_sizing.airflow.tasks.deploy import run_key
 from sagemaker_sizing.airflow.tasks.teardown import run_manager
 from sagemaker_sizing.core import walk
+from sagemaker_sizing.core.components.models import component_models
 from sagemaker_sizing.core.conf import model as conf_mod
 from sagemaker_sizing.core.cost import budget as cost_guard
 from sagemaker_sizing.core.model import PlanItem
@@ -100,6 +101,7 @@ def plan_round(
             folder=step_base_name(step, unix),
             injectors=injectors_for(step),
             index=index,
+            component_names=component_names(sizing_conf, step, base, run_key, lane),
         )
         items.append(plan_item_to_dict(item))
         log.info("round %s: will test %s", round_no, step.describe())
@@ -134,9 +136,21 @@ def batch_lanes(batch: Sequence[StepConfig]) -> list[str]:
     return lanes
 
 
+def component_names(
+    sizing_conf: conf_mod.SizingConf, step: StepConfig, base: str, run_key: str, lane: str
+) -> tuple[str, ...]:
+    """The inference components a step's load addresses (one per loaded model), named as deploy
+    names them; () for an endpoint without components."""
+    if not step.components:
+        return ()
+    models = component_models(sizing_conf)
+    return tuple(component_name(base, models[i].model_name, run_key, lane) for i in step.models_loaded)
+
+
 def injectors_for(step: StepConfig) -> int:
     """Gatling processes sharing a step's TPS; an LLM step's load is one AIPerf process (it holds
-    ~150 requests/s on 2 cores, far above an LLM endpoint's rates)."""
+    ~150 requests/s on 2 cores, far above an LLM endpoint's rates; on an endpoint of inference
+    components, one load task starts one AIPerf per model together)."""
     if step.is_llm:
         return 1
     return max(1, math.ceil(step.steady_state_tps / settings.injector_max_tps()))

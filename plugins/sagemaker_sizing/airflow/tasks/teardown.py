@@ -51,8 +51,12 @@ def teardown(key: str, aws_conn_id: str, conf: Mapping[str, Any] | None) -> dict
 
 
 def run_manager(aws_conn_id: str, conf: Mapping[str, Any] | None) -> EndpointManager:
-    """The run's EndpointManager: the connection, the conf's region and, if given, its IAM role."""
+    """The run's EndpointManager: the connection, the conf's region and, if given, its IAM role,
+    waiting as deploy waits (``waiter_delay``: an inference component's deletion is waited for
+    before its endpoint's, so a fixed 30 s would cost each one 30 s on the local SageMaker)."""
     from sagemaker_sizing.adapters.sagemaker import endpoint_manager
 
     conf = conf or {}
-    return endpoint_manager(aws_conn_id, conf.get("region"), conf.get("iam_role_arn"))
+    return endpoint_manager(
+        aws_conn_id, conf.get("region"), conf.get("iam_role_arn"), waiter_delay=settings.waiter_delay()
+    )

@@ -20,6 +20,7 @@ TPS_NEEDS = ("scenario_requests", "peak_tps", "count_walk", "tps_walk")
 LLM_NEEDS = ("peak_rps", "ttft_p99_ms", "itl_p99_ms")
 # Given beside the other workload: a warning "not used" (core.conf.validation.workload_warnings).
 TPS_UNUSED_BY_LLM = ("scenario_requests", "tps_walk", "jar_file", "jar_kind")
+COMPONENT_FIELDS = ("copy_memory_mb", "copy_accelerators", "copy_cpu_cores")
 LLM_UNUSED_BY_TPS = (
     "llm_api",
     "llm_model_id",
@@ -126,8 +127,19 @@ def check_workload(parsed: dict[str, Any], problems: list[Problem]) -> None:
             if parsed.get(name) is not None
         )
     elif workload == "llm":
-        _needed(parsed, LLM_NEEDS, "llm", problems)
+        if parsed.get("models"):
+            total = sum(m.peak_rps for m in parsed["models"])
+            if parsed.get("peak_rps") not in (None, total):  # equal: a conf_to_dict of such a conf
+                problems.append(
+                    Problem(
+                        "peak_rps", parsed["peak_rps"], "no value with models (each model has its peak_rps)"
+                    )
+                )
+            parsed["peak_rps"] = total
+        elif "models" in parsed:  # not a list that failed its own check
+            _needed(parsed, LLM_NEEDS, "llm", problems)
         check_llm(parsed, problems)
+    check_components(parsed, problems)
     # Any other workload has its own problem listed already.
 
 
@@ -175,6 +187,114 @@ def check_llm(parsed: dict[str, Any], problems: list[Problem]) -> None:
         parsed[name] = ()  # not used for llm (a warning says so when given)
     if parsed.get("count_walk") is None:
         parsed["count_walk"] = ()
+
+
+def check_components(parsed: dict[str, Any], problems: list[Problem]) -> None:
+    """Inference components (issue 25): an llm conf's, each model with its compute per copy, SLOs and
+    a name of its own, and every copy fitting one instance of at least one type of type_walk (the
+    instance table, resources/instance_resources.json): refused here, before anything is deployed."""
+    models = parsed.get("models") or ()
+    if parsed.get("hosting") != "inference_components":
+        given = [n for n in (*COMPONENT_FIELDS, "models") if parsed.get(n)]
+        problems.extend(
+            Problem(n, parsed[n], 'no value unless hosting is "inference_components"') for n in given
+        )
+        return
+    if parsed.get("workload") != "llm":
+        problems.append(
+            Problem(
+                "hosting",
+                "inference_components",
+                'endpoint for workload tps (components size an LLM: workload "llm")',
+            )
+        )
+        return
+    names = [m.model_name for m in models]
+    for name in {n for n in names if names.count(n) > 1}:
+        problems.append(Problem("models", name, "each model once (a component per model)"))
+    if models and parsed.get("model_name") and parsed["model_name"] not in names:
+        problems.append(
+            Problem(
+                "model_name",
+                parsed["model_name"],
+                f"one of the models ({', '.join(names)}): the endpoint config takes its execution role",
+            )
+        )
+    entries = [(f"models[{i}].", vars(m)) for i, m in enumerate(models)] or [("", {})]
+    for prefix, entry in entries:
+        _check_model(parsed, prefix, entry, problems)
+
+
+def _check_model(parsed: dict[str, Any], prefix: str, entry: dict[str, Any], problems: list[Problem]) -> None:
+    """One model: its SLOs and memory given (here or at the top level), its copy fitting a type."""
+    from sagemaker_sizing.core.components.placement import Resources, instance_resources
+
+    def value(name: str) -> Any:
+        own = entry.get(name)
+        return own if own is not None else parsed.get(name)
+
+    if prefix:
+        for name in ("ttft_p99_ms", "itl_p99_ms"):
+            if value(name) is None:
+                problems.append(
+                    Problem(f"{prefix}{name}", None, f"a value here or at the top level ({name})")
+                )
+    memory = value("copy_memory_mb")
+    where = (
+        f"{prefix}copy_memory_mb" if prefix and entry.get("copy_memory_mb") is not None else "copy_memory_mb"
+    )
+    if memory is None and "copy_memory_mb" not in parsed:
+        return  # the top-level value was invalid: its own problem says so
+    if memory is None:
+        problems.append(
+            Problem(
+                f"{prefix}copy_memory_mb", None, "a value (MiB one copy reserves) for inference_components"
+            )
+        )
+        return
+    need = Resources(
+        vcpus=float(value("copy_cpu_cores") or 0),
+        memory_mb=float(memory),
+        accelerators=float(value("copy_accelerators") or 0),
+    )
+    types = parsed.get("type_walk") or ()
+    offered = {t: instance_resources(t) for t in types}
+    unknown = [t for t, r in offered.items() if r is None]
+    if unknown:
+        problems.append(
+            Problem(
+                "type_walk",
+                ",".join(unknown),
+                "types the instance table knows (resources/instance_resources.json) for inference_components",
+            )
+        )
+    known = {t: r for t, r in offered.items() if r is not None}
+    if not known or any(need.fits_in(r) for r in known.values()):
+        return
+    model = entry.get("model_name") or parsed.get("model_name")
+    largest = ", ".join(
+        f"{t} has {r.accelerators:g} accelerators, {r.vcpus:g} vCPUs, {r.memory_mb:g} MiB"
+        for t, r in known.items()
+    )
+    short = [
+        (f, v)
+        for f, v, have in (
+            ("copy_accelerators", need.accelerators, max(r.accelerators for r in known.values())),
+            ("copy_cpu_cores", need.vcpus, max(r.vcpus for r in known.values())),
+            ("copy_memory_mb", need.memory_mb, max(r.memory_mb for r in known.values())),
+        )
+        if v > have
+    ]
+    field, needed = short[0] if short else ("copy_memory_mb", need.memory_mb)
+    where = f"{prefix}{field}" if prefix and entry.get(field) is not None else field
+    problems.append(
+        Problem(
+            where,
+            needed,
+            f"a copy of {model} that fits one instance of a type of type_walk ({largest}): no copy of it "
+            "fits any candidate",
+        )
+    )
 
 
 def check_prompts(path: str, problems: list[Problem]) -> None:

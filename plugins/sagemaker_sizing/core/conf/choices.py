@@ -16,6 +16,9 @@ OnQuota = Literal["stop", "skip"]
 # tokens (AIPerf: TTFT, ITL, end-to-end p99), whose container speaks OpenAI's chat or completions API.
 Workload = Literal["tps", "llm"]
 LlmApi = Literal["chat", "completions"]
+# How an LLM is hosted (issue 25): a model on the endpoint's variant, or inference components (the
+# endpoint owns instances, each model is a component with its compute per copy and a copy count).
+Hosting = Literal["endpoint", "inference_components"]
 
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
 ENDPOINT_KINDS: tuple[str, ...] = get_args(EndpointKind)
@@ -23,3 +26,4 @@ JAR_KINDS: tuple[str, ...] = get_args(JarKind)
 ON_QUOTA: tuple[str, ...] = get_args(OnQuota)
 WORKLOADS: tuple[str, ...] = get_args(Workload)
 LLM_APIS: tuple[str, ...] = get_args(LlmApi)
+HOSTINGS: tuple[str, ...] = get_args(Hosting)

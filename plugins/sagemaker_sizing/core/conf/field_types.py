@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, MinLen, MultipleOf
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    ValidationInfo,
+    with_config,
+)
 from pydantic.types import AllowInfNan, Strict
 from pydantic_core import PydanticCustomError
 
@@ -45,6 +52,14 @@ class Walk:
     @property
     def expected(self) -> str:
         return f"a comma-separated string or a list of {self.items}"
+
+
+@dataclass(frozen=True)
+class ObjectList:
+    """A list of objects (``models``): a problem names the item and its key (``models[1].peak_rps``)."""
+
+    expected: str
+    each: str
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,8 @@ def _payload(value: str, info: ValidationInfo) -> str:
 
 
 def _json_list(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return []  # an empty form field: none
     if isinstance(value, str):
         try:
             return json.loads(value)
@@ -137,6 +154,36 @@ class ScenarioRequest:
 
 ScenarioRequests = Annotated[
     tuple[ScenarioRequest, ...], BeforeValidator(_json_list), MinLen(1), RequestList()
+]
+
+
+@with_config(ConfigDict(extra="forbid"))  # a misspelt key is a problem, not ignored
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model of an endpoint of inference components (``models``): its SageMaker model, its peak
+    and compute per copy; SLOs and token counts left out are the conf's top-level ones."""
+
+    model_name: Name
+    peak_rps: Annotated[Number, Gt(0)]
+    copy_memory_mb: Annotated[Integer, Ge(1)] | None = None
+    copy_accelerators: Annotated[Number, Gt(0)] | None = None
+    copy_cpu_cores: Annotated[Number, Gt(0)] | None = None
+    ttft_p99_ms: Annotated[Number, Gt(0)] | None = None
+    itl_p99_ms: Annotated[Number, Gt(0)] | None = None
+    latency_success_p99: Annotated[Number, Gt(0)] | None = None
+    percent_fail: Annotated[Number, Ge(0), Le(100)] | None = None
+    llm_model_id: Text | None = None
+    llm_input_tokens_mean: Annotated[Integer, Ge(1)] | None = None
+    llm_output_tokens_mean: Annotated[Integer, Ge(1)] | None = None
+
+
+ModelEntries = Annotated[
+    tuple[ModelEntry, ...],
+    BeforeValidator(_json_list),
+    ObjectList(
+        'a list of {"model_name": ..., "peak_rps": ..., "copy_memory_mb": ...}',
+        'an object {"model_name": "<model>", "peak_rps": <req/s>, "copy_memory_mb": <MiB>, ...}',
+    ),
 ]
 InstanceTypes = Annotated[
     tuple[Annotated[str, StringConstraints(pattern=r"^ml\.")], ...],
@@ -184,7 +231,7 @@ class Kind:
     @property
     def expected(self) -> str:
         """What a value of the wrong type should have been."""
-        marker = self.marker(Walk) or self.marker(RequestList)
+        marker = self.marker(Walk) or self.marker(RequestList) or self.marker(ObjectList)
         if marker is not None:
             return str(marker.expected)
         if self.choices is not None:

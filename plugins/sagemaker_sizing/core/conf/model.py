@@ -22,7 +22,7 @@ from annotated_types import Ge, Gt, Le
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from sagemaker_sizing.core.conf.checks import check_across_fields, check_prices, check_serverless
-from sagemaker_sizing.core.conf.choices import JarKind, LlmApi, OnQuota, Strategy, Workload
+from sagemaker_sizing.core.conf.choices import Hosting, JarKind, LlmApi, OnQuota, Strategy, Workload
 from sagemaker_sizing.core.conf.field_types import (
     Counts,
     EndpointKinds,
@@ -31,6 +31,8 @@ from sagemaker_sizing.core.conf.field_types import (
     InstanceTypes,
     Integer,
     MemorySizes,
+    ModelEntries,
+    ModelEntry,
     Name,
     Number,
     ScenarioRequest,
@@ -274,6 +276,36 @@ class SizingConf(BaseModel):
         description="llm: the request rate each type's first step sends to one instance (the walk grows it "
         "on a pass and shrinks it on a failure; LLM instances hold ~0.5 to 50 requests/s)",
     )
+    # Inference components (issue 25, workload llm; docs/inference-components.md).
+    hosting: Hosting = Field(
+        "endpoint",
+        description="llm: how the model is hosted: endpoint (the model on the endpoint's variant, sized in "
+        "instances) or inference_components (the endpoint owns instances with managed instance scaling; "
+        "each model is a component sized in copies, with its compute per copy)",
+    )
+    copy_memory_mb: Annotated[Integer, Ge(1)] | None = Field(
+        None,
+        description="inference_components (required unless every model of models gives it): the memory "
+        "(MiB) one copy of the model reserves (MinMemoryRequiredInMb)",
+    )
+    copy_accelerators: Annotated[Number, Gt(0)] | None = Field(
+        None,
+        description="inference_components: the accelerators (GPUs, or Inferentia NeuronCores) one copy "
+        "needs (NumberOfAcceleratorDevicesRequired); null: none named",
+    )
+    copy_cpu_cores: Annotated[Number, Gt(0)] | None = Field(
+        None,
+        description="inference_components: the CPU cores one copy needs (NumberOfCpuCoresRequired, "
+        "counted against vCPUs); null: none named",
+    )
+    models: ModelEntries = Field(
+        (),
+        description="inference_components: several models on one endpoint, a JSON array of objects with "
+        "model_name, peak_rps and optionally copy_memory_mb, copy_accelerators, copy_cpu_cores, "
+        "ttft_p99_ms, itl_p99_ms, latency_success_p99, percent_fail, llm_model_id, "
+        "llm_input_tokens_mean, llm_output_tokens_mean (the top-level fields are the defaults); empty: "
+        "the one model of the top-level fields",
+    )
     on_quota: OnQuota = Field(
         "stop",
         description="what a service quota that cannot hold a type's deployment does: stop (before "
@@ -323,7 +355,15 @@ class SizingConf(BaseModel):
     @property
     def peak_output_tokens_per_s(self) -> float | None:
         """The LLM peak in output tokens per second (peak_rps x output tokens mean); None for tps."""
+        if self.is_llm and self.models:  # each model's peak at its own output tokens
+            out = self.llm_output_tokens_mean
+            return sum(m.peak_rps * (m.llm_output_tokens_mean or out) for m in self.models)
         return self.peak_tps * self.llm_output_tokens_mean if self.is_llm else None
+
+    @property
+    def hosts_components(self) -> bool:
+        """An endpoint of inference components (issue 25): sized in copies per model."""
+        return self.hosting == "inference_components"
 
     @property
     def runtime_host(self) -> str:
@@ -374,6 +414,9 @@ def conf_from_dict(data: Mapping[str, Any]) -> SizingConf:
     )
     for name in ("tps_walk", "count_walk"):  # an llm conf's: none given
         values[name] = values[name] or ()
+    values["models"] = tuple(
+        m if isinstance(m, ModelEntry) else ModelEntry(**m) for m in values["models"] or ()
+    )
     problems: list[Problem] = []
     check_prices(values, problems)
     check_serverless(values, problems)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sagemaker_sizing.core.conf.field_types import (
     SAGEMAKER_NAME_PATTERN,
     SAGEMAKER_NAME_RULE,
+    ObjectList,
     RequestList,
     Walk,
     kind_of,
@@ -45,7 +46,7 @@ _BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than_equal": "
 def field_problems(name: str, annotation: Any, value: Any, error: ValidationError) -> list[Problem]:
     """pydantic's errors for ``value`` of field ``name`` (of type ``annotation``), in the project's words."""
     kind = kind_of(annotation)
-    walk, requests = kind.marker(Walk), kind.marker(RequestList)
+    walk, requests, objects = kind.marker(Walk), kind.marker(RequestList), kind.marker(ObjectList)
     found = []
     for e in error.errors():
         loc, code = e["loc"], e["type"]
@@ -61,6 +62,8 @@ def field_problems(name: str, annotation: Any, value: Any, error: ValidationErro
                 expected = expected if code == "value_error" else "the path of a request file"
             else:
                 expected = requests.each
+        elif objects is not None and loc and isinstance(loc[0], int):
+            where, got, expected = _item_problem(name, objects, e)
         elif walk is not None and code == "too_short":
             expected = f"at least one value ({walk.items})"
         elif walk is not None and loc:
@@ -74,6 +77,29 @@ def field_problems(name: str, annotation: Any, value: Any, error: ValidationErro
         if problem not in found:  # two empty items of one walk are one problem
             found.append(problem)
     return found
+
+
+def _item_problem(name: str, objects: ObjectList, e: Any) -> tuple[str, Any, str]:
+    """Where in a list of objects a problem sits (``models[1].peak_rps``), what it got, what was expected."""
+    loc, code = e["loc"], e["type"]
+    where = f"{name}[{loc[0]}]"
+    if len(loc) < 2:
+        return where, e["input"], objects.each
+    where += f".{loc[1]}"
+    if code == "missing":
+        return where, None, "a value"
+    return where, e["input"], _item_expected(e, code)
+
+
+def _item_expected(e: Any, code: str) -> str:
+    """What one key of a list item should have been, in pydantic's words with the project's bounds."""
+    if code in _BOUNDS:
+        return f"a number {_BOUNDS[code]} {next(iter(e['ctx'].values())):g}"
+    if code == "string_pattern_mismatch":
+        return f"{SAGEMAKER_NAME_RULE} (pattern {SAGEMAKER_NAME_PATTERN})"
+    if code == "unexpected_keyword_argument":
+        return "no such key"
+    return str(e["msg"]).lower()
 
 
 def unknown_fields(params: Mapping[str, Any], known: list[str]) -> list[Problem]:

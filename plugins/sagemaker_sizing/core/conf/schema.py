@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any, get_origin
 
 from annotated_types import Ge, Gt, Le
 from pydantic import StringConstraints
+from pydantic_core import to_jsonable_python
 
-from sagemaker_sizing.core.conf.field_types import kind_of
+from sagemaker_sizing.core.conf.field_types import ObjectList, kind_of
 from sagemaker_sizing.core.conf.model import FIELD_TYPES, NO_LONGER_USED, SizingConf
 
 if TYPE_CHECKING:
@@ -63,6 +64,13 @@ FORM_SECTIONS = {
         "llm_output_tokens_mean",
         "llm_output_tokens_stddev",
         "llm_start_rps",
+    ),
+    "Inference components (hosting inference_components)": (
+        "hosting",
+        "copy_memory_mb",
+        "copy_accelerators",
+        "copy_cpu_cores",
+        "models",
     ),
     "Load test steps": (
         "duration_minutes",
@@ -138,6 +146,8 @@ def field_schema(annotation: Any, info: FieldInfo) -> dict[str, Any]:
         schema["description"] = f"{info.description}; e.g. {info.examples[0]}"
     if not info.is_required():
         default = info.default
+        if isinstance(default, tuple) and kind.marker(ObjectList) is not None:
+            default = [to_jsonable_python(item) for item in default]  # a list of objects: JSON
         schema["default"] = ",".join(map(str, default)) if isinstance(default, tuple) else default
     if kind.choices is not None:
         schema["enum"] = list(kind.choices)

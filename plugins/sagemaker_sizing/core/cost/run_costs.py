@@ -34,12 +34,27 @@ def run_costs(conf: SizingConf, rec: Recommendation, results: Sequence[StepResul
         if rec.min_instance_count is not None:
             min_hourly = hourly_cost(prices[rec.instance_type], rec.min_instance_count)
             out |= {"min_hourly": min_hourly, "min_monthly": min_hourly * 730}
-    out["per_type"] = per_type_costs(conf, results)
+    out["per_type"] = per_type_costs(conf, results) if rec.components is None else fleet_costs(conf, rec)
     steps = [r.step for r in results]
     out["test_cost_usd"] = load_test_cost(steps, prices)
     out["load_test_minutes"] = load_test_minutes(steps_by_round(results))
     out["instance_minutes"] = instance_minutes(steps)
     return {k: str(v) if isinstance(v, Decimal) else v for k, v in out.items()}
+
+
+def fleet_costs(conf: SizingConf, rec: Recommendation) -> dict[str, dict[str, Any]]:
+    """An endpoint of inference components: each type's packed fleet for every model's peak (the
+    requests/s per instance are the peaks over those instances)."""
+    assert rec.components is not None
+    return {
+        t: {
+            "tps_per_instance": conf.peak_tps / instances,
+            "instances": instances,
+            "hourly": str(hourly_cost(conf.price(t), instances)),
+        }
+        for t, instances in rec.components.fleets
+        if instances
+    }
 
 
 def per_type_costs(conf: SizingConf, results: Sequence[StepResult]) -> dict[str, dict[str, Any]]:

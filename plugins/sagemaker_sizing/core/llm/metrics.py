@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sagemaker_sizing.core.serde import to_jsonable
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,46 @@ def step_metrics(m: LlmMetrics) -> dict[str, Any]:
         "latency_success_max": m.e2e_ms.max,
         "achieved_tps": m.offered_rate,
     }
+
+
+# Keys of several models' step metrics (``step_metrics``) that add up, and those whose worst
+# (highest) value stands for a step where the models are loaded together.
+_SUMMED = ("requests", "ok", "ko", "count_total", "count_success", "count_fail", "offered_rate",
+           "achieved_tps", "output_tokens_per_s", "concurrency_mean")  # fmt: skip
+_WORST = ("duration_s", "latency_success_p50", "latency_success_p99", "latency_success_max")
+_PERCENTILES = ("ttft_ms", "itl_ms", "e2e_ms")
+
+
+def combined_metrics(per_model: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The step metrics of models loaded together (an endpoint of inference components' step),
+    from each one's ``step_metrics``: counts, rates and tokens/s summed, the failure percentage of
+    all requests, each latency and percentile the worst model's (the step meets an SLO only if
+    every model does), token counts the request-weighted means, the errors of all."""
+    if len(per_model) == 1:
+        return dict(per_model[0])
+    out: dict[str, Any] = {"workload": "llm"}
+    for key in _SUMMED:
+        out[key] = sum(float(m.get(key) or 0) for m in per_model)
+    for key in ("requests", "ok", "ko", "count_total", "count_success", "count_fail"):
+        out[key] = int(out[key])
+    out["percent_fail"] = 100.0 * out["ko"] / out["requests"] if out["requests"] else 0.0
+    out["percent_success"] = 100.0 - out["percent_fail"] if out["requests"] else 0.0
+    for key in _WORST:
+        out[key] = _worst(m.get(key) for m in per_model)
+    for key in _PERCENTILES:
+        names = {name for m in per_model for name in (m.get(key) or {})}
+        out[key] = {name: _worst((m.get(key) or {}).get(name) for m in per_model) for name in sorted(names)}
+    for key in ("input_tokens_mean", "output_tokens_mean"):
+        weighted = [(float(m[key]), int(m.get("ok") or 0)) for m in per_model if m.get(key) is not None]
+        total = sum(n for _, n in weighted)
+        out[key] = sum(v * n for v, n in weighted) / total if total else None
+    out["errors"] = [error for m in per_model for error in (m.get("errors") or [])]
+    return out
+
+
+def _worst(values: Any) -> float | None:
+    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    return max(numbers) if numbers else None
 
 
 def _opt_float(value: Any) -> float | None:

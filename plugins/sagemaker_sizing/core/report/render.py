@@ -110,6 +110,7 @@ def build_report_context(
     """
     conf, outcome, recommendation = content.inputs, content.outcome, content.recommendation
     rec = recommendation_to_dict(recommendation)
+    rec.pop("components", None)  # its own block, below
     if recommendation.hourly_cost_usd is not None:  # exact, written as every other amount (0.23, not 0.230)
         rec["hourly_cost_usd"] = exact(recommendation.hourly_cost_usd)
     peak_tps = number(conf.get("peak_tps"))
@@ -169,6 +170,13 @@ def build_report_context(
         # An LLM sizing (issue 24): ``workload``, the ``llm`` block (core.report.llm.LLM_BLOCK_KEYS,
         # exactly) and what the report says around it (``llm_details``).
         **llm,
+        # An endpoint of inference components (issue 25): its type, managed instance scaling, and
+        # per model its compute per copy, copies, target and cost share.
+        **(
+            {}
+            if recommendation.components is None
+            else {"inference_components": recommendation.components.to_dict()}
+        ),
     }
 
 

@@ -21,6 +21,7 @@ from sagemaker_sizing.core.verdicts.outcome import ErrorCategory, RunStatus, Ste
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from sagemaker_sizing.core.components.answer import ComponentsAnswer, ModelAnswer
     from sagemaker_sizing.core.model import Recommendation, StepResult
 
 _FAILED_WORDS = {
@@ -194,6 +195,8 @@ def describe_recommendation(rec: Recommendation, llm: Mapping[str, Any] | None =
     terms (``describe_llm``)."""
     if rec.instance_type is None:
         return "no configuration was established"
+    if rec.components is not None:
+        return describe_components(rec.components)
     if llm is not None:
         return describe_llm(rec, llm)
     text = f"{rec.instance_type} x{rec.instance_count_needed} ({rec.tps_per_instance:g} TPS per instance)"
@@ -240,3 +243,26 @@ def describe_llm(rec: Recommendation, llm: Mapping[str, Any]) -> str:
     if block.get("cost_per_1m_output_tokens_usd") is not None:
         text += f", {dollars(block['cost_per_1m_output_tokens_usd'])} per 1M output tokens"
     return text
+
+
+def describe_components(answer: ComponentsAnswer) -> str:
+    """``ml.g6e.xlarge, managed instance scaling 2..3, for chat 8 req/s (copies 1..1) and summarize
+    6 req/s (copies 1..2, 3 concurrent per copy), $7.83/hour``: an endpoint of inference components."""
+
+    def model(m: ModelAnswer) -> str:
+        copies = f"copies {_opt(m.min_copies)}..{m.max_copies}"
+        if m.target_value is not None:
+            copies += f", {m.target_value:g} concurrent per copy"
+        return f"{m.model_name} {m.peak_rps:g} req/s ({copies})"
+
+    text = (
+        f"{answer.instance_type}, managed instance scaling {_opt(answer.min_instance_count)}.."
+        f"{answer.max_instance_count}, for " + " and ".join(model(m) for m in answer.models)
+    )
+    if answer.hourly_cost_usd is not None:
+        text += f", {dollars(answer.hourly_cost_usd)}/hour"
+    return text
+
+
+def _opt(value: int | None) -> str:
+    return "?" if value is None else str(value)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sagemaker_sizing.core.walk import adaptive, perfsize, replay, serverless
+from sagemaker_sizing.core.walk import adaptive, components, perfsize, replay, serverless
 from sagemaker_sizing.core.walk.replay import Findings, ServerlessFindings, WalkGen, WalkMismatchError
 from sagemaker_sizing.core.walk.worst_totals import WorstCase, from_batches
 
@@ -58,6 +58,8 @@ _WORST: dict[str, Callable[[SizingConf], WorstCase]] = {
 
 
 def _walk(conf: SizingConf, findings: Findings) -> WalkGen:
+    if conf.hosts_components:  # issue 25: copies per model on one endpoint of inference components
+        return components.walk(conf, findings)
     try:
         realtime = _WALKS[conf.strategy]
     except KeyError:
@@ -136,6 +138,8 @@ def worst_case(conf: SizingConf) -> WorstCase:
     """Totals of an upper-bound walk (rounds, steps, minutes, cost), computed in time that does not
     grow with the peak: what validation, budgeting and the round-slot check use. The serverless
     phase's worst case is short (its memory walk, its retries) and is summed from its listing."""
+    if conf.hosts_components:
+        return components.worst_case(conf)
     worst = _WORST[conf.strategy](conf) if conf.sizes_realtime else WorstCase()
     if conf.sizes_serverless:
         worst = worst + from_batches(serverless.worst_case_steps(conf), conf.price_table)
@@ -145,6 +149,8 @@ def worst_case(conf: SizingConf) -> WorstCase:
 def worst_case_steps(conf: SizingConf) -> list[list[StepConfig]]:
     """Batches of an upper-bound walk, listed (their totals are ``worst_case``); the listing grows
     with the endurance retries and the walks, so callers check ``worst_case(conf).steps`` first."""
+    if conf.hosts_components:
+        return components.worst_case_steps(conf)
     batches = _WORST_STEPS[conf.strategy](conf) if conf.sizes_realtime else []
     return batches + (serverless.worst_case_steps(conf) if conf.sizes_serverless else [])
 

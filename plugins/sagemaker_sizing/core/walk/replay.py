@@ -19,6 +19,8 @@ from sagemaker_sizing.core.walk.targets import CONCURRENCY_METRIC, INVOCATIONS_M
 if TYPE_CHECKING:
     from decimal import Decimal
 
+    from sagemaker_sizing.core.components.answer import ComponentsAnswer
+
 T = TypeVar("T")
 
 # Yields one round's batch, receives pass/fail per step (same order), returns when finished.
@@ -64,6 +66,8 @@ class Findings:
     aws_formula_invocations_target: int | None = None
     # An LLM walk's autoscaling target: concurrent requests per instance (core.walk.targets).
     concurrency_target: float | None = None
+    # An endpoint of inference components (core.walk.components): what it answers.
+    components: ComponentsAnswer | None = None
     explanation: list[str] = field(default_factory=list)
     # Serverless Inference (core.walk.serverless): what its phase found, and the metrics of every
     # step replayed so far (the phase sizes concurrency from a measured latency).
@@ -106,6 +110,7 @@ class Findings:
             aws_formula_invocations_target=self.aws_formula_invocations_target,
             hourly_cost_usd=hourly,
             explanation=tuple(self.explanation),
+            components=self.components,
             **self._target(),
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 
-from sagemaker_sizing.local.placement import (
+from sagemaker_sizing.core.components.placement import (
     INSTANCE_RESOURCES_PATH,
     Resources,
     instance_resources,
