@@ -109,3 +109,39 @@ def test_an_autoscaling_step_starts_at_the_minimum_copies_with_their_policy() ->
     summarize = spec.components[0]
     assert (summarize.copies, summarize.min_copies, summarize.max_copies) == (1, 1, 2)
     assert summarize.concurrency_target == 3.0
+
+
+def test_each_model_sends_its_own_prompts_file(tmp_path: Path) -> None:
+    """Issue 25: each model with its prompts. A model's entry names its file (relative to the conf
+    file); a model without one keeps synthetic prompts of its token mix; a bad line of a model's
+    file is named by that model's field before anything runs."""
+    import json
+
+    from sagemaker_sizing.adapters.aiperf_command import FileInput, SyntheticPrompts
+    from sagemaker_sizing.adapters.load_command import prompts_source
+    from sagemaker_sizing.airflow.llm_load import prepare
+    from sagemaker_sizing.core.conf.model import ConfError, load_conf
+
+    from tests.core.components_samples import EXAMPLE
+
+    (tmp_path / "chat.jsonl").write_text('{"text": "Hello there."}\n{"text": "Why?", "output_length": 8}\n')
+    raw = json.loads(EXAMPLE.read_text())
+    raw["models"] = [dict(raw["models"][0], llm_prompts_file="chat.jsonl"), raw["models"][1]]
+    conf = load_conf(raw, base_dir=tmp_path)
+    assert conf.models[0].llm_prompts_file == str(tmp_path / "chat.jsonl")
+    step = item(COMBINED)
+    assert prompts_source(conf, step, 0) == str(tmp_path / "chat.jsonl")
+    assert prompts_source(conf, step, 1) is None
+    chat = prepare(conf, step, tmp_path / "a", None, slot=0)
+    summarize = prepare(conf, step, tmp_path / "b", None, slot=1)
+    assert isinstance(chat.prompts, FileInput) and isinstance(summarize.prompts, SyntheticPrompts)
+    sent = [json.loads(line)["text"] for line in chat.prompts.path.read_text().splitlines()]
+    assert sent == ["Hello there.", "Why?"]
+    (tmp_path / "chat.jsonl").write_text('{"text": "fine"}\n{"prompt": "wrong key"}\n')
+    try:
+        load_conf(raw, base_dir=tmp_path)
+    except ConfError as exc:
+        found = {p.field: p.expected for p in exc.problems}
+    else:
+        raise AssertionError("a bad prompts file of one model was accepted")
+    assert "line 2" in found["models[0].llm_prompts_file"]

@@ -174,6 +174,7 @@ def component_aiperf_step(
             "llm_model_id": model.model_id,
             "llm_input_tokens_mean": model.input_tokens_mean,
             "llm_output_tokens_mean": model.output_tokens_mean,
+            "llm_prompts_file": model.prompts_file,
             "ttft_p99_ms": model.limits.ttft_p99_ms,
             "itl_p99_ms": model.limits.itl_p99_ms,
             "latency_success_p99": model.limits.e2e_p99_ms,
@@ -183,3 +184,12 @@ def component_aiperf_step(
     )
     command = aiperf_step(llm, dataclasses.replace(single, start_at_epoch_ms=None), step_dir, url)
     return dataclasses.replace(command, inference_component=item.plan.component_names[slot])
+
+
+def prompts_source(conf: SizingConf, item: LoadItem, slot: int = 0) -> str | None:
+    """The prompts file a load item's AIPerf sends (None: synthetic prompts): on an endpoint of
+    inference components, the loaded model's own (``component_aiperf_step``'s slot), else the conf's."""
+    step = item.plan.step
+    if step.components:
+        return component_models(conf)[step.models_loaded[slot]].prompts_file
+    return conf.llm_prompts_file

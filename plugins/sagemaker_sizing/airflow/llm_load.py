@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sagemaker_sizing.adapters.aiperf_command import CONSOLE_FILE, FileInput, step_files
-from sagemaker_sizing.adapters.load_command import aiperf_step
+from sagemaker_sizing.adapters.load_command import aiperf_step, prompts_source
 from sagemaker_sizing.airflow import results_store, settings
 from sagemaker_sizing.core.llm.prompts import aiperf_input, load_prompts
 
@@ -46,7 +46,7 @@ def prepare(
     step_dir.mkdir(parents=True, exist_ok=True)
     command = aiperf_step(sizing_conf, item, step_dir, url, slot)
     if isinstance(command.prompts, FileInput):
-        source = settings.resolve(str(getattr(sizing_conf, "llm_prompts_file", "")))
+        source = settings.resolve(str(prompts_source(sizing_conf, item, slot) or ""))
         try:
             prompts = load_prompts(source)
         except ValueError as exc:

@@ -34,6 +34,7 @@ class ComponentModel:
     memory_mb: int
     accelerators: float | None = None
     cpu_cores: float | None = None
+    prompts_file: str | None = None  # a JSONL file of prompts; None: synthetic ones of the token mix
 
     @property
     def needs(self) -> Resources:
@@ -81,6 +82,7 @@ def _defaults(conf: SizingConf) -> dict[str, Any]:
         "llm_model_id": None,  # each model's own name, unless its entry names another
         "llm_input_tokens_mean": conf.llm_input_tokens_mean,
         "llm_output_tokens_mean": conf.llm_output_tokens_mean,
+        "llm_prompts_file": conf.llm_prompts_file,
         "top_model_id": conf.llm_model_id,
         "top_model_name": conf.model_name,
     }
@@ -105,6 +107,7 @@ def _model(given: Mapping[str, Any], top: Mapping[str, Any]) -> ComponentModel:
         memory_mb=int(value["copy_memory_mb"]),
         accelerators=value.get("copy_accelerators"),
         cpu_cores=value.get("copy_cpu_cores"),
+        prompts_file=value.get("llm_prompts_file"),
     )
 
 

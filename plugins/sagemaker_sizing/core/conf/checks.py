@@ -233,6 +233,8 @@ def _check_model(parsed: dict[str, Any], prefix: str, entry: dict[str, Any], pro
         own = entry.get(name)
         return own if own is not None else parsed.get(name)
 
+    if entry.get("llm_prompts_file"):
+        check_prompts(entry["llm_prompts_file"], problems, f"{prefix}llm_prompts_file")
     if prefix:
         for name in ("ttft_p99_ms", "itl_p99_ms"):
             if value(name) is None:
@@ -297,7 +299,7 @@ def _check_model(parsed: dict[str, Any], prefix: str, entry: dict[str, Any], pro
     )
 
 
-def check_prompts(path: str, problems: list[Problem]) -> None:
+def check_prompts(path: str, problems: list[Problem], field: str = "llm_prompts_file") -> None:
     """A prompts file AIPerf reads (core.llm.prompts names the bad line)."""
     from pathlib import Path
 
@@ -306,4 +308,4 @@ def check_prompts(path: str, problems: list[Problem]) -> None:
     try:
         load_prompts(Path(path))
     except PromptsError as exc:
-        problems.append(Problem("llm_prompts_file", path, f"a JSONL file of prompts ({exc})"))
+        problems.append(Problem(field, path, f"a JSONL file of prompts ({exc})"))

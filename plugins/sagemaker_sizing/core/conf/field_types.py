@@ -175,6 +175,7 @@ class ModelEntry:
     llm_model_id: Text | None = None
     llm_input_tokens_mean: Annotated[Integer, Ge(1)] | None = None
     llm_output_tokens_mean: Annotated[Integer, Ge(1)] | None = None
+    llm_prompts_file: ExistingFile | None = None  # relative to the conf file, as the top-level one
 
 
 ModelEntries = Annotated[

@@ -303,7 +303,8 @@ class SizingConf(BaseModel):
         description="inference_components: several models on one endpoint, a JSON array of objects with "
         "model_name, peak_rps and optionally copy_memory_mb, copy_accelerators, copy_cpu_cores, "
         "ttft_p99_ms, itl_p99_ms, latency_success_p99, percent_fail, llm_model_id, "
-        "llm_input_tokens_mean, llm_output_tokens_mean (the top-level fields are the defaults); empty: "
+        "llm_input_tokens_mean, llm_output_tokens_mean, llm_prompts_file (the top-level fields are the "
+        "defaults); empty: "
         "the one model of the top-level fields",
     )
     on_quota: OnQuota = Field(
