@@ -71,6 +71,9 @@ def test_a_signal_stops_airflow_and_the_local_sagemaker(tmp_path: Path, signum: 
         process.send_signal(signum)  # to the command only, as a terminal's Ctrl-C reaches it
         assert process.wait(timeout=60) == 0
 
+        # Every process it started is gone within seconds (multiprocessing's resource tracker exits
+        # once its parent's pipe closes, a moment after that parent).
+        psutil.wait_procs(tree, timeout=10)
         assert [_cmdline(p) for p in tree if alive(p)] == []
         assert b"stopped" in (tmp_path / "ui.log").read_bytes()
     finally:

@@ -107,8 +107,8 @@ def _payload(value: str, info: ValidationInfo) -> str:
 
 
 def _json_list(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
-        return []  # an empty form field: none
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return []  # an empty form field (the form sends null or ""): none
     if isinstance(value, str):
         try:
             return json.loads(value)

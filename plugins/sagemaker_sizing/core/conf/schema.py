@@ -135,7 +135,8 @@ def field_schema(annotation: Any, info: FieldInfo) -> dict[str, Any]:
         types = ["string", "array"]
     else:
         types = [_JSON_TYPES[kind.base]]
-    if kind.nullable or (not info.is_required() and info.default is None):
+    empty_objects = kind.marker(ObjectList) is not None and info.default == ()  # e.g. models
+    if kind.nullable or (not info.is_required() and info.default is None) or empty_objects:
         types.append("null")  # null or absent: not given (a workload may still need it)
     schema: dict[str, Any] = {
         "type": types[0] if len(types) == 1 else types,
@@ -147,7 +148,8 @@ def field_schema(annotation: Any, info: FieldInfo) -> dict[str, Any]:
     if not info.is_required():
         default = info.default
         if isinstance(default, tuple) and kind.marker(ObjectList) is not None:
-            default = [to_jsonable_python(item) for item in default]  # a list of objects: JSON
+            # A list of objects: JSON; none (an empty field, which the form sends as null).
+            default = [to_jsonable_python(item) for item in default] or None
         schema["default"] = ",".join(map(str, default)) if isinstance(default, tuple) else default
     if kind.choices is not None:
         schema["enum"] = list(kind.choices)
