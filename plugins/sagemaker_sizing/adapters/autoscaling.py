@@ -76,44 +76,19 @@ class VariantAutoscaling:
             target_value,
             metric,
         )
-        self.client.register_scalable_target(
-            ServiceNamespace=NAMESPACE,
-            ResourceId=rid,
-            ScalableDimension=DIMENSION,
-            MinCapacity=min_capacity,
-            MaxCapacity=max_capacity,
-            # Application Auto Scaling takes tags as a map, SageMaker as a list.
-            Tags={tag["Key"]: tag["Value"] for tag in tags},
+        return _track(
+            self,
+            rid,
+            DIMENSION,
+            capacity=(min_capacity, max_capacity),
+            tracking=(metric, target_value),
+            policy_name=policy_name,
+            tags=tags,
         )
-        self.client.put_scaling_policy(
-            PolicyName=policy_name,
-            ServiceNamespace=NAMESPACE,
-            ResourceId=rid,
-            ScalableDimension=DIMENSION,
-            PolicyType="TargetTrackingScaling",
-            TargetTrackingScalingPolicyConfiguration={
-                "TargetValue": float(target_value),
-                "PredefinedMetricSpecification": {"PredefinedMetricType": metric},
-                "ScaleInCooldown": self.scale_in_cooldown,
-                "ScaleOutCooldown": self.scale_out_cooldown,
-            },
-        )
-        return [rid, policy_name]
 
     def targets_of(self, endpoint_names: set[str]) -> list[str]:
         """Resource ids of every registered variant of these endpoints."""
-        if not endpoint_names:
-            return []
-        found: list[str] = []
-        pages = self.client.get_paginator("describe_scalable_targets").paginate(
-            ServiceNamespace=NAMESPACE, ScalableDimension=DIMENSION
-        )
-        for page in pages:
-            for target in page.get("ScalableTargets", []):
-                rid = target["ResourceId"]
-                if endpoint_of(rid) in endpoint_names and rid not in found:
-                    found.append(rid)
-        return found
+        return _targets(self.client, DIMENSION, endpoint_of, endpoint_names)
 
     def is_registered(self, endpoint_name: str, variant_name: str) -> bool:
         rid = resource_id(endpoint_name, variant_name)
@@ -125,6 +100,62 @@ class VariantAutoscaling:
     def remove(self, rid: str) -> list[str]:
         """Delete the target's policies, then deregister it; what is already gone is skipped."""
         return _remove_target(self.client, rid, DIMENSION)
+
+
+def _track(
+    scaling: Any,
+    rid: str,
+    dimension: str,
+    *,
+    capacity: tuple[int, int],
+    tracking: tuple[str, float],
+    policy_name: str,
+    tags: list[dict[str, str]],
+) -> list[str]:
+    """Register ``rid``'s ``dimension`` between ``capacity`` and put its target-tracking policy on
+    ``tracking`` (metric, target), both upserts, with ``scaling``'s cooldowns: a variant's instance
+    count and a component's copy count alike."""
+    client = scaling.client
+    client.register_scalable_target(
+        ServiceNamespace=NAMESPACE,
+        ResourceId=rid,
+        ScalableDimension=dimension,
+        MinCapacity=capacity[0],
+        MaxCapacity=capacity[1],
+        # Application Auto Scaling takes tags as a map, SageMaker as a list.
+        Tags={tag["Key"]: tag["Value"] for tag in tags},
+    )
+    client.put_scaling_policy(
+        PolicyName=policy_name,
+        ServiceNamespace=NAMESPACE,
+        ResourceId=rid,
+        ScalableDimension=dimension,
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": float(tracking[1]),
+            "PredefinedMetricSpecification": {"PredefinedMetricType": tracking[0]},
+            "ScaleInCooldown": scaling.scale_in_cooldown,
+            "ScaleOutCooldown": scaling.scale_out_cooldown,
+        },
+    )
+    return [rid, policy_name]
+
+
+def _targets(client: Any, dimension: str, owner_of: Any, owners: set[str]) -> list[str]:
+    """Resource ids of the registered targets of ``dimension`` whose owner (``owner_of(rid)``: an
+    endpoint or a component) is one of ``owners``."""
+    if not owners:
+        return []
+    found: list[str] = []
+    pages = client.get_paginator("describe_scalable_targets").paginate(
+        ServiceNamespace=NAMESPACE, ScalableDimension=dimension
+    )
+    for page in pages:
+        for target in page.get("ScalableTargets", []):
+            rid = target["ResourceId"]
+            if owner_of(rid) in owners and rid not in found:
+                found.append(rid)
+    return found
 
 
 def _remove_target(client: Any, rid: str, dimension: str) -> list[str]:
@@ -215,43 +246,20 @@ class ComponentAutoscaling:
             max_copies,
             concurrency_target,
         )
-        self.client.register_scalable_target(
-            ServiceNamespace=NAMESPACE,
-            ResourceId=rid,
-            ScalableDimension=COPY_DIMENSION,
-            MinCapacity=min_copies,
-            MaxCapacity=max_copies,
-            Tags={tag["Key"]: tag["Value"] for tag in tags},
+        copies = (min_copies, max_copies)
+        return _track(
+            self,
+            rid,
+            COPY_DIMENSION,
+            capacity=copies,
+            tracking=(COPY_METRIC, concurrency_target),
+            policy_name=policy_name,
+            tags=tags,
         )
-        self.client.put_scaling_policy(
-            PolicyName=policy_name,
-            ServiceNamespace=NAMESPACE,
-            ResourceId=rid,
-            ScalableDimension=COPY_DIMENSION,
-            PolicyType="TargetTrackingScaling",
-            TargetTrackingScalingPolicyConfiguration={
-                "TargetValue": float(concurrency_target),
-                "PredefinedMetricSpecification": {"PredefinedMetricType": COPY_METRIC},
-                "ScaleInCooldown": self.scale_in_cooldown,
-                "ScaleOutCooldown": self.scale_out_cooldown,
-            },
-        )
-        return [rid, policy_name]
 
     def targets_of(self, component_names: set[str]) -> list[str]:
         """Resource ids of the registered copy counts of these components."""
-        if not component_names:
-            return []
-        found: list[str] = []
-        pages = self.client.get_paginator("describe_scalable_targets").paginate(
-            ServiceNamespace=NAMESPACE, ScalableDimension=COPY_DIMENSION
-        )
-        for page in pages:
-            for target in page.get("ScalableTargets", []):
-                rid = target["ResourceId"]
-                if component_of(rid) in component_names and rid not in found:
-                    found.append(rid)
-        return found
+        return _targets(self.client, COPY_DIMENSION, component_of, component_names)
 
     def remove(self, rid: str) -> list[str]:
         """Delete the target's policies, then deregister it; what is already gone is skipped."""
