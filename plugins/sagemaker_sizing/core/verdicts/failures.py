@@ -93,10 +93,29 @@ def judge_failures(parsed: Mapping[str, Any]) -> StepVerdict:
         return StepVerdict(failures)
     share = f"{setup_ko} of {total} requests ({100 * setup_ko / total:.1f}%)"
     top = describe_failures(setup)
-    first_ok = _first_ok_ms(parsed)
     lost = [f for f in parsed.get("failures", ()) if _connection_lost(f["message"])]
+    first_lost = min((int(f["first_ms"]) for f in lost), default=None)
     lost_ko = sum(int(f["count"]) for f in lost)
-    if first_ok is not None and 2 * lost_ko >= setup_ko and min(int(f["first_ms"]) for f in lost) >= first_ok:
+    first_ok = _first_ok_ms(parsed)
+    return setup_verdict(
+        failures, share, top, setup_ko=setup_ko, lost_ko=lost_ko, first_ok=first_ok, first_lost=first_lost
+    )
+
+
+def setup_verdict(
+    failures: tuple[FailureCount, ...],
+    share: str,
+    top: str,
+    *,
+    setup_ko: int,
+    lost_ko: int,
+    first_ok: float | None,
+    first_lost: float | None,
+) -> StepVerdict:
+    """Setup errors that are most of a step's failures: infrastructure when most of them are lost
+    connections that began after the endpoint had answered OK (it went away mid-load), else setup
+    (the load never reached the model). Instants in any one unit (Gatling's ms, AIPerf's ns)."""
+    if first_ok is not None and first_lost is not None and 2 * lost_ko >= setup_ko and first_lost >= first_ok:
         return StepVerdict(
             failures,
             ErrorCategory.INFRASTRUCTURE,

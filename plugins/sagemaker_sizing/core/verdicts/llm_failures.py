@@ -29,6 +29,7 @@ from sagemaker_sizing.core.verdicts.failures import (
     StepVerdict,
     classify_message,
     describe_failures,
+    setup_verdict,
 )
 from sagemaker_sizing.core.verdicts.outcome import ErrorCategory, FailureCount, FailureKind
 
@@ -142,19 +143,10 @@ def _setup_verdict(export: AIPerfExport, failures: tuple[FailureCount, ...]) -> 
     top = describe_failures(setup)
     lost = [f for f in export.failures if f.kind in _CONNECTION_LOST]
     lost_ko = sum(f.count for f in lost)
+    first_lost = min((f.first_start_ns for f in lost if f.first_start_ns is not None), default=None)
     first_ok = export.first_ok_start_ns
-    lost_starts = [f.first_start_ns for f in lost if f.first_start_ns is not None]
-    if first_ok is not None and lost_starts and 2 * lost_ko >= setup_ko and min(lost_starts) >= first_ok:
-        return StepVerdict(
-            failures,
-            ErrorCategory.INFRASTRUCTURE,
-            f"the endpoint stopped answering mid-load: {share} failed after it had answered OK "
-            f"(not a capacity result): {top}",
-        )
-    return StepVerdict(
-        failures,
-        ErrorCategory.SETUP,
-        f"the load did not reach the model: {share} failed with setup errors: {top}",
+    return setup_verdict(
+        failures, share, top, setup_ko=setup_ko, lost_ko=lost_ko, first_ok=first_ok, first_lost=first_lost
     )
 
 
